@@ -1,0 +1,98 @@
+# rdprescue — build, test, demo.  See README.md.
+#
+#   make          build/rdprescue (static)
+#   make deps     install build and test packages (apt-get, Debian 12)
+#   make check    all tests (unit, scenario); closes with "N passed, N failed"
+#   make demo     build a broken sample disk, scan, fix, scan
+#   make bench    benchmarks (timings are printed, never asserted)
+#   make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (clang)
+
+BUILD     ?= build
+CC        ?= gcc
+SANITIZE  ?= 0
+FAULTS    ?= 0
+
+NTFS_DEFS := -DHAVE_STDINT_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_STDARG_H=1 -DHAVE_TIME_H=1 \
+             -DHAVE_SYS_STAT_H=1 -DHAVE_STDDEF_H=1 -DHAVE_STDIO_H=1 -DHAVE_SYS_PARAM_H=1 \
+             -DHAVE_ENDIAN_H=1 -DHAVE_BYTESWAP_H=1
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(NTFS_DEFS)
+LIBS      := -larchive -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz -lxml2 -licui18n -licuuc \
+             -licudata -lstdc++ -lhivex -lntfs-3g -ljansson -lcrypto -ldl -lpthread -lm
+LDFLAGS   ?=
+ifeq ($(SANITIZE),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+STATIC    :=
+else
+STATIC    := -static
+endif
+ifeq ($(FAULTS),1)
+CFLAGS    += -DRP_FAULTS=1
+endif
+
+SRC_LIB   := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+SRC_CLI   := $(wildcard src/cli/*.c)
+OBJ_LIB   := $(SRC_LIB:%.c=$(BUILD)/%.o)
+OBJ_CLI   := $(SRC_CLI:%.c=$(BUILD)/%.o)
+UNIT      := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TOOLS     := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+.PHONY: all deps check demo bench fuzz clean format unit-tests tools
+all: $(BUILD)/rdprescue
+
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/librdprescue.a: $(OBJ_LIB)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The linker warns that getpwnam & co. and dlopen need shared libraries at run time:
+# libntfs-3g's user mapping and libcrypto's engine loader, which rdprescue never calls.
+$(BUILD)/rdprescue: $(OBJ_CLI) $(BUILD)/librdprescue.a
+	$(CC) $(STATIC) $(LDFLAGS) -o $@ $(OBJ_CLI) $(BUILD)/librdprescue.a $(LIBS) 2>&1 \
+	  | grep -v -e 'requires at runtime the shared libraries' -e ': in function' >&2 || true
+	@test -x $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/librdprescue.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librdprescue.a $(LIBS)
+
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/librdprescue.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librdprescue.a $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/librdprescue.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librdprescue.a $(LIBS)
+
+unit-tests: $(UNIT)
+tools: $(TOOLS)
+
+deps:
+	@sh tests/lib/deps.sh
+
+check: deps
+	$(MAKE) all unit-tests tools
+	BUILD=$(BUILD) sh tests/run.sh
+
+demo: deps
+	$(MAKE) all tools
+	BUILD=$(BUILD) sh tests/demo.sh
+
+bench: deps
+	$(MAKE) all tools $(BENCHES)
+	BUILD=$(BUILD) sh bench/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+format:
+	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
+
+clean:
+	rm -rf $(BUILD)

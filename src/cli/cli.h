@@ -1,0 +1,19 @@
+/*
+ * cli.h — the command line (the edge): every command parses its own arguments, prints, and
+ * returns the exit status of the contract in err.h.  Messages are one line on stderr:
+ * "rdprescue: <what is wrong>; <what to do>".
+ */
+#ifndef RP_CLI_H
+#define RP_CLI_H
+
+int cmd_scan(int argc, char **argv); /* also fix: argv[0] says which */
+int cmd_undo(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_reg(int argc, char **argv);
+int cmd_acl(int argc, char **argv);
+int cmd_hive(int argc, char **argv);
+
+/* Prints "rdprescue: msg" on stderr and returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

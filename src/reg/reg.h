@@ -1,0 +1,105 @@
+/*
+ * reg.h — the registry model: one hive (hivex-backed) and typed get/set.
+ *
+ * A hive is opened from a consistent image (regf/ made it so: logs replayed).  Reads go through
+ * libhivex.  Edits are applied as a batch to a copy of the image and give a new image; regf/
+ * then writes its clean base block.  Key paths are backslash-separated below the hive root
+ * ("ControlSet001\\Control\\Terminal Server"), case-insensitive; "" is the root.
+ *
+ * hivex rewrites every value of a key when one value is set and never writes big-data (db)
+ * cells.  So: a DWORD set over an existing inline DWORD is written in place (same size, no
+ * allocation); any other set on a key that holds a value over 16,344 bytes is refused.
+ */
+#ifndef RP_REG_H
+#define RP_REG_H
+
+#include "util/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	RP_REG_NONE = 0,
+	RP_REG_SZ = 1,
+	RP_REG_EXPAND_SZ = 2,
+	RP_REG_BINARY = 3,
+	RP_REG_DWORD = 4,
+	RP_REG_DWORD_BE = 5,
+	RP_REG_LINK = 6,
+	RP_REG_MULTI_SZ = 7,
+	RP_REG_QWORD = 11,
+};
+
+typedef struct rp_hive rp_hive;
+
+typedef struct rp_value {
+	uint32_t type;
+	uint8_t *data; /* malloc'd */
+	size_t len;
+} rp_value;
+
+/* Opens a hive from a consistent image (copied).  name is for messages ("SYSTEM"). */
+int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err);
+void rp_hive_close(rp_hive *h);
+const char *rp_hive_name(const rp_hive *h);
+/* The image the hive was opened from. */
+const uint8_t *rp_hive_image(const rp_hive *h, size_t *len);
+
+/* 1 when the key exists, 0 when not, -1 on a structural error. */
+int rp_hive_key_exists(rp_hive *h, const char *key, rp_err *err);
+/* 1 found (out filled), 0 key or value absent, -1 error.  value "" is the default value. */
+int rp_hive_get(rp_hive *h, const char *key, const char *value, rp_value *out, rp_err *err);
+/* Names of subkeys / values (malloc'd array of malloc'd UTF-8 strings), in hive order. */
+int rp_hive_subkeys(rp_hive *h, const char *key, char ***names, size_t *n, rp_err *err);
+int rp_hive_values(rp_hive *h, const char *key, char ***names, size_t *n, rp_err *err);
+/* Counts every key of the hive (for "every other key intact" checks). */
+int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err);
+
+void rp_value_free(rp_value *v);
+void rp_names_free(char **names, size_t n);
+/* 0 and *out set when the value is a REG_DWORD of 4 bytes, else -1. */
+int rp_value_dword(const rp_value *v, uint32_t *out);
+/* REG_SZ / REG_EXPAND_SZ as malloc'd UTF-8 (NULL for other types). */
+char *rp_value_string(const rp_value *v);
+/* Readable rendering for reports: "0x00000001 (1)", "\"text\"", "hex:01,02,..." (malloc'd,
+ * escaped for a terminal). */
+char *rp_value_format(const rp_value *v);
+
+typedef enum rp_edit_kind {
+	RP_EDIT_SET,          /* create the key path and the value as needed */
+	RP_EDIT_DELETE_VALUE, /* absent value: no-op */
+	RP_EDIT_DELETE_KEY,   /* with its subtree; absent key: no-op */
+} rp_edit_kind;
+
+typedef struct rp_edit {
+	rp_edit_kind kind;
+	const char *key;
+	const char *value; /* SET / DELETE_VALUE */
+	uint32_t type;     /* SET */
+	const uint8_t *data;
+	size_t len;
+} rp_edit;
+
+/* Applies edits in order to a copy of the hive's image and returns it (malloc'd).  The base
+ * block of the result is not final: the caller gives it regf's clean base block.  The hive
+ * itself is unchanged. */
+int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, size_t *len,
+		  rp_err *err);
+
+/* ---- .reg files (Windows Registry Editor Version 5.00 / REGEDIT4) ---- */
+
+typedef struct rp_regfile_entry {
+	char *root;  /* first path component as written: "HKEY_LOCAL_MACHINE\\SYSTEM" */
+	rp_edit edit; /* key is below root; strings are owned by the entry */
+} rp_regfile_entry;
+
+/* Parses a .reg file (UTF-16LE with BOM or UTF-8/ASCII).  Every line is bounds-checked. */
+int rp_regfile_parse(const uint8_t *buf, size_t len, rp_regfile_entry **entries, size_t *n,
+		     rp_err *err);
+void rp_regfile_free(rp_regfile_entry *entries, size_t n);
+/* Writes the subtree key of h as a .reg (version 5.00, UTF-8) into a malloc'd string;
+ * root_name prefixes every key ("HKEY_LOCAL_MACHINE\\SYSTEM"). */
+int rp_regfile_export(rp_hive *h, const char *key, const char *root_name, char **out,
+		      rp_err *err);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * regf.h — registry hive files at the byte level: base block, transaction logs, replay, and a
+ * clean base block for what we write.  No library replays logs; this is hand-written after
+ * ../shared/reference/hive-format.md (msuhanov's format specification).
+ *
+ * A hive image handed to the layers above is always "consistent": base block valid (checksum),
+ * seq1 == seq2, file type 0, hive-bins size equal to the real bin chain, and its length exactly
+ * 4096 + hive-bins size.  Every parser is bounds-checked: hive and logs are untrusted input.
+ */
+#ifndef RP_REGF_H
+#define RP_REGF_H
+
+#include "util/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RP_REGF_BASE_BLOCK 4096
+
+/* A hive file as found on disk, with whatever logs exist beside it (NULL/0 when absent). */
+typedef struct rp_regf_files {
+	const uint8_t *primary;
+	size_t primary_len;
+	const uint8_t *log1, *log2, *log; /* <name>.LOG1, .LOG2, .LOG (any case on disk) */
+	size_t log1_len, log2_len, log_len;
+} rp_regf_files;
+
+/* What recovery found and did — for reports and `rdprescue hive`. */
+typedef struct rp_regf_recovery {
+	int primary_valid;      /* base block signature + checksum ok */
+	int was_dirty;          /* checksum bad or seq1 != seq2 */
+	uint32_t seq1, seq2;    /* the primary's */
+	uint32_t hbins_size;    /* of the result */
+	int logs_present;       /* some log file is non-empty */
+	int logs_usable;        /* some log has a valid base block */
+	char log_format[8];     /* "new" (HvLE), "old" (DIRT) or "" */
+	unsigned entries_applied; /* HvLE entries, or 512-byte pages for DIRT */
+	uint32_t first_seq, last_seq; /* of the applied entries */
+	uint32_t max_seq;       /* highest sequence number seen: primary, log base blocks, any
+				   valid log entry (remnants included).  The clean write uses +1 */
+	int base_from_log;      /* the primary base block was rebuilt from a log */
+	int dirty_without_logs; /* dirty, no logs: the primary is all there is */
+	char detail[512];       /* one line: "replayed 4 entries (seq 2-5) from LOG1, LOG2" */
+} rp_regf_recovery;
+
+/* Replays the logs exactly as Windows does when the primary is dirty and returns the resulting
+ * consistent image (malloc'd, length 4096 + hive-bins size).  Clean primary: logs ignored.
+ * Refuses (RP_EXIT_UNUSABLE, message says why) a corrupt primary, logs that exist but cannot be
+ * used for a dirty primary, a bad hive bin after replay, unsupported versions (1.1, 1.2). */
+int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_len,
+		    rp_regf_recovery *info, rp_err *err);
+
+/* Gives an image a clean base block: seq1 = seq2 = seq, file type 0, hive-bins size = the real
+ * chain (the image is trimmed to 4096 + that size), checksum with its two special cases.  Every
+ * other base-block byte (flags, GUIDs, rmtm, OfRg, name) is kept. */
+int rp_regf_finalize(uint8_t *image, size_t *image_len, uint32_t seq, rp_err *err);
+
+/* Structural check of a consistent image: base block, the bin chain, cells tiling each bin, and
+ * the key tree from the root (nk/vk/lists/sk/db in bounds, parents right, subkeys sorted, no
+ * loops).  This is what a hive must pass before it replaces anything. */
+int rp_regf_check(const uint8_t *image, size_t len, rp_err *err);
+
+/* Base-block checksum of the first 508 bytes, with Windows' fixups (0 -> 1, ~0 -> ~0-1). */
+uint32_t rp_regf_checksum(const uint8_t *base_block);
+
+/* Marvin32 with the registry's seed, as HvLE entries use it. */
+uint64_t rp_regf_marvin32(const uint8_t *data, size_t len);
+
+#endif

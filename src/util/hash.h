@@ -1,0 +1,12 @@
+/* hash.h — SHA-256 and SHA-1 through OpenSSL's libcrypto, as lower-case hex. */
+#ifndef RP_HASH_H
+#define RP_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void rp_sha256_hex(const uint8_t *data, size_t len, char out[65]);
+void rp_sha1(const uint8_t *data, size_t len, uint8_t out[20]);
+void rp_md5(const uint8_t *data, size_t len, uint8_t out[16]);
+
+#endif

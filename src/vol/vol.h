@@ -1,0 +1,114 @@
+/*
+ * vol.h — one interface to a Windows volume, two backends.
+ *
+ *  - ntfs: libntfs-3g on the disk itself, opened at the partition's byte offset (no mount, no
+ *    FUSE, no loop device, no root for image files);
+ *  - dir: a directory where the volume is already mounted (ntfs-3g, ntfs3, a Windows share).
+ *
+ * Paths are volume-relative UTF-8 with '/' separators ("Windows/System32/config/SYSTEM"; a
+ * leading '/' is accepted) and are looked up case-insensitively, as Windows does.
+ *
+ * Writes never follow reparse points: if the target or any parent directory is a junction,
+ * symlink or other reparse point, the write is refused (RP_EXIT_PROBLEMS, message says which).
+ * Files are replaced, never half-written (write_file).  After a failed write the volume must not
+ * be touched again: callers close it and report (RP_EXIT_WRITE_FAILED).
+ */
+#ifndef RP_VOL_H
+#define RP_VOL_H
+
+#include "disk/disk.h"
+#include "util/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rp_vol rp_vol;
+
+typedef struct rp_stat {
+	int exists;
+	int is_dir;
+	int is_reparse;   /* junction, symlink, WOF/dedup or any other reparse point */
+	int is_encrypted; /* EFS */
+	uint64_t size;
+	uint32_t attributes; /* FILE_ATTRIBUTE_* (dir backend: best effort) */
+} rp_stat;
+
+/* Volume state that decides whether Windows will accept changes (read on open). */
+typedef struct rp_vol_state {
+	int hibernated;   /* hiberfil.sys holds a hibernation or Fast Startup image */
+	int log_unclean;  /* $LogFile needs replay (unclean shutdown) */
+	int log_v2;       /* $LogFile restart page 2.0: Windows 8+ kept metadata cached */
+	int dirty_flag;   /* VOLUME_IS_DIRTY: Windows wants chkdsk */
+	int read_only;    /* device or image not writable by us */
+} rp_vol_state;
+
+/* name: the entry's real-case name (escape before printing).  Return non-zero to stop. */
+typedef int (*rp_vol_list_cb)(void *ctx, const char *name, const rp_stat *st);
+
+/* Opens the NTFS volume at [offset, offset+size) of the disk data of dev_path (for a VHD the
+ * footer is outside that range).  writable=0 mounts read-only and never writes a byte.
+ * writable=1 mounts read-write; a hibernated / Fast Startup / unclean volume is then refused with
+ * RP_EXIT_UNUSABLE and a message naming the cause and the way out. */
+int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64_t size,
+		     int writable, rp_err *err);
+int rp_vol_open_dir(rp_vol **out, const char *dir, int writable, rp_err *err);
+/* Syncs and closes; reports a failed write-back.  NULL is a no-op. */
+int rp_vol_close(rp_vol *vol, rp_err *err);
+
+const char *rp_vol_backend(const rp_vol *vol); /* "ntfs" or "dir" */
+const char *rp_vol_label(const rp_vol *vol);   /* volume label ("" when none) */
+uint64_t rp_vol_size(const rp_vol *vol);
+const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
+
+/* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */
+int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
+/* Reads a whole file (malloc'd).  Missing file: -1 with RP_EXIT_UNUSABLE. */
+int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err);
+/* Entries of a directory, "." / ".." and 8.3 aliases skipped, in directory order. */
+int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err);
+/* The file's self-relative security descriptor (malloc'd). */
+int rp_vol_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, rp_err *err);
+
+/* ---- writes (volume opened writable) ---- */
+int rp_vol_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t len, rp_err *err);
+/* Creates every missing directory of dir. */
+int rp_vol_mkdirs(rp_vol *vol, const char *dir, rp_err *err);
+/* Creates path or replaces it atomically: write "<name>.rdprescue-tmp" in the same directory,
+ * read it back and compare, give it sd (when sd is NULL: the replaced file's SD and attributes,
+ * or for a new file what the directory passes on), then swap names with link/unlink so the
+ * volume holds the old or the new file, never a mix.  The parent directory must exist. */
+int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
+		      const uint8_t *sd, size_t sd_len, rp_err *err);
+/* Removes a file (quarantine: only after its bytes are safe in a verified backup). */
+int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err);
+int rp_vol_sync(rp_vol *vol, rp_err *err);
+
+/* ---- Windows installations on a target ---- */
+
+typedef struct rp_install {
+	int index;        /* 1-based, the number --install takes */
+	int part_number;  /* partition number (0: bare image or mounted directory) */
+	uint64_t offset, size;
+	char label[64];   /* volume label (from the disk: escape before printing) */
+	char fs_note[64]; /* e.g. "BitLocker" for a volume that could not be looked into */
+} rp_install;
+
+typedef struct rp_target {
+	char *path;
+	int is_dir;       /* a mounted directory */
+	rp_disk disk;     /* when not a directory */
+	rp_install *installs;
+	size_t ninstalls;
+	int bitlocker_parts; /* BitLocker partitions seen (not searchable) */
+} rp_target;
+
+/* Probes a target (disk, image, VHD, device or directory) and finds every volume that holds
+ * Windows (Windows/System32/config/SYSTEM), mounting each candidate read-only.  No Windows:
+ * RP_EXIT_UNUSABLE with a message (and BitLocker named when that is why). */
+int rp_target_probe(rp_target *t, const char *path, rp_err *err);
+void rp_target_free(rp_target *t);
+/* Opens the volume of installation index (1-based; 0 = the only one, error if several). */
+int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
+		   const rp_install **inst, rp_err *err);
+
+#endif
