@@ -27,7 +27,9 @@ void rp_err_prefix(rp_err *err, const char *fmt, ...)
 	vsnprintf(head, sizeof head, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+	/* A message cut at 1 KiB is still one useful line; the return value is not needed. */
+	if (snprintf(err->msg, sizeof err->msg, "%s: %s", head, old) < 0)
+		err->msg[0] = 0;
 }
 
 void rp_err_clear(rp_err *err)

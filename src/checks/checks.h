@@ -1,0 +1,149 @@
+/*
+ * checks.h — the check catalogue: findings with evidence, and the changes that repair them.
+ *
+ * A check reads only (through reg/ and vol/), and yields findings.  Each finding says what was
+ * seen (evidence: which hive, key, value, data, and where the effective value came from) and
+ * plans the changes that would make it healthy.  Nothing is written here: plan/ does that.
+ */
+#ifndef RP_CHECKS_H
+#define RP_CHECKS_H
+
+#include "reg/install.h"
+#include "vol/vol.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef enum rp_status {
+	RP_OK = 0,
+	RP_PROBLEM,
+	RP_FIXED,
+	RP_NOT_FIXED,
+	RP_SKIPPED,
+} rp_status;
+
+typedef enum rp_severity { RP_INFO = 0, RP_WARNING, RP_ERROR } rp_severity;
+
+/* Where an effective value came from. */
+#define RP_SRC_LOCAL "local"
+#define RP_SRC_POLICY "policy"
+#define RP_SRC_REGPOL "registry.pol"
+#define RP_SRC_DOMAIN "domain-gpo"
+#define RP_SRC_FILE "file"
+
+typedef struct rp_evidence {
+	char *hive;   /* "SYSTEM" / "SOFTWARE" / NULL for files */
+	char *key;
+	char *value;
+	int present;  /* the value exists */
+	uint32_t type;
+	uint8_t *data;
+	size_t len;
+	char *source; /* RP_SRC_* */
+	char *path;   /* file evidence: volume path */
+	char *note;   /* e.g. "effective (policy beats local)" */
+} rp_evidence;
+
+typedef enum rp_change_kind {
+	RP_CHANGE_REG_SET,
+	RP_CHANGE_REG_DELETE_VALUE,
+	RP_CHANGE_REG_DELETE_KEY,
+} rp_change_kind;
+
+typedef struct rp_change {
+	rp_change_kind kind;
+	char *hive;   /* "SYSTEM", "SOFTWARE" */
+	char *key;
+	char *value;
+	uint32_t type;
+	uint8_t *data;
+	size_t len;
+	char *what;   /* one line: "set ...\\fDenyTSConnections to 0 (was 1)" */
+	int weakens;  /* lowers security: only with --allow-weaker-security */
+} rp_change;
+
+typedef struct rp_finding {
+	const char *check;
+	rp_status status;
+	rp_severity severity;
+	char *summary;  /* one line */
+	char *explain;  /* plain words: what is wrong, how it shows at the client, what fix does */
+	rp_evidence *evidence;
+	size_t nevidence;
+	rp_change *changes;
+	size_t nchanges;
+	int weakened;   /* a change that lowers security was planned (and allowed) */
+} rp_finding;
+
+typedef struct rp_scan {
+	rp_vol *vol;
+	rp_registry *reg;
+	int allow_weaker;
+	time_t now;
+	rp_finding *findings;
+	size_t nfindings;
+} rp_scan;
+
+typedef struct rp_check {
+	const char *id;
+	const char *title;
+	int (*run)(rp_scan *scan, rp_err *err);
+} rp_check;
+
+extern const rp_check rp_checks[];
+extern const size_t rp_ncheck;
+
+const rp_check *rp_check_find(const char *id);
+/* Runs the checks named in ids (comma-separated; NULL = all).  Unknown id: RP_EXIT_USAGE. */
+int rp_scan_run(rp_scan *scan, const char *ids, rp_err *err);
+/* Validates a --check list without running it. */
+int rp_checks_validate(const char *ids, rp_err *err);
+void rp_scan_free(rp_scan *scan);
+
+/* ---- helpers for check modules (findings.c) ---- */
+rp_finding *rp_finding_add(rp_scan *scan, const char *check, rp_status status, rp_severity sev,
+			   const char *summary, const char *explain);
+/* Reads a value and records it as evidence (present or not).  Returns the evidence. */
+rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key,
+			       const char *value, const char *source);
+rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *e);
+/* Plans setting a DWORD; what describes it; weakens marks a security downgrade. */
+rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
+			   uint32_t data, int weakens, const char *what);
+rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
+				  const char *value, const char *what);
+/* Reads a DWORD; 1 found, 0 absent or not a DWORD (*is_dword says which). */
+int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t *out,
+		  int *present);
+void rp_evidence_free(rp_evidence *e);
+/* "absent", "not a REG_DWORD" or the number, for summaries. */
+const char *rp_dword_shown(int present, int is_dword, uint32_t v, char *buf, size_t n);
+
+/* A SYSTEM value that is healthy when absent or equal to want. */
+typedef struct rp_expected {
+	const char *value;
+	uint32_t want;
+	const char *why; /* what the wrong value does, in plain words */
+} rp_expected;
+/* Adds a problem finding (with its fix) for every value of key that is present and not want. */
+void rp_expect_dwords(rp_scan *scan, const char *check, const char *key, const rp_expected *list,
+		      size_t n);
+
+/* An effective setting: the policy copy (SOFTWARE\Policies) beats the local value. */
+typedef struct rp_effective {
+	int present;        /* either copy exists */
+	uint32_t value;
+	const char *source; /* RP_SRC_LOCAL / RP_SRC_POLICY */
+	int local_present, policy_present;
+	int local_is_dword, policy_is_dword;
+	uint32_t local, policy;
+} rp_effective;
+
+#define RP_POLICY_TS "Policies\\Microsoft\\Windows NT\\Terminal Services"
+
+/* Reads local (SYSTEM <ccs>\local_key) and policy (SOFTWARE\policy_key) copies of value. */
+void rp_effective_dword(rp_registry *reg, const char *local_key, const char *policy_key,
+			const char *value, rp_effective *out);
+
+#endif

@@ -1,0 +1,211 @@
+/* findings.c — building findings, evidence and planned changes (see checks.h). */
+#include "checks/checks.h"
+#include "util/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *s)
+{
+	return s ? rp_xstrdup(s) : NULL;
+}
+
+rp_finding *rp_finding_add(rp_scan *scan, const char *check, rp_status status, rp_severity sev,
+			   const char *summary, const char *explain)
+{
+	scan->findings =
+		rp_xrealloc(scan->findings, (scan->nfindings + 1) * sizeof *scan->findings);
+	rp_finding *f = &scan->findings[scan->nfindings++];
+	memset(f, 0, sizeof *f);
+	f->check = check;
+	f->status = status;
+	f->severity = sev;
+	f->summary = rp_xstrdup(summary);
+	f->explain = dup_or_null(explain);
+	return f;
+}
+
+static rp_evidence *new_evidence(rp_finding *f)
+{
+	f->evidence = rp_xrealloc(f->evidence, (f->nevidence + 1) * sizeof *f->evidence);
+	rp_evidence *e = &f->evidence[f->nevidence++];
+	memset(e, 0, sizeof *e);
+	return e;
+}
+
+rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key,
+			       const char *value, const char *source)
+{
+	rp_evidence *e = new_evidence(f);
+	e->hive = rp_xstrdup(hf->name);
+	e->key = rp_xstrdup(key);
+	e->value = rp_xstrdup(value);
+	e->source = rp_xstrdup(source);
+	rp_value v = {0};
+	if (rp_hive_get(hf->hive, key, value, &v, NULL) == 1) {
+		e->present = 1;
+		e->type = v.type;
+		e->data = v.data;
+		e->len = v.len;
+	}
+	return e;
+}
+
+rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *src)
+{
+	rp_evidence *e = new_evidence(f);
+	e->hive = dup_or_null(src->hive);
+	e->key = dup_or_null(src->key);
+	e->value = dup_or_null(src->value);
+	e->present = src->present;
+	e->type = src->type;
+	if (src->len) {
+		e->data = rp_xmalloc(src->len);
+		memcpy(e->data, src->data, src->len);
+	}
+	e->len = src->len;
+	e->source = dup_or_null(src->source);
+	e->path = dup_or_null(src->path);
+	e->note = dup_or_null(src->note);
+	return e;
+}
+
+static rp_change *new_change(rp_finding *f, rp_change_kind kind, const char *hive,
+			     const char *key, const char *value, const char *what)
+{
+	f->changes = rp_xrealloc(f->changes, (f->nchanges + 1) * sizeof *f->changes);
+	rp_change *c = &f->changes[f->nchanges++];
+	memset(c, 0, sizeof *c);
+	c->kind = kind;
+	c->hive = rp_xstrdup(hive);
+	c->key = rp_xstrdup(key);
+	c->value = dup_or_null(value);
+	c->what = rp_xstrdup(what);
+	return c;
+}
+
+rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
+			   uint32_t data, int weakens, const char *what)
+{
+	rp_change *c = new_change(f, RP_CHANGE_REG_SET, hive, key, value, what);
+	c->type = RP_REG_DWORD;
+	c->len = 4;
+	c->data = rp_xmalloc(4);
+	for (int i = 0; i < 4; i++)
+		c->data[i] = (uint8_t)(data >> (8 * i));
+	c->weakens = weakens;
+	if (weakens)
+		f->weakened = 1;
+	return c;
+}
+
+rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
+				  const char *value, const char *what)
+{
+	return new_change(f, RP_CHANGE_REG_DELETE_VALUE, hive, key, value, what);
+}
+
+int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t *out,
+		  int *present)
+{
+	rp_value v = {0};
+	int found = rp_hive_get(hf->hive, key, value, &v, NULL) == 1;
+	if (present)
+		*present = found;
+	int ok = found && rp_value_dword(&v, out) == 0;
+	rp_value_free(&v);
+	return ok;
+}
+
+void rp_effective_dword(rp_registry *reg, const char *local_key, const char *policy_key,
+			const char *value, rp_effective *out)
+{
+	memset(out, 0, sizeof *out);
+	char *lk = rp_registry_ccs_path(reg, local_key);
+	out->local_is_dword = rp_read_dword(&reg->system, lk, value, &out->local,
+					    &out->local_present);
+	free(lk);
+	out->policy_is_dword = rp_read_dword(&reg->software, policy_key, value, &out->policy,
+					     &out->policy_present);
+	if (out->policy_present) {
+		out->present = 1;
+		out->value = out->policy;
+		out->source = RP_SRC_POLICY;
+	} else if (out->local_present) {
+		out->present = 1;
+		out->value = out->local;
+		out->source = RP_SRC_LOCAL;
+	}
+}
+
+void rp_evidence_free(rp_evidence *e)
+{
+	free(e->hive);
+	free(e->key);
+	free(e->value);
+	free(e->data);
+	free(e->source);
+	free(e->path);
+	free(e->note);
+}
+
+void rp_scan_free(rp_scan *scan)
+{
+	for (size_t i = 0; i < scan->nfindings; i++) {
+		rp_finding *f = &scan->findings[i];
+		free(f->summary);
+		free(f->explain);
+		for (size_t j = 0; j < f->nevidence; j++)
+			rp_evidence_free(&f->evidence[j]);
+		free(f->evidence);
+		for (size_t j = 0; j < f->nchanges; j++) {
+			rp_change *c = &f->changes[j];
+			free(c->hive);
+			free(c->key);
+			free(c->value);
+			free(c->data);
+			free(c->what);
+		}
+		free(f->changes);
+	}
+	free(scan->findings);
+	scan->findings = NULL;
+	scan->nfindings = 0;
+}
+
+const char *rp_dword_shown(int present, int is_dword, uint32_t v, char *buf, size_t n)
+{
+	if (!present)
+		return "absent";
+	if (!is_dword)
+		return "not a REG_DWORD";
+	snprintf(buf, n, "%u", v);
+	return buf;
+}
+
+void rp_expect_dwords(rp_scan *scan, const char *check, const char *key, const rp_expected *list,
+		      size_t n)
+{
+	rp_hive_file *system = &scan->reg->system;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = 0;
+		int present = 0;
+		int is_dword = rp_read_dword(system, key, list[i].value, &v, &present);
+		if (!present || (is_dword && v == list[i].want))
+			continue;
+		char buf[16];
+		const char *was = rp_dword_shown(present, is_dword, v, buf, sizeof buf);
+		char *sum = rp_xasprintf("%s is %s (healthy: %u)", list[i].value, was, list[i].want);
+		char *explain =
+			rp_xasprintf("%s. The fix sets it to %u.", list[i].why, list[i].want);
+		rp_finding *f = rp_finding_add(scan, check, RP_PROBLEM, RP_ERROR, sum, explain);
+		rp_evidence_value(f, system, key, list[i].value, RP_SRC_LOCAL);
+		char *what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key, list[i].value,
+					  list[i].want, was);
+		rp_change_dword(f, "SYSTEM", key, list[i].value, list[i].want, 0, what);
+		free(what);
+		free(sum);
+		free(explain);
+	}
+}

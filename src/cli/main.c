@@ -1,0 +1,57 @@
+/*
+ * main.c — rdprescue's entry point: dispatch to a command, nothing else.
+ */
+#include "cli/cli.h"
+#include "plan/plan.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: rdprescue COMMAND TARGET [options]\n"
+	"\n"
+	"  scan   TARGET [--json] [--check ID,...] [--install N]\n"
+	"  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
+	"                [--allow-weaker-security] [--yes]\n"
+	"  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
+	"[--yes]\n"
+	"  list   [DEVICE|IMAGE ...]\n"
+	"  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
+	"\n"
+	"TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
+	"directory where a Windows volume is mounted.  Checks: rdp.access, rdp.listener,\n"
+	"rdp.security.  Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable,\n"
+	"4 write failed and rolled back.  See 'man rdprescue' (docs/rdprescue.1.md).\n";
+
+int cli_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("rdprescue: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return fputs(usage, stderr), 2;
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
+		return fputs(usage, stdout), 0;
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version"))
+		return printf("rdprescue %s\n", RP_VERSION), 0;
+	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix"))
+		return cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(cmd, "undo"))
+		return cmd_undo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(cmd, "hive"))
+		return cmd_hive(argc - 1, argv + 1);
+	return cli_fail(2, "unknown command '%s'; run 'rdprescue --help' for the list",
+			cmd[0] ? cmd : "''");
+}

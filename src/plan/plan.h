@@ -1,0 +1,68 @@
+/*
+ * plan.h — turning planned changes into a safe write, and undoing it.
+ *
+ * fix:  changes -> new hive images (reg/ edits, regf/ clean base block, structural check,
+ *       read-back) -> backup archive (host --backup-dir and the target volume, each re-read and
+ *       verified) -> atomic replace of each file -> read back what the volume now holds.
+ *       Any failed write rolls back what was already replaced (exit 4).
+ * undo: the newest backup of the volume (or --backup FILE) -> a safety backup of the current
+ *       state -> every file and security descriptor restored byte-for-byte -> read back.
+ */
+#ifndef RP_PLAN_H
+#define RP_PLAN_H
+
+#include "checks/checks.h"
+#include "plan/backup.h"
+#include "vol/vol.h"
+
+#define RP_BACKUP_VOL_DIR "rdprescue/backups"
+#define RP_VERSION "0.1.0"
+
+typedef struct rp_plan_opts {
+	const char *target;     /* as given on the command line */
+	int install_index;
+	const char *backup_dir; /* host directory, or NULL */
+	int dry_run;
+	int allow_weaker;
+	int force;              /* undo: restore even if files changed since the fix */
+	const char *backup_file; /* undo: a given archive */
+} rp_plan_opts;
+
+typedef struct rp_plan_result {
+	char *backup_host;     /* host path of the archive (NULL when none) */
+	char *backup_volume;   /* volume path of the archive */
+	char *backup_id;
+	size_t files_written;
+	char **files;          /* volume paths written (replaced / restored) */
+	size_t nfiles;
+	size_t changes;        /* registry edits applied (fix) or entries restored (undo) */
+	char **notes;          /* one-line notes for the report (e.g. a hive written clean) */
+	size_t nnotes;
+} rp_plan_result;
+
+/* Applies every change of the scan's PROBLEM findings (weakening ones only when allowed).
+ * scan->vol is the read-only volume of the scan; it is closed and the volume reopened
+ * read-write for the write, then closed again.  On return the caller re-scans. */
+int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts,
+		rp_plan_result *res, rp_err *err);
+
+int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res,
+		 rp_err *err);
+
+void rp_plan_result_free(rp_plan_result *res);
+
+/* Serializes b, writes it to --backup-dir (when given) and into the volume's backup folder,
+ * and re-reads both; the volume is open read-write.  Sets res->backup_*. */
+int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *opts,
+			 rp_plan_result *res, rp_err *err);
+/* Reads a file and its SD (the dir backend may have none: sd NULL). */
+int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len,
+			  uint8_t **sd, size_t *sd_len, rp_err *err);
+/* A new backup with a fresh id ("<UTC time>-<random>-<kind>"). */
+void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opts,
+			 const char *install_json);
+
+/* JSON text describing an installation, for manifests and reports (malloc'd). */
+char *rp_install_json(const rp_install *inst, const rp_registry *reg);
+
+#endif

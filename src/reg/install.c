@@ -1,0 +1,190 @@
+/*
+ * install.c — load an installation's SYSTEM and SOFTWARE (see install.h).
+ *
+ * The order matters: logs are read with the primary in one pass so that recovery sees the
+ * files as they are on the disk now; nothing here writes.
+ */
+#include "reg/install.h"
+#include "util/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct log_search {
+	const char *name;
+	char *found[3];
+	const char *dir;
+} log_search;
+
+static int match_log(void *ctx, const char *entry, const rp_stat *st)
+{
+	log_search *s = ctx;
+	static const char *suffix[3] = {".LOG1", ".LOG2", ".LOG"};
+	if (st->is_dir)
+		return 0;
+	size_t n = strlen(s->name);
+	if (strlen(entry) <= n)
+		return 0;
+	char head[256];
+	if (n >= sizeof head)
+		return 0;
+	memcpy(head, entry, n);
+	head[n] = 0;
+	if (rp_strcasecmp(head, s->name) != 0)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (rp_strcasecmp(entry + n, suffix[i]) == 0 && !s->found[i])
+			s->found[i] = rp_xasprintf("%s/%s", s->dir, entry);
+	}
+	return 0;
+}
+
+int rp_hive_find_logs(rp_vol *vol, const char *dir, const char *name, char *out[3], rp_err *err)
+{
+	log_search s = {.name = name, .dir = dir};
+	if (rp_vol_list(vol, dir, match_log, &s, err) < 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		out[i] = s.found[i];
+	return 0;
+}
+
+/* The primary's real-case name, so that backups and reports show what is on the disk. */
+typedef struct name_search {
+	const char *name;
+	char *found;
+} name_search;
+
+static int match_name(void *ctx, const char *entry, const rp_stat *st)
+{
+	name_search *s = ctx;
+	if (!st->is_dir && rp_strcasecmp(entry, s->name) == 0) {
+		s->found = rp_xstrdup(entry);
+		return 1;
+	}
+	return 0;
+}
+
+static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *err)
+{
+	name_search ns = {.name = name};
+	memset(hf, 0, sizeof *hf);
+	snprintf(hf->name, sizeof hf->name, "%s", name);
+	if (rp_vol_list(vol, RP_CONFIG_DIR, match_name, &ns, err) < 0)
+		return -1;
+	if (!ns.found)
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "%s/%s is missing: this volume does not hold a complete Windows "
+			       "installation",
+			       RP_CONFIG_DIR, name);
+	hf->path = rp_xasprintf("%s/%s", RP_CONFIG_DIR, ns.found);
+	free(ns.found);
+	if (rp_hive_find_logs(vol, RP_CONFIG_DIR, name, hf->log_path, err) < 0)
+		return -1;
+
+	uint8_t *data[4] = {0};
+	size_t len[4] = {0};
+	int rc = -1;
+	if (rp_vol_read(vol, hf->path, &data[0], &len[0], err) < 0)
+		goto out;
+	for (int i = 0; i < 3; i++)
+		if (hf->log_path[i] && rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1],
+						   err) < 0)
+			goto out;
+	rp_regf_files files = {
+		.primary = data[0],
+		.primary_len = len[0],
+		.log1 = data[1],
+		.log1_len = len[1],
+		.log2 = data[2],
+		.log2_len = len[2],
+		.log = data[3],
+		.log_len = len[3],
+	};
+	uint8_t *image = NULL;
+	size_t image_len = 0;
+	if (rp_regf_recover(&files, &image, &image_len, &hf->recovery, err) < 0) {
+		rp_err_prefix(err, "%s", hf->path);
+		goto out;
+	}
+	rc = rp_hive_open(&hf->hive, name, image, image_len, err);
+	free(image);
+out:
+	for (int i = 0; i < 4; i++)
+		free(data[i]);
+	return rc;
+}
+
+static char *get_string(rp_hive *h, const char *key, const char *value)
+{
+	rp_value v = {0};
+	if (rp_hive_get(h, key, value, &v, NULL) != 1)
+		return NULL;
+	char *s = rp_value_string(&v);
+	rp_value_free(&v);
+	return s;
+}
+
+static void resolve_ccs(rp_registry *reg)
+{
+	rp_value v = {0};
+	uint32_t current = 0;
+	if (rp_hive_get(reg->system.hive, "Select", "Current", &v, NULL) == 1)
+		rp_value_dword(&v, &current);
+	rp_value_free(&v);
+	if (current >= 1 && current <= 999) {
+		snprintf(reg->ccs, sizeof reg->ccs, "ControlSet%03u", current);
+		if (rp_hive_key_exists(reg->system.hive, reg->ccs, NULL) == 1)
+			return;
+	}
+	snprintf(reg->ccs, sizeof reg->ccs, "ControlSet001");
+	reg->ccs_fallback = 1;
+}
+
+int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
+{
+	memset(reg, 0, sizeof *reg);
+	if (load_hive(vol, "SYSTEM", &reg->system, err) < 0 ||
+	    load_hive(vol, "SOFTWARE", &reg->software, err) < 0) {
+		rp_registry_free(reg);
+		return -1;
+	}
+	resolve_ccs(reg);
+	const char *cv = "Microsoft\\Windows NT\\CurrentVersion";
+	reg->product = get_string(reg->software.hive, cv, "ProductName");
+	reg->build = get_string(reg->software.hive, cv, "CurrentBuild");
+	if (!reg->build)
+		reg->build = get_string(reg->software.hive, cv, "CurrentBuildNumber");
+	if (reg->build)
+		reg->build_number = (unsigned)strtoul(reg->build, NULL, 10);
+	char *cn = rp_registry_ccs_path(reg, "Control\\ComputerName\\ComputerName");
+	reg->computer = get_string(reg->system.hive, cn, "ComputerName");
+	free(cn);
+	return 0;
+}
+
+static void free_hive_file(rp_hive_file *hf)
+{
+	if (hf->hive)
+		rp_hive_close(hf->hive);
+	free(hf->path);
+	for (int i = 0; i < 3; i++)
+		free(hf->log_path[i]);
+	memset(hf, 0, sizeof *hf);
+}
+
+void rp_registry_free(rp_registry *reg)
+{
+	free_hive_file(&reg->system);
+	free_hive_file(&reg->software);
+	free(reg->product);
+	free(reg->build);
+	free(reg->computer);
+	memset(reg, 0, sizeof *reg);
+}
+
+char *rp_registry_ccs_path(const rp_registry *reg, const char *rest)
+{
+	return rp_xasprintf("%s\\%s", reg->ccs, rest);
+}

@@ -1,0 +1,35 @@
+/*
+ * report.h — what a run found and did, as text for people and as JSON (schema "rdprescue/1",
+ * docs/json-schema.md) for scripts.  The last line of every run is a one-line summary under
+ * 4 KiB, because cloud "run command" consoles keep only the tail.
+ */
+#ifndef RP_REPORT_H
+#define RP_REPORT_H
+
+#include "checks/checks.h"
+#include "plan/plan.h"
+
+#include <stdio.h>
+
+typedef struct rp_report {
+	const char *command;      /* "scan", "fix", "undo" */
+	const char *target;
+	const rp_install *install;
+	const rp_registry *reg;   /* NULL for undo */
+	const rp_scan *scan;      /* NULL for undo */
+	const rp_plan_result *plan; /* NULL for scan */
+	int dry_run;
+	int allow_weaker;
+	int exit_code;
+	const char *error;        /* a message when the run stopped early */
+} rp_report;
+
+void rp_report_text(FILE *out, const rp_report *r);
+void rp_report_json(FILE *out, const rp_report *r);
+/* One line: "{"rdprescue":"summary",...}" — under 4 KiB whatever the findings. */
+void rp_report_summary(FILE *out, const rp_report *r);
+
+const char *rp_status_name(rp_status s);
+const char *rp_severity_name(rp_severity s);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * text.c — the report for people: what is wrong in plain words, the evidence, what the fix
+ * changes.  Every string that came from the disk is escaped before it is printed.
+ */
+#include "report/report.h"
+#include "util/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put_escaped(FILE *out, const char *s)
+{
+	char *e = rp_escape(s ? s : "");
+	fputs(e, out);
+	free(e);
+}
+
+static void put_evidence(FILE *out, const rp_evidence *e)
+{
+	fputs("      ", out);
+	if (e->hive) {
+		fprintf(out, "%s\\", e->hive);
+		put_escaped(out, e->key);
+		fputs("\\", out);
+		put_escaped(out, e->value);
+		if (e->present) {
+			rp_value v = {.type = e->type, .data = e->data, .len = e->len};
+			char *shown = rp_value_format(&v);
+			fprintf(out, " = %s", shown);
+			free(shown);
+		} else {
+			fputs(" (absent)", out);
+		}
+	} else if (e->path) {
+		put_escaped(out, e->path);
+	}
+	fprintf(out, "  [%s%s%s]\n", e->source ? e->source : "", e->note ? ", " : "",
+		e->note ? e->note : "");
+}
+
+/* Wraps plain words at 96 columns under an indent. */
+static void put_wrapped(FILE *out, const char *indent, const char *text)
+{
+	size_t col = 0, width = 96;
+	const char *p = text;
+	fputs(indent, out);
+	while (*p) {
+		const char *sp = strchr(p, ' ');
+		size_t n = sp ? (size_t)(sp - p) : strlen(p);
+		if (col && col + n + 1 > width) {
+			fprintf(out, "\n%s", indent);
+			col = 0;
+		} else if (col) {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(p, 1, n, out);
+		col += n;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', out);
+}
+
+static void put_install(FILE *out, const rp_report *r)
+{
+	const rp_install *i = r->install;
+	const rp_registry *reg = r->reg;
+	fputs("Windows: ", out);
+	put_escaped(out, reg && reg->product ? reg->product : "unknown product");
+	if (reg && reg->build) {
+		fputs(" build ", out);
+		put_escaped(out, reg->build);
+	}
+	if (reg && reg->computer) {
+		fputs(", computer ", out);
+		put_escaped(out, reg->computer);
+	}
+	fprintf(out, "\n  on partition %d (", i->part_number);
+	put_escaped(out, i->label[0] ? i->label : "no label");
+	fprintf(out, ", %.1f GiB)", (double)i->size / (1 << 30));
+	if (reg)
+		fprintf(out, ", control set %s%s", reg->ccs,
+			reg->ccs_fallback ? " (Select\\Current missing)" : "");
+	fputc('\n', out);
+	if (reg) {
+		const rp_hive_file *h[2] = {&reg->system, &reg->software};
+		for (int k = 0; k < 2; k++) {
+			fprintf(out, "  %s: ", h[k]->name);
+			put_escaped(out, h[k]->recovery.detail[0] ? h[k]->recovery.detail : "clean");
+			fputc('\n', out);
+		}
+	}
+}
+
+static const char *tag(rp_status s)
+{
+	switch (s) {
+	case RP_OK:
+		return "  ok     ";
+	case RP_PROBLEM:
+		return "PROBLEM  ";
+	case RP_FIXED:
+		return "FIXED    ";
+	case RP_NOT_FIXED:
+		return "NOT FIXED";
+	default:
+		return "skipped  ";
+	}
+}
+
+void rp_report_text(FILE *out, const rp_report *r)
+{
+	fprintf(out, "rdprescue %s ", r->command);
+	put_escaped(out, r->target);
+	fputs(r->dry_run ? " (dry run: nothing written)\n" : "\n", out);
+	if (r->install)
+		put_install(out, r);
+	fputc('\n', out);
+	if (r->scan) {
+		for (size_t i = 0; i < r->scan->nfindings; i++) {
+			const rp_finding *f = &r->scan->findings[i];
+			fprintf(out, "%s %-13s ", tag(f->status), f->check);
+			put_escaped(out, f->summary);
+			fputc('\n', out);
+			if (f->status == RP_OK && f->severity == RP_INFO)
+				continue;
+			if (f->explain)
+				put_wrapped(out, "      ", f->explain);
+			for (size_t j = 0; j < f->nevidence; j++)
+				put_evidence(out, &f->evidence[j]);
+			for (size_t j = 0; j < f->nchanges; j++) {
+				const rp_change *c = &f->changes[j];
+				fputs(f->status == RP_FIXED ? "      changed: " : "      fix: ", out);
+				put_escaped(out, c->what);
+				fputs(c->weakens ? "  (lowers security)\n" : "\n", out);
+			}
+			if (f->weakened && f->status == RP_FIXED)
+				fputs("      NOTE: security was lowered at your request "
+				      "(--allow-weaker-security)\n",
+				      out);
+		}
+	}
+	if (r->plan) {
+		for (size_t i = 0; i < r->plan->nnotes; i++) {
+			fputs("note: ", out);
+			put_escaped(out, r->plan->notes[i]);
+			fputc('\n', out);
+		}
+		if (!r->scan)
+			for (size_t i = 0; i < r->plan->nfiles; i++) {
+				fputs("restored: ", out);
+				put_escaped(out, r->plan->files[i]);
+				fputc('\n', out);
+			}
+		if (r->plan->backup_host || r->plan->backup_volume) {
+			fputs("backup: ", out);
+			if (r->plan->backup_host) {
+				put_escaped(out, r->plan->backup_host);
+				fputs(" and ", out);
+			}
+			fputs("\\", out);
+			put_escaped(out, r->plan->backup_volume);
+			fputs(" on the volume\n", out);
+		}
+	}
+}
