@@ -1,0 +1,78 @@
+# scenario.sh — builds the broken Windows disks the scenario tests and `make demo` use.  Source
+# it after assert.sh (needs $T, $TOOLS, $SHARED) and mkdisk.sh.
+#
+#   scenario_hives NAME DIR   DIR/SYSTEM, DIR/SOFTWARE for hive/scenarios/NAME
+#   scenario_disk NAME SCHEME IMG   a disk image (gpt|mbr|bare|vhd) with those hives on the
+#                                   Windows partition (partition 2; partition 1 holds no Windows)
+# The SYSTEM is the real Windows 7 SP1 hive from ../shared/hives/real; SOFTWARE starts from
+# ../shared's EmptyHive.  .reg files are merged with hivexregedit (libwin-hivex-perl), a reader
+# and writer independent of rdprescue.
+
+HIVE_DIR=${HIVE_DIR:-$PWD/hive}
+
+_base_hives() {
+	[ -f "$T/base/SYSTEM" ] && return 0
+	mkdir -p "$T/base"
+	xz -dkc "$SHARED/hives/real/win7-sp1-x86-SYSTEM.xz" >"$T/base/SYSTEM" || return 1
+	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/base/SYSTEM" \
+		"$HIVE_DIR/healthy-rdp.reg" || return 1
+	cp "$SHARED/hives/windows-made/EmptyHive" "$T/base/SOFTWARE" && chmod u+w "$T/base/SOFTWARE"
+	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$T/base/SOFTWARE" \
+		"$HIVE_DIR/software-base.reg"
+}
+
+scenario_hives() {
+	_base_hives || return 1
+	mkdir -p "$2"
+	cp "$T/base/SYSTEM" "$T/base/SOFTWARE" "$2/"
+	if [ -f "$HIVE_DIR/scenarios/$1/system.reg" ]; then
+		hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$2/SYSTEM" \
+			"$HIVE_DIR/scenarios/$1/system.reg" || return 1
+	fi
+	if [ -f "$HIVE_DIR/scenarios/$1/software.reg" ]; then
+		hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$2/SOFTWARE" \
+			"$HIVE_DIR/scenarios/$1/software.reg" || return 1
+	fi
+}
+
+# put_windows IMG DIR: copies DIR/SYSTEM, DIR/SOFTWARE (and any DIR/*.LOG*) onto the image's
+# Windows partition through rdprescue's own volume layer.
+put_windows() {
+	for f in "$2"/*; do
+		"$TOOLS/rp-testfs" "$1" put "$f" "Windows/System32/config/$(basename "$f")" || return 1
+	done
+}
+
+scenario_disk() {
+	_name=$1 _scheme=$2 _img=$3
+	scenario_hives "$_name" "$T/hives-$_name" || return 1
+	case $_scheme in
+	bare) mkdisk_bare "$_img" 64 ;;
+	vhd) mkdisk "$_img.raw" gpt 96 ;;
+	*) mkdisk "$_img" "$_scheme" 96 ;;
+	esac || return 1
+	if [ "$_scheme" = vhd ]; then
+		put_windows "$_img.raw" "$T/hives-$_name" || return 1
+		qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$_img.raw" "$_img" &&
+			rm -f "$_img.raw"
+	else
+		put_windows "$_img" "$T/hives-$_name"
+	fi
+}
+
+# vol_sha IMG PATH: SHA-256 of a file on the image's Windows volume.
+vol_sha() {
+	"$TOOLS/rp-testfs" "$1" cat "$2" | sha256sum | cut -d' ' -f1
+}
+
+# ntfs_check IMG PARTNO: extracts the partition and runs ntfsfix -n on it (an independent check
+# that the volume is consistent).
+ntfs_check() {
+	_start=$(sfdisk -J "$1" | python3 -c "import json,sys; p=json.load(sys.stdin)['partitiontable']['partitions'][$2-1]; print(p['start'], p['size'])")
+	set -- "$1" $_start
+	dd if="$1" of="$T/part.img" bs=512 skip="$2" count="$3" status=none &&
+		ntfsfix -n "$T/part.img" >"$T/ntfsfix.out" 2>&1
+	_rc=$?
+	rm -f "$T/part.img"
+	return $_rc
+}
