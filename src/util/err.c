@@ -27,7 +27,9 @@ void rp_err_prefix(rp_err *err, const char *fmt, ...)
 	vsnprintf(head, sizeof head, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+	/* A message too long for msg is cut: say so to the compiler by using the length. */
+	if (snprintf(err->msg, sizeof err->msg, "%s: %s", head, old) >= (int)sizeof err->msg)
+		err->msg[sizeof err->msg - 1] = 0;
 }
 
 void rp_err_clear(rp_err *err)
