@@ -1,0 +1,150 @@
+/*
+ * target.c — finding the Windows installations on a target: a mounted directory, or every NTFS
+ * partition of a disk, image or VHD (each mounted read-only and looked into).
+ */
+#include "util/text.h"
+#include "vol/vol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define WINDOWS_MARKER "Windows/System32/config/SYSTEM"
+
+/* 1 when the volume holds Windows, 0 when not, -1 on a read error. */
+static int holds_windows(rp_vol *vol, rp_err *err)
+{
+	rp_stat st;
+	if (rp_vol_stat(vol, WINDOWS_MARKER, &st, err) < 0)
+		return -1;
+	return st.exists && !st.is_dir;
+}
+
+static rp_install *add_install(rp_target *t)
+{
+	t->installs = rp_xrealloc(t->installs, (t->ninstalls + 1) * sizeof *t->installs);
+	rp_install *in = &t->installs[t->ninstalls++];
+	memset(in, 0, sizeof *in);
+	in->index = (int)t->ninstalls;
+	return in;
+}
+
+static int probe_dir(rp_target *t, rp_err *err)
+{
+	rp_vol *vol;
+	if (rp_vol_open_dir(&vol, t->path, 0, err) < 0)
+		return -1;
+	int found = holds_windows(vol, err);
+	rp_vol_close(vol, NULL);
+	if (found < 0)
+		return -1;
+	if (found)
+		add_install(t);
+	return 0;
+}
+
+static int probe_disk(rp_target *t, size_t *ntfs_seen, rp_err *err)
+{
+	if (rp_disk_probe(&t->disk, t->path, err) < 0)
+		return -1;
+	for (size_t i = 0; i < t->disk.nparts; i++) {
+		const rp_part *p = &t->disk.parts[i];
+		if (p->fs == RP_FS_BITLOCKER)
+			t->bitlocker_parts++;
+		if (p->fs != RP_FS_NTFS)
+			continue;
+		(*ntfs_seen)++;
+		rp_vol *vol;
+		rp_err verr = {0};
+		/* A partition that does not mount is not where Windows is; a damaged Windows
+		 * volume is reported when nothing else is found. */
+		if (rp_vol_open_ntfs(&vol, t->path, p->offset, p->size, 0, &verr) < 0)
+			continue;
+		int found = holds_windows(vol, &verr);
+		if (found > 0) {
+			rp_install *in = add_install(t);
+			in->part_number = p->number;
+			in->offset = p->offset;
+			in->size = p->size;
+			snprintf(in->label, sizeof in->label, "%s", rp_vol_label(vol));
+		}
+		rp_vol_close(vol, NULL);
+	}
+	return 0;
+}
+
+int rp_target_probe(rp_target *t, const char *path, rp_err *err)
+{
+	memset(t, 0, sizeof *t);
+	t->path = rp_xstrdup(path);
+	struct stat st;
+	size_t ntfs_seen = 0;
+	int rc;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		t->is_dir = 1;
+		rc = probe_dir(t, err);
+	} else {
+		rc = probe_disk(t, &ntfs_seen, err);
+	}
+	if (rc == 0 && t->ninstalls == 0) {
+		char *shown = rp_escape(path);
+		if (t->is_dir)
+			rp_fail(err, RP_EXIT_UNUSABLE,
+				"no Windows installation found in %s (no %s): give the directory "
+				"where the Windows volume is mounted",
+				shown, WINDOWS_MARKER);
+		else if (t->bitlocker_parts)
+			rp_fail(err, RP_EXIT_UNUSABLE,
+				"no Windows installation found on %s (%zu NTFS partitions looked at): "
+				"%d partition%s encrypted with BitLocker: unlock it first (e.g. "
+				"dislocker) and give the unlocked volume",
+				shown, ntfs_seen, t->bitlocker_parts,
+				t->bitlocker_parts == 1 ? " is" : "s are");
+		else
+			rp_fail(err, RP_EXIT_UNUSABLE,
+				"no Windows installation found on %s (%zu NTFS partition%s looked at); "
+				"give the OS disk",
+				shown, ntfs_seen, ntfs_seen == 1 ? "" : "s");
+		free(shown);
+		rc = -1;
+	}
+	if (rc < 0)
+		rp_target_free(t);
+	return rc;
+}
+
+void rp_target_free(rp_target *t)
+{
+	if (!t)
+		return;
+	free(t->path);
+	rp_disk_free(&t->disk);
+	free(t->installs);
+	memset(t, 0, sizeof *t);
+}
+
+int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
+		   const rp_install **inst, rp_err *err)
+{
+	*vol = NULL;
+	if (inst)
+		*inst = NULL;
+	if (index == 0 && t->ninstalls > 1)
+		return rp_fail(err, RP_EXIT_USAGE,
+			       "%zu Windows installations found: choose one with --install N (see "
+			       "rdprescue list)",
+			       t->ninstalls);
+	if (index == 0)
+		index = 1;
+	if (index < 1 || (size_t)index > t->ninstalls)
+		return rp_fail(err, RP_EXIT_USAGE,
+			       "there is no Windows installation %d (%zu found; see rdprescue list)",
+			       index, t->ninstalls);
+	const rp_install *in = &t->installs[index - 1];
+	int rc = t->is_dir ? rp_vol_open_dir(vol, t->path, writable, err)
+			   : rp_vol_open_ntfs(vol, t->path, in->offset, in->size, writable, err);
+	if (rc == 0 && inst)
+		*inst = in;
+	return rc;
+}

@@ -1,0 +1,327 @@
+/*
+ * vol.c — the rp_vol interface: dispatch to the backend's ops table and the checks every backend
+ * shares (path syntax, read-only and failed-write gates, no writes through reparse points,
+ * mkdirs one level at a time).
+ */
+#include "vol/backend.h"
+#include "util/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+rp_vol *rp_vol_new(const struct rp_vol_ops *ops, const char *where, int writable)
+{
+	rp_vol *vol = rp_xcalloc(1, sizeof *vol);
+	vol->ops = ops;
+	vol->writable = writable;
+	vol->where = rp_xstrdup(where);
+	return vol;
+}
+
+void rp_vol_delete(rp_vol *vol)
+{
+	if (!vol)
+		return;
+	free(vol->where);
+	free(vol);
+}
+
+const char *rp_vol_state_refusal(const rp_vol_state *st)
+{
+	if (st->hibernated || st->log_v2)
+		return "Windows was hibernated or shut down with Fast Startup: boot it and shut down "
+		       "fully (shutdown /s /t 0), or disable Fast Startup (powercfg /h off)";
+	if (st->log_unclean)
+		return "Windows did not shut down cleanly (the NTFS journal needs replaying): boot "
+		       "Windows and shut it down cleanly (shutdown /s /t 0), or run chkdsk on it";
+	return NULL;
+}
+
+/* Normalised copy of path (see backend.h), or NULL with err set. */
+static char *normalise(const char *path, rp_err *err)
+{
+	if (!path)
+		return rp_fail(err, RP_EXIT_USAGE, "no path given"), NULL;
+	char *out = rp_xmalloc(strlen(path) + 1);
+	size_t n = 0;
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ||
+		    memchr(p, '\\', len)) {
+			char *shown = rp_escape(path);
+			rp_fail(err, RP_EXIT_USAGE,
+				"invalid volume path %s: use '/' separators and no '.' or '..'",
+				shown);
+			free(shown);
+			free(out);
+			return NULL;
+		}
+		if (n)
+			out[n++] = '/';
+		memcpy(out + n, p, len);
+		n += len;
+		p += len;
+	}
+	out[n] = 0;
+	return out;
+}
+
+int rp_vol_close(rp_vol *vol, rp_err *err)
+{
+	if (!vol)
+		return 0;
+	int rc = vol->ops->close(vol, err);
+	rp_vol_delete(vol);
+	return rc;
+}
+
+const char *rp_vol_backend(const rp_vol *vol)
+{
+	return vol->ops->name;
+}
+
+const char *rp_vol_label(const rp_vol *vol)
+{
+	return vol->label;
+}
+
+uint64_t rp_vol_size(const rp_vol *vol)
+{
+	return vol->size;
+}
+
+const rp_vol_state *rp_vol_get_state(const rp_vol *vol)
+{
+	return &vol->state;
+}
+
+int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)
+{
+	memset(st, 0, sizeof *st);
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->stat(vol, norm, st, err);
+	free(norm);
+	return rc;
+}
+
+int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err)
+{
+	*data = NULL;
+	*len = 0;
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->read(vol, norm, data, len, err);
+	free(norm);
+	return rc;
+}
+
+int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err)
+{
+	char *norm = normalise(dir, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->list(vol, norm, cb, ctx, err);
+	free(norm);
+	return rc;
+}
+
+int rp_vol_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, rp_err *err)
+{
+	*sd = NULL;
+	*len = 0;
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->get_sd(vol, norm, sd, len, err);
+	free(norm);
+	return rc;
+}
+
+/* The gates in front of every write: opened writable, no earlier failure. */
+static int may_write(rp_vol *vol, const char *what, const char *path, rp_err *err)
+{
+	char *shown = rp_escape(path);
+	int rc = 0;
+	if (!vol->writable)
+		rc = rp_fail(err, RP_EXIT_USAGE, "%s %s on %s: the volume was opened read-only",
+			     what, shown, vol->where);
+	else if (vol->write_failed)
+		rc = rp_fail(err, RP_EXIT_WRITE_FAILED,
+			     "%s %s on %s: refused because an earlier write failed", what, shown,
+			     vol->where);
+	free(shown);
+	return rc;
+}
+
+/* Refuses a write when a component of path (all of them when whole, else all but the last) is
+ * a reparse point, or path itself is encrypted / a reparse point.  Fills *target with the
+ * stat of path. */
+static int check_components(rp_vol *vol, const char *norm, rp_stat *target, rp_err *err)
+{
+	char *prefix = rp_xstrdup(norm);
+	int rc = 0;
+	memset(target, 0, sizeof *target);
+	for (char *slash = prefix;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = 0;
+		rp_stat st;
+		memset(&st, 0, sizeof st);
+		if (vol->ops->stat(vol, prefix, &st, err) < 0) {
+			rc = -1;
+			break;
+		}
+		char *shown = rp_escape(prefix);
+		if (st.exists && st.is_reparse)
+			rc = rp_fail(err, RP_EXIT_PROBLEMS,
+				     "%s on %s is a reparse point (junction, symlink, deduplicated "
+				     "or compressed file): rdprescue does not write through it",
+				     shown, vol->where);
+		else if (st.exists && st.is_encrypted)
+			rc = rp_fail(err, RP_EXIT_PROBLEMS,
+				     "%s on %s is encrypted (EFS): rdprescue cannot change it", shown,
+				     vol->where);
+		else if (slash && st.exists && !st.is_dir)
+			rc = rp_fail(err, RP_EXIT_PROBLEMS, "%s on %s is a file, not a directory",
+				     shown, vol->where);
+		free(shown);
+		if (rc < 0 || !slash) {
+			*target = st;
+			break;
+		}
+		if (!st.exists) {
+			/* Nothing below a missing directory exists either. */
+			break;
+		}
+		*slash = '/';
+	}
+	free(prefix);
+	return rc;
+}
+
+/* Runs a backend write and closes the gate when it failed after touching the volume. */
+static int after_write(rp_vol *vol, int rc, rp_err *err)
+{
+	if (rc < 0 && (!err || err->exit_code == RP_EXIT_WRITE_FAILED))
+		vol->write_failed = 1;
+	return rc;
+}
+
+/* Common start of a write: normalised path, gates, component checks. */
+static char *begin_write(rp_vol *vol, const char *what, const char *path, rp_stat *target,
+			 rp_err *err)
+{
+	char *norm = normalise(path, err);
+	if (!norm)
+		return NULL;
+	if (may_write(vol, what, norm, err) < 0 || check_components(vol, norm, target, err) < 0) {
+		free(norm);
+		return NULL;
+	}
+	return norm;
+}
+
+static int missing(rp_vol *vol, const char *what, const char *norm, rp_err *err)
+{
+	char *shown = rp_escape(norm);
+	rp_fail(err, RP_EXIT_PROBLEMS, "%s %s on %s: no such file or directory", what, shown,
+		vol->where);
+	free(shown);
+	return -1;
+}
+
+int rp_vol_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t len, rp_err *err)
+{
+	rp_stat st;
+	char *norm = begin_write(vol, "setting the security descriptor of", path, &st, err);
+	if (!norm)
+		return -1;
+	int rc = st.exists ? after_write(vol, vol->ops->set_sd(vol, norm, sd, len, err), err)
+			   : missing(vol, "setting the security descriptor of", norm, err);
+	free(norm);
+	return rc;
+}
+
+int rp_vol_mkdirs(rp_vol *vol, const char *dir, rp_err *err)
+{
+	rp_stat st;
+	char *norm = begin_write(vol, "creating directory", dir, &st, err);
+	if (!norm)
+		return -1;
+	int rc = 0;
+	if (st.exists && !st.is_dir) {
+		char *shown = rp_escape(norm);
+		rc = rp_fail(err, RP_EXIT_PROBLEMS,
+			     "creating directory %s on %s: a file has that name", shown,
+			     vol->where);
+		free(shown);
+	}
+	/* Walk down, creating what is missing; check_components vouched for what exists. */
+	for (char *slash = norm; rc == 0 && !st.exists && *norm;) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = 0;
+		rp_stat cur;
+		rc = vol->ops->stat(vol, norm, &cur, err);
+		if (rc == 0 && !cur.exists)
+			rc = after_write(vol, vol->ops->mkdir(vol, norm, err), err);
+		if (!slash)
+			break;
+		*slash++ = '/';
+	}
+	free(norm);
+	return rc;
+}
+
+int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
+		      const uint8_t *sd, size_t sd_len, rp_err *err)
+{
+	rp_stat st;
+	char *norm = begin_write(vol, "writing", path, &st, err);
+	if (!norm)
+		return -1;
+	int rc;
+	if (!*norm || (st.exists && st.is_dir))
+		rc = rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: it is a directory", norm,
+			     vol->where);
+	else
+		rc = after_write(vol, vol->ops->write_file(vol, norm, data, len, sd, sd_len, err),
+				 err);
+	free(norm);
+	return rc;
+}
+
+int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err)
+{
+	rp_stat st;
+	char *norm = begin_write(vol, "removing", path, &st, err);
+	if (!norm)
+		return -1;
+	int rc;
+	if (!st.exists)
+		rc = missing(vol, "removing", norm, err);
+	else if (st.is_dir)
+		rc = rp_fail(err, RP_EXIT_PROBLEMS,
+			     "removing %s on %s: it is a directory; only files are removed", norm,
+			     vol->where);
+	else
+		rc = after_write(vol, vol->ops->remove(vol, norm, err), err);
+	free(norm);
+	return rc;
+}
+
+int rp_vol_sync(rp_vol *vol, rp_err *err)
+{
+	if (may_write(vol, "syncing", "", err) < 0)
+		return -1;
+	return after_write(vol, vol->ops->sync(vol, err), err);
+}
