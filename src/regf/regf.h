@@ -23,25 +23,43 @@ typedef struct rp_regf_files {
 	size_t primary_len;
 	const uint8_t *log1, *log2, *log; /* <name>.LOG1, .LOG2, .LOG (any case on disk) */
 	size_t log1_len, log2_len, log_len;
+	const char *name; /* for messages, e.g. "SYSTEM"; NULL: "the hive" */
 } rp_regf_files;
 
 /* What recovery found and did — for reports and `rdprescue hive`. */
 typedef struct rp_regf_recovery {
-	int primary_valid;      /* base block signature + checksum ok */
-	int was_dirty;          /* checksum bad or seq1 != seq2 */
-	uint32_t seq1, seq2;    /* the primary's */
-	uint32_t hbins_size;    /* of the result */
-	int logs_present;       /* some log file is non-empty */
-	int logs_usable;        /* some log has a valid base block */
-	char log_format[8];     /* "new" (HvLE), "old" (DIRT) or "" */
-	unsigned entries_applied; /* HvLE entries, or 512-byte pages for DIRT */
+	int primary_valid;	      /* base block signature + checksum ok */
+	int was_dirty;		      /* checksum bad or seq1 != seq2 */
+	uint32_t seq1, seq2;	      /* the primary's */
+	uint32_t hbins_size;	      /* of the result */
+	int logs_present;	      /* some log file is non-empty */
+	int logs_usable;	      /* some log has a valid base block */
+	char log_format[8];	      /* "new" (HvLE), "old" (DIRT) or "" */
+	unsigned entries_applied;     /* HvLE entries, or 512-byte pages for DIRT */
 	uint32_t first_seq, last_seq; /* of the applied entries */
-	uint32_t max_seq;       /* highest sequence number seen: primary, log base blocks, any
-				   valid log entry (remnants included).  The clean write uses +1 */
-	int base_from_log;      /* the primary base block was rebuilt from a log */
-	int dirty_without_logs; /* dirty, no logs: the primary is all there is */
-	char detail[512];       /* one line: "replayed 4 entries (seq 2-5) from LOG1, LOG2" */
+	uint32_t max_seq;	      /* highest sequence number seen: primary, log base blocks, any
+					 valid log entry (remnants included).  The clean write uses +1 */
+	int base_from_log;	      /* the primary base block was rebuilt from a log */
+	int dirty_without_logs;	      /* dirty, no logs: the primary is all there is */
+	char detail[512];	      /* one line: "replayed 4 entries (seq 2-5) from LOG1, LOG2" */
 } rp_regf_recovery;
+
+/* One transaction log as found: for reports (`rdprescue hive`). */
+typedef struct rp_regf_log_info {
+	int present;	/* non-empty */
+	int base_valid; /* signature, checksum, seq1 == seq2, a log file type */
+	char format[8]; /* "new", "old" or "" when the base block is not valid */
+	uint32_t seq1, seq2, hbins_size;
+	unsigned entries; /* new: valid entries chained from offset 512 */
+	uint32_t first_seq, last_seq;
+	unsigned remnants; /* new: further valid entries after the chain */
+	uint32_t remnant_max_seq;
+	uint32_t dirty_pages; /* old: 512-byte pages in the dirty vector */
+	char problem[160];    /* why it cannot be replayed; "" when it can */
+} rp_regf_log_info;
+
+/* Parses one log (any format) for a report; never fails. */
+void rp_regf_describe_log(const uint8_t *log, size_t len, rp_regf_log_info *out);
 
 /* Replays the logs exactly as Windows does when the primary is dirty and returns the resulting
  * consistent image (malloc'd, length 4096 + hive-bins size).  Clean primary: logs ignored.
