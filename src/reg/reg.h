@@ -66,7 +66,7 @@ char *rp_value_string(const rp_value *v);
 char *rp_value_format(const rp_value *v);
 
 typedef enum rp_edit_kind {
-	RP_EDIT_SET,          /* create the key path and the value as needed */
+	RP_EDIT_SET,	      /* create the key path and the value as needed */
 	RP_EDIT_DELETE_VALUE, /* absent value: no-op */
 	RP_EDIT_DELETE_KEY,   /* with its subtree; absent key: no-op */
 } rp_edit_kind;
@@ -75,7 +75,7 @@ typedef struct rp_edit {
 	rp_edit_kind kind;
 	const char *key;
 	const char *value; /* SET / DELETE_VALUE */
-	uint32_t type;     /* SET */
+	uint32_t type;	   /* SET */
 	const uint8_t *data;
 	size_t len;
 } rp_edit;
@@ -89,7 +89,7 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, s
 /* ---- .reg files (Windows Registry Editor Version 5.00 / REGEDIT4) ---- */
 
 typedef struct rp_regfile_entry {
-	char *root;  /* first path component as written: "HKEY_LOCAL_MACHINE\\SYSTEM" */
+	char *root;   /* first path component as written: "HKEY_LOCAL_MACHINE\\SYSTEM" */
 	rp_edit edit; /* key is below root; strings are owned by the entry */
 } rp_regfile_entry;
 
@@ -99,7 +99,6 @@ int rp_regfile_parse(const uint8_t *buf, size_t len, rp_regfile_entry **entries,
 void rp_regfile_free(rp_regfile_entry *entries, size_t n);
 /* Writes the subtree key of h as a .reg (version 5.00, UTF-8) into a malloc'd string;
  * root_name prefixes every key ("HKEY_LOCAL_MACHINE\\SYSTEM"). */
-int rp_regfile_export(rp_hive *h, const char *key, const char *root_name, char **out,
-		      rp_err *err);
+int rp_regfile_export(rp_hive *h, const char *key, const char *root_name, char **out, rp_err *err);
 
 #endif

@@ -1,0 +1,432 @@
+/*
+ * hive.c — opening a hive image with libhivex and reading keys and values.
+ *
+ * hivex wants a file name, so the image lives in a memfd (or, without memfd, a temp file that
+ * is unlinked as soon as it exists) and hivex opens "/proc/self/fd/N".  Nothing is written to
+ * disk.  Every hivex call that can fail is checked: hivex returns 0 with errno set on an error
+ * and 0 with errno 0 for "not found", so errno is cleared before each lookup.
+ */
+#include "reg/reg_internal.h"
+
+#include "util/text.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int write_all(int fd, const uint8_t *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err *err)
+{
+	mf->fd = memfd_create("rdprescue-hive", MFD_CLOEXEC);
+	if (mf->fd < 0) {
+		const char *dir = getenv("TMPDIR");
+		char tmpl[4096];
+		snprintf(tmpl, sizeof tmpl, "%s/rdprescue-hive-XXXXXX", dir && *dir ? dir : "/tmp");
+		mf->fd = mkstemp(tmpl);
+		if (mf->fd < 0)
+			return rp_fail(
+			    err, RP_EXIT_UNUSABLE,
+			    "cannot create a scratch file for the hive (memfd: unavailable, "
+			    "%s: %s); set TMPDIR to a writable directory",
+			    tmpl, strerror(errno));
+		/* Unlinked at once: the file lives only as long as the descriptor. */
+		unlink(tmpl);
+	}
+	snprintf(mf->path, sizeof mf->path, "/proc/self/fd/%d", mf->fd);
+	if (data && write_all(mf->fd, data, len) < 0) {
+		int e = errno;
+		reg_memfile_close(mf);
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "cannot copy the hive (%zu bytes) to a scratch file: %s", len,
+			       strerror(e));
+	}
+	return 0;
+}
+
+int reg_memfile_read(reg_memfile *mf, uint8_t **data, size_t *len, rp_err *err)
+{
+	struct stat st;
+	if (fstat(mf->fd, &st) < 0)
+		return rp_fail(err, RP_EXIT_UNUSABLE, "cannot read back the written hive: %s",
+			       strerror(errno));
+	size_t size = (size_t)st.st_size, done = 0;
+	uint8_t *buf = rp_xmalloc(size);
+	while (done < size) {
+		ssize_t n = pread(mf->fd, buf + done, size - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			free(buf);
+			return rp_fail(err, RP_EXIT_UNUSABLE,
+				       "cannot read back the written hive: %s", strerror(e));
+		}
+		done += (size_t)n;
+	}
+	*data = buf;
+	*len = size;
+	return 0;
+}
+
+void reg_memfile_close(reg_memfile *mf)
+{
+	if (mf->fd >= 0)
+		close(mf->fd);
+	mf->fd = -1;
+}
+
+hive_h *reg_hivex_open(const char *what, const uint8_t *data, size_t len, int flags, rp_err *err)
+{
+	reg_memfile mf;
+	if (reg_memfile_create(&mf, data, len, err) < 0)
+		return NULL;
+	errno = 0;
+	hive_h *hx = hivex_open(mf.path, flags);
+	int e = errno;
+	/* hivex has read or mapped the file through its own descriptor by now. */
+	reg_memfile_close(&mf);
+	if (!hx) {
+		char *shown = rp_escape(what);
+		rp_fail(err, RP_EXIT_UNUSABLE,
+			"hive %s: hivex cannot open it (%s); the hive is damaged or not a registry "
+			"hive",
+			shown, e ? strerror(e) : "unknown error");
+		free(shown);
+	}
+	return hx;
+}
+
+char *reg_display(const char *hive, const char *key)
+{
+	const char *p = key, *start;
+	size_t n;
+	char *joined = rp_xstrdup(hive);
+	while ((n = reg_next_component(&p, &start)) != 0) {
+		char *next = rp_xasprintf("%s\\%.*s", joined, (int)n, start);
+		free(joined);
+		joined = next;
+	}
+	char *shown = rp_escape(joined);
+	free(joined);
+	return shown;
+}
+
+size_t reg_next_component(const char **p, const char **start)
+{
+	const char *s = *p;
+	while (*s == '\\')
+		s++;
+	*start = s;
+	while (*s && *s != '\\')
+		s++;
+	*p = s;
+	return (size_t)(s - *start);
+}
+
+static int ascii_fold(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+static int component_equal(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an != bn)
+		return 0;
+	for (size_t i = 0; i < an; i++)
+		if (ascii_fold((unsigned char)a[i]) != ascii_fold((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+/* Compares components; returns 1 when every component of prefix matches key's first ones and
+ * sets *key_longer when key has more. */
+static int path_prefix(const char *key, const char *prefix, int *key_longer)
+{
+	const char *k = key, *q = prefix, *ks, *qs;
+	for (;;) {
+		size_t qn = reg_next_component(&q, &qs);
+		size_t kn = reg_next_component(&k, &ks);
+		if (qn == 0) {
+			*key_longer = kn != 0;
+			return 1;
+		}
+		if (!component_equal(ks, kn, qs, qn))
+			return 0;
+	}
+}
+
+int reg_path_equal(const char *a, const char *b)
+{
+	int longer;
+	return path_prefix(a, b, &longer) && !longer;
+}
+
+int reg_path_within(const char *key, const char *ancestor)
+{
+	int longer;
+	return path_prefix(key, ancestor, &longer);
+}
+
+int reg_lookup(hive_h *hx, const char *hive, const char *key, hive_node_h *node, rp_err *err)
+{
+	hive_node_h cur = hivex_root(hx);
+	if (!cur) {
+		char *shown = rp_escape(hive);
+		rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: hivex finds no root key (%s)", shown,
+			strerror(errno));
+		free(shown);
+		return -1;
+	}
+	const char *p = key, *start;
+	size_t n;
+	while ((n = reg_next_component(&p, &start)) != 0) {
+		char *name = rp_xasprintf("%.*s", (int)n, start);
+		errno = 0;
+		hive_node_h child = hivex_node_get_child(hx, cur, name);
+		int e = errno;
+		free(name);
+		if (!child && e) {
+			char *upto = rp_xasprintf("%.*s", (int)(p - key), key);
+			char *shown = reg_display(hive, upto);
+			rp_fail(err, RP_EXIT_UNUSABLE,
+				"%s: hivex cannot read the key (%s); the hive is damaged", shown,
+				strerror(e));
+			free(shown);
+			free(upto);
+			return -1;
+		}
+		if (!child)
+			return 0;
+		cur = child;
+	}
+	*node = cur;
+	return 1;
+}
+
+/* Fails with the hive and key in the message, for a hivex error on key. */
+static int key_error(rp_hive *h, const char *key, const char *what, int e, rp_err *err)
+{
+	char *shown = reg_display(h->name, key);
+	rp_fail(err, RP_EXIT_UNUSABLE, "%s: hivex cannot %s (%s); the hive is damaged", shown, what,
+		e ? strerror(e) : "unknown error");
+	free(shown);
+	return -1;
+}
+
+int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err)
+{
+	hive_h *hx = reg_hivex_open(name, image, len, 0, err);
+	if (!hx)
+		return -1;
+	rp_hive *h = rp_xcalloc(1, sizeof *h);
+	h->name = rp_xstrdup(name);
+	h->image = rp_xmalloc(len);
+	memcpy(h->image, image, len);
+	h->len = len;
+	h->hx = hx;
+	*out = h;
+	return 0;
+}
+
+void rp_hive_close(rp_hive *h)
+{
+	if (!h)
+		return;
+	hivex_close(h->hx);
+	free(h->image);
+	free(h->name);
+	free(h);
+}
+
+const char *rp_hive_name(const rp_hive *h)
+{
+	return h->name;
+}
+
+const uint8_t *rp_hive_image(const rp_hive *h, size_t *len)
+{
+	*len = h->len;
+	return h->image;
+}
+
+int rp_hive_key_exists(rp_hive *h, const char *key, rp_err *err)
+{
+	hive_node_h node;
+	return reg_lookup(h->hx, h->name, key, &node, err);
+}
+
+int rp_hive_get(rp_hive *h, const char *key, const char *value, rp_value *out, rp_err *err)
+{
+	hive_node_h node;
+	int found = reg_lookup(h->hx, h->name, key, &node, err);
+	if (found <= 0)
+		return found;
+	errno = 0;
+	hive_value_h v = hivex_node_get_value(h->hx, node, value);
+	if (!v)
+		return errno ? key_error(h, key, "read its value list", errno, err) : 0;
+	hive_type type;
+	size_t len = 0;
+	errno = 0;
+	char *data = hivex_value_value(h->hx, v, &type, &len);
+	if (!data && (errno || len)) {
+		char *what = rp_xasprintf("read the value \"%s\"", value);
+		char *shown = rp_escape(what);
+		key_error(h, key, shown, errno, err);
+		free(shown);
+		free(what);
+		return -1;
+	}
+	out->type = (uint32_t)type;
+	out->len = len;
+	out->data = rp_xmalloc(len);
+	if (len)
+		memcpy(out->data, data, len);
+	free(data);
+	return 1;
+}
+
+static int list_names(rp_hive *h, const char *key, int subkeys, char ***names, size_t *n,
+		      rp_err *err)
+{
+	*names = NULL;
+	*n = 0;
+	hive_node_h node;
+	int found = reg_lookup(h->hx, h->name, key, &node, err);
+	if (found < 0)
+		return -1;
+	if (!found) {
+		char *shown = reg_display(h->name, key);
+		rp_fail(err, RP_EXIT_PROBLEMS, "%s: no such key", shown);
+		free(shown);
+		return -1;
+	}
+	errno = 0;
+	size_t *handles =
+	    subkeys ? hivex_node_children(h->hx, node) : hivex_node_values(h->hx, node);
+	if (!handles)
+		return key_error(h, key, subkeys ? "list its subkeys" : "list its values", errno,
+				 err);
+	size_t count = 0;
+	while (handles[count])
+		count++;
+	char **out = rp_xcalloc(count + 1, sizeof *out);
+	for (size_t i = 0; i < count; i++) {
+		errno = 0;
+		out[i] = subkeys ? hivex_node_name(h->hx, handles[i])
+				 : hivex_value_key(h->hx, handles[i]);
+		if (!out[i]) {
+			int e = errno;
+			rp_names_free(out, i);
+			free(handles);
+			return key_error(
+			    h, key, subkeys ? "read a subkey name" : "read a value name", e, err);
+		}
+	}
+	free(handles);
+	*names = out;
+	*n = count;
+	return 0;
+}
+
+int rp_hive_subkeys(rp_hive *h, const char *key, char ***names, size_t *n, rp_err *err)
+{
+	return list_names(h, key, 1, names, n, err);
+}
+
+int rp_hive_values(rp_hive *h, const char *key, char ***names, size_t *n, rp_err *err)
+{
+	return list_names(h, key, 0, names, n, err);
+}
+
+void rp_names_free(char **names, size_t n)
+{
+	if (!names)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
+{
+	/* Iterative walk; a bitmap of visited node offsets stops cross-linked lists from looping.
+	 */
+	uint8_t *seen = rp_xcalloc(h->len / 8 + 1, 1);
+	size_t cap = 64, top = 0, nkeys = 0, nvalues = 0;
+	hive_node_h *stack = rp_xmalloc(cap * sizeof *stack);
+	stack[top++] = hivex_root(h->hx);
+	int rc = 0;
+	char *hive = reg_display(h->name, "");
+	while (top) {
+		hive_node_h node = stack[--top];
+		if (!node || node >= h->len) {
+			rc = rp_fail(err, RP_EXIT_UNUSABLE,
+				     "hive %s: a key points outside the hive; the hive is damaged",
+				     hive);
+			break;
+		}
+		if (seen[node / 8] & (1u << (node % 8))) {
+			rc = rp_fail(err, RP_EXIT_UNUSABLE,
+				     "hive %s: the key at offset 0x%zx is reachable twice (loop or "
+				     "cross-linked subkey lists); the hive is damaged",
+				     hive, node);
+			break;
+		}
+		seen[node / 8] |= (uint8_t)(1u << (node % 8));
+		nkeys++;
+		errno = 0;
+		size_t nv = hivex_node_nr_values(h->hx, node);
+		if (!nv && errno) {
+			rc = rp_fail(err, RP_EXIT_UNUSABLE,
+				     "hive %s: hivex cannot read the values of the key at offset "
+				     "0x%zx (%s); the hive is damaged",
+				     hive, node, strerror(errno));
+			break;
+		}
+		nvalues += nv;
+		errno = 0;
+		hive_node_h *children = hivex_node_children(h->hx, node);
+		if (!children) {
+			rc = rp_fail(err, RP_EXIT_UNUSABLE,
+				     "hive %s: hivex cannot read the subkeys of the key at offset "
+				     "0x%zx (%s); the hive is damaged",
+				     hive, node, strerror(errno));
+			break;
+		}
+		for (size_t i = 0; children[i]; i++) {
+			if (top == cap) {
+				cap *= 2;
+				stack = rp_xrealloc(stack, cap * sizeof *stack);
+			}
+			stack[top++] = children[i];
+		}
+		free(children);
+	}
+	free(stack);
+	free(seen);
+	free(hive);
+	if (rc < 0)
+		return -1;
+	*keys = nkeys;
+	if (values)
+		*values = nvalues;
+	return 0;
+}
