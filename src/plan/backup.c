@@ -71,6 +71,18 @@ void rp_backup_free(rp_backup *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* "files/<n>/<basename>" with every byte of the basename outside printable ASCII as '_': member
+ * names then mean the same in every locale (libarchive converts non-ASCII names through the
+ * locale's charset, and crashes in the C locale); manifest.json holds the real path. */
+static char *file_member(size_t n, const char *path)
+{
+	char *name = rp_xasprintf("files/%zu/%s", n, rp_backup_basename(path));
+	for (char *p = strrchr(name, '/') + 1; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '_';
+	return name;
+}
+
 /* ---- writing the archive ---- */
 
 /* Output of archive_write_open: one buffer grown by doubling (hives reach 100 MB). */
@@ -158,7 +170,7 @@ static int put_all(struct archive *a, const rp_backup *b, const char *manifest, 
 		const rp_backup_entry *e = &b->entries[i];
 		if (!e->had_data)
 			continue;
-		char *name = rp_xasprintf("files/%zu/%s", i, rp_backup_basename(e->path));
+		char *name = file_member(i, e->path);
 		int rc = put_member(a, name, e->data, e->len, mtime, err);
 		free(name);
 		if (rc)
@@ -198,7 +210,10 @@ int rp_backup_serialize(const rp_backup *b, uint8_t **out, size_t *len, rp_err *
 	if (!a) {
 		rp_fail(err, RP_EXIT_WRITE_FAILED, "backup: libarchive cannot start a writer");
 	} else if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+		   /* Otherwise libarchive pads the compressed stream with NULs to 10240 bytes,
+		    * trailing bytes that zstd and libarchive's own reader reject. */
 		   archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+		   archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 		   archive_write_open(a, &m, NULL, membuf_write, NULL) != ARCHIVE_OK) {
 		rp_fail(err, RP_EXIT_WRITE_FAILED, "backup: cannot set up a pax+zstd archive: %s",
 			archive_error_string(a));
@@ -333,13 +348,16 @@ static int check_member(reader *r, const char *raw, const char *name)
 {
 	size_t i;
 	const char *rest;
-	if (!strncmp(raw, "files/", 6) && (rest = member_index(raw + 6, r->b->nentries, &i)) &&
-	    rest[0] == '/' && !strcmp(rest + 1, rp_backup_basename(r->b->entries[i].path))) {
-		if (r->seen_file[i]++) {
+	if (!strncmp(raw, "files/", 6) && member_index(raw + 6, r->b->nentries, &i)) {
+		char *expected = file_member(i, r->b->entries[i].path);
+		int match = !strcmp(raw, expected);
+		free(expected);
+		if (match && r->seen_file[i]++) {
 			snprintf(r->why, sizeof r->why, "%s appears twice", name);
 			return -1;
 		}
-		return check_file(r, name, i);
+		if (match)
+			return check_file(r, name, i);
 	}
 	if (!strncmp(raw, "sd/", 3) && (rest = member_index(raw + 3, r->b->nentries, &i)) &&
 	    !strcmp(rest, ".bin")) {
@@ -353,12 +371,11 @@ static int check_member(reader *r, const char *raw, const char *name)
 	return -1;
 }
 
-/* The member's name as stored (pax names are UTF-8). */
+/* The member's name as stored ("" when libarchive cannot express it in the locale: ours are
+ * ASCII, so such a member is unknown anyway). */
 static const char *member_name(struct archive_entry *ae)
 {
-	const char *name = archive_entry_pathname_utf8(ae);
-	if (!name)
-		name = archive_entry_pathname(ae);
+	const char *name = archive_entry_pathname(ae);
 	return name ? name : "";
 }
 
@@ -453,8 +470,8 @@ int rp_backup_parse(const uint8_t *buf, size_t len, rp_backup *b, rp_err *err)
 	} else if (archive_read_open_memory(r.a, buf, len) != ARCHIVE_OK) {
 		char *shown = rp_escape(archive_error_string(r.a) ? archive_error_string(r.a) : "");
 		rp_fail(err, RP_EXIT_UNUSABLE,
-			"backup is damaged: not a zstd-compressed tar archive (%s); use another "
-			"backup (--backup FILE)",
+			"backup archive is damaged: not a zstd-compressed tar archive (%s); use "
+			"another backup (--backup FILE)",
 			shown);
 		free(shown);
 	} else if (read_members(&r) == 0) {
@@ -578,8 +595,13 @@ int rp_backup_write_host(const uint8_t *buf, size_t len, const char *path, rp_er
 		rc = rp_fail(err, RP_EXIT_WRITE_FAILED, "cannot close backup file %s: %s", tmp,
 			     strerror(errno));
 	if (rc == 0 && publish(tmp, path))
-		rc = rp_fail(err, RP_EXIT_WRITE_FAILED, "cannot rename %s to %s: %s", tmp, path,
-			     strerror(errno));
+		rc = errno == EEXIST
+			 ? rp_fail(err, RP_EXIT_WRITE_FAILED,
+				   "backup file %s already exists: it is kept; choose "
+				   "another --backup-dir",
+				   path)
+			 : rp_fail(err, RP_EXIT_WRITE_FAILED, "cannot rename %s to %s: %s", tmp,
+				   path, strerror(errno));
 	if (rc && fd >= 0)
 		unlink(tmp);
 	if (rc == 0) {

@@ -159,8 +159,8 @@ char *rp_backup_manifest_build(const rp_backup *b, char *why, size_t why_size)
 		install = json_loads(b->install, 0, &jerr);
 		if (!json_is_object(install)) {
 			json_decref(install);
-			say(why, why_size, "the installation description is not a JSON object (%s)",
-			    jerr.text);
+			say(why, why_size, "the installation description is not a JSON object%s%s",
+			    install ? "" : ": ", install ? "" : jerr.text);
 			return NULL;
 		}
 	}
@@ -332,14 +332,16 @@ static int read_root(json_t *root, rp_backup *b, rp_backup_expect **expect, char
 		free(shown);
 		return -1;
 	}
+	/* The id first, so that every later complaint can name the backup. */
+	if (get_string(root, "id", 0, &b->id))
+		return say(why, why_size, "manifest.json: id is not a string");
 	if (!keys_known(root, top_keys, N_KEYS(top_keys), &key)) {
 		char *shown = rp_escape(key);
 		say(why, why_size, "manifest.json: unknown or missing field \"%s\"", shown);
 		free(shown);
 		return -1;
 	}
-	if (get_string(root, "id", 0, &b->id) || get_string(root, "kind", 0, &b->kind) ||
-	    get_string(root, "created", 0, &b->created) ||
+	if (get_string(root, "kind", 0, &b->kind) || get_string(root, "created", 0, &b->created) ||
 	    get_string(root, "tool_version", 1, &b->tool_version) ||
 	    get_string(root, "target", 1, &b->target))
 		return say(why, why_size,
