@@ -532,15 +532,76 @@ static void test_paths_and_limits(void)
 	rp_backup_free(&b);
 }
 
+#ifdef RP_FAULTS
+/* Number of fault points reached so far (last line of the RP_FAULT_LOG file). */
+static long faults_so_far(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	long count = 0, n;
+	char point[64];
+	while (f && fscanf(f, "%ld %63s", &n, point) == 2)
+		count = n;
+	if (f)
+		fclose(f);
+	return count;
+}
+
+/* Every write point of rp_backup_write_host failing in turn: an error with exit code 4, and no
+ * temporary file left behind. */
+static void test_faults(void)
+{
+	size_t len = 0;
+	uint8_t *arc = small_archive(&len);
+	char log[512], path[512], cmd[1024];
+	snprintf(log, sizeof log, "%s/faults.log", tmpdir);
+	snprintf(path, sizeof path, "%s/faults", tmpdir);
+	mkdir(path, 0700);
+	rp_err err = {0};
+	long before = faults_so_far(log);
+	snprintf(path, sizeof path, "%s/faults/ok.tar.zst", tmpdir);
+	CHECK(rp_backup_write_host(arc, len, path, &err) == 0, "write_host without faults: %s",
+	      err.msg);
+	long points = faults_so_far(log) - before;
+	CHECK(points >= 3, "write_host passes %ld fault points (write, sync, directory sync)",
+	      points);
+	for (long j = 1; j <= points; j++) {
+		char at[32];
+		snprintf(at, sizeof at, "%ld", faults_so_far(log) + j);
+		setenv("RP_FAULT_AT", at, 1);
+		snprintf(path, sizeof path, "%s/faults/f%ld.tar.zst", tmpdir, j);
+		rp_err_clear(&err);
+		int rc = rp_backup_write_host(arc, len, path, &err);
+		snprintf(cmd, sizeof cmd, "ls '%s/faults' | grep -c tmp-", tmpdir);
+		char *tmps = run(cmd);
+		CHECK(rc == -1 && err.exit_code == RP_EXIT_WRITE_FAILED && !strcmp(tmps, "0"),
+		      "fault at point %ld of write_host: %s", j, err.msg);
+		free(tmps);
+	}
+	unsetenv("RP_FAULT_AT");
+	unsetenv("RP_FAULT_LOG");
+	free(arc);
+}
+#endif
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
 		CHECK(0, "mkdtemp");
 		TEST_DONE();
 	}
+#ifdef RP_FAULTS
+	/* Logged from the start: the fault counter counts every point the process reaches. */
+	char log[512];
+	snprintf(log, sizeof log, "%s/faults.log", tmpdir);
+	setenv("RP_FAULT_LOG", log, 1);
+	unsetenv("RP_FAULT_AT");
+#endif
 	test_paths_and_limits();
 	test_damage();
 	test_round_trip();
+#ifdef RP_FAULTS
+	test_faults();
+#endif
 	char cmd[256];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	CHECK(system(cmd) == 0, "temporary directory removed");
