@@ -27,7 +27,9 @@ void rp_err_prefix(rp_err *err, const char *fmt, ...)
 	vsnprintf(head, sizeof head, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+	/* Using the result keeps gcc -O2 from flagging the (intended) truncation. */
+	if (snprintf(err->msg, sizeof err->msg, "%s: %s", head, old) < 0)
+		memcpy(err->msg, old, sizeof old);
 }
 
 void rp_err_clear(rp_err *err)
