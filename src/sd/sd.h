@@ -17,14 +17,14 @@
 
 typedef struct rp_sid {
 	uint8_t revision;
-	uint8_t count;      /* sub-authorities, <= 15 */
+	uint8_t count; /* sub-authorities, <= 15 */
 	uint8_t authority[6];
 	uint32_t sub[15];
 } rp_sid;
 
 typedef struct rp_ace {
-	uint8_t type;       /* 0 allow, 1 deny, 2 audit, 0x11 mandatory label, ... */
-	uint8_t flags;      /* OI 0x1, CI 0x2, NP 0x4, IO 0x8, ID 0x10, SA 0x40, FA 0x80 */
+	uint8_t type;  /* 0 allow, 1 deny, 2 audit, 0x11 mandatory label, ... */
+	uint8_t flags; /* OI 0x1, CI 0x2, NP 0x4, IO 0x8, ID 0x10, SA 0x40, FA 0x80 */
 	uint32_t mask;
 	rp_sid sid;
 	/* object ACEs (types 5-8): */
@@ -42,11 +42,11 @@ typedef struct rp_acl {
 } rp_acl;
 
 typedef struct rp_sd {
-	uint16_t control;   /* SE_* bits; SELF_RELATIVE is implied */
+	uint16_t control; /* SE_* bits; SELF_RELATIVE is implied */
 	uint8_t rm_control;
 	int has_owner, has_group;
 	rp_sid owner, group;
-	int has_dacl, has_sacl; /* present (DACL_PRESENT/SACL_PRESENT) */
+	int has_dacl, has_sacl;	  /* present (DACL_PRESENT/SACL_PRESENT) */
 	int dacl_null, sacl_null; /* present but NULL */
 	rp_acl dacl, sacl;
 } rp_sd;
@@ -56,12 +56,15 @@ int rp_sd_parse(const uint8_t *buf, size_t len, rp_sd *sd, rp_err *err);
  * libntfs-3g's ntfs_set_ntfs_acl accepts).  malloc'd. */
 int rp_sd_build(const rp_sd *sd, uint8_t **buf, size_t *len, rp_err *err);
 int rp_sd_from_sddl(const char *sddl, rp_sd *sd, rp_err *err);
-char *rp_sd_to_sddl(const rp_sd *sd); /* malloc'd */
+char *rp_sd_to_sddl(const rp_sd *sd); /* malloc'd; NULL when SDDL cannot express it */
+/* Same, saying why not: callback/conditional, resource-attribute and unknown ACE types, ACEs
+ * with application data after the SID, ACE flag 0x20 (docs/sddl.md). */
+char *rp_sd_format_sddl(const rp_sd *sd, rp_err *err);
 void rp_sd_free(rp_sd *sd);
 int rp_sd_equal(const rp_sd *a, const rp_sd *b);
 
 int rp_sid_parse_text(const char *s, rp_sid *sid); /* "S-1-5-18" or an alias ("SY") */
-char *rp_sid_to_text(const rp_sid *sid);           /* always the numeric "S-1-..." form */
+char *rp_sid_to_text(const rp_sid *sid);	   /* always the numeric "S-1-..." form */
 int rp_sid_equal(const rp_sid *a, const rp_sid *b);
 /* NT SERVICE\<name>: S-1-5-80- + SHA-1 of the upper-cased UTF-16LE name. */
 void rp_sid_service(const char *service, rp_sid *sid);
