@@ -110,8 +110,9 @@ static int prov_string(const uint8_t *p, uint32_t n, uint32_t off, const char *w
 		return 0;
 	if (off < KEY_PROV_HEADER_LEN || off >= n)
 		return rp_fail(err, RP_EXIT_PROBLEMS,
-			       "key provider info: %s offset %u is outside the %u-byte property",
-			       which, off, n);
+			       "key provider info: %s offset %u is not in the string area "
+			       "(28..%u) of the %u-byte property",
+			       which, off, n, n);
 	size_t end = off;
 	while (end + 1 < n && (p[end] || p[end + 1]))
 		end += 2;
