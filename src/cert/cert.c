@@ -164,10 +164,13 @@ static int parse_certificate(const uint8_t *der, uint32_t der_len, rp_cert_info 
 {
 	const unsigned char *p = der;
 	X509 *x = d2i_X509(NULL, &p, der_len);
-	if (!x)
-		return rp_fail(err, RP_EXIT_PROBLEMS,
-			       "certificate (prop 0x20, %u bytes) is not DER X.509: %s", der_len,
-			       ssl_reason());
+	if (!x) {
+		rp_fail(err, RP_EXIT_PROBLEMS,
+			"certificate (prop 0x20, %u bytes) is not DER X.509: %s", der_len,
+			ssl_reason());
+		ERR_clear_error();
+		return -1;
+	}
 	int rc = -1;
 	if (p != der + der_len) {
 		rp_fail(err, RP_EXIT_PROBLEMS,
@@ -189,10 +192,12 @@ static int parse_certificate(const uint8_t *der, uint32_t der_len, rp_cert_info 
 		goto out;
 	}
 	upper_hex(md, 20, info->thumbprint);
-	/* Self-signed: issued by itself by name and key identifiers, and its own key verifies
-	 * the signature. */
+	/* Self-signed: issuer name = subject name and its own key verifies the signature.  Not
+	 * X509_check_issued: it also demands keyCertSign, which Windows' RDP certificate (key
+	 * and data encipherment only) lacks. */
 	EVP_PKEY *key = X509_get0_pubkey(x);
-	info->self_signed = X509_check_issued(x, x) == X509_V_OK && key && X509_verify(x, key) == 1;
+	info->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0 &&
+			    key && X509_verify(x, key) == 1;
 	rc = 0;
 out:
 	X509_free(x);

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -53,6 +54,16 @@ static uint8_t *make_cert(const char *cn, const char *issuer_cn, time_t nb, time
 	X509_set_subject_name(x, subject);
 	X509_set_issuer_name(x, issuer);
 	X509_set_pubkey(x, key);
+	/* Like Windows' RDP certificate: key and data encipherment, server authentication. */
+	X509V3_CTX v3;
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	X509_EXTENSION *ku = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+						 "critical,keyEncipherment,dataEncipherment");
+	X509_EXTENSION *eku = X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, "serverAuth");
+	X509_add_ext(x, ku, -1);
+	X509_add_ext(x, eku, -1);
+	X509_EXTENSION_free(ku);
+	X509_EXTENSION_free(eku);
 	X509_sign(x, signer, EVP_sha256());
 	unsigned char *der = NULL;
 	int n = i2d_X509(x, &der);
@@ -129,7 +140,8 @@ static void test_roundtrip(EVP_PKEY *key, const char *label, time_t nb, time_t n
 	      "%s: key provider info names TSSecKeySet1 / %s", label, info.provider);
 	CHECK(info.prov_type == 1 && info.key_flags == 0x20 && info.key_spec == 1,
 	      "%s: PROV_RSA_FULL, CRYPT_MACHINE_KEYSET, AT_KEYEXCHANGE", label);
-	CHECK(info.self_signed, "%s: self-signed", label);
+	CHECK(info.self_signed, "%s: self-signed (without keyCertSign, like the RDP certificate)",
+	      label);
 	free(blob);
 	free(der);
 }
@@ -150,6 +162,15 @@ static void test_other_shapes(EVP_PKEY *key, EVP_PKEY *ca)
 	CHECK(!info.self_signed && strcmp(info.issuer, "CN=Some CA") == 0,
 	      "certificate issued by another key is not self-signed (%s)", info.issuer);
 	free(blob);
+	free(der);
+
+	uint8_t *forged = make_cert("host", "host", now - DAY, now + DAY, key, ca, &der_len);
+	rp_cert_build_blob(forged, der_len, NULL, NULL, &blob, &len, &err);
+	CHECK(rp_cert_parse_blob(blob, len, &info, &err) == 0 && !info.self_signed,
+	      "issuer name = subject but signed by another key is not self-signed");
+	free(blob);
+	free(forged);
+	der = make_cert("host", "Some CA", now - DAY, now + DAY, key, ca, &der_len);
 
 	/* A record with property id 0 ends the walk. */
 	rp_cert_build_blob(der, der_len, "TSSecKeySet1", provider, &blob, &len, &err);
