@@ -40,4 +40,11 @@ int rp_capi_is_broken(rp_capi_verdict v);
 void rp_capi_container_file(const char *container, const char *machine_guid, char *out,
 			    size_t out_len);
 
+/* Builds a well-formed but SYNTHETIC container for tests and scenario disks: version 2, the
+ * name, an exchange RSA1 public blob from a real RSA key of `bits` bits made with OpenSSL, and
+ * an exchange private blob and export-flag blob that are structurally consistent DPAPI blobs
+ * with random contents (they cannot be decrypted: no Windows could use this key).
+ * *out is malloc'd.  Returns 0, or -1 when OpenSSL fails or the arguments are unusable. */
+int rp_capi_build_container(const char *name, unsigned bits, uint8_t **out, size_t *len);
+
 #endif
