@@ -17,8 +17,10 @@ NTFS_DEFS := -DHAVE_STDINT_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_STDARG_H=1 -DHAVE_TIM
              -DHAVE_ENDIAN_H=1 -DHAVE_BYTESWAP_H=1
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(NTFS_DEFS)
-LIBS      := -larchive -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz -lxml2 -licui18n -licuuc \
-             -licudata -lstdc++ -lhivex -lntfs-3g -ljansson -lcrypto -ldl -lpthread -lm
+# --undefined: see src/plan/archive_link.c (keeps libxml2 and ICU out of the binary).
+LIBS      := -Wl,--undefined=__archive_write_entry_filetype_unsupported \
+             -larchive -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz -lhivex -lntfs-3g -ljansson \
+             -lcrypto -lz -llzma -ldl -lpthread -lm
 LDFLAGS   ?=
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -40,9 +40,9 @@ static int parse(int argc, char **argv, scan_args *a)
 	memset(a, 0, sizeof *a);
 	a->fix = strcmp(argv[0], "fix") == 0;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0: glibc re-initializes getopt fully */
 	int c;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (!a->fix && strchr("nbwy", c))
 			return cli_fail(2, "%s is an option of 'fix', not of 'scan'", argv[optind - 1]);
 		switch (c) {

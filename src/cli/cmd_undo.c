@@ -26,8 +26,8 @@ int cmd_undo(int argc, char **argv)
 	rp_plan_opts po = {0};
 	int json = 0, yes = 0, c;
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	optind = 0; /* 0: glibc re-initializes getopt fully */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': po.backup_file = optarg; break;
 		case 'b': po.backup_dir = optarg; break;

@@ -142,6 +142,26 @@ void rp_report_text(FILE *out, const rp_report *r)
 				      out);
 		}
 	}
+	if (r->scan) {
+		size_t problems = 0, fixed = 0, left = 0;
+		for (size_t i = 0; i < r->scan->nfindings; i++) {
+			rp_status st = r->scan->findings[i].status;
+			problems += st == RP_PROBLEM;
+			fixed += st == RP_FIXED;
+			left += st == RP_NOT_FIXED;
+		}
+		fputc('\n', out);
+		if (fixed || left)
+			fprintf(out, "%zu fixed, %zu not fixed.\n", fixed, left);
+		else if (problems && r->dry_run)
+			fprintf(out, "%zu problem%s; nothing was written (dry run).\n", problems,
+				problems == 1 ? "" : "s");
+		else if (problems)
+			fprintf(out, "%zu problem%s. Run 'rdprescue fix TARGET --yes' to repair %s.\n",
+				problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
+		else
+			fputs("No problems found.\n", out);
+	}
 	if (r->plan) {
 		for (size_t i = 0; i < r->plan->nnotes; i++) {
 			fputs("note: ", out);
