@@ -392,6 +392,50 @@ static void test_system_batch(rp_hive *h)
 	free(out);
 }
 
+/* Batches where in-place and hivex edits meet: the result must follow the batch order. */
+static void test_system_order(rp_hive *h)
+{
+	rp_err err = {0};
+	uint8_t one[4] = {1, 0, 0, 0}, zero[4] = {0}, port[4] = {0x3d, 0x0d, 0, 0};
+	uint8_t text[] = {'x', 0, 0, 0};
+	const char *winstations = TS "\\WinStations";
+	rp_edit edits[] = {
+	    /* in place, then hivex rewrites the same key: the new DWORD must survive */
+	    {RP_EDIT_SET, TS, "fDenyTSConnections", RP_REG_DWORD, one, 4},
+	    {RP_EDIT_SET, TS, "Other", RP_REG_SZ, text, sizeof text},
+	    /* delete then set an existing inline DWORD: must end present */
+	    {RP_EDIT_DELETE_VALUE, TS, "fSingleSessionPerUser", 0, NULL, 0},
+	    {RP_EDIT_SET, TS, "fSingleSessionPerUser", RP_REG_DWORD, zero, 4},
+	    /* delete a key, then set a value below it: recreated with that value only */
+	    {RP_EDIT_DELETE_KEY, winstations, NULL, 0, NULL, 0},
+	    {RP_EDIT_SET, RDPTCP, "PortNumber", RP_REG_DWORD, port, 4},
+	};
+	uint8_t *out = NULL;
+	size_t out_len;
+	CHECK(rp_hive_apply(h, edits, sizeof edits / sizeof edits[0], &out, &out_len, &err) == 0,
+	      "mixed-order batch (%s)", err.msg);
+	rp_hive *e;
+	if (!out || rp_hive_open(&e, "SYSTEM", out, out_len, &err) < 0) {
+		free(out);
+		return;
+	}
+	uint32_t d = 0;
+	CHECK(get_dword(e, TS, "fDenyTSConnections", &d) == 0 && d == 1,
+	      "order: in-place DWORD survives a hivex rewrite of its key");
+	d = 1;
+	CHECK(get_dword(e, TS, "fSingleSessionPerUser", &d) == 0 && d == 0,
+	      "order: delete then set leaves the value set");
+	char **names = NULL;
+	size_t n = 0;
+	CHECK(rp_hive_values(e, RDPTCP, &names, &n, &err) == 0 && n == 1 &&
+		  !strcmp(names[0], "PortNumber") && get_dword(e, RDPTCP, "PortNumber", &d) == 0 &&
+		  d == 3389,
+	      "order: delete key then set recreates it with one value (%zu values)", n);
+	rp_names_free(names, n);
+	rp_hive_close(e);
+	free(out);
+}
+
 static void test_refusals(rp_hive *h)
 {
 	rp_err err = {0};
@@ -797,6 +841,7 @@ int main(void)
 		test_system_reads(h);
 		test_system_inplace(h);
 		test_system_batch(h);
+		test_system_order(h);
 		test_refusals(h);
 		test_roundtrip(h);
 		rp_hive_close(h);
