@@ -64,7 +64,7 @@ static void test_images(void)
 	check_two_ntfs(&d, "gpt", "gpt");
 	CHECK(!strcmp(d.format, "raw") && d.size == 64ull << 20, "gpt: raw, 64 MiB");
 	CHECK(d.nparts == 2 && !strcmp(d.parts[1].type, "gpt basic data") &&
-		      !strcmp(d.parts[1].name, "Windows"),
+		  !strcmp(d.parts[1].name, "Windows"),
 	      "gpt: partition 2 is basic data named Windows");
 	rp_disk_free(&d);
 
@@ -82,52 +82,51 @@ static void test_images(void)
 	CHECK(rp_disk_probe(&d, in_dir("fixed.vhd"), &err) == 0, "probe fixed VHD: %s", err.msg);
 	check_two_ntfs(&d, "vhd", "gpt");
 	CHECK(!strcmp(d.format, "vhd") && d.size == 64ull << 20,
-	      "vhd: format vhd, footer excluded from the size (%llu)",
-	      (unsigned long long)d.size);
+	      "vhd: format vhd, footer excluded from the size (%llu)", (unsigned long long)d.size);
 	rp_disk_free(&d);
 
 	CHECK(sh("qemu-img convert -f raw -O vpc gpt.img dynamic.vhd") == 0,
 	      "qemu-img makes a dynamic VHD");
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, in_dir("dynamic.vhd"), &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "dynamic VHD"),
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "dynamic VHD"),
 	      "dynamic VHD refused: %s", err.msg);
 
 	CHECK(sh("mkdisk_bare bare.img 20") == 0, "mkdisk_bare");
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, in_dir("bare.img"), &err) == 0, "probe bare image: %s", err.msg);
 	CHECK(!strcmp(d.scheme, "none") && d.nparts == 1 && d.parts[0].number == 0 &&
-		      d.parts[0].fs == RP_FS_NTFS && d.parts[0].size == 20ull << 20,
+		  d.parts[0].fs == RP_FS_NTFS && d.parts[0].size == 20ull << 20,
 	      "bare: one NTFS volume, number 0, whole image");
 	rp_disk_free(&d);
 
 	CHECK(sh("cp gpt.img trunc.img && truncate -s 40M trunc.img") == 0, "truncated copy");
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, in_dir("trunc.img"), &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE &&
-		      strstr(err.msg, "the image is truncated: partition 2 ends at") &&
-		      strstr(err.msg, "copy the whole disk again"),
+		  err.exit_code == RP_EXIT_UNUSABLE &&
+		  strstr(err.msg, "the image is truncated: partition 2 ends at") &&
+		  strstr(err.msg, "copy the whole disk again"),
 	      "truncated image refused: %s", err.msg);
 
 	CHECK(sh("head -c 10485760 /dev/urandom > random.img") == 0, "10 MB of random bytes");
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, in_dir("random.img"), &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "not a disk image"),
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "not a disk image"),
 	      "random bytes refused: %s", err.msg);
 
 	CHECK(sh("head -c 1000 /dev/zero > tiny.img") == 0, "tiny file");
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, in_dir("tiny.img"), &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "too small"),
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "too small"),
 	      "tiny file refused: %s", err.msg);
 
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, in_dir("missing.img"), &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "No such file"),
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "No such file"),
 	      "missing path refused: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, dir, &err) < 0 && err.exit_code == RP_EXIT_USAGE &&
-		      strstr(err.msg, "is a directory"),
+		  strstr(err.msg, "is a directory"),
 	      "directory refused with a usage error: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, "/dev/null", &err) < 0 && err.exit_code == RP_EXIT_USAGE,
@@ -139,14 +138,14 @@ static void test_images(void)
 	      "BitLocker signature planted");
 	rp_err_clear(&err);
 	CHECK(rp_disk_probe(&d, in_dir("bl.img"), &err) == 0 && d.nparts == 2 &&
-		      d.parts[1].fs == RP_FS_BITLOCKER && d.parts[0].fs == RP_FS_NTFS,
+		  d.parts[1].fs == RP_FS_BITLOCKER && d.parts[0].fs == RP_FS_NTFS,
 	      "BitLocker partition classified: %s", err.msg);
 	rp_disk_free(&d);
 }
 
 /* A protective MBR + GPT header + entry array, CRCs right, in memory. */
-static void make_gpt(uint8_t *buf, size_t len, uint32_t count, uint32_t entry_size,
-		     uint64_t first, uint64_t last)
+static void make_gpt(uint8_t *buf, size_t len, uint32_t count, uint32_t entry_size, uint64_t first,
+		     uint64_t last)
 {
 	memset(buf, 0, len);
 	buf[446 + 4] = 0xEE;
@@ -183,7 +182,7 @@ static void test_parsers(void)
 	make_gpt(buf, sizeof buf, 128, 128, 2048, 4095);
 	memset(&d, 0, sizeof d);
 	CHECK(rp_disk_parse(buf, sizeof buf, 8ull << 20, &d, &err) == 0 && d.nparts == 1 &&
-		      d.parts[0].offset == 2048 * 512ull && d.parts[0].size == 2048 * 512ull,
+		  d.parts[0].offset == 2048 * 512ull && d.parts[0].size == 2048 * 512ull,
 	      "hand-made GPT parses: %s", err.msg);
 	rp_disk_free(&d);
 
@@ -192,7 +191,7 @@ static void test_parsers(void)
 	rp_err_clear(&err);
 	memset(&d, 0, sizeof d);
 	CHECK(rp_disk_parse(buf, sizeof buf, 8ull << 20, &d, &err) < 0 &&
-		      strstr(err.msg, "checksum"),
+		  strstr(err.msg, "checksum"),
 	      "GPT entry CRC mismatch refused: %s", err.msg);
 	rp_disk_free(&d);
 
@@ -200,7 +199,7 @@ static void test_parsers(void)
 	rp_err_clear(&err);
 	memset(&d, 0, sizeof d);
 	CHECK(rp_disk_parse(buf, sizeof buf, 8ull << 20, &d, &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE,
+		  err.exit_code == RP_EXIT_UNUSABLE,
 	      "GPT with a million entries refused: %s", err.msg);
 	rp_disk_free(&d);
 
@@ -215,7 +214,7 @@ static void test_parsers(void)
 	rp_err_clear(&err);
 	memset(&d, 0, sizeof d);
 	CHECK(rp_disk_parse(buf, sizeof buf, 8ull << 20, &d, &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE,
+		  err.exit_code == RP_EXIT_UNUSABLE,
 	      "GPT partition ending at LBA 2^64 refused: %s", err.msg);
 	rp_disk_free(&d);
 
@@ -231,7 +230,7 @@ static void test_parsers(void)
 	rp_err_clear(&err);
 	memset(&d, 0, sizeof d);
 	CHECK(rp_disk_parse(buf, sizeof buf, 8ull << 20, &d, &err) < 0 &&
-		      strstr(err.msg, "partition 1 ends at"),
+		  strstr(err.msg, "partition 1 ends at"),
 	      "MBR partition past the end refused: %s", err.msg);
 	rp_disk_free(&d);
 
@@ -250,18 +249,18 @@ static void test_parsers(void)
 	footer[63] = 3;
 	rp_err_clear(&err);
 	CHECK(rp_disk_parse_vhd_footer(footer, 1 << 20, &data_size, &err) < 0 &&
-		      strstr(err.msg, "dynamic"),
+		  strstr(err.msg, "dynamic"),
 	      "dynamic footer refused: %s", err.msg);
 	footer[63] = 4;
 	rp_err_clear(&err);
 	CHECK(rp_disk_parse_vhd_footer(footer, 1 << 20, &data_size, &err) < 0 &&
-		      strstr(err.msg, "differencing"),
+		  strstr(err.msg, "differencing"),
 	      "differencing footer refused: %s", err.msg);
 	footer[63] = 2;
 	footer[48 + 5] = 0x20; /* current size 2 MiB in a 1 MiB file */
 	rp_err_clear(&err);
 	CHECK(rp_disk_parse_vhd_footer(footer, 1 << 20, &data_size, &err) < 0 &&
-		      strstr(err.msg, "truncated"),
+		  strstr(err.msg, "truncated"),
 	      "fixed VHD larger than its file refused: %s", err.msg);
 	memset(footer, 0, 8);
 	CHECK(rp_disk_parse_vhd_footer(footer, 1 << 20, &data_size, &err) == 0,

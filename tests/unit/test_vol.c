@@ -17,18 +17,18 @@ static char dir[] = "/tmp/rp-test-vol-XXXXXX";
 
 /* O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA), laid out by hand. */
 static const uint8_t machinekeys_sd[] = {
-	0x01, 0x00, 0x04, 0x94, 20, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 44, 0, 0, 0,
-	/* owner S-1-5-18 */
-	0x01, 0x01, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
-	/* group S-1-5-18 */
-	0x01, 0x01, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
-	/* DACL: revision 2, size 52, 2 ACEs */
-	0x02, 0x00, 52, 0, 2, 0, 0, 0,
-	/* allow 0x12019f to S-1-1-0 */
-	0x00, 0x00, 20, 0, 0x9f, 0x01, 0x12, 0x00, 0x01, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,
-	/* allow FA (0x1f01ff) to S-1-5-32-544 */
-	0x00, 0x00, 24, 0, 0xff, 0x01, 0x1f, 0x00, 0x01, 0x02, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0,
-	0x20, 0x02, 0, 0};
+    0x01, 0x00, 0x04, 0x94, 20, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 44, 0, 0, 0,
+    /* owner S-1-5-18 */
+    0x01, 0x01, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
+    /* group S-1-5-18 */
+    0x01, 0x01, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
+    /* DACL: revision 2, size 52, 2 ACEs */
+    0x02, 0x00, 52, 0, 2, 0, 0, 0,
+    /* allow 0x12019f to S-1-1-0 */
+    0x00, 0x00, 20, 0, 0x9f, 0x01, 0x12, 0x00, 0x01, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+    /* allow FA (0x1f01ff) to S-1-5-32-544 */
+    0x00, 0x00, 24, 0, 0xff, 0x01, 0x1f, 0x00, 0x01, 0x02, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20,
+    0x02, 0, 0};
 
 static int sh(const char *fmt, ...)
 {
@@ -40,8 +40,8 @@ static int sh(const char *fmt, ...)
 	char cwd[1024];
 	if (!getcwd(cwd, sizeof cwd))
 		return -1;
-	if (snprintf(cmd, sizeof cmd, ". '%s/tests/lib/mkdisk.sh' && cd '%s' && { %s; }", cwd,
-		     dir, body) >= (int)sizeof cmd)
+	if (snprintf(cmd, sizeof cmd, ". '%s/tests/lib/mkdisk.sh' && cd '%s' && { %s; }", cwd, dir,
+		     body) >= (int)sizeof cmd)
 		return -1;
 	return system(cmd);
 }
@@ -122,8 +122,7 @@ static void test_ntfs(void)
 
 	/* Read-only: reads, then not a byte changed. */
 	file_sha(img, sha0);
-	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 0, &err) == 0, "RO open: %s",
-	      err.msg);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 0, &err) == 0, "RO open: %s", err.msg);
 	if (!vol)
 		return;
 	CHECK(!strcmp(rp_vol_backend(vol), "ntfs") && !strcmp(rp_vol_label(vol), "Windows"),
@@ -134,12 +133,12 @@ static void test_ntfs(void)
 	uint8_t *data = NULL;
 	size_t len = 0;
 	CHECK(rp_vol_read(vol, "windows/system32/CONFIG/system", &data, &len, &err) == 0 &&
-		      len == sizeof hive && !memcmp(data, hive, len),
+		  len == sizeof hive && !memcmp(data, hive, len),
 	      "case-insensitive read of windows/system32/CONFIG/system: %s", err.msg);
 	free(data);
 	rp_stat st;
 	CHECK(rp_vol_stat(vol, "/WINDOWS/System32", &st, &err) == 0 && st.exists && st.is_dir &&
-		      (st.attributes & 0x10),
+		  (st.attributes & 0x10),
 	      "stat of a directory");
 	CHECK(rp_vol_stat(vol, "Windows/nothing/here", &st, &err) == 0 && !st.exists,
 	      "stat of a missing path: exists = 0");
@@ -148,11 +147,11 @@ static void test_ntfs(void)
 	      "list returns real-case names (%s)", n.all);
 	rp_err_clear(&err);
 	CHECK(rp_vol_read(vol, "Windows/missing", &data, &len, &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "Windows/missing"),
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "Windows/missing"),
 	      "missing file: error names the path: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_write_file(vol, "x.txt", hive, 3, NULL, 0, &err) < 0 &&
-		      strstr(err.msg, "read-only"),
+		  strstr(err.msg, "read-only"),
 	      "write on a RO volume refused: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_close(vol, &err) == 0, "RO close");
@@ -161,53 +160,52 @@ static void test_ntfs(void)
 
 	/* Read-write open and close without writes. */
 	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
-		      rp_vol_close(vol, &err) == 0,
+		  rp_vol_close(vol, &err) == 0,
 	      "RW open + close: %s", err.msg);
 	file_sha(img, sha1);
 	CHECK(!strcmp(sha0, sha1), "RW open + close without writes: image sha256 unchanged");
 
 	/* SD round trip, then a replace that keeps it. */
 	vol = NULL;
-	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0, "RW open: %s",
-	      err.msg);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0, "RW open: %s", err.msg);
 	if (!vol)
 		return;
 	const char *sys = "Windows/System32/config/SYSTEM";
 	uint8_t *sd = NULL, *sd2 = NULL;
 	size_t sd_len = 0, sd2_len = 0;
 	CHECK(rp_vol_set_sd(vol, sys, machinekeys_sd, sizeof machinekeys_sd, &err) == 0 &&
-		      rp_vol_get_sd(vol, sys, &sd, &sd_len, &err) == 0 &&
-		      sd_len == sizeof machinekeys_sd && !memcmp(sd, machinekeys_sd, sd_len),
+		  rp_vol_get_sd(vol, sys, &sd, &sd_len, &err) == 0 &&
+		  sd_len == sizeof machinekeys_sd && !memcmp(sd, machinekeys_sd, sd_len),
 	      "set_sd / get_sd round trip byte-identical: %s", err.msg);
 	static const uint8_t next[] = "the replacement hive, a little longer than before";
 	CHECK(rp_vol_write_file(vol, "windows/SYSTEM32/config/system", next, sizeof next, NULL, 0,
 				&err) == 0,
 	      "write_file replaces (case-insensitive path): %s", err.msg);
 	CHECK(rp_vol_get_sd(vol, sys, &sd2, &sd2_len, &err) == 0 && sd2_len == sd_len &&
-		      !memcmp(sd, sd2, sd_len),
+		  !memcmp(sd, sd2, sd_len),
 	      "replaced file keeps its SD");
 	n.all[0] = 0;
 	CHECK(rp_vol_list(vol, "Windows/System32/config", collect, &n, &err) == 0 &&
-		      !strcmp(n.all, "SYSTEM"),
+		  !strcmp(n.all, "SYSTEM"),
 	      "one entry, under the original name, no temp names left (%s)", n.all);
 	data = NULL;
 	CHECK(rp_vol_read(vol, sys, &data, &len, &err) == 0 && len == sizeof next &&
-		      !memcmp(data, next, len),
+		  !memcmp(data, next, len),
 	      "new contents read back");
 	free(data);
 	free(sd);
 	free(sd2);
 	rp_err_clear(&err);
-	static const uint8_t no_group[] = {0x01, 0, 0x04, 0x80, 20, 0, 0, 0, 0, 0, 0, 0,
-					   0,    0, 0,    0,    0,  0, 0, 0, 1, 1, 0, 0,
-					   0,    0, 0,    5,    18, 0, 0, 0};
+	static const uint8_t no_group[] = {0x01, 0, 0x04, 0x80, 20, 0, 0,  0, 0, 0, 0,
+					   0,	 0, 0,	  0,	0,  0, 0,  0, 0, 1, 1,
+					   0,	 0, 0,	  0,	0,  5, 18, 0, 0, 0};
 	CHECK(rp_vol_set_sd(vol, sys, no_group, sizeof no_group, &err) < 0 &&
-		      err.exit_code == RP_EXIT_PROBLEMS,
+		  err.exit_code == RP_EXIT_PROBLEMS,
 	      "SD without a group refused by libntfs-3g: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_write_file(vol, "Windows/System32/config/new.dat", next, 5, NULL, 0, &err) ==
-			  0 &&
-		      rp_vol_remove(vol, "windows/system32/config/NEW.DAT", &err) == 0,
+		      0 &&
+		  rp_vol_remove(vol, "windows/system32/config/NEW.DAT", &err) == 0,
 	      "new file written and removed: %s", err.msg);
 	CHECK(rp_vol_stat(vol, "Windows/System32/config/new.dat", &st, &err) == 0 && !st.exists,
 	      "removed file is gone");
@@ -216,7 +214,7 @@ static void test_ntfs(void)
 	      "removing a directory refused: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_write_file(vol, "Windows/../x", next, 5, NULL, 0, &err) < 0 &&
-		      err.exit_code == RP_EXIT_USAGE,
+		  err.exit_code == RP_EXIT_USAGE,
 	      "'..' in a path refused: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_close(vol, &err) == 0, "RW close: %s", err.msg);
@@ -229,25 +227,25 @@ static void test_ntfs(void)
 	vol = NULL;
 	rp_err_clear(&err);
 	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
-		      rp_vol_write_file(vol, "hiberfil.sys", hib, sizeof hib, NULL, 0, &err) == 0 &&
-		      rp_vol_close(vol, &err) == 0,
+		  rp_vol_write_file(vol, "hiberfil.sys", hib, sizeof hib, NULL, 0, &err) == 0 &&
+		  rp_vol_close(vol, &err) == 0,
 	      "hiberfil.sys written: %s", err.msg);
 	vol = NULL;
 	rp_err_clear(&err);
 	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) < 0 && !vol &&
-		      err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "hibernated") &&
-		      strstr(err.msg, "powercfg /h off"),
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "hibernated") &&
+		  strstr(err.msg, "powercfg /h off"),
 	      "hibernated volume: RW open refused: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 0, &err) == 0 &&
-		      rp_vol_get_state(vol)->hibernated,
+		  rp_vol_get_state(vol)->hibernated,
 	      "hibernated volume: RO open works and reports it: %s", err.msg);
 	rp_vol_close(vol, NULL);
 
 	rp_err_clear(&err);
 	vol = NULL;
 	CHECK(rp_vol_open_ntfs(&vol, img, 512, P2_SIZE, 0, &err) < 0 &&
-		      strstr(err.msg, "no NTFS file system"),
+		  strstr(err.msg, "no NTFS file system"),
 	      "no NTFS at that offset: %s", err.msg);
 }
 
@@ -259,14 +257,14 @@ static void test_targets(void)
 
 	CHECK(sh("mkdisk mbr.img mbr 64") == 0, "mkdisk mbr");
 	CHECK(rp_target_probe(&t, img, &err) < 0 && err.exit_code == RP_EXIT_UNUSABLE &&
-		      strstr(err.msg, "no Windows installation found") &&
-		      strstr(err.msg, "2 NTFS partitions looked at"),
+		  strstr(err.msg, "no Windows installation found") &&
+		  strstr(err.msg, "2 NTFS partitions looked at"),
 	      "no Windows: %s", err.msg);
 	CHECK(put_windows(img, P2_OFF, P2_SIZE) == 0, "Windows put on MBR partition 2");
 	rp_err_clear(&err);
 	CHECK(rp_target_probe(&t, img, &err) == 0 && t.ninstalls == 1 &&
-		      t.installs[0].part_number == 2 && t.installs[0].index == 1 &&
-		      !strcmp(t.installs[0].label, "Windows"),
+		  t.installs[0].part_number == 2 && t.installs[0].index == 1 &&
+		  !strcmp(t.installs[0].label, "Windows"),
 	      "MBR: one install on partition 2: %s", err.msg);
 	rp_vol *vol = NULL;
 	const rp_install *in = NULL;
@@ -280,7 +278,7 @@ static void test_targets(void)
 	      "fixed VHD made");
 	rp_err_clear(&err);
 	CHECK(rp_target_probe(&t, in_dir("mbr.vhd"), &err) == 0 && t.ninstalls == 1 &&
-		      t.installs[0].part_number == 2,
+		  t.installs[0].part_number == 2,
 	      "fixed VHD: the same install: %s", err.msg);
 	rp_target_free(&t);
 
@@ -288,11 +286,11 @@ static void test_targets(void)
 	CHECK(put_windows(img, 2048 * 512ull, 16ull << 20) == 0, "Windows put on partition 1");
 	rp_err_clear(&err);
 	CHECK(rp_target_probe(&t, img, &err) == 0 && t.ninstalls == 2 &&
-		      t.installs[0].part_number == 1 && t.installs[1].index == 2,
+		  t.installs[0].part_number == 1 && t.installs[1].index == 2,
 	      "two installs numbered in partition order");
 	rp_err_clear(&err);
 	CHECK(rp_target_open(&t, 0, 0, &vol, &in, &err) < 0 && err.exit_code == RP_EXIT_USAGE &&
-		      strstr(err.msg, "2 Windows installations found: choose one with --install N"),
+		  strstr(err.msg, "2 Windows installations found: choose one with --install N"),
 	      "several installs: index 0 refused: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_target_open(&t, 2, 0, &vol, &in, &err) == 0 && in->part_number == 2,
@@ -305,13 +303,13 @@ static void test_targets(void)
 	      "BitLocker partition 2");
 	rp_err_clear(&err);
 	CHECK(rp_target_probe(&t, in_dir("gptbl.img"), &err) < 0 &&
-		      err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "BitLocker") &&
-		      strstr(err.msg, "dislocker"),
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "BitLocker") &&
+		  strstr(err.msg, "dislocker"),
 	      "BitLocker: %s", err.msg);
 	rp_err_clear(&err);
 	vol = NULL;
 	CHECK(rp_vol_open_ntfs(&vol, in_dir("gptbl.img"), P2_OFF, P2_SIZE, 0, &err) < 0 &&
-		      strstr(err.msg, "BitLocker"),
+		  strstr(err.msg, "BitLocker"),
 	      "BitLocker volume open refused: %s", err.msg);
 }
 
@@ -325,10 +323,10 @@ static void test_dir(void)
 	      "a directory tree with symlinks");
 	rp_target t;
 	CHECK(rp_target_probe(&t, in_dir("mnt"), &err) == 0 && t.is_dir && t.ninstalls == 1 &&
-		      t.installs[0].part_number == 0,
+		  t.installs[0].part_number == 0,
 	      "directory target: one install: %s", err.msg);
 	CHECK(rp_target_open(&t, 1, 1, &vol, NULL, &err) == 0 &&
-		      !strcmp(rp_vol_backend(vol), "dir"),
+		  !strcmp(rp_vol_backend(vol), "dir"),
 	      "dir backend opened RW: %s", err.msg);
 	rp_target_free(&t);
 	if (!vol)
@@ -336,7 +334,7 @@ static void test_dir(void)
 	uint8_t *data = NULL;
 	size_t len = 0;
 	CHECK(rp_vol_read(vol, "windows/SYSTEM32/config/system", &data, &len, &err) == 0 &&
-		      len == 4 && !memcmp(data, "hive", 4),
+		  len == 4 && !memcmp(data, "hive", 4),
 	      "case-insensitive read: %s", err.msg);
 	free(data);
 	rp_stat st;
@@ -345,7 +343,7 @@ static void test_dir(void)
 	rp_err_clear(&err);
 	CHECK(rp_vol_write_file(vol, "Users/link/evil.txt", (const uint8_t *)"x", 1, NULL, 0,
 				&err) < 0 &&
-		      err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "reparse point"),
+		  err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "reparse point"),
 	      "write through a symlinked directory refused: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_mkdirs(vol, "junction/a/b", &err) < 0 && strstr(err.msg, "reparse point"),
@@ -358,21 +356,20 @@ static void test_dir(void)
 	      "write_file replaces: %s", err.msg);
 	struct names n = {{0}};
 	CHECK(rp_vol_list(vol, "Windows/System32/config", collect, &n, &err) == 0 &&
-		      !strcmp(n.all, "SYSTEM"),
+		  !strcmp(n.all, "SYSTEM"),
 	      "replaced under its real name, no temp left (%s)", n.all);
 	data = NULL;
 	CHECK(rp_vol_read(vol, "Windows/System32/config/SYSTEM", &data, &len, &err) == 0 &&
-		      len == 4 && !memcmp(data, "new!", 4),
+		  len == 4 && !memcmp(data, "new!", 4),
 	      "new contents");
 	free(data);
 	CHECK(rp_vol_mkdirs(vol, "ProgramData/Microsoft/Crypto", &err) == 0 &&
-		      rp_vol_stat(vol, "programdata/microsoft/crypto", &st, &err) == 0 &&
-		      st.is_dir,
+		  rp_vol_stat(vol, "programdata/microsoft/crypto", &st, &err) == 0 && st.is_dir,
 	      "mkdirs: %s", err.msg);
 	rp_err_clear(&err);
 	uint8_t *sd = NULL;
 	CHECK(rp_vol_get_sd(vol, "Windows", &sd, &len, &err) < 0 &&
-		      err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "need the ntfs backend"),
+		  err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "need the ntfs backend"),
 	      "no system.ntfs_acl: clear message: %s", err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_close(vol, &err) == 0, "dir close: %s", err.msg);
