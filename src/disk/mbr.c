@@ -47,10 +47,11 @@ int rp_mbr_parse(const uint8_t *head, size_t len, rp_disk *disk, rp_err *err)
 		if (type == 0 || count == 0 || is_extended(type))
 			continue;
 		if (first == 0)
-			return rp_fail(err, RP_EXIT_UNUSABLE,
-				       "MBR partition %d starts at sector 0: the partition table is "
-				       "damaged",
-				       i + 1);
+			return rp_fail(
+			    err, RP_EXIT_UNUSABLE,
+			    "MBR partition %d starts at sector 0: the partition table is "
+			    "damaged",
+			    i + 1);
 		char name[48];
 		snprintf(name, sizeof name, "mbr 0x%02x", type);
 		if (rp_disk_add_part(disk, i + 1, first, count, name, head, len, err) < 0)

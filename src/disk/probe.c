@@ -80,8 +80,7 @@ int rp_disk_parse(const uint8_t *head, size_t len, uint64_t disk_size, rp_disk *
 	rp_fs fs0 = rp_disk_classify(head, len);
 	if (fs0 == RP_FS_NTFS || fs0 == RP_FS_BITLOCKER) {
 		snprintf(disk->scheme, sizeof disk->scheme, "none");
-		if (rp_disk_add_part(disk, 0, 0, disk_size / RP_SECTOR, "bare", head, len, err) <
-		    0)
+		if (rp_disk_add_part(disk, 0, 0, disk_size / RP_SECTOR, "bare", head, len, err) < 0)
 			return -1;
 		return 0;
 	}
@@ -188,8 +187,8 @@ int rp_disk_probe(rp_disk *disk, const char *path, rp_err *err)
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		rp_disk_free(disk);
-		return rp_fail(err, RP_EXIT_USAGE,
-			       "%s is neither a disk image nor a block device", path);
+		return rp_fail(err, RP_EXIT_USAGE, "%s is neither a disk image nor a block device",
+			       path);
 	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

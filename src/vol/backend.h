@@ -31,9 +31,9 @@ struct rp_vol_ops {
 struct rp_vol {
 	const struct rp_vol_ops *ops;
 	void *priv;
-	int writable;     /* opened read-write: the only case write ops are called */
+	int writable;	  /* opened read-write: the only case write ops are called */
 	int write_failed; /* a write failed: no more writes */
-	char *where;      /* device or directory, for messages */
+	char *where;	  /* device or directory, for messages */
 	char label[128];
 	uint64_t size;
 	rp_vol_state state;

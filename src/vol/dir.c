@@ -264,8 +264,9 @@ static int dr_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, r
 	if (get_sd_host(hp, sd, len) < 0) {
 		if (no_acl_support()) {
 			char *shown = rp_escape(path);
-			rc = rp_fail(err, RP_EXIT_PROBLEMS, "reading the security descriptor of %s "
-							    "in %s: %s",
+			rc = rp_fail(err, RP_EXIT_PROBLEMS,
+				     "reading the security descriptor of %s "
+				     "in %s: %s",
 				     shown, vol->where, no_acl_msg);
 			free(shown);
 		} else {
@@ -277,8 +278,8 @@ static int dr_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, r
 	return rc;
 }
 
-static int set_sd_host(rp_vol *vol, const char *hp, const char *path, const uint8_t *sd,
-		       size_t len, rp_err *err)
+static int set_sd_host(rp_vol *vol, const char *hp, const char *path, const uint8_t *sd, size_t len,
+		       rp_err *err)
 {
 	if (!faulted("vol:set_sd") && lsetxattr(hp, NTFS_ACL_XATTR, sd, len, 0) == 0)
 		return 0;
@@ -385,8 +386,8 @@ static int dr_write_file(rp_vol *vol, const char *path, const uint8_t *data, siz
 		mode = old.st_mode & 07777;
 		/* Keep the SD when the mount exposes it; plain directories have none. */
 		if (!sd && get_sd_host(hp, &old_sd, &old_sd_len) < 0 && !no_acl_support()) {
-			fail_errno(vol, RP_EXIT_UNUSABLE, "reading the security descriptor of", path,
-				   err);
+			fail_errno(vol, RP_EXIT_UNUSABLE, "reading the security descriptor of",
+				   path, err);
 			goto out;
 		}
 	}
@@ -465,17 +466,17 @@ static int dr_close(rp_vol *vol, rp_err *err)
 }
 
 const struct rp_vol_ops rp_vol_dir_ops = {
-	.name = "dir",
-	.stat = dr_stat,
-	.read = dr_read,
-	.list = dr_list,
-	.get_sd = dr_get_sd,
-	.set_sd = dr_set_sd,
-	.mkdir = dr_mkdir,
-	.write_file = dr_write_file,
-	.remove = dr_remove,
-	.sync = dr_sync,
-	.close = dr_close,
+    .name = "dir",
+    .stat = dr_stat,
+    .read = dr_read,
+    .list = dr_list,
+    .get_sd = dr_get_sd,
+    .set_sd = dr_set_sd,
+    .mkdir = dr_mkdir,
+    .write_file = dr_write_file,
+    .remove = dr_remove,
+    .sync = dr_sync,
+    .close = dr_close,
 };
 
 int rp_vol_open_dir(rp_vol **out, const char *dir, int writable, rp_err *err)
@@ -489,9 +490,9 @@ int rp_vol_open_dir(rp_vol **out, const char *dir, int writable, rp_err *err)
 	rp_vol_state state = {0};
 	state.read_only = access(dir, W_OK) != 0;
 	if (writable && state.read_only)
-		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "%s is not writable by this user: mount it read-write or run as root",
-			       dir);
+		return rp_fail(
+		    err, RP_EXIT_UNUSABLE,
+		    "%s is not writable by this user: mount it read-write or run as root", dir);
 	struct dir_priv *p = rp_xcalloc(1, sizeof *p);
 	p->root = rp_xstrdup(dir);
 	size_t n = strlen(p->root);

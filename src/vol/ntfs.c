@@ -46,7 +46,7 @@ struct offset_dev {
 	int fd;
 	int is_blockdev;
 	uint64_t base, size; /* the partition inside the file */
-	int64_t pos;         /* for read/write/seek */
+	int64_t pos;	     /* for read/write/seek */
 };
 
 static struct offset_dev *odev(struct ntfs_device *dev)
@@ -58,8 +58,8 @@ static int od_open(struct ntfs_device *dev, int flags)
 {
 	struct offset_dev *od = odev(dev);
 	int rw = (flags & O_ACCMODE) != O_RDONLY;
-	int fd = open(od->path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC |
-					(rw && od->is_blockdev ? O_EXCL : 0));
+	int fd = open(od->path,
+		      (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | (rw && od->is_blockdev ? O_EXCL : 0));
 	if (fd < 0) {
 		/* EROFS makes the library fall back to a read-only mount, which
 		 * rp_vol_open_ntfs reports as "not writable". */
@@ -244,16 +244,16 @@ static int od_ioctl(struct ntfs_device *dev, unsigned long request, void *arg)
 }
 
 static struct ntfs_device_operations offset_dev_ops = {
-	.open = od_open,
-	.close = od_close,
-	.seek = od_seek,
-	.read = od_read,
-	.write = od_write,
-	.pread = od_pread,
-	.pwrite = od_pwrite,
-	.sync = od_sync,
-	.stat = od_stat,
-	.ioctl = od_ioctl,
+    .open = od_open,
+    .close = od_close,
+    .seek = od_seek,
+    .read = od_read,
+    .write = od_write,
+    .pread = od_pread,
+    .pwrite = od_pwrite,
+    .sync = od_sync,
+    .stat = od_stat,
+    .ioctl = od_ioctl,
 };
 
 /* ---- the volume ---- */
@@ -414,8 +414,7 @@ static ntfs_inode *open_existing(rp_vol *vol, const char *what, const char *path
 {
 	ntfs_inode *ni = open_path(np(vol)->nv, path);
 	if (!ni)
-		fail_errno(vol, errno == ENOENT ? RP_EXIT_UNUSABLE : RP_EXIT_UNUSABLE, what, path,
-			   err);
+		fail_errno(vol, RP_EXIT_UNUSABLE, what, path, err);
 	return ni;
 }
 
@@ -471,7 +470,7 @@ struct listing {
 	struct {
 		char *name;
 		MFT_REF mref;
-	} *items;
+	} * items;
 	size_t n, cap;
 	int failed;
 };
@@ -601,8 +600,8 @@ static int nt_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t le
 }
 
 /* A leaf name as NTFS stores it, refused when Windows could not handle it. */
-static int leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **uname,
-		     int *ulen, rp_err *err)
+static int leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **uname, int *ulen,
+		     rp_err *err)
 {
 	*uname = NULL;
 	*ulen = ntfs_mbstoucs(leaf, uname);
@@ -631,9 +630,8 @@ static int nt_mkdir(rp_vol *vol, const char *path, rp_err *err)
 	if (!dir_ni)
 		goto out;
 	le32 securid = ntfs_inherited_id(&np(vol)->scx, dir_ni, TRUE);
-	ntfs_inode *ni = faulted("vol:mkdir") ? NULL
-					      : ntfs_create(dir_ni, securid, uname, (u8)ulen,
-							    S_IFDIR);
+	ntfs_inode *ni =
+	    faulted("vol:mkdir") ? NULL : ntfs_create(dir_ni, securid, uname, (u8)ulen, S_IFDIR);
 	if (!ni) {
 		fail_errno(vol, RP_EXIT_WRITE_FAILED, "creating directory", path, err);
 		goto out;
@@ -708,10 +706,9 @@ static int unlink_name(struct replace *r, u64 no, ntfschar *name, int len)
 static int write_tmp(struct replace *r, const uint8_t *data, size_t len, const uint8_t *sd,
 		     size_t sd_len, uint32_t attrib, le32 securid)
 {
-	ntfs_inode *ni = faulted("vol:create")
-				 ? NULL
-				 : ntfs_create(r->dir_ni, securid, r->tmp_name, (u8)r->tmp_len,
-					       S_IFREG);
+	ntfs_inode *ni = faulted("vol:create") ? NULL
+					       : ntfs_create(r->dir_ni, securid, r->tmp_name,
+							     (u8)r->tmp_len, S_IFREG);
 	if (!ni)
 		return -1;
 	r->tmp_no = ni->mft_no;
@@ -724,8 +721,8 @@ static int write_tmp(struct replace *r, const uint8_t *data, size_t len, const u
 		goto close_attr;
 	for (size_t done = 0; done < len;) {
 		s64 w = faulted("vol:write")
-				? -1
-				: ntfs_attr_pwrite(na, (s64)done, (s64)(len - done), data + done);
+			    ? -1
+			    : ntfs_attr_pwrite(na, (s64)done, (s64)(len - done), data + done);
 		if (w <= 0) {
 			if (w == 0)
 				errno = EIO;
@@ -788,8 +785,9 @@ static int free_name(struct replace *r, const char *leaf, const char *suffix, nt
 	} else {
 		*ulen = ntfs_mbstoucs(name, uname);
 		if (*ulen <= 0 || *ulen > 255)
-			rc = rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: the name is too long",
-				     r->path, r->vol->where);
+			rc =
+			    rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: the name is too long",
+				    r->path, r->vol->where);
 	}
 	free(name);
 	return rc;
@@ -871,21 +869,21 @@ static int nt_write_file(rp_vol *vol, const char *path, const uint8_t *data, siz
 		ntfs_inode_close_in_dir(ni, r.dir_ni);
 		errno = e;
 		if (bad) {
-			rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: it is an NTFS system file",
-				shown, vol->where);
+			rp_fail(err, RP_EXIT_PROBLEMS,
+				"writing %s on %s: it is an NTFS system file", shown, vol->where);
 			goto out;
 		}
 		if (got < 0) {
-			fail_errno(vol, RP_EXIT_UNUSABLE, "reading the security descriptor of", path,
-				   err);
+			fail_errno(vol, RP_EXIT_UNUSABLE, "reading the security descriptor of",
+				   path, err);
 			goto out;
 		}
 	} else if (!sd) {
 		securid = ntfs_inherited_id(&np(vol)->scx, r.dir_ni, FALSE);
 	}
 
-	if (write_tmp(&r, data, len, sd ? sd : old_sd, sd ? sd_len : old_sd_len, attrib,
-		      securid) < 0) {
+	if (write_tmp(&r, data, len, sd ? sd : old_sd, sd ? sd_len : old_sd_len, attrib, securid) <
+	    0) {
 		fail_errno(vol, RP_EXIT_WRITE_FAILED, "writing a temporary copy of", path, err);
 		goto fail;
 	}
@@ -953,13 +951,13 @@ static int nt_remove(rp_vol *vol, const char *path, rp_err *err)
 		ntfs_inode_close(dir_ni);
 		return -1;
 	}
-	ntfs_inode *ni = MREF(de.mref) < FILE_first_user ? NULL
-							  : ntfs_inode_open(np(vol)->nv, MREF(de.mref));
+	ntfs_inode *ni =
+	    MREF(de.mref) < FILE_first_user ? NULL : ntfs_inode_open(np(vol)->nv, MREF(de.mref));
 	if (!ni) {
 		if (MREF(de.mref) < FILE_first_user) {
 			char *shown = rp_escape(path);
-			rp_fail(err, RP_EXIT_PROBLEMS, "removing %s on %s: it is an NTFS system file",
-				shown, vol->where);
+			rp_fail(err, RP_EXIT_PROBLEMS,
+				"removing %s on %s: it is an NTFS system file", shown, vol->where);
 			free(shown);
 		} else {
 			fail_errno(vol, RP_EXIT_UNUSABLE, "opening", path, err);
@@ -1011,17 +1009,17 @@ static int nt_close(rp_vol *vol, rp_err *err)
 }
 
 const struct rp_vol_ops rp_vol_ntfs_ops = {
-	.name = "ntfs",
-	.stat = nt_stat,
-	.read = nt_read,
-	.list = nt_list,
-	.get_sd = nt_get_sd,
-	.set_sd = nt_set_sd,
-	.mkdir = nt_mkdir,
-	.write_file = nt_write_file,
-	.remove = nt_remove,
-	.sync = nt_sync,
-	.close = nt_close,
+    .name = "ntfs",
+    .stat = nt_stat,
+    .read = nt_read,
+    .list = nt_list,
+    .get_sd = nt_get_sd,
+    .set_sd = nt_set_sd,
+    .mkdir = nt_mkdir,
+    .write_file = nt_write_file,
+    .remove = nt_remove,
+    .sync = nt_sync,
+    .close = nt_close,
 };
 
 /* ---- opening ---- */
@@ -1162,17 +1160,18 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 	if (writable && NVolReadOnly(p->nv)) {
 		ntfs_umount(p->nv, FALSE);
 		free_priv(p);
-		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "%s is not writable by this user (permission denied): run as root or "
-			       "work on a writable copy",
-			       dev_path);
+		return rp_fail(
+		    err, RP_EXIT_UNUSABLE,
+		    "%s is not writable by this user (permission denied): run as root or "
+		    "work on a writable copy",
+		    dev_path);
 	}
 	if (ntfs_set_ignore_case(p->nv) < 0) {
 		ntfs_umount(p->nv, FALSE);
 		free_priv(p);
 		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "%s: the NTFS volume at byte %llu has no usable upcase table", dev_path,
-			       (unsigned long long)offset);
+			       "%s: the NTFS volume at byte %llu has no usable upcase table",
+			       dev_path, (unsigned long long)offset);
 	}
 	/* Hide the $MFT & co. metafiles, show hidden files (Windows has many). */
 	ntfs_set_shown_files(p->nv, FALSE, TRUE, FALSE);

@@ -95,17 +95,19 @@ int rp_target_probe(rp_target *t, const char *path, rp_err *err)
 				"where the Windows volume is mounted",
 				shown, WINDOWS_MARKER);
 		else if (t->bitlocker_parts)
-			rp_fail(err, RP_EXIT_UNUSABLE,
-				"no Windows installation found on %s (%zu NTFS partitions looked at): "
-				"%d partition%s encrypted with BitLocker: unlock it first (e.g. "
-				"dislocker) and give the unlocked volume",
-				shown, ntfs_seen, t->bitlocker_parts,
-				t->bitlocker_parts == 1 ? " is" : "s are");
+			rp_fail(
+			    err, RP_EXIT_UNUSABLE,
+			    "no Windows installation found on %s (%zu NTFS partitions looked at): "
+			    "%d partition%s encrypted with BitLocker: unlock it first (e.g. "
+			    "dislocker) and give the unlocked volume",
+			    shown, ntfs_seen, t->bitlocker_parts,
+			    t->bitlocker_parts == 1 ? " is" : "s are");
 		else
-			rp_fail(err, RP_EXIT_UNUSABLE,
-				"no Windows installation found on %s (%zu NTFS partition%s looked at); "
-				"give the OS disk",
-				shown, ntfs_seen, ntfs_seen == 1 ? "" : "s");
+			rp_fail(
+			    err, RP_EXIT_UNUSABLE,
+			    "no Windows installation found on %s (%zu NTFS partition%s looked at); "
+			    "give the OS disk",
+			    shown, ntfs_seen, ntfs_seen == 1 ? "" : "s");
 		free(shown);
 		rc = -1;
 	}
@@ -138,9 +140,10 @@ int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 	if (index == 0)
 		index = 1;
 	if (index < 1 || (size_t)index > t->ninstalls)
-		return rp_fail(err, RP_EXIT_USAGE,
-			       "there is no Windows installation %d (%zu found; see rdprescue list)",
-			       index, t->ninstalls);
+		return rp_fail(
+		    err, RP_EXIT_USAGE,
+		    "there is no Windows installation %d (%zu found; see rdprescue list)", index,
+		    t->ninstalls);
 	const rp_install *in = &t->installs[index - 1];
 	int rc = t->is_dir ? rp_vol_open_dir(vol, t->path, writable, err)
 			   : rp_vol_open_ntfs(vol, t->path, in->offset, in->size, writable, err);

@@ -29,7 +29,8 @@ void rp_vol_delete(rp_vol *vol)
 const char *rp_vol_state_refusal(const rp_vol_state *st)
 {
 	if (st->hibernated || st->log_v2)
-		return "Windows was hibernated or shut down with Fast Startup: boot it and shut down "
+		return "Windows was hibernated or shut down with Fast Startup: boot it and shut "
+		       "down "
 		       "fully (shutdown /s /t 0), or disable Fast Startup (powercfg /h off)";
 	if (st->log_unclean)
 		return "Windows did not shut down cleanly (the NTFS journal needs replaying): boot "
@@ -188,8 +189,8 @@ static int check_components(rp_vol *vol, const char *norm, rp_stat *target, rp_e
 				     shown, vol->where);
 		else if (st.exists && st.is_encrypted)
 			rc = rp_fail(err, RP_EXIT_PROBLEMS,
-				     "%s on %s is encrypted (EFS): rdprescue cannot change it", shown,
-				     vol->where);
+				     "%s on %s is encrypted (EFS): rdprescue cannot change it",
+				     shown, vol->where);
 		else if (slash && st.exists && !st.is_dir)
 			rc = rp_fail(err, RP_EXIT_PROBLEMS, "%s on %s is a file, not a directory",
 				     shown, vol->where);
@@ -239,6 +240,15 @@ static int missing(rp_vol *vol, const char *what, const char *norm, rp_err *err)
 	return -1;
 }
 
+static int is_a_directory(rp_vol *vol, const char *what, const char *norm, rp_err *err)
+{
+	char *shown = rp_escape(*norm ? norm : "/");
+	rp_fail(err, RP_EXIT_PROBLEMS, "%s %s on %s: it is a directory; only files are %s", what,
+		shown, vol->where, !strcmp(what, "removing") ? "removed" : "written");
+	free(shown);
+	return -1;
+}
+
 int rp_vol_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t len, rp_err *err)
 {
 	rp_stat st;
@@ -260,9 +270,9 @@ int rp_vol_mkdirs(rp_vol *vol, const char *dir, rp_err *err)
 	int rc = 0;
 	if (st.exists && !st.is_dir) {
 		char *shown = rp_escape(norm);
-		rc = rp_fail(err, RP_EXIT_PROBLEMS,
-			     "creating directory %s on %s: a file has that name", shown,
-			     vol->where);
+		rc =
+		    rp_fail(err, RP_EXIT_PROBLEMS,
+			    "creating directory %s on %s: a file has that name", shown, vol->where);
 		free(shown);
 	}
 	/* Walk down, creating what is missing; check_components vouched for what exists. */
@@ -291,8 +301,7 @@ int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t
 		return -1;
 	int rc;
 	if (!*norm || (st.exists && st.is_dir))
-		rc = rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: it is a directory", norm,
-			     vol->where);
+		rc = is_a_directory(vol, "writing", norm, err);
 	else
 		rc = after_write(vol, vol->ops->write_file(vol, norm, data, len, sd, sd_len, err),
 				 err);
@@ -310,9 +319,7 @@ int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err)
 	if (!st.exists)
 		rc = missing(vol, "removing", norm, err);
 	else if (st.is_dir)
-		rc = rp_fail(err, RP_EXIT_PROBLEMS,
-			     "removing %s on %s: it is a directory; only files are removed", norm,
-			     vol->where);
+		rc = is_a_directory(vol, "removing", norm, err);
 	else
 		rc = after_write(vol, vol->ops->remove(vol, norm, err), err);
 	free(norm);

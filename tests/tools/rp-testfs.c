@@ -9,7 +9,8 @@
  *   rp-testfs IMG[@PARTNO] setsd VOLPATH SDFILE    binary self-relative SD
  *   rp-testfs IMG[@PARTNO] getsd VOLPATH           binary SD to stdout
  *   rp-testfs IMG[@PARTNO] rm VOLPATH
- *   rp-testfs IMG[@PARTNO] hiberfil                /hiberfil.sys (8 KiB, "HIBR"): a hibernated volume
+ *   rp-testfs IMG[@PARTNO] hiberfil                /hiberfil.sys (8 KiB, "HIBR"): a hibernated
+ * volume
  *
  * PARTNO: partition number; default the last NTFS partition; 0 = a bare NTFS image.
  * Exit 0 on success, otherwise one line on stderr and the rp_exit code.
@@ -25,9 +26,10 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: rp-testfs IMG[@PARTNO] put LOCAL VOLPATH | mkdir VOLPATH | cat "
-			"VOLPATH | ls VOLPATH | setsd VOLPATH SDFILE | getsd VOLPATH | rm VOLPATH | "
-			"hiberfil\n");
+	fprintf(stderr,
+		"usage: rp-testfs IMG[@PARTNO] put LOCAL VOLPATH | mkdir VOLPATH | cat "
+		"VOLPATH | ls VOLPATH | setsd VOLPATH SDFILE | getsd VOLPATH | rm VOLPATH | "
+		"hiberfil\n");
 	return RP_EXIT_USAGE;
 }
 

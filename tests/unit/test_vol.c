@@ -1,0 +1,392 @@
+/*
+ * test_vol.c — vol/: the ntfs backend on GPT/MBR/VHD images built by tests/lib/mkdisk.sh
+ * (reads, case-insensitive lookups, real-case listings, safe replace keeping the SD, SD round
+ * trip, hibernation refusal, read-only opens leaving the image byte-identical, checked with
+ * ntfsfix -n), the dir backend (symlinks as reparse points, no SD xattr) and target probing.
+ */
+#include "test.h"
+#include "util/hash.h"
+#include "vol/vol.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/rp-test-vol-XXXXXX";
+
+/* O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA), laid out by hand. */
+static const uint8_t machinekeys_sd[] = {
+    0x01, 0x00, 0x04, 0x94, 20, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 44, 0, 0, 0,
+    /* owner S-1-5-18 */
+    0x01, 0x01, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
+    /* group S-1-5-18 */
+    0x01, 0x01, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
+    /* DACL: revision 2, size 52, 2 ACEs */
+    0x02, 0x00, 52, 0, 2, 0, 0, 0,
+    /* allow 0x12019f to S-1-1-0 */
+    0x00, 0x00, 20, 0, 0x9f, 0x01, 0x12, 0x00, 0x01, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+    /* allow FA (0x1f01ff) to S-1-5-32-544 */
+    0x00, 0x00, 24, 0, 0xff, 0x01, 0x1f, 0x00, 0x01, 0x02, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20,
+    0x02, 0, 0};
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048], body[1536];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof body, fmt, ap);
+	va_end(ap);
+	char cwd[1024];
+	if (!getcwd(cwd, sizeof cwd))
+		return -1;
+	if (snprintf(cmd, sizeof cmd, ". '%s/tests/lib/mkdisk.sh' && cd '%s' && { %s; }", cwd, dir,
+		     body) >= (int)sizeof cmd)
+		return -1;
+	return system(cmd);
+}
+
+static char *in_dir(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+	i = (i + 1) % 4;
+	if (snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name) >= (int)sizeof buf[i])
+		abort();
+	return buf[i];
+}
+
+static void file_sha(const char *path, char out[65])
+{
+	FILE *f = fopen(path, "rb");
+	out[0] = 0;
+	if (!f)
+		return;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *buf = malloc((size_t)n);
+	if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+		rp_sha256_hex(buf, (size_t)n, out);
+	free(buf);
+	fclose(f);
+}
+
+/* Partition 2 of a mkdisk image: sector 34816, 94208 sectors for 64 MB. */
+#define P2_OFF (34816ull * 512)
+#define P2_SIZE (94208ull * 512)
+
+static const uint8_t hive[] = "regf: a stand-in for the SYSTEM hive";
+
+static int put_windows(const char *img, uint64_t off, uint64_t size)
+{
+	rp_vol *vol;
+	rp_err err = {0};
+	if (rp_vol_open_ntfs(&vol, img, off, size, 1, &err) < 0) {
+		printf("# open: %s\n", err.msg);
+		return -1;
+	}
+	int rc = rp_vol_mkdirs(vol, "Windows/System32/config", &err);
+	if (rc == 0)
+		rc = rp_vol_write_file(vol, "Windows/System32/config/SYSTEM", hive, sizeof hive,
+				       NULL, 0, &err);
+	if (rp_vol_close(vol, &err) < 0)
+		rc = -1;
+	if (rc < 0)
+		printf("# put: %s\n", err.msg);
+	return rc;
+}
+
+struct names {
+	char all[1024];
+};
+
+static int collect(void *ctx, const char *name, const rp_stat *st)
+{
+	struct names *n = ctx;
+	size_t len = strlen(n->all);
+	snprintf(n->all + len, sizeof n->all - len, "%s%s%s", len ? " " : "", name,
+		 st->is_dir ? "/" : "");
+	return 0;
+}
+
+static void test_ntfs(void)
+{
+	const char *img = in_dir("gpt.img");
+	rp_err err = {0};
+	rp_vol *vol = NULL;
+	char sha0[65], sha1[65];
+
+	CHECK(sh("mkdisk gpt.img gpt 64") == 0, "mkdisk gpt");
+	CHECK(put_windows(img, P2_OFF, P2_SIZE) == 0, "Windows/System32/config/SYSTEM written");
+
+	/* Read-only: reads, then not a byte changed. */
+	file_sha(img, sha0);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 0, &err) == 0, "RO open: %s", err.msg);
+	if (!vol)
+		return;
+	CHECK(!strcmp(rp_vol_backend(vol), "ntfs") && !strcmp(rp_vol_label(vol), "Windows"),
+	      "backend ntfs, label Windows (%s)", rp_vol_label(vol));
+	const rp_vol_state *vs = rp_vol_get_state(vol);
+	CHECK(!vs->hibernated && !vs->log_unclean && !vs->log_v2 && !vs->dirty_flag,
+	      "fresh volume: clean state");
+	uint8_t *data = NULL;
+	size_t len = 0;
+	CHECK(rp_vol_read(vol, "windows/system32/CONFIG/system", &data, &len, &err) == 0 &&
+		  len == sizeof hive && !memcmp(data, hive, len),
+	      "case-insensitive read of windows/system32/CONFIG/system: %s", err.msg);
+	free(data);
+	rp_stat st;
+	CHECK(rp_vol_stat(vol, "/WINDOWS/System32", &st, &err) == 0 && st.exists && st.is_dir &&
+		  (st.attributes & 0x10),
+	      "stat of a directory");
+	CHECK(rp_vol_stat(vol, "Windows/nothing/here", &st, &err) == 0 && !st.exists,
+	      "stat of a missing path: exists = 0");
+	struct names n = {{0}};
+	CHECK(rp_vol_list(vol, "windows", collect, &n, &err) == 0 && !strcmp(n.all, "System32/"),
+	      "list returns real-case names (%s)", n.all);
+	rp_err_clear(&err);
+	CHECK(rp_vol_read(vol, "Windows/missing", &data, &len, &err) < 0 &&
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "Windows/missing"),
+	      "missing file: error names the path: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_write_file(vol, "x.txt", hive, 3, NULL, 0, &err) < 0 &&
+		  strstr(err.msg, "read-only"),
+	      "write on a RO volume refused: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_close(vol, &err) == 0, "RO close");
+	file_sha(img, sha1);
+	CHECK(!strcmp(sha0, sha1), "RO open + reads + close: image sha256 unchanged");
+
+	/* Read-write open and close without writes. */
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_close(vol, &err) == 0,
+	      "RW open + close: %s", err.msg);
+	file_sha(img, sha1);
+	CHECK(!strcmp(sha0, sha1), "RW open + close without writes: image sha256 unchanged");
+
+	/* SD round trip, then a replace that keeps it. */
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0, "RW open: %s", err.msg);
+	if (!vol)
+		return;
+	const char *sys = "Windows/System32/config/SYSTEM";
+	uint8_t *sd = NULL, *sd2 = NULL;
+	size_t sd_len = 0, sd2_len = 0;
+	CHECK(rp_vol_set_sd(vol, sys, machinekeys_sd, sizeof machinekeys_sd, &err) == 0 &&
+		  rp_vol_get_sd(vol, sys, &sd, &sd_len, &err) == 0 &&
+		  sd_len == sizeof machinekeys_sd && !memcmp(sd, machinekeys_sd, sd_len),
+	      "set_sd / get_sd round trip byte-identical: %s", err.msg);
+	static const uint8_t next[] = "the replacement hive, a little longer than before";
+	CHECK(rp_vol_write_file(vol, "windows/SYSTEM32/config/system", next, sizeof next, NULL, 0,
+				&err) == 0,
+	      "write_file replaces (case-insensitive path): %s", err.msg);
+	CHECK(rp_vol_get_sd(vol, sys, &sd2, &sd2_len, &err) == 0 && sd2_len == sd_len &&
+		  !memcmp(sd, sd2, sd_len),
+	      "replaced file keeps its SD");
+	n.all[0] = 0;
+	CHECK(rp_vol_list(vol, "Windows/System32/config", collect, &n, &err) == 0 &&
+		  !strcmp(n.all, "SYSTEM"),
+	      "one entry, under the original name, no temp names left (%s)", n.all);
+	data = NULL;
+	CHECK(rp_vol_read(vol, sys, &data, &len, &err) == 0 && len == sizeof next &&
+		  !memcmp(data, next, len),
+	      "new contents read back");
+	free(data);
+	free(sd);
+	free(sd2);
+	rp_err_clear(&err);
+	static const uint8_t no_group[] = {0x01, 0, 0x04, 0x80, 20, 0, 0,  0, 0, 0, 0,
+					   0,	 0, 0,	  0,	0,  0, 0,  0, 0, 1, 1,
+					   0,	 0, 0,	  0,	0,  5, 18, 0, 0, 0};
+	CHECK(rp_vol_set_sd(vol, sys, no_group, sizeof no_group, &err) < 0 &&
+		  err.exit_code == RP_EXIT_PROBLEMS,
+	      "SD without a group refused by libntfs-3g: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_write_file(vol, "Windows/System32/config/new.dat", next, 5, NULL, 0, &err) ==
+		      0 &&
+		  rp_vol_remove(vol, "windows/system32/config/NEW.DAT", &err) == 0,
+	      "new file written and removed: %s", err.msg);
+	CHECK(rp_vol_stat(vol, "Windows/System32/config/new.dat", &st, &err) == 0 && !st.exists,
+	      "removed file is gone");
+	rp_err_clear(&err);
+	CHECK(rp_vol_remove(vol, "Windows", &err) < 0 && err.exit_code == RP_EXIT_PROBLEMS,
+	      "removing a directory refused: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_write_file(vol, "Windows/../x", next, 5, NULL, 0, &err) < 0 &&
+		  err.exit_code == RP_EXIT_USAGE,
+	      "'..' in a path refused: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_close(vol, &err) == 0, "RW close: %s", err.msg);
+	CHECK(sh("dd if=gpt.img of=p2.img bs=512 skip=34816 count=94208 status=none && "
+		 "ntfsfix -n p2.img >/dev/null 2>&1") == 0,
+	      "volume passes ntfsfix -n after the writes");
+
+	/* Hibernation: hiberfil.sys starting with HIBR. */
+	static uint8_t hib[8192] = {'H', 'I', 'B', 'R'};
+	vol = NULL;
+	rp_err_clear(&err);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "hiberfil.sys", hib, sizeof hib, NULL, 0, &err) == 0 &&
+		  rp_vol_close(vol, &err) == 0,
+	      "hiberfil.sys written: %s", err.msg);
+	vol = NULL;
+	rp_err_clear(&err);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) < 0 && !vol &&
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "hibernated") &&
+		  strstr(err.msg, "powercfg /h off"),
+	      "hibernated volume: RW open refused: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  rp_vol_get_state(vol)->hibernated,
+	      "hibernated volume: RO open works and reports it: %s", err.msg);
+	rp_vol_close(vol, NULL);
+
+	rp_err_clear(&err);
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, img, 512, P2_SIZE, 0, &err) < 0 &&
+		  strstr(err.msg, "no NTFS file system"),
+	      "no NTFS at that offset: %s", err.msg);
+}
+
+static void test_targets(void)
+{
+	rp_target t;
+	rp_err err = {0};
+	const char *img = in_dir("mbr.img");
+
+	CHECK(sh("mkdisk mbr.img mbr 64") == 0, "mkdisk mbr");
+	CHECK(rp_target_probe(&t, img, &err) < 0 && err.exit_code == RP_EXIT_UNUSABLE &&
+		  strstr(err.msg, "no Windows installation found") &&
+		  strstr(err.msg, "2 NTFS partitions looked at"),
+	      "no Windows: %s", err.msg);
+	CHECK(put_windows(img, P2_OFF, P2_SIZE) == 0, "Windows put on MBR partition 2");
+	rp_err_clear(&err);
+	CHECK(rp_target_probe(&t, img, &err) == 0 && t.ninstalls == 1 &&
+		  t.installs[0].part_number == 2 && t.installs[0].index == 1 &&
+		  !strcmp(t.installs[0].label, "Windows"),
+	      "MBR: one install on partition 2: %s", err.msg);
+	rp_vol *vol = NULL;
+	const rp_install *in = NULL;
+	CHECK(rp_target_open(&t, 0, 0, &vol, &in, &err) == 0 && in == &t.installs[0],
+	      "open the only install: %s", err.msg);
+	rp_vol_close(vol, NULL);
+	rp_target_free(&t);
+
+	CHECK(sh("qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on mbr.img "
+		 "mbr.vhd") == 0,
+	      "fixed VHD made");
+	rp_err_clear(&err);
+	CHECK(rp_target_probe(&t, in_dir("mbr.vhd"), &err) == 0 && t.ninstalls == 1 &&
+		  t.installs[0].part_number == 2,
+	      "fixed VHD: the same install: %s", err.msg);
+	rp_target_free(&t);
+
+	/* Windows on both partitions: the caller has to choose. */
+	CHECK(put_windows(img, 2048 * 512ull, 16ull << 20) == 0, "Windows put on partition 1");
+	rp_err_clear(&err);
+	CHECK(rp_target_probe(&t, img, &err) == 0 && t.ninstalls == 2 &&
+		  t.installs[0].part_number == 1 && t.installs[1].index == 2,
+	      "two installs numbered in partition order");
+	rp_err_clear(&err);
+	CHECK(rp_target_open(&t, 0, 0, &vol, &in, &err) < 0 && err.exit_code == RP_EXIT_USAGE &&
+		  strstr(err.msg, "2 Windows installations found: choose one with --install N"),
+	      "several installs: index 0 refused: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_target_open(&t, 2, 0, &vol, &in, &err) == 0 && in->part_number == 2,
+	      "install 2 opens partition 2");
+	rp_vol_close(vol, NULL);
+	rp_target_free(&t);
+
+	CHECK(sh("mkdisk gptbl.img gpt 64 && printf -- '-FVE-FS-' | dd of=gptbl.img bs=1 "
+		 "seek=$((34816 * 512 + 3)) conv=notrunc status=none") == 0,
+	      "BitLocker partition 2");
+	rp_err_clear(&err);
+	CHECK(rp_target_probe(&t, in_dir("gptbl.img"), &err) < 0 &&
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "BitLocker") &&
+		  strstr(err.msg, "dislocker"),
+	      "BitLocker: %s", err.msg);
+	rp_err_clear(&err);
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, in_dir("gptbl.img"), P2_OFF, P2_SIZE, 0, &err) < 0 &&
+		  strstr(err.msg, "BitLocker"),
+	      "BitLocker volume open refused: %s", err.msg);
+}
+
+static void test_dir(void)
+{
+	rp_err err = {0};
+	rp_vol *vol = NULL;
+	CHECK(sh("mkdir -p mnt/Windows/System32/config mnt/Users/real && printf hive > "
+		 "mnt/Windows/System32/config/SYSTEM && ln -s real mnt/Users/link && ln -s "
+		 "/tmp mnt/Junction") == 0,
+	      "a directory tree with symlinks");
+	rp_target t;
+	CHECK(rp_target_probe(&t, in_dir("mnt"), &err) == 0 && t.is_dir && t.ninstalls == 1 &&
+		  t.installs[0].part_number == 0,
+	      "directory target: one install: %s", err.msg);
+	CHECK(rp_target_open(&t, 1, 1, &vol, NULL, &err) == 0 &&
+		  !strcmp(rp_vol_backend(vol), "dir"),
+	      "dir backend opened RW: %s", err.msg);
+	rp_target_free(&t);
+	if (!vol)
+		return;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	CHECK(rp_vol_read(vol, "windows/SYSTEM32/config/system", &data, &len, &err) == 0 &&
+		  len == 4 && !memcmp(data, "hive", 4),
+	      "case-insensitive read: %s", err.msg);
+	free(data);
+	rp_stat st;
+	CHECK(rp_vol_stat(vol, "users/LINK", &st, &err) == 0 && st.exists && st.is_reparse,
+	      "a symlink counts as a reparse point");
+	rp_err_clear(&err);
+	CHECK(rp_vol_write_file(vol, "Users/link/evil.txt", (const uint8_t *)"x", 1, NULL, 0,
+				&err) < 0 &&
+		  err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "reparse point"),
+	      "write through a symlinked directory refused: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_mkdirs(vol, "junction/a/b", &err) < 0 && strstr(err.msg, "reparse point"),
+	      "mkdirs through a symlink refused: %s", err.msg);
+	CHECK(access(in_dir("mnt/Users/real/evil.txt"), F_OK) != 0,
+	      "nothing written behind the symlink");
+	rp_err_clear(&err);
+	CHECK(rp_vol_write_file(vol, "WINDOWS/system32/config/system", (const uint8_t *)"new!", 4,
+				NULL, 0, &err) == 0,
+	      "write_file replaces: %s", err.msg);
+	struct names n = {{0}};
+	CHECK(rp_vol_list(vol, "Windows/System32/config", collect, &n, &err) == 0 &&
+		  !strcmp(n.all, "SYSTEM"),
+	      "replaced under its real name, no temp left (%s)", n.all);
+	data = NULL;
+	CHECK(rp_vol_read(vol, "Windows/System32/config/SYSTEM", &data, &len, &err) == 0 &&
+		  len == 4 && !memcmp(data, "new!", 4),
+	      "new contents");
+	free(data);
+	CHECK(rp_vol_mkdirs(vol, "ProgramData/Microsoft/Crypto", &err) == 0 &&
+		  rp_vol_stat(vol, "programdata/microsoft/crypto", &st, &err) == 0 && st.is_dir,
+	      "mkdirs: %s", err.msg);
+	rp_err_clear(&err);
+	uint8_t *sd = NULL;
+	CHECK(rp_vol_get_sd(vol, "Windows", &sd, &len, &err) < 0 &&
+		  err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "need the ntfs backend"),
+	      "no system.ntfs_acl: clear message: %s", err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_close(vol, &err) == 0, "dir close: %s", err.msg);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_ntfs();
+	test_targets();
+	test_dir();
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	TEST_DONE();
+}
