@@ -4,8 +4,9 @@
  *   bench_replay HIVE [N]
  *
  * HIVE is a dirty hive with HIVE.LOG1/.LOG2 beside it, made with rp-mklogs from the real
- * Windows 7 SYSTEM and a copy with many keys added (docs/hive-integrity.md, "Benchmark").  Replays it N times (10 by
- * default) and prints the milliseconds per replay and per structural check.  Never asserts.
+ * Windows 7 SYSTEM and a copy with many keys added (docs/hive-integrity.md, "Benchmark").  Replays
+ * it N times (10 by default) and prints the milliseconds per replay and per structural check. Never
+ * asserts.
  */
 #include "regf/regf.h"
 #include "util/text.h"

@@ -177,6 +177,7 @@ static void test_new_dirty(void)
 	free(out);
 
 	/* Ordering is by sequence number, not by file name. */
+	unload(&s);
 	path = wm("NewDirtyHive1/NewDirtyHive");
 	load(&s, path);
 	free(path);
