@@ -25,6 +25,7 @@
  * bytes (ANSI code pages) are accepted; they show as \xNN in info->name.  Nothing is decrypted:
  * the DPAPI contents are opaque.
  */
+#include "util/bytes.h"
 #include "capi/capi.h"
 #include "util/hash.h"
 #include "util/text.h"
@@ -71,19 +72,6 @@ static const char *const field_names[H_COUNT] = {
     "exch_pub_len", "exch_priv_len", "hash_len", "sig_export_flag_len", "exch_export_flag_len",
 };
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 static rp_capi_verdict verdict(rp_capi_info *info, rp_capi_verdict v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -108,7 +96,7 @@ int rp_capi_is_broken(rp_capi_verdict v)
 static int implausible_field(const uint8_t *buf, size_t len)
 {
 	for (int i = H_NAME; i < H_COUNT && (size_t)(i + 1) * 4 <= len; i++) {
-		uint32_t v = le32(buf + i * 4);
+		uint32_t v = rp_le32(buf + i * 4);
 		if (v > (i == H_NAME ? NAME_LEN_MAX : PART_LEN_MAX))
 			return i;
 	}
@@ -121,7 +109,7 @@ static int looks_like_cng(const uint8_t *buf, size_t len, char *name, size_t nam
 {
 	if (len < CNG_HEADER_LEN)
 		return 0;
-	uint32_t name_len = le32(buf + 8);
+	uint32_t name_len = rp_le32(buf + 8);
 	if (name_len < 4 || name_len % 2 || name_len > NAME_LEN_MAX ||
 	    name_len > len - CNG_HEADER_LEN)
 		return 0;
@@ -158,7 +146,7 @@ static void copy_name(const uint8_t *p, size_t n, char *out, size_t out_size)
 
 static void format_guid(const uint8_t *g, char out[37])
 {
-	snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", le32(g),
+	snprintf(out, 37, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", rp_le32(g),
 		 g[4] | g[5] << 8, g[6] | g[7] << 8, g[8], g[9], g[10], g[11], g[12], g[13], g[14],
 		 g[15]);
 }
@@ -178,7 +166,7 @@ static int check_rsa1(const uint8_t *p, uint32_t n, const char *what, uint32_t *
 			 what, p[0], p[1], p[2], p[3]);
 		return -1;
 	}
-	uint32_t mod_len = le32(p + 4), bit_len = le32(p + 8);
+	uint32_t mod_len = rp_le32(p + 4), bit_len = rp_le32(p + 8);
 	if (bit_len == 0 || bit_len % 8 || bit_len > RSA_BITS_MAX) {
 		snprintf(why, why_size,
 			 "%s public blob bit length %u is not a multiple of 8 in 8..%u", what,
@@ -209,7 +197,7 @@ static int dpapi_u32(const uint8_t *p, uint32_t n, size_t *off, uint32_t *v, con
 			 field, *off);
 		return -1;
 	}
-	*v = le32(p + *off);
+	*v = rp_le32(p + *off);
 	*off += 4;
 	return 0;
 }
@@ -239,7 +227,7 @@ static int check_dpapi(const uint8_t *p, uint32_t n, const char *what, char *why
 			 "%s DPAPI blob is %u bytes, too short for version and provider", what, n);
 		return -1;
 	}
-	uint32_t version = le32(p);
+	uint32_t version = rp_le32(p);
 	if (version != DPAPI_VERSION) {
 		snprintf(why, why_size, "%s DPAPI blob version is %u, expected %u", what, version,
 			 DPAPI_VERSION);
@@ -290,7 +278,7 @@ static rp_capi_verdict check_container(const uint8_t *buf, size_t len, rp_capi_i
 {
 	uint32_t h[H_COUNT];
 	for (int i = 0; i < H_COUNT; i++)
-		h[i] = le32(buf + i * 4);
+		h[i] = rp_le32(buf + i * 4);
 	info->version = h[H_VERSION];
 
 	int bad = implausible_field(buf, CAPI_HEADER_LEN);
@@ -388,7 +376,7 @@ void rp_capi_inspect(const uint8_t *buf, size_t len, rp_capi_info *info)
 	}
 	char cng_name[64];
 	int cng = looks_like_cng(buf, len, cng_name, sizeof cng_name);
-	info->version = le32(buf);
+	info->version = rp_le32(buf);
 	if (info->version == CAPI_VERSION) {
 		if (len < CAPI_HEADER_LEN) {
 			int bad = implausible_field(buf, len);
@@ -396,7 +384,7 @@ void rp_capi_inspect(const uint8_t *buf, size_t len, rp_capi_info *info)
 				verdict(
 				    info, RP_CAPI_UNRECOGNIZED,
 				    "%zu bytes, header %s %u is implausible for a CAPI container",
-				    len, field_names[bad], le32(buf + bad * 4));
+				    len, field_names[bad], rp_le32(buf + bad * 4));
 			else
 				verdict(info, RP_CAPI_TRUNCATED,
 					"file is %zu bytes, shorter than the 40-byte header", len);
@@ -404,7 +392,7 @@ void rp_capi_inspect(const uint8_t *buf, size_t len, rp_capi_info *info)
 		}
 		if (rp_capi_is_broken(check_container(buf, len, info)) && cng) {
 			memset(info, 0, sizeof *info);
-			info->version = le32(buf);
+			info->version = rp_le32(buf);
 			verdict(info, RP_CAPI_UNRECOGNIZED,
 				"looks like a CNG key file (44-byte header, UTF-16 name \"%s\")",
 				cng_name);
@@ -447,8 +435,8 @@ void rp_capi_container_file(const char *container, const char *machine_guid, cha
 	uint8_t md[16];
 	rp_md5(lower, n + 1, md);
 	free(lower);
-	snprintf(out, out_len, "%08x%08x%08x%08x_%s", le32(md), le32(md + 4), le32(md + 8),
-		 le32(md + 12), machine_guid);
+	snprintf(out, out_len, "%08x%08x%08x%08x_%s", rp_le32(md), rp_le32(md + 4), rp_le32(md + 8),
+		 rp_le32(md + 12), machine_guid);
 }
 
 /* Size of a synthetic DPAPI blob: 32-byte salt and HMAC2, no HMAC key, 64-byte signature. */
@@ -462,42 +450,42 @@ static size_t dpapi_blob_size(size_t desc_len, size_t data_len)
 static int write_dpapi_blob(uint8_t *p, const uint8_t *desc, size_t desc_len, size_t data_len)
 {
 	size_t off = 0;
-	put_le32(p + off, DPAPI_VERSION);
+	rp_put_le32(p + off, DPAPI_VERSION);
 	off += 4;
 	memcpy(p + off, dpapi_provider, 16);
 	off += 16;
-	put_le32(p + off, 1); /* master-key version */
+	rp_put_le32(p + off, 1); /* master-key version */
 	off += 4;
 	if (RAND_bytes(p + off, 16) != 1) /* master-key GUID */
 		return -1;
 	off += 16;
-	put_le32(p + off, 0); /* flags */
+	rp_put_le32(p + off, 0); /* flags */
 	off += 4;
-	put_le32(p + off, (uint32_t)desc_len);
+	rp_put_le32(p + off, (uint32_t)desc_len);
 	off += 4;
 	memcpy(p + off, desc, desc_len);
 	off += desc_len;
-	put_le32(p + off, 0x6610); /* CALG_AES_256 */
-	put_le32(p + off + 4, 256);
-	put_le32(p + off + 8, 32); /* salt */
+	rp_put_le32(p + off, 0x6610); /* CALG_AES_256 */
+	rp_put_le32(p + off + 4, 256);
+	rp_put_le32(p + off + 8, 32); /* salt */
 	off += 12;
 	if (RAND_bytes(p + off, 32) != 1)
 		return -1;
 	off += 32;
-	put_le32(p + off, 0);	       /* HMAC key length */
-	put_le32(p + off + 4, 0x800e); /* CALG_SHA_512 */
-	put_le32(p + off + 8, 512);
-	put_le32(p + off + 12, 32); /* HMAC2 */
+	rp_put_le32(p + off, 0);	  /* HMAC key length */
+	rp_put_le32(p + off + 4, 0x800e); /* CALG_SHA_512 */
+	rp_put_le32(p + off + 8, 512);
+	rp_put_le32(p + off + 12, 32); /* HMAC2 */
 	off += 16;
 	if (RAND_bytes(p + off, 32) != 1)
 		return -1;
 	off += 32;
-	put_le32(p + off, (uint32_t)data_len);
+	rp_put_le32(p + off, (uint32_t)data_len);
 	off += 4;
 	if (RAND_bytes(p + off, (int)data_len) != 1)
 		return -1;
 	off += data_len;
-	put_le32(p + off, 64); /* signature */
+	rp_put_le32(p + off, 64); /* signature */
 	off += 4;
 	if (RAND_bytes(p + off, 64) != 1)
 		return -1;
@@ -518,10 +506,10 @@ static int write_rsa1_blob(uint8_t *p, unsigned bits)
 	    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
 		goto out;
 	memcpy(p, "RSA1", 4);
-	put_le32(p + 4, bits / 8 + 8);
-	put_le32(p + 8, bits);
-	put_le32(p + 12, bits / 8 - 1);
-	put_le32(p + 16, (uint32_t)BN_get_word(e));
+	rp_put_le32(p + 4, bits / 8 + 8);
+	rp_put_le32(p + 8, bits);
+	rp_put_le32(p + 12, bits / 8 - 1);
+	rp_put_le32(p + 16, (uint32_t)BN_get_word(e));
 	if (BN_bn2lebinpad(n, p + RSA1_HEADER_LEN, (int)(bits / 8)) < 0)
 		goto out;
 	memset(p + RSA1_HEADER_LEN + bits / 8, 0, 8);
@@ -561,7 +549,7 @@ int rp_capi_build_container(const char *name, unsigned bits, uint8_t **out, size
 	h[H_HASH] = 20;
 	h[H_EXCH_FLAG] = (uint32_t)flag_len;
 	for (int i = 0; i < H_COUNT; i++)
-		put_le32(buf + i * 4, h[i]);
+		rp_put_le32(buf + i * 4, h[i]);
 	size_t off = CAPI_HEADER_LEN;
 	memcpy(buf + off, name, name_len);
 	off += name_len + 20; /* the hash field stays zero, as on real files */

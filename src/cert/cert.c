@@ -8,6 +8,7 @@
  * parameters (four le32 each), then the UTF-16 strings; offsets count from the start of the
  * property data and 0 means "absent".
  */
+#include "util/bytes.h"
 #include "cert/cert.h"
 #include "util/hash.h"
 #include "util/text.h"
@@ -32,19 +33,6 @@
 #define CRYPT_MACHINE_KEYSET 0x20
 #define PROV_RSA_FULL 1
 #define AT_KEYEXCHANGE 1
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 static void upper_hex(const uint8_t *b, size_t n, char *out)
 {
@@ -137,7 +125,7 @@ static int parse_key_prov(const uint8_t *p, uint32_t n, rp_cert_info *info, rp_e
 		    "key provider info (prop 0x02) is %u bytes, shorter than its 28-byte "
 		    "header",
 		    n);
-	uint32_t param_count = le32(p + 16), param_off = le32(p + 20);
+	uint32_t param_count = rp_le32(p + 16), param_off = rp_le32(p + 20);
 	if (param_count) {
 		uint64_t end = (uint64_t)param_off + (uint64_t)param_count * KEY_PROV_PARAM_LEN;
 		if (param_off < KEY_PROV_HEADER_LEN || end > n)
@@ -147,14 +135,14 @@ static int parse_key_prov(const uint8_t *p, uint32_t n, rp_cert_info *info, rp_e
 			    "%u-byte property",
 			    param_count, param_off, n);
 	}
-	if (prov_string(p, n, le32(p), "container name", info->container, sizeof info->container,
+	if (prov_string(p, n, rp_le32(p), "container name", info->container, sizeof info->container,
 			err) < 0 ||
-	    prov_string(p, n, le32(p + 4), "provider name", info->provider, sizeof info->provider,
-			err) < 0)
+	    prov_string(p, n, rp_le32(p + 4), "provider name", info->provider,
+			sizeof info->provider, err) < 0)
 		return -1;
-	info->prov_type = le32(p + 8);
-	info->key_flags = le32(p + 12);
-	info->key_spec = le32(p + 24);
+	info->prov_type = rp_le32(p + 8);
+	info->key_flags = rp_le32(p + 12);
+	info->key_spec = rp_le32(p + 24);
 	info->has_key_prov = 1;
 	return 0;
 }
@@ -218,8 +206,8 @@ int rp_cert_parse_blob(const uint8_t *blob, size_t len, rp_cert_info *info, rp_e
 			    "certificate Blob: %zu stray bytes at offset %zu, too few for "
 			    "a property header",
 			    len - off, off);
-		uint32_t id = le32(blob + off), reserved = le32(blob + off + 4),
-			 n = le32(blob + off + 8);
+		uint32_t id = rp_le32(blob + off), reserved = rp_le32(blob + off + 4),
+			 n = rp_le32(blob + off + 8);
 		if (id == 0)
 			break;
 		if (reserved != 1)
@@ -267,9 +255,9 @@ int rp_cert_parse_blob(const uint8_t *blob, size_t len, rp_cert_info *info, rp_e
 
 static uint8_t *put_prop(uint8_t *p, uint32_t id, const uint8_t *data, size_t n)
 {
-	put_le32(p, id);
-	put_le32(p + 4, 1);
-	put_le32(p + 8, (uint32_t)n);
+	rp_put_le32(p, id);
+	rp_put_le32(p + 4, 1);
+	rp_put_le32(p + 8, (uint32_t)n);
 	if (n)
 		memcpy(p + PROP_HEADER_LEN, data, n);
 	return p + PROP_HEADER_LEN + n;
@@ -297,11 +285,11 @@ int rp_cert_build_blob(const uint8_t *der, size_t der_len, const char *container
 		}
 		key_prov_len = KEY_PROV_HEADER_LEN + c_len + p_len;
 		key_prov = rp_xcalloc(1, key_prov_len);
-		put_le32(key_prov, KEY_PROV_HEADER_LEN);
-		put_le32(key_prov + 4, p16 ? (uint32_t)(KEY_PROV_HEADER_LEN + c_len) : 0);
-		put_le32(key_prov + 8, PROV_RSA_FULL);
-		put_le32(key_prov + 12, CRYPT_MACHINE_KEYSET);
-		put_le32(key_prov + 24, AT_KEYEXCHANGE); /* no parameters: count and offset 0 */
+		rp_put_le32(key_prov, KEY_PROV_HEADER_LEN);
+		rp_put_le32(key_prov + 4, p16 ? (uint32_t)(KEY_PROV_HEADER_LEN + c_len) : 0);
+		rp_put_le32(key_prov + 8, PROV_RSA_FULL);
+		rp_put_le32(key_prov + 12, CRYPT_MACHINE_KEYSET);
+		rp_put_le32(key_prov + 24, AT_KEYEXCHANGE); /* no parameters: count and offset 0 */
 		memcpy(key_prov + KEY_PROV_HEADER_LEN, c16, c_len);
 		if (p16)
 			memcpy(key_prov + KEY_PROV_HEADER_LEN + c_len, p16, p_len);

@@ -5,34 +5,9 @@
 #define RP_DISK_TABLE_H
 
 #include "disk/disk.h"
+#include "util/bytes.h"
 
 #define RP_SECTOR 512u
-
-/* Little-endian and big-endian field readers; callers check the bounds first. */
-static inline uint16_t rp_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t rp_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t rp_le64(const uint8_t *p)
-{
-	return (uint64_t)rp_le32(p) | (uint64_t)rp_le32(p + 4) << 32;
-}
-
-static inline uint32_t rp_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static inline uint64_t rp_be64(const uint8_t *p)
-{
-	return (uint64_t)rp_be32(p) << 32 | rp_be32(p + 4);
-}
 
 /* Appends a partition [first_lba, first_lba + sectors) after checking it lies inside the disk.
  * The first sector is classified when it is inside head. */

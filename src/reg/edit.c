@@ -12,6 +12,7 @@
  * (same value, or a deleted ancestor key) goes through hivex to keep the batch order.
  * Every result is reopened and each edit read back before it is returned.
  */
+#include "util/bytes.h"
 #include "reg/reg_internal.h"
 
 #include "util/fault.h"
@@ -31,11 +32,6 @@
 #define VK_TYPE 16
 #define VK_MIN_CELL 24
 #define VK_INLINE_DWORD 0x80000004u
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static int value_name_equal(const rp_edit *a, const rp_edit *b)
 {
@@ -106,11 +102,11 @@ static int inplace_target(rp_hive *h, const rp_edit *edits, const char *via_hive
 	if (v > h->len || h->len - v < VK_MIN_CELL)
 		return 0;
 	const uint8_t *cell = h->image + v;
-	int32_t cell_size = (int32_t)le32(cell);
+	int32_t cell_size = (int32_t)rp_le32(cell);
 	if (cell_size > -VK_MIN_CELL || (size_t) - (int64_t)cell_size > h->len - v)
 		return 0;
-	if (memcmp(cell + VK_SIG, "vk", 2) != 0 || le32(cell + VK_DATA_LEN) != VK_INLINE_DWORD ||
-	    le32(cell + VK_TYPE) != RP_REG_DWORD)
+	if (memcmp(cell + VK_SIG, "vk", 2) != 0 || rp_le32(cell + VK_DATA_LEN) != VK_INLINE_DWORD ||
+	    rp_le32(cell + VK_TYPE) != RP_REG_DWORD)
 		return 0;
 	*vk = v;
 	return 1;
@@ -378,7 +374,7 @@ static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const 
 	reg_memfile_close(&mf);
 	if (rc < 0)
 		return -1;
-	uint32_t hbins = result_len >= BASE_BLOCK ? le32(result + 40) : 0;
+	uint32_t hbins = result_len >= BASE_BLOCK ? rp_le32(result + 40) : 0;
 	if (!hbins || hbins % 4096 || hbins > result_len - BASE_BLOCK) {
 		free(result);
 		return rp_fail(

@@ -12,7 +12,7 @@ uint32_t rp_regf_checksum(const uint8_t *base_block)
 {
 	uint32_t x = 0;
 	for (size_t off = 0; off < 508; off += 4)
-		x ^= le32(base_block + off);
+		x ^= rp_le32(base_block + off);
 	if (x == 0xFFFFFFFFu)
 		return 0xFFFFFFFEu;
 	if (x == 0)
@@ -22,8 +22,8 @@ uint32_t rp_regf_checksum(const uint8_t *base_block)
 
 int regf_base_fields_ok(const uint8_t *bb, char *why, size_t whylen)
 {
-	uint32_t major = le32(bb + 20), minor = le32(bb + 24), type = le32(bb + 28);
-	uint32_t format = le32(bb + 32), root = le32(bb + 36), hbins = le32(bb + 40);
+	uint32_t major = rp_le32(bb + 20), minor = rp_le32(bb + 24), type = rp_le32(bb + 28);
+	uint32_t format = rp_le32(bb + 32), root = rp_le32(bb + 36), hbins = rp_le32(bb + 40);
 
 	if (major != 1 || minor < 3 || minor > 6) {
 		snprintf(why, whylen,
@@ -65,7 +65,7 @@ uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32
 			break;
 		}
 		const uint8_t *b = image + pos;
-		uint32_t off = le32(b + 4), size = le32(b + 8);
+		uint32_t off = rp_le32(b + 4), size = rp_le32(b + 8);
 		if (memcmp(b, "hbin", 4) != 0) {
 			snprintf(why, whylen, "no hbin signature at file offset 0x%zx", pos);
 			break;
@@ -93,11 +93,11 @@ uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32
 
 void regf_seal_base_block(uint8_t *bb, uint32_t seq, uint32_t hbins_size)
 {
-	put32(bb + 4, seq);
-	put32(bb + 8, seq);
-	put32(bb + 28, REGF_TYPE_PRIMARY);
-	put32(bb + 40, hbins_size);
-	put32(bb + 508, rp_regf_checksum(bb));
+	rp_put_le32(bb + 4, seq);
+	rp_put_le32(bb + 8, seq);
+	rp_put_le32(bb + 28, REGF_TYPE_PRIMARY);
+	rp_put_le32(bb + 40, hbins_size);
+	rp_put_le32(bb + 508, rp_regf_checksum(bb));
 }
 
 int rp_regf_finalize(uint8_t *image, size_t *image_len, uint32_t seq, rp_err *err)

@@ -31,17 +31,17 @@ static const uint8_t *cell_at(const chk *c, uint32_t rel, uint32_t *data_size)
 {
 	if (rel >= c->hbins || rel % 8 != 0 || !(c->map[rel / 8] & CELL_ALLOC))
 		return NULL;
-	*data_size = (uint32_t)(-(int32_t)le32(c->bins + rel)) - 4;
+	*data_size = (uint32_t)(-(int32_t)rp_le32(c->bins + rel)) - 4;
 	return c->bins + rel + 4;
 }
 
 static int tile_cells(chk *c)
 {
-	for (uint32_t bin = 0; bin < c->hbins; bin += le32(c->bins + bin + 8)) {
-		uint32_t end = bin + le32(c->bins + bin + 8);
+	for (uint32_t bin = 0; bin < c->hbins; bin += rp_le32(c->bins + bin + 8)) {
+		uint32_t end = bin + rp_le32(c->bins + bin + 8);
 		uint32_t pos = bin + 32;
 		while (pos < end) {
-			int64_t raw = (int32_t)le32(c->bins + pos);
+			int64_t raw = (int32_t)rp_le32(c->bins + pos);
 			int64_t size = raw < 0 ? -raw : raw;
 			if (size < 8 || size % 8 != 0 || size > end - pos)
 				return rp_fail(
@@ -106,7 +106,7 @@ typedef struct keyname {
 
 static uint16_t name_unit(const keyname *n, uint32_t i)
 {
-	return n->comp ? n->p[i] : le16(n->p + 2 * (size_t)i);
+	return n->comp ? n->p[i] : rp_le16(n->p + 2 * (size_t)i);
 }
 
 /* Windows' subkey order: upper-cased UTF-16 code units, compared one by one. */
@@ -152,8 +152,8 @@ static const uint8_t *key_at(chk *c, uint32_t off, keyname *name)
 		return NULL;
 	}
 	name->p = d + 76;
-	name->len = le16(d + 72);
-	name->comp = (le16(d + 2) & 0x20) != 0;
+	name->len = rp_le16(d + 72);
+	name->comp = (rp_le16(d + 2) & 0x20) != 0;
 	if (name->len > sz - 76) {
 		rp_fail(c->err, RP_EXIT_UNUSABLE,
 			"hive is corrupt: the name of key node 0x%x (%u bytes) runs past its cell",
@@ -167,7 +167,7 @@ static int check_security(chk *c, uint32_t key, uint32_t sk)
 {
 	uint32_t sz;
 	const uint8_t *d = cell_at(c, sk, &sz);
-	if (!d || sz < 20 || memcmp(d, "sk", 2) != 0 || le32(d + 16) > sz - 20)
+	if (!d || sz < 20 || memcmp(d, "sk", 2) != 0 || rp_le32(d + 16) > sz - 20)
 		return rp_fail(c->err, RP_EXIT_UNUSABLE,
 			       "hive is corrupt: key node 0x%x has a bad security cell 0x%x", key,
 			       sk);
@@ -192,7 +192,7 @@ static int check_data(chk *c, uint32_t vk, uint32_t size, uint32_t off)
 			    "hive is corrupt: value 0x%x holds %u bytes but cell 0x%x is "
 			    "not a big-data (db) record",
 			    vk, size, off);
-		uint32_t nseg = le16(d + 2), list = le32(d + 4), lsz;
+		uint32_t nseg = rp_le16(d + 2), list = rp_le32(d + 4), lsz;
 		const uint8_t *l = cell_at(c, list, &lsz);
 		uint64_t room = (uint64_t)nseg * BIG_DATA_SEGMENT;
 		if (!l || nseg > lsz / 4 || room < size || room - size >= BIG_DATA_SEGMENT)
@@ -203,7 +203,7 @@ static int check_data(chk *c, uint32_t vk, uint32_t size, uint32_t off)
 			    off, vk, nseg, size);
 		uint32_t left = size;
 		for (uint32_t i = 0; i < nseg; i++) {
-			uint32_t seg = le32(l + 4 * (size_t)i), ssz;
+			uint32_t seg = rp_le32(l + 4 * (size_t)i), ssz;
 			uint32_t want = left < BIG_DATA_SEGMENT ? left : BIG_DATA_SEGMENT;
 			if (!cell_at(c, seg, &ssz) || ssz < want)
 				return rp_fail(
@@ -225,7 +225,7 @@ static int check_data(chk *c, uint32_t vk, uint32_t size, uint32_t off)
 
 static int check_values(chk *c, uint32_t key, const uint8_t *nk)
 {
-	uint32_t count = le32(nk + 36), list = le32(nk + 40), sz;
+	uint32_t count = rp_le32(nk + 36), list = rp_le32(nk + 40), sz;
 	if (count == 0)
 		return 0;
 	const uint8_t *l = cell_at(c, list, &sz);
@@ -235,7 +235,7 @@ static int check_values(chk *c, uint32_t key, const uint8_t *nk)
 			       "0x%x is not an allocated cell that holds them",
 			       key, count, list);
 	for (uint32_t i = 0; i < count; i++) {
-		uint32_t vk = le32(l + 4 * (size_t)i), vsz;
+		uint32_t vk = rp_le32(l + 4 * (size_t)i), vsz;
 		const uint8_t *v = cell_at(c, vk, &vsz);
 		if (!v || vsz < 20 || memcmp(v, "vk", 2) != 0)
 			return rp_fail(
@@ -243,14 +243,14 @@ static int check_values(chk *c, uint32_t key, const uint8_t *nk)
 			    "hive is corrupt: value %u of key node 0x%x (0x%x) is not an "
 			    "allocated vk cell",
 			    i, key, vk);
-		if (le16(v + 2) > vsz - 20)
+		if (rp_le16(v + 2) > vsz - 20)
 			return rp_fail(c->err, RP_EXIT_UNUSABLE,
 				       "hive is corrupt: the name of value 0x%x runs past its cell",
 				       vk);
-		uint32_t size = le32(v + 4);
+		uint32_t size = rp_le32(v + 4);
 		if (size & 0x80000000u || size == 0)
 			continue; /* inline (up to 4 bytes in the offset field) or empty */
-		if (check_data(c, vk, size, le32(v + 8)) < 0)
+		if (check_data(c, vk, size, rp_le32(v + 8)) < 0)
 			return -1;
 	}
 	return 0;
@@ -324,7 +324,7 @@ static int walk_list(chk *c, todo *t, uint32_t key, uint32_t depth, uint32_t lis
 			       "hive is corrupt: subkey list 0x%x of key node 0x%x is not an "
 			       "allocated cell",
 			       list, key);
-	uint32_t n = le16(l + 2), step;
+	uint32_t n = rp_le16(l + 2), step;
 	if (!memcmp(l, "lf", 2) || !memcmp(l, "lh", 2))
 		step = 8;
 	else if (!memcmp(l, "li", 2) || !memcmp(l, "ri", 2))
@@ -348,7 +348,7 @@ static int walk_list(chk *c, todo *t, uint32_t key, uint32_t depth, uint32_t lis
 		    "index root",
 		    list, key);
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t e = le32(l + 4 + (size_t)i * step);
+		uint32_t e = rp_le32(l + 4 + (size_t)i * step);
 		int rc = is_ri ? walk_list(c, t, key, depth, e, 1, found, prev, have_prev)
 			       : child(c, t, key, depth, e, prev, have_prev);
 		if (rc < 0)
@@ -365,33 +365,33 @@ static int check_key(chk *c, todo *t, uint32_t off, uint32_t parent, uint32_t de
 	const uint8_t *nk = key_at(c, off, &name);
 	if (!nk)
 		return -1;
-	if (!root && le32(nk + 16) != parent)
+	if (!root && rp_le32(nk + 16) != parent)
 		return rp_fail(
 		    c->err, RP_EXIT_UNUSABLE,
 		    "hive is corrupt: key node 0x%x names 0x%x as its parent, but it is a "
 		    "subkey of 0x%x",
-		    off, le32(nk + 16), parent);
+		    off, rp_le32(nk + 16), parent);
 	if (depth > MAX_KEY_DEPTH)
 		return rp_fail(c->err, RP_EXIT_UNUSABLE,
 			       "hive is corrupt: key node 0x%x is nested deeper than %d levels",
 			       off, MAX_KEY_DEPTH);
-	if (check_security(c, off, le32(nk + 44)) < 0)
+	if (check_security(c, off, rp_le32(nk + 44)) < 0)
 		return -1;
-	uint32_t class_len = le16(nk + 74), csz;
-	if (class_len && (!cell_at(c, le32(nk + 48), &csz) || csz < class_len))
+	uint32_t class_len = rp_le16(nk + 74), csz;
+	if (class_len && (!cell_at(c, rp_le32(nk + 48), &csz) || csz < class_len))
 		return rp_fail(
 		    c->err, RP_EXIT_UNUSABLE,
 		    "hive is corrupt: the class name of key node 0x%x (cell 0x%x) is not "
 		    "an allocated cell of %u bytes",
-		    off, le32(nk + 48), class_len);
+		    off, rp_le32(nk + 48), class_len);
 	if (check_values(c, off, nk) < 0)
 		return -1;
-	uint32_t subkeys = le32(nk + 20), found = 0;
+	uint32_t subkeys = rp_le32(nk + 20), found = 0;
 	if (subkeys == 0)
 		return 0;
 	keyname prev = {0};
 	int have_prev = 0;
-	if (walk_list(c, t, off, depth, le32(nk + 28), 0, &found, &prev, &have_prev) < 0)
+	if (walk_list(c, t, off, depth, rp_le32(nk + 28), 0, &found, &prev, &have_prev) < 0)
 		return -1;
 	if (found != subkeys)
 		return rp_fail(
@@ -410,15 +410,15 @@ int rp_regf_check(const uint8_t *image, size_t len, rp_err *err)
 	if (len < RP_REGF_BASE_BLOCK + 4096 || memcmp(image, "regf", 4) != 0)
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "hive image of %zu bytes has no regf base block and hive bin", len);
-	if (rp_regf_checksum(image) != le32(image + 508))
+	if (rp_regf_checksum(image) != rp_le32(image + 508))
 		return rp_fail(err, RP_EXIT_UNUSABLE, "hive base block checksum is wrong");
-	if (le32(image + 4) != le32(image + 8))
+	if (rp_le32(image + 4) != rp_le32(image + 8))
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "hive is dirty (seq %u/%u): replay its logs before checking it",
-			       le32(image + 4), le32(image + 8));
+			       rp_le32(image + 4), rp_le32(image + 8));
 	if (!regf_base_fields_ok(image, why, sizeof why))
 		return rp_fail(err, RP_EXIT_UNUSABLE, "hive base block: %s", why);
-	uint32_t hbins = le32(image + 40);
+	uint32_t hbins = rp_le32(image + 40);
 	if (len != (size_t)RP_REGF_BASE_BLOCK + hbins)
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "hive image is %zu bytes but its base block says 4096 + 0x%x", len,
@@ -428,12 +428,12 @@ int rp_regf_check(const uint8_t *image, size_t len, rp_err *err)
 
 	chk c = {.bins = image + RP_REGF_BASE_BLOCK,
 		 .hbins = hbins,
-		 .minor = le32(image + 24),
+		 .minor = rp_le32(image + 24),
 		 .map = rp_xcalloc(hbins / 8, 1),
 		 .err = err};
 	todo t = {0};
 	int rc = tile_cells(&c);
-	uint32_t root = le32(image + 36);
+	uint32_t root = rp_le32(image + 36);
 	if (rc == 0) {
 		keyname name;
 		if (!key_at(&c, root, &name)) {

@@ -15,7 +15,7 @@ int regf_entry_parse(const uint8_t *log, size_t len, size_t offset, regf_entry *
 	const uint8_t *p = log + offset;
 	if (memcmp(p, "HvLE", 4) != 0)
 		return 0;
-	uint32_t size = le32(p + 4), hbins = le32(p + 16), pages = le32(p + 20);
+	uint32_t size = rp_le32(p + 4), hbins = rp_le32(p + 16), pages = rp_le32(p + 20);
 	if (size < 512 || size % 512 != 0 || size > len - offset)
 		return 0;
 	if (hbins == 0 || hbins % 4096 != 0 || pages == 0)
@@ -26,21 +26,22 @@ int regf_entry_parse(const uint8_t *log, size_t len, size_t offset, regf_entry *
 	 * page inside the hive bins the entry describes. */
 	uint64_t data = 0;
 	for (uint32_t i = 0; i < pages; i++) {
-		uint32_t rel = le32(p + 40 + 8 * (size_t)i), psize = le32(p + 44 + 8 * (size_t)i);
+		uint32_t rel = rp_le32(p + 40 + 8 * (size_t)i),
+			 psize = rp_le32(p + 44 + 8 * (size_t)i);
 		if (psize == 0 || (uint64_t)rel + psize > hbins)
 			return 0;
 		data += psize;
 	}
 	if (40 + 8 * (uint64_t)pages + data > size)
 		return 0;
-	if (rp_regf_marvin32(p, 32) != le64(p + 32))
+	if (rp_regf_marvin32(p, 32) != rp_le64(p + 32))
 		return 0;
-	if (rp_regf_marvin32(p + 40, size - 40) != le64(p + 24))
+	if (rp_regf_marvin32(p + 40, size - 40) != rp_le64(p + 24))
 		return 0;
 	e->offset = offset;
 	e->size = size;
-	e->flags = le32(p + 8);
-	e->seq = le32(p + 12);
+	e->flags = rp_le32(p + 8);
+	e->seq = rp_le32(p + 12);
 	e->hbins_size = hbins;
 	e->pages = pages;
 	return 1;
@@ -99,8 +100,8 @@ unsigned regf_new_apply(regf_work *w, const regf_log *log, uint64_t max_hbins)
 		const uint8_t *page = p + 40 + 8 * (size_t)e->pages;
 		regf_work_grow(w, e->hbins_size);
 		for (uint32_t k = 0; k < e->pages; k++) {
-			uint32_t rel = le32(p + 40 + 8 * (size_t)k),
-				 psize = le32(p + 44 + 8 * (size_t)k);
+			uint32_t rel = rp_le32(p + 40 + 8 * (size_t)k),
+				 psize = rp_le32(p + 44 + 8 * (size_t)k);
 			memcpy(w->img + RP_REGF_BASE_BLOCK + rel, page, psize);
 			page += psize;
 		}

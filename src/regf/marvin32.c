@@ -27,7 +27,7 @@ uint64_t rp_regf_marvin32(const uint8_t *data, size_t len)
 	size_t i = 0;
 
 	for (; len - i >= 4; i += 4)
-		marvin_mix(&lo, &hi, le32(data + i));
+		marvin_mix(&lo, &hi, rp_le32(data + i));
 
 	/* The tail (0-3 bytes) sits below a 0x80 marker byte. */
 	uint32_t final = 0x80;

@@ -6,6 +6,7 @@
 #define RP_REGF_INTERNAL_H
 
 #include "regf/regf.h"
+#include "util/bytes.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,33 +18,10 @@
 #define REGF_TYPE_LOG_VERYOLD 2
 #define REGF_TYPE_LOG_NEW 6
 
-static inline uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
 static inline void put64(uint8_t *p, uint64_t v)
 {
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
+	rp_put_le32(p, (uint32_t)v);
+	rp_put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* a is "before" b in sequence-number order with wrap-around. */

@@ -1,0 +1,40 @@
+#!/bin/sh
+# make bench: speed and memory targets, measured and printed, never asserted.
+#   1. log replay of a real-size dirty SYSTEM (11.8 MB hive, ~7.8 MB of logs; goal < 100 ms)
+#   2. a whole `rdprescue scan` and `fix` of that hive on a GPT disk image (wall time, peak RSS)
+set -e
+BUILD=${BUILD:-build}
+SHARED=${RP_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
+B=$(mktemp -d "${TMPDIR:-/tmp}/rpbench.XXXXXX")
+trap 'rm -rf "$B"' EXIT
+xz -dkc "$SHARED/hives/real/win7-sp1-x86-SYSTEM.xz" >"$B/SYSTEM"
+cp "$B/SYSTEM" "$B/NEW"
+{
+	printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpBench]\n'
+	i=0
+	while [ $i -lt 800 ]; do
+		printf '\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpBench\\K%04d]\n"Data"=hex:%s\n' \
+			$i "$(head -c 200 /dev/zero | od -An -tx1 | tr -s ' \n' ',' | sed 's/^,//; s/,$//')"
+		i=$((i + 1))
+	done
+} >"$B/bench.reg"
+hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$B/NEW" "$B/bench.reg"
+mkdir -p "$B/out"
+"$BUILD/tests/rp-mklogs" "$B/SYSTEM" "$B/NEW" "$B/out" SYSTEM --split
+echo "== log replay (bench_replay, 20 runs)"
+"$BUILD/bench/bench_replay" "$B/out/SYSTEM" 20
+
+echo "== whole scan and fix of that dirty SYSTEM on a GPT image (/usr/bin/time -v)"
+T=$B/t
+mkdir -p "$T"
+. tests/lib/mkdisk.sh
+mkdisk "$B/disk.img" gpt 160
+for f in "$B/out"/SYSTEM*; do
+	"$BUILD/tests/rp-testfs" "$B/disk.img" put "$f" "Windows/System32/config/$(basename "$f")"
+done
+cp "$SHARED/hives/windows-made/EmptyHive" "$B/SOFTWARE"
+"$BUILD/tests/rp-testfs" "$B/disk.img" put "$B/SOFTWARE" Windows/System32/config/SOFTWARE
+/usr/bin/time -f "scan: %e s wall, %M KiB peak RSS" "$BUILD/rdprescue" scan "$B/disk.img" \
+	2>&1 >/dev/null | grep -E "^scan:" || true
+/usr/bin/time -f "fix: %e s wall, %M KiB peak RSS" "$BUILD/rdprescue" fix "$B/disk.img" --yes \
+	2>&1 >/dev/null | grep -E "^fix:" || true
