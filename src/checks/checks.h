@@ -33,10 +33,10 @@ typedef enum rp_severity { RP_INFO = 0, RP_WARNING, RP_ERROR } rp_severity;
 #define RP_SRC_FILE "file"
 
 typedef struct rp_evidence {
-	char *hive;   /* "SYSTEM" / "SOFTWARE" / NULL for files */
+	char *hive; /* "SYSTEM" / "SOFTWARE" / NULL for files */
 	char *key;
 	char *value;
-	int present;  /* the value exists */
+	int present; /* the value exists */
 	uint32_t type;
 	uint8_t *data;
 	size_t len;
@@ -53,27 +53,27 @@ typedef enum rp_change_kind {
 
 typedef struct rp_change {
 	rp_change_kind kind;
-	char *hive;   /* "SYSTEM", "SOFTWARE" */
+	char *hive; /* "SYSTEM", "SOFTWARE" */
 	char *key;
 	char *value;
 	uint32_t type;
 	uint8_t *data;
 	size_t len;
-	char *what;   /* one line: "set ...\\fDenyTSConnections to 0 (was 1)" */
-	int weakens;  /* lowers security: only with --allow-weaker-security */
+	char *what;  /* one line: "set ...\\fDenyTSConnections to 0 (was 1)" */
+	int weakens; /* lowers security: only with --allow-weaker-security */
 } rp_change;
 
 typedef struct rp_finding {
 	const char *check;
 	rp_status status;
 	rp_severity severity;
-	char *summary;  /* one line */
-	char *explain;  /* plain words: what is wrong, how it shows at the client, what fix does */
+	char *summary; /* one line */
+	char *explain; /* plain words: what is wrong, how it shows at the client, what fix does */
 	rp_evidence *evidence;
 	size_t nevidence;
 	rp_change *changes;
 	size_t nchanges;
-	int weakened;   /* a change that lowers security was planned (and allowed) */
+	int weakened; /* a change that lowers security was planned (and allowed) */
 } rp_finding;
 
 typedef struct rp_scan {
@@ -105,8 +105,8 @@ void rp_scan_free(rp_scan *scan);
 rp_finding *rp_finding_add(rp_scan *scan, const char *check, rp_status status, rp_severity sev,
 			   const char *summary, const char *explain);
 /* Reads a value and records it as evidence (present or not).  Returns the evidence. */
-rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key,
-			       const char *value, const char *source);
+rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key, const char *value,
+			       const char *source);
 rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *e);
 /* Plans setting a DWORD; what describes it; weakens marks a security downgrade. */
 rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
@@ -132,7 +132,7 @@ void rp_expect_dwords(rp_scan *scan, const char *check, const char *key, const r
 
 /* An effective setting: the policy copy (SOFTWARE\Policies) beats the local value. */
 typedef struct rp_effective {
-	int present;        /* either copy exists */
+	int present; /* either copy exists */
 	uint32_t value;
 	const char *source; /* RP_SRC_LOCAL / RP_SRC_POLICY */
 	int local_present, policy_present;

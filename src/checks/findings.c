@@ -15,7 +15,7 @@ rp_finding *rp_finding_add(rp_scan *scan, const char *check, rp_status status, r
 			   const char *summary, const char *explain)
 {
 	scan->findings =
-		rp_xrealloc(scan->findings, (scan->nfindings + 1) * sizeof *scan->findings);
+	    rp_xrealloc(scan->findings, (scan->nfindings + 1) * sizeof *scan->findings);
 	rp_finding *f = &scan->findings[scan->nfindings++];
 	memset(f, 0, sizeof *f);
 	f->check = check;
@@ -34,8 +34,8 @@ static rp_evidence *new_evidence(rp_finding *f)
 	return e;
 }
 
-rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key,
-			       const char *value, const char *source)
+rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key, const char *value,
+			       const char *source)
 {
 	rp_evidence *e = new_evidence(f);
 	e->hive = rp_xstrdup(hf->name);
@@ -71,8 +71,8 @@ rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *src)
 	return e;
 }
 
-static rp_change *new_change(rp_finding *f, rp_change_kind kind, const char *hive,
-			     const char *key, const char *value, const char *what)
+static rp_change *new_change(rp_finding *f, rp_change_kind kind, const char *hive, const char *key,
+			     const char *value, const char *what)
 {
 	f->changes = rp_xrealloc(f->changes, (f->nchanges + 1) * sizeof *f->changes);
 	rp_change *c = &f->changes[f->nchanges++];
@@ -106,8 +106,7 @@ rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *k
 	return new_change(f, RP_CHANGE_REG_DELETE_VALUE, hive, key, value, what);
 }
 
-int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t *out,
-		  int *present)
+int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t *out, int *present)
 {
 	rp_value v = {0};
 	int found = rp_hive_get(hf->hive, key, value, &v, NULL) == 1;
@@ -123,11 +122,11 @@ void rp_effective_dword(rp_registry *reg, const char *local_key, const char *pol
 {
 	memset(out, 0, sizeof *out);
 	char *lk = rp_registry_ccs_path(reg, local_key);
-	out->local_is_dword = rp_read_dword(&reg->system, lk, value, &out->local,
-					    &out->local_present);
+	out->local_is_dword =
+	    rp_read_dword(&reg->system, lk, value, &out->local, &out->local_present);
 	free(lk);
-	out->policy_is_dword = rp_read_dword(&reg->software, policy_key, value, &out->policy,
-					     &out->policy_present);
+	out->policy_is_dword =
+	    rp_read_dword(&reg->software, policy_key, value, &out->policy, &out->policy_present);
 	if (out->policy_present) {
 		out->present = 1;
 		out->value = out->policy;
@@ -196,9 +195,10 @@ void rp_expect_dwords(rp_scan *scan, const char *check, const char *key, const r
 			continue;
 		char buf[16];
 		const char *was = rp_dword_shown(present, is_dword, v, buf, sizeof buf);
-		char *sum = rp_xasprintf("%s is %s (healthy: %u)", list[i].value, was, list[i].want);
+		char *sum =
+		    rp_xasprintf("%s is %s (healthy: %u)", list[i].value, was, list[i].want);
 		char *explain =
-			rp_xasprintf("%s. The fix sets it to %u.", list[i].why, list[i].want);
+		    rp_xasprintf("%s. The fix sets it to %u.", list[i].why, list[i].want);
 		rp_finding *f = rp_finding_add(scan, check, RP_PROBLEM, RP_ERROR, sum, explain);
 		rp_evidence_value(f, system, key, list[i].value, RP_SRC_LOCAL);
 		char *what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key, list[i].value,

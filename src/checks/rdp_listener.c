@@ -15,12 +15,14 @@
 #define RDP_TCP "Control\\Terminal Server\\WinStations\\RDP-Tcp"
 
 static const rp_expected listener[] = {
-	{"fEnableWinStation", 1, "fEnableWinStation = 0 disables the RDP-Tcp listener: nothing "
-				 "answers on the RDP port"},
-	{"fLogonDisabled", 0, "fLogonDisabled = 1 makes the listener refuse every logon"},
-	{"LanAdapter", 0, "LanAdapter binds the listener to one network adapter; adapter numbers "
-			  "change when a VM is moved or resized, and the listener then hears "
-			  "nothing. 0 listens on all adapters"},
+    {"fEnableWinStation", 1,
+     "fEnableWinStation = 0 disables the RDP-Tcp listener: nothing "
+     "answers on the RDP port"},
+    {"fLogonDisabled", 0, "fLogonDisabled = 1 makes the listener refuse every logon"},
+    {"LanAdapter", 0,
+     "LanAdapter binds the listener to one network adapter; adapter numbers "
+     "change when a VM is moved or resized, and the listener then hears "
+     "nothing. 0 listens on all adapters"},
 };
 
 static void check_port(rp_scan *scan, const char *key)
@@ -33,11 +35,12 @@ static void check_port(rp_scan *scan, const char *key)
 	if (!is_dword || port == 0 || port > 65535) {
 		char buf[16];
 		const char *was = rp_dword_shown(present, is_dword, port, buf, sizeof buf);
-		char *sum = rp_xasprintf("RDP-Tcp PortNumber is %s: the listener has no valid port",
-					 was);
-		f = rp_finding_add(scan, "rdp.listener", RP_PROBLEM, RP_ERROR, sum,
-				   "Without a valid PortNumber the RDP listener cannot start. The fix "
-				   "sets the standard port 3389.");
+		char *sum =
+		    rp_xasprintf("RDP-Tcp PortNumber is %s: the listener has no valid port", was);
+		f = rp_finding_add(
+		    scan, "rdp.listener", RP_PROBLEM, RP_ERROR, sum,
+		    "Without a valid PortNumber the RDP listener cannot start. The fix "
+		    "sets the standard port 3389.");
 		rp_evidence_value(f, system, key, "PortNumber", RP_SRC_LOCAL);
 		char *what = rp_xasprintf("set SYSTEM\\%s\\PortNumber to 3389 (was %s)", key, was);
 		rp_change_dword(f, "SYSTEM", key, "PortNumber", 3389, 0, what);
@@ -47,10 +50,11 @@ static void check_port(rp_scan *scan, const char *key)
 	}
 	if (port != 3389) {
 		char *sum = rp_xasprintf("RDP listens on port %u, not 3389", port);
-		f = rp_finding_add(scan, "rdp.listener", RP_OK, RP_WARNING, sum,
-				   "A custom port works, but the client must connect to host:port, "
-				   "and Windows' built-in firewall rule and cloud network rules only "
-				   "open 3389. Left as it is.");
+		f = rp_finding_add(
+		    scan, "rdp.listener", RP_OK, RP_WARNING, sum,
+		    "A custom port works, but the client must connect to host:port, "
+		    "and Windows' built-in firewall rule and cloud network rules only "
+		    "open 3389. Left as it is.");
 		free(sum);
 	} else {
 		f = rp_finding_add(scan, "rdp.listener", RP_OK, RP_INFO,
@@ -66,11 +70,12 @@ static void check_instances(rp_scan *scan, const char *key)
 	int present = 0;
 	if (!rp_read_dword(system, key, "MaxInstanceCount", &n, &present) || n != 0)
 		return;
-	rp_finding *f = rp_finding_add(scan, "rdp.listener", RP_PROBLEM, RP_ERROR,
-				       "RDP-Tcp MaxInstanceCount is 0: no session is allowed",
-				       "MaxInstanceCount limits the sessions of the listener; 0 lets "
-				       "nobody in. The fix sets 4294967295 (unlimited, Windows' "
-				       "default).");
+	rp_finding *f =
+	    rp_finding_add(scan, "rdp.listener", RP_PROBLEM, RP_ERROR,
+			   "RDP-Tcp MaxInstanceCount is 0: no session is allowed",
+			   "MaxInstanceCount limits the sessions of the listener; 0 lets "
+			   "nobody in. The fix sets 4294967295 (unlimited, Windows' "
+			   "default).");
 	rp_evidence_value(f, system, key, "MaxInstanceCount", RP_SRC_LOCAL);
 	char *what = rp_xasprintf("set SYSTEM\\%s\\MaxInstanceCount to 4294967295 (was 0)", key);
 	rp_change_dword(f, "SYSTEM", key, "MaxInstanceCount", 0xFFFFFFFFu, 0, what);
@@ -88,10 +93,10 @@ int rp_check_rdp_listener(rp_scan *scan, rp_err *err)
 	if (!exists) {
 		char *sum = rp_xasprintf("the RDP-Tcp listener is missing (SYSTEM\\%s)", key);
 		rp_finding *f = rp_finding_add(
-			scan, "rdp.listener", RP_PROBLEM, RP_ERROR, sum,
-			"Without the RDP-Tcp WinStation key there is no RDP listener at all. "
-			"rdprescue does not invent its ~80 values: import the key from a healthy "
-			"machine of the same Windows build (rdprescue reg TARGET import FILE.reg).");
+		    scan, "rdp.listener", RP_PROBLEM, RP_ERROR, sum,
+		    "Without the RDP-Tcp WinStation key there is no RDP listener at all. "
+		    "rdprescue does not invent its ~80 values: import the key from a healthy "
+		    "machine of the same Windows build (rdprescue reg TARGET import FILE.reg).");
 		rp_evidence_value(f, &scan->reg->system, key, "PortNumber", RP_SRC_LOCAL);
 		free(sum);
 		free(key);

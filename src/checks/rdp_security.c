@@ -19,11 +19,11 @@
 
 typedef struct setting {
 	const char *value;
-	uint32_t min, max;  /* valid local range */
-	uint32_t pol_max;   /* valid policy range is min..pol_max */
-	uint32_t fallback;  /* what a broken value becomes: Windows' default */
+	uint32_t min, max; /* valid local range */
+	uint32_t pol_max;  /* valid policy range is min..pol_max */
+	uint32_t fallback; /* what a broken value becomes: Windows' default */
 	rp_effective eff;
-	int fixed;          /* a change to it is planned */
+	int fixed; /* a change to it is planned */
 	uint32_t planned;
 } setting;
 
@@ -41,7 +41,7 @@ static void add_evidence(rp_finding *f, rp_scan *scan, const char *key, const se
 	rp_evidence_value(f, &scan->reg->software, RP_POLICY_TS, s->value, RP_SRC_POLICY);
 	if (s->eff.present)
 		f->evidence[first + (s->eff.policy_present ? 1 : 0)].note =
-			rp_xstrdup("effective (policy beats local)");
+		    rp_xstrdup("effective (policy beats local)");
 }
 
 /* Plans s := v at the source of its effective value (the policy when there is one). */
@@ -49,8 +49,8 @@ static void plan_set(rp_finding *f, const char *key, setting *s, uint32_t v, int
 {
 	char buf[16];
 	if (s->eff.policy_present) {
-		const char *was = rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy, buf,
-						 sizeof buf);
+		const char *was =
+		    rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy, buf, sizeof buf);
 		char *what = rp_xasprintf("set SOFTWARE\\%s\\%s to %u (was %s)", RP_POLICY_TS,
 					  s->value, v, was);
 		rp_change_dword(f, "SOFTWARE", RP_POLICY_TS, s->value, v, weakens, what);
@@ -59,7 +59,8 @@ static void plan_set(rp_finding *f, const char *key, setting *s, uint32_t v, int
 	if (!s->eff.policy_present || weakens) {
 		const char *was = rp_dword_shown(s->eff.local_present, s->eff.local_is_dword,
 						 s->eff.local, buf, sizeof buf);
-		char *what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key, s->value, v, was);
+		char *what =
+		    rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key, s->value, v, was);
 		rp_change_dword(f, "SYSTEM", key, s->value, v, weakens, what);
 		free(what);
 	}
@@ -77,8 +78,8 @@ static void check_ranges(rp_scan *scan, const char *key, setting *set)
 {
 	for (int i = 0; i < 3; i++) {
 		setting *s = &set[i];
-		int local_bad = s->eff.local_present &&
-				!valid(s, s->eff.local_is_dword, s->eff.local, s->max);
+		int local_bad =
+		    s->eff.local_present && !valid(s, s->eff.local_is_dword, s->eff.local, s->max);
 		int pol_bad = s->eff.policy_present &&
 			      !valid(s, s->eff.policy_is_dword, s->eff.policy, s->pol_max);
 		if (!local_bad && !pol_bad)
@@ -86,29 +87,30 @@ static void check_ranges(rp_scan *scan, const char *key, setting *set)
 		char *sum = rp_xasprintf("%s holds a value Windows cannot use (%s copy)", s->value,
 					 pol_bad ? "policy" : "local");
 		char *explain = rp_xasprintf(
-			"Windows does not correct an out-of-range %s; the listener then fails the "
-			"security negotiation and the client shows 0x904 / extended 0x7. The fix sets "
-			"Windows' default, %u.",
-			s->value, s->fallback);
+		    "Windows does not correct an out-of-range %s; the listener then fails the "
+		    "security negotiation and the client shows 0x904 / extended 0x7. The fix sets "
+		    "Windows' default, %u.",
+		    s->value, s->fallback);
 		rp_finding *f =
-			rp_finding_add(scan, "rdp.security", RP_PROBLEM, RP_ERROR, sum, explain);
+		    rp_finding_add(scan, "rdp.security", RP_PROBLEM, RP_ERROR, sum, explain);
 		free(sum);
 		free(explain);
 		add_evidence(f, scan, key, s);
 		char buf[16];
 		if (pol_bad) {
-			const char *was = rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy, buf,
-							 sizeof buf);
-			char *what = rp_xasprintf("set SOFTWARE\\%s\\%s to %u (was %s)", RP_POLICY_TS,
-						  s->value, s->fallback, was);
-			rp_change_dword(f, "SOFTWARE", RP_POLICY_TS, s->value, s->fallback, 0, what);
+			const char *was = rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy,
+							 buf, sizeof buf);
+			char *what = rp_xasprintf("set SOFTWARE\\%s\\%s to %u (was %s)",
+						  RP_POLICY_TS, s->value, s->fallback, was);
+			rp_change_dword(f, "SOFTWARE", RP_POLICY_TS, s->value, s->fallback, 0,
+					what);
 			free(what);
 		}
 		if (local_bad) {
-			const char *was = rp_dword_shown(1, s->eff.local_is_dword, s->eff.local, buf,
-							 sizeof buf);
-			char *what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key, s->value,
-						  s->fallback, was);
+			const char *was =
+			    rp_dword_shown(1, s->eff.local_is_dword, s->eff.local, buf, sizeof buf);
+			char *what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key,
+						  s->value, s->fallback, was);
 			rp_change_dword(f, "SYSTEM", key, s->value, s->fallback, 0, what);
 			free(what);
 		}
@@ -125,13 +127,13 @@ static void check_combinations(rp_scan *scan, const char *key, setting *set)
 	int have_mel = set[MEL].eff.present || set[MEL].fixed;
 	if (have_sl && have_ua && sl == 0 && ua == 1) {
 		rp_finding *f = rp_finding_add(
-			scan, "rdp.security", RP_PROBLEM, RP_ERROR,
-			"NLA is required but the security layer is the legacy RDP layer "
-			"(SecurityLayer 0, UserAuthentication 1)",
-			"Network Level Authentication runs CredSSP inside TLS, and SecurityLayer 0 "
-			"offers no TLS, so the server drops the connection before a secure channel "
-			"exists (0x904 / extended 0x7). The fix raises SecurityLayer to 2 (TLS); "
-			"Windows makes a self-signed certificate when none is usable.");
+		    scan, "rdp.security", RP_PROBLEM, RP_ERROR,
+		    "NLA is required but the security layer is the legacy RDP layer "
+		    "(SecurityLayer 0, UserAuthentication 1)",
+		    "Network Level Authentication runs CredSSP inside TLS, and SecurityLayer 0 "
+		    "offers no TLS, so the server drops the connection before a secure channel "
+		    "exists (0x904 / extended 0x7). The fix raises SecurityLayer to 2 (TLS); "
+		    "Windows makes a self-signed certificate when none is usable.");
 		add_evidence(f, scan, key, &set[SL]);
 		add_evidence(f, scan, key, &set[UA]);
 		plan_set(f, key, &set[SL], 2, 0);
@@ -139,12 +141,12 @@ static void check_combinations(rp_scan *scan, const char *key, setting *set)
 	}
 	if (have_sl && have_mel && sl == 2 && mel == 1) {
 		rp_finding *f = rp_finding_add(
-			scan, "rdp.security", RP_PROBLEM, RP_ERROR,
-			"SecurityLayer 2 (TLS) with MinEncryptionLevel 1 (Low), which Windows "
-			"documents as incompatible",
-			"With TLS required, the Low encryption level cannot be negotiated and the "
-			"listener refuses clients. The fix raises MinEncryptionLevel to 2 (client "
-			"compatible, Windows' default).");
+		    scan, "rdp.security", RP_PROBLEM, RP_ERROR,
+		    "SecurityLayer 2 (TLS) with MinEncryptionLevel 1 (Low), which Windows "
+		    "documents as incompatible",
+		    "With TLS required, the Low encryption level cannot be negotiated and the "
+		    "listener refuses clients. The fix raises MinEncryptionLevel to 2 (client "
+		    "compatible, Windows' default).");
 		add_evidence(f, scan, key, &set[SL]);
 		add_evidence(f, scan, key, &set[MEL]);
 		plan_set(f, key, &set[MEL], 2, 0);
@@ -159,13 +161,13 @@ static void weaken(rp_scan *scan, const char *key, setting *set)
 	if (!nla_on && !tls_only)
 		return;
 	rp_finding *f = rp_finding_add(
-		scan, "rdp.security", RP_PROBLEM, RP_WARNING,
-		"weaker security requested: NLA off and the negotiating security layer",
-		"--allow-weaker-security was given: NLA (UserAuthentication) is turned off and "
-		"SecurityLayer set to 1 (negotiate), so clients that fail CredSSP or TLS (broken "
-		"certificate, domain trust lost, unpatched CredSSP) can connect and log on at the "
-		"console. This lowers security: turn NLA back on (UserAuthentication 1, "
-		"SecurityLayer 2) once the cause is repaired.");
+	    scan, "rdp.security", RP_PROBLEM, RP_WARNING,
+	    "weaker security requested: NLA off and the negotiating security layer",
+	    "--allow-weaker-security was given: NLA (UserAuthentication) is turned off and "
+	    "SecurityLayer set to 1 (negotiate), so clients that fail CredSSP or TLS (broken "
+	    "certificate, domain trust lost, unpatched CredSSP) can connect and log on at the "
+	    "console. This lowers security: turn NLA back on (UserAuthentication 1, "
+	    "SecurityLayer 2) once the cause is repaired.");
 	add_evidence(f, scan, key, &set[UA]);
 	add_evidence(f, scan, key, &set[SL]);
 	if (nla_on)
@@ -178,11 +180,10 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 {
 	(void)err;
 	setting set[3] = {
-		[SL] = {.value = "SecurityLayer", .min = 0, .max = 2, .pol_max = 2, .fallback = 2},
-		[UA] = {.value = "UserAuthentication", .min = 0, .max = 1, .pol_max = 1,
-			.fallback = 1},
-		[MEL] = {.value = "MinEncryptionLevel", .min = 1, .max = 4, .pol_max = 3,
-			 .fallback = 2},
+	    [SL] = {.value = "SecurityLayer", .min = 0, .max = 2, .pol_max = 2, .fallback = 2},
+	    [UA] = {.value = "UserAuthentication", .min = 0, .max = 1, .pol_max = 1, .fallback = 1},
+	    [MEL] =
+		{.value = "MinEncryptionLevel", .min = 1, .max = 4, .pol_max = 3, .fallback = 2},
 	};
 	for (int i = 0; i < 3; i++)
 		rp_effective_dword(scan->reg, RDP_TCP, RP_POLICY_TS, set[i].value, &set[i].eff);
@@ -201,8 +202,8 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 		const char *nla = !set[UA].eff.present ? "default (required)"
 				  : set[UA].eff.value  ? "required"
 						       : "off";
-		char *sum = rp_xasprintf("SecurityLayer %s, NLA %s, MinEncryptionLevel %s", sl, nla,
-					 mel);
+		char *sum =
+		    rp_xasprintf("SecurityLayer %s, NLA %s, MinEncryptionLevel %s", sl, nla, mel);
 		rp_finding *f = rp_finding_add(scan, "rdp.security", RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 		for (int i = 0; i < 3; i++)

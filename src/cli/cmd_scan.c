@@ -27,15 +27,15 @@ typedef struct scan_args {
 static int parse(int argc, char **argv, scan_args *a)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"check", required_argument, NULL, 'c'},
-		{"install", required_argument, NULL, 'i'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"backup-dir", required_argument, NULL, 'b'},
-		{"allow-weaker-security", no_argument, NULL, 'w'},
-		{"yes", no_argument, NULL, 'y'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"check", required_argument, NULL, 'c'},
+	    {"install", required_argument, NULL, 'i'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"backup-dir", required_argument, NULL, 'b'},
+	    {"allow-weaker-security", no_argument, NULL, 'w'},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	memset(a, 0, sizeof *a);
 	a->fix = strcmp(argv[0], "fix") == 0;
@@ -44,31 +44,47 @@ static int parse(int argc, char **argv, scan_args *a)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (!a->fix && strchr("nbwy", c))
-			return cli_fail(2, "%s is an option of 'fix', not of 'scan'", argv[optind - 1]);
+			return cli_fail(2, "%s is an option of 'fix', not of 'scan'",
+					argv[optind - 1]);
 		switch (c) {
-		case 'j': a->json = 1; break;
-		case 'c': a->checks = optarg; break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 'c':
+			a->checks = optarg;
+			break;
 		case 'i': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
 			if (*end || n < 1 || n > 64)
-				return cli_fail(2, "--install takes a number from 'rdprescue list'");
+				return cli_fail(2,
+						"--install takes a number from 'rdprescue list'");
 			a->install = (int)n;
 			break;
 		}
-		case 'n': a->dry_run = 1; break;
-		case 'b': a->backup_dir = optarg; break;
-		case 'w': a->allow_weaker = 1; break;
-		case 'y': a->yes = 1; break;
-		case 'h': return -1;
+		case 'n':
+			a->dry_run = 1;
+			break;
+		case 'b':
+			a->backup_dir = optarg;
+			break;
+		case 'w':
+			a->allow_weaker = 1;
+			break;
+		case 'y':
+			a->yes = 1;
+			break;
+		case 'h':
+			return -1;
 		default:
 			return cli_fail(2, "unknown option '%s'; run 'rdprescue --help'",
 					argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
-		return cli_fail(2, "%s needs exactly one TARGET (a disk, image, VHD or mounted "
-				   "directory); run 'rdprescue --help'",
+		return cli_fail(2,
+				"%s needs exactly one TARGET (a disk, image, VHD or mounted "
+				"directory); run 'rdprescue --help'",
 				argv[0]);
 	a->target = argv[optind];
 	return 0;
@@ -153,7 +169,8 @@ int cmd_scan(int argc, char **argv)
 	scan_args a;
 	int prc = parse(argc, argv, &a);
 	if (prc < 0) {
-		fprintf(stdout, "usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N]%s\n",
+		fprintf(stdout,
+			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N]%s\n",
 			argv[0],
 			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
 						      "[--allow-weaker-security] [--yes]"
@@ -166,11 +183,13 @@ int cmd_scan(int argc, char **argv)
 	if (rp_checks_validate(a.checks, &err) < 0)
 		return cli_fail(err.exit_code, "%s", err.msg);
 	if (a.fix && !a.yes && !a.dry_run && !isatty(STDIN_FILENO))
-		return cli_fail(2, "fix changes the disk: add --yes to confirm (or --dry-run to see "
-				   "the plan)");
+		return cli_fail(2,
+				"fix changes the disk: add --yes to confirm (or --dry-run to see "
+				"the plan)");
 	if (a.backup_dir && access(a.backup_dir, W_OK) != 0)
-		return cli_fail(2, "--backup-dir %s is not a writable directory: create it or "
-				   "choose another",
+		return cli_fail(2,
+				"--backup-dir %s is not a writable directory: create it or "
+				"choose another",
 				a.backup_dir);
 
 	rp_target t = {0};
@@ -178,7 +197,9 @@ int cmd_scan(int argc, char **argv)
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
 	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = time(NULL)};
-	rp_report r = {.command = argv[0], .target = a.target, .dry_run = a.dry_run,
+	rp_report r = {.command = argv[0],
+		       .target = a.target,
+		       .dry_run = a.dry_run,
 		       .allow_weaker = a.allow_weaker};
 	int rc;
 	if (rp_target_probe(&t, a.target, &err) < 0 ||
@@ -212,8 +233,10 @@ int cmd_scan(int argc, char **argv)
 	rp_vol_close(vol, NULL);
 	vol = NULL;
 	scan.vol = NULL;
-	rp_plan_opts po = {.target = a.target, .install_index = a.install,
-			   .backup_dir = a.backup_dir, .dry_run = a.dry_run,
+	rp_plan_opts po = {.target = a.target,
+			   .install_index = a.install,
+			   .backup_dir = a.backup_dir,
+			   .dry_run = a.dry_run,
 			   .allow_weaker = a.allow_weaker};
 	rp_plan_result pr = {0};
 	r.plan = &pr;
@@ -230,16 +253,16 @@ int cmd_scan(int argc, char **argv)
 		rp_scan after = {.allow_weaker = 0, .now = scan.now};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
-		    (after.vol = vol, after.reg = &after_reg,
-		     rp_scan_run(&after, a.checks, &err)) < 0) {
+		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <
+			0) {
 			r.exit_code = err.exit_code;
 			r.error = err.msg;
 		} else {
 			settle(&scan, &after, a.allow_weaker);
-			r.exit_code = count_status(&scan, RP_PROBLEM) ||
-						      count_status(&scan, RP_NOT_FIXED)
-					      ? RP_EXIT_PROBLEMS
-					      : RP_EXIT_OK;
+			r.exit_code =
+			    count_status(&scan, RP_PROBLEM) || count_status(&scan, RP_NOT_FIXED)
+				? RP_EXIT_PROBLEMS
+				: RP_EXIT_OK;
 		}
 		rp_scan_free(&after);
 		rp_registry_free(&after_reg);

@@ -14,14 +14,10 @@
 int cmd_undo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"backup", required_argument, NULL, 'f'},
-		{"backup-dir", required_argument, NULL, 'b'},
-		{"install", required_argument, NULL, 'i'},
-		{"force", no_argument, NULL, 'F'},
-		{"json", no_argument, NULL, 'j'},
-		{"yes", no_argument, NULL, 'y'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"backup", required_argument, NULL, 'f'},  {"backup-dir", required_argument, NULL, 'b'},
+	    {"install", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'F'},
+	    {"json", no_argument, NULL, 'j'},	       {"yes", no_argument, NULL, 'y'},
+	    {"help", no_argument, NULL, 'h'},	       {0},
 	};
 	rp_plan_opts po = {0};
 	int json = 0, yes = 0, c;
@@ -29,19 +25,30 @@ int cmd_undo(int argc, char **argv)
 	optind = 0; /* 0: glibc re-initializes getopt fully */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': po.backup_file = optarg; break;
-		case 'b': po.backup_dir = optarg; break;
+		case 'f':
+			po.backup_file = optarg;
+			break;
+		case 'b':
+			po.backup_dir = optarg;
+			break;
 		case 'i': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
 			if (*end || n < 1 || n > 64)
-				return cli_fail(2, "--install takes a number from 'rdprescue list'");
+				return cli_fail(2,
+						"--install takes a number from 'rdprescue list'");
 			po.install_index = (int)n;
 			break;
 		}
-		case 'F': po.force = 1; break;
-		case 'j': json = 1; break;
-		case 'y': yes = 1; break;
+		case 'F':
+			po.force = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'y':
+			yes = 1;
+			break;
 		case 'h':
 			puts("usage: rdprescue undo TARGET [--backup FILE] [--backup-dir DIR] "
 			     "[--install N] [--force] [--json] [--yes]");
@@ -63,8 +70,9 @@ int cmd_undo(int argc, char **argv)
 			return cli_fail(2, "nothing changed: undo was not confirmed");
 	}
 	if (po.backup_dir && access(po.backup_dir, W_OK) != 0)
-		return cli_fail(2, "--backup-dir %s is not a writable directory: create it or "
-				   "choose another",
+		return cli_fail(2,
+				"--backup-dir %s is not a writable directory: create it or "
+				"choose another",
 				po.backup_dir);
 
 	rp_err err = {0};

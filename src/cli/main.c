@@ -9,20 +9,20 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: rdprescue COMMAND TARGET [options]\n"
-	"\n"
-	"  scan   TARGET [--json] [--check ID,...] [--install N]\n"
-	"  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
-	"                [--allow-weaker-security] [--yes]\n"
-	"  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
-	"[--yes]\n"
-	"  list   [DEVICE|IMAGE ...]\n"
-	"  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
-	"\n"
-	"TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
-	"directory where a Windows volume is mounted.  Checks: rdp.access, rdp.listener,\n"
-	"rdp.security.  Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable,\n"
-	"4 write failed and rolled back.  See 'man rdprescue' (docs/rdprescue.1.md).\n";
+    "usage: rdprescue COMMAND TARGET [options]\n"
+    "\n"
+    "  scan   TARGET [--json] [--check ID,...] [--install N]\n"
+    "  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
+    "                [--allow-weaker-security] [--yes]\n"
+    "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
+    "[--yes]\n"
+    "  list   [DEVICE|IMAGE ...]\n"
+    "  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
+    "\n"
+    "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
+    "directory where a Windows volume is mounted.  Checks: rdp.access, rdp.listener,\n"
+    "rdp.security.  Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable,\n"
+    "4 write failed and rolled back.  See 'man rdprescue' (docs/rdprescue.1.md).\n";
 
 int cli_fail(int code, const char *fmt, ...)
 {

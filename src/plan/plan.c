@@ -50,8 +50,8 @@ char *rp_install_json(const rp_install *inst, const rp_registry *reg)
 	json_object_set_new(o, "size", json_integer((json_int_t)inst->size));
 	json_object_set_new(o, "label", json_string(inst->label));
 	if (reg) {
-		json_object_set_new(o, "product", reg->product ? json_string(reg->product)
-							       : json_null());
+		json_object_set_new(o, "product",
+				    reg->product ? json_string(reg->product) : json_null());
 		json_object_set_new(o, "build", reg->build ? json_string(reg->build) : json_null());
 		json_object_set_new(o, "computer_name",
 				    reg->computer ? json_string(reg->computer) : json_null());
@@ -82,7 +82,7 @@ static char *new_backup_id(const char *kind)
 }
 
 void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opts,
-			const char *install_json)
+			 const char *install_json)
 {
 	memset(b, 0, sizeof *b);
 	b->id = new_backup_id(kind);
@@ -98,8 +98,8 @@ void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opt
 	b->install = rp_xstrdup(install_json);
 }
 
-int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len,
-			 uint8_t **sd, size_t *sd_len, rp_err *err)
+int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len, uint8_t **sd,
+			  size_t *sd_len, rp_err *err)
 {
 	if (rp_vol_read(vol, path, data, len, err) < 0)
 		return -1;
@@ -168,10 +168,11 @@ static int edits_for(rp_scan *scan, const char *hive, int allow_weaker, hive_job
 			rp_change *c = &f->changes[j];
 			if (strcmp(c->hive, hive) != 0 || (c->weakens && !allow_weaker))
 				continue;
-			job->edits = rp_xrealloc(job->edits, (job->nedits + 1) * sizeof *job->edits);
+			job->edits =
+			    rp_xrealloc(job->edits, (job->nedits + 1) * sizeof *job->edits);
 			rp_edit *e = &job->edits[job->nedits++];
 			memset(e, 0, sizeof *e);
-			e->kind = c->kind == RP_CHANGE_REG_SET		? RP_EDIT_SET
+			e->kind = c->kind == RP_CHANGE_REG_SET		  ? RP_EDIT_SET
 				  : c->kind == RP_CHANGE_REG_DELETE_VALUE ? RP_EDIT_DELETE_VALUE
 									  : RP_EDIT_DELETE_KEY;
 			e->key = c->key;
@@ -200,9 +201,10 @@ static int verify_edits(hive_job *job, rp_err *err)
 		rp_value v = {0};
 		int got = e->kind == RP_EDIT_DELETE_KEY ? rp_hive_key_exists(h, e->key, err)
 							: rp_hive_get(h, e->key, e->value, &v, err);
-		int good = e->kind == RP_EDIT_SET ? got == 1 && v.type == e->type && v.len == e->len &&
-							    memcmp(v.data, e->data, e->len) == 0
-						  : got == 0;
+		int good = e->kind == RP_EDIT_SET
+			       ? got == 1 && v.type == e->type && v.len == e->len &&
+				     memcmp(v.data, e->data, e->len) == 0
+			       : got == 0;
 		rp_value_free(&v);
 		if (!good)
 			rc = rp_fail(err, RP_EXIT_WRITE_FAILED,
@@ -244,7 +246,8 @@ static void roll_back(const rp_target *t, const rp_plan_opts *opts, rp_backup *b
 		rp_backup_entry *en = &b->entries[i];
 		if (en->action != RP_BACKUP_REPLACE)
 			continue;
-		if (rp_vol_write_file(vol, en->path, en->data, en->len, en->sd, en->sd_len, &e2) < 0)
+		if (rp_vol_write_file(vol, en->path, en->data, en->len, en->sd, en->sd_len, &e2) <
+		    0)
 			break;
 	}
 	if (rp_vol_close(vol, &e2) < 0 || e2.msg[0])
@@ -254,8 +257,8 @@ static void roll_back(const rp_target *t, const rp_plan_opts *opts, rp_backup *b
 		rp_err_prefix(err, "rolled back, the volume is as before");
 }
 
-int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts,
-		rp_plan_result *res, rp_err *err)
+int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_plan_result *res,
+		rp_err *err)
 {
 	memset(res, 0, sizeof *res);
 	rp_registry *reg = scan->reg;
@@ -271,8 +274,8 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts,
 		njobs++;
 		const rp_regf_recovery *rec = &jobs[i].hf->recovery;
 		if (rec->entries_applied)
-			add_note(res, rp_xasprintf("%s was dirty: %s; written back clean", jobs[i].hf->name,
-						   rec->detail));
+			add_note(res, rp_xasprintf("%s was dirty: %s; written back clean",
+						   jobs[i].hf->name, rec->detail));
 		else if (rec->dirty_without_logs)
 			add_note(res, rp_xasprintf("%s was dirty and has no transaction logs: the "
 						   "primary is all there is; written back clean",
@@ -302,16 +305,18 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts,
 		if (rp_plan_read_original(vol, hf->path, &data, &len, &sd, &sd_len, err) < 0)
 			goto close;
 		rp_backup_entry *en =
-			rp_backup_add(&b, hf->path, RP_BACKUP_REPLACE, data, len, 1, sd, sd_len);
+		    rp_backup_add(&b, hf->path, RP_BACKUP_REPLACE, data, len, 1, sd, sd_len);
 		memcpy(en->sha256_after, jobs[i].sha_after, sizeof en->sha256_after);
 		free(data);
 		free(sd);
 		for (int l = 0; l < 3; l++) {
 			if (!hf->log_path[l])
 				continue;
-			if (rp_plan_read_original(vol, hf->log_path[l], &data, &len, &sd, &sd_len, err) < 0)
+			if (rp_plan_read_original(vol, hf->log_path[l], &data, &len, &sd, &sd_len,
+						  err) < 0)
 				goto close;
-			rp_backup_add(&b, hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, sd, sd_len);
+			rp_backup_add(&b, hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, sd,
+				      sd_len);
 			free(data);
 			free(sd);
 		}
@@ -325,8 +330,8 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts,
 		if (en->action != RP_BACKUP_REPLACE)
 			continue;
 		hive_job *job = strcmp(en->path, jobs[0].hf->path) == 0 ? &jobs[0] : &jobs[1];
-		if (rp_vol_write_file(vol, en->path, job->image, job->len, en->sd, en->sd_len, err) <
-		    0) {
+		if (rp_vol_write_file(vol, en->path, job->image, job->len, en->sd, en->sd_len,
+				      err) < 0) {
 			rp_vol_close(vol, NULL);
 			vol = NULL;
 			err->exit_code = RP_EXIT_WRITE_FAILED;
@@ -360,9 +365,10 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts,
 		rp_sha256_hex(data, len, sha);
 		free(data);
 		if (strcmp(sha, en->sha256_after) != 0) {
-			rp_fail(err, RP_EXIT_WRITE_FAILED,
-				"%s does not hold what was written; restore it with 'rdprescue undo'",
-				en->path);
+			rp_fail(
+			    err, RP_EXIT_WRITE_FAILED,
+			    "%s does not hold what was written; restore it with 'rdprescue undo'",
+			    en->path);
 			goto close;
 		}
 	}

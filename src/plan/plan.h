@@ -19,35 +19,34 @@
 #define RP_VERSION "0.1.0"
 
 typedef struct rp_plan_opts {
-	const char *target;     /* as given on the command line */
+	const char *target; /* as given on the command line */
 	int install_index;
 	const char *backup_dir; /* host directory, or NULL */
 	int dry_run;
 	int allow_weaker;
-	int force;              /* undo: restore even if files changed since the fix */
+	int force;		 /* undo: restore even if files changed since the fix */
 	const char *backup_file; /* undo: a given archive */
 } rp_plan_opts;
 
 typedef struct rp_plan_result {
-	char *backup_host;     /* host path of the archive (NULL when none) */
-	char *backup_volume;   /* volume path of the archive */
+	char *backup_host;   /* host path of the archive (NULL when none) */
+	char *backup_volume; /* volume path of the archive */
 	char *backup_id;
 	size_t files_written;
-	char **files;          /* volume paths written (replaced / restored) */
+	char **files; /* volume paths written (replaced / restored) */
 	size_t nfiles;
-	size_t changes;        /* registry edits applied (fix) or entries restored (undo) */
-	char **notes;          /* one-line notes for the report (e.g. a hive written clean) */
+	size_t changes; /* registry edits applied (fix) or entries restored (undo) */
+	char **notes;	/* one-line notes for the report (e.g. a hive written clean) */
 	size_t nnotes;
 } rp_plan_result;
 
 /* Applies every change of the scan's PROBLEM findings (weakening ones only when allowed).
  * scan->vol is the read-only volume of the scan; it is closed and the volume reopened
  * read-write for the write, then closed again.  On return the caller re-scans. */
-int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts,
-		rp_plan_result *res, rp_err *err);
+int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_plan_result *res,
+		rp_err *err);
 
-int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res,
-		 rp_err *err);
+int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res, rp_err *err);
 
 void rp_plan_result_free(rp_plan_result *res);
 
@@ -56,8 +55,8 @@ void rp_plan_result_free(rp_plan_result *res);
 int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *opts,
 			 rp_plan_result *res, rp_err *err);
 /* Reads a file and its SD (the dir backend may have none: sd NULL). */
-int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len,
-			  uint8_t **sd, size_t *sd_len, rp_err *err);
+int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len, uint8_t **sd,
+			  size_t *sd_len, rp_err *err);
 /* A new backup with a fresh id ("<UTC time>-<random>-<kind>"). */
 void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opts,
 			 const char *install_json);

@@ -44,7 +44,8 @@ static int load_backup(rp_vol *vol, const rp_plan_opts *opts, rp_backup *b, char
 	if (opts->backup_file) {
 		FILE *f = fopen(opts->backup_file, "rb");
 		if (!f)
-			return rp_fail(err, RP_EXIT_USAGE, "cannot open backup %s: %m; check the path",
+			return rp_fail(err, RP_EXIT_USAGE,
+				       "cannot open backup %s: %m; check the path",
 				       opts->backup_file);
 		size_t cap = 1 << 20;
 		buf = rp_xmalloc(cap);
@@ -58,7 +59,8 @@ static int load_backup(rp_vol *vol, const rp_plan_opts *opts, rp_backup *b, char
 		fclose(f);
 		if (bad) {
 			free(buf);
-			return rp_fail(err, RP_EXIT_USAGE, "cannot read backup %s", opts->backup_file);
+			return rp_fail(err, RP_EXIT_USAGE, "cannot read backup %s",
+				       opts->backup_file);
 		}
 		*where = rp_xstrdup(opts->backup_file);
 	} else {
@@ -69,10 +71,11 @@ static int load_backup(rp_vol *vol, const rp_plan_opts *opts, rp_backup *b, char
 		if (st.exists && rp_vol_list(vol, RP_BACKUP_VOL_DIR, pick_newest, &n, err) < 0)
 			return -1;
 		if (!n.name)
-			return rp_fail(err, RP_EXIT_UNUSABLE,
-				       "nothing to undo: no rdprescue backup in \\%s on this volume; "
-				       "give one with --backup FILE",
-				       RP_BACKUP_VOL_DIR);
+			return rp_fail(
+			    err, RP_EXIT_UNUSABLE,
+			    "nothing to undo: no rdprescue backup in \\%s on this volume; "
+			    "give one with --backup FILE",
+			    RP_BACKUP_VOL_DIR);
 		*where = rp_xasprintf("%s/%s", RP_BACKUP_VOL_DIR, n.name);
 		free(n.name);
 		if (rp_vol_read(vol, *where, &buf, &len, err) < 0)
@@ -167,8 +170,7 @@ static int restore_entry(rp_vol *vol, const rp_backup_entry *e, rp_err *err)
 	}
 }
 
-int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res,
-		 rp_err *err)
+int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res, rp_err *err)
 {
 	memset(res, 0, sizeof *res);
 	rp_vol *vol = NULL;
@@ -197,8 +199,8 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 			todo[i] = 1;
 			n++;
 			rp_backup_add(&safety, b.entries[i].path,
-				      c.exists ? RP_BACKUP_REPLACE : RP_BACKUP_CREATE, c.data, c.len,
-				      c.exists, c.sd, c.sd_len);
+				      c.exists ? RP_BACKUP_REPLACE : RP_BACKUP_CREATE, c.data,
+				      c.len, c.exists, c.sd, c.sd_len);
 		}
 		free_current(&c);
 		if (need < 0)
@@ -215,8 +217,9 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 			continue;
 		if (restore_entry(vol, &b.entries[i], err) < 0) {
 			err->exit_code = RP_EXIT_WRITE_FAILED;
-			rp_err_prefix(err, "undo stopped after %zu of %zu files; run it again to "
-					   "finish (it skips what is already restored)",
+			rp_err_prefix(err,
+				      "undo stopped after %zu of %zu files; run it again to "
+				      "finish (it skips what is already restored)",
 				      res->nfiles, n);
 			goto out;
 		}

@@ -89,18 +89,18 @@ static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *er
 	if (rp_vol_read(vol, hf->path, &data[0], &len[0], err) < 0)
 		goto out;
 	for (int i = 0; i < 3; i++)
-		if (hf->log_path[i] && rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1],
-						   err) < 0)
+		if (hf->log_path[i] &&
+		    rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1], err) < 0)
 			goto out;
 	rp_regf_files files = {
-		.primary = data[0],
-		.primary_len = len[0],
-		.log1 = data[1],
-		.log1_len = len[1],
-		.log2 = data[2],
-		.log2_len = len[2],
-		.log = data[3],
-		.log_len = len[3],
+	    .primary = data[0],
+	    .primary_len = len[0],
+	    .log1 = data[1],
+	    .log1_len = len[1],
+	    .log2 = data[2],
+	    .log2_len = len[2],
+	    .log = data[3],
+	    .log_len = len[3],
 	};
 	uint8_t *image = NULL;
 	size_t image_len = 0;

@@ -16,20 +16,20 @@
 #define RP_CONFIG_DIR "Windows/System32/config"
 
 typedef struct rp_hive_file {
-	char name[16];       /* "SYSTEM", "SOFTWARE" */
-	char *path;          /* volume path of the primary, real case */
-	char *log_path[3];   /* .LOG1, .LOG2, .LOG as found (NULL when absent) */
+	char name[16];	   /* "SYSTEM", "SOFTWARE" */
+	char *path;	   /* volume path of the primary, real case */
+	char *log_path[3]; /* .LOG1, .LOG2, .LOG as found (NULL when absent) */
 	rp_regf_recovery recovery;
-	rp_hive *hive;       /* opened on the recovered image */
+	rp_hive *hive; /* opened on the recovered image */
 } rp_hive_file;
 
 typedef struct rp_registry {
 	rp_hive_file system, software;
-	char ccs[32];        /* "ControlSet001" */
-	int ccs_fallback;    /* Select\Current missing or pointing nowhere */
-	char *product;       /* SOFTWARE ...\Windows NT\CurrentVersion ProductName (UTF-8) */
-	char *build;         /* CurrentBuild (or CurrentBuildNumber) */
-	char *computer;      /* SYSTEM <ccs>\Control\ComputerName\ComputerName ComputerName */
+	char ccs[32];	  /* "ControlSet001" */
+	int ccs_fallback; /* Select\Current missing or pointing nowhere */
+	char *product;	  /* SOFTWARE ...\Windows NT\CurrentVersion ProductName (UTF-8) */
+	char *build;	  /* CurrentBuild (or CurrentBuildNumber) */
+	char *computer;	  /* SYSTEM <ccs>\Control\ComputerName\ComputerName ComputerName */
 	unsigned build_number;
 } rp_registry;
 

@@ -151,8 +151,7 @@ static json_t *report_json(const rp_report *r)
 							      disk_string(f->changes[j].what));
 		}
 	if (r->plan && !r->scan)
-		for (size_t i = 0; i < r->plan->nfiles; i++)
-		{
+		for (size_t i = 0; i < r->plan->nfiles; i++) {
 			char *what = rp_xasprintf("restored %s", r->plan->files[i]);
 			json_array_append_new(changes, disk_string(what));
 			free(what);
@@ -222,9 +221,8 @@ void rp_report_summary(FILE *out, const rp_report *r)
 	json_object_set_new(o, "problems", ids_with(r, RP_PROBLEM));
 	json_object_set_new(o, "not_fixed", ids_with(r, RP_NOT_FIXED));
 	json_object_set_new(o, "fixed", ids_with(r, RP_FIXED));
-	const char *backup = r->plan ? (r->plan->backup_host ? r->plan->backup_host
-							     : r->plan->backup_volume)
-				     : NULL;
+	const char *backup =
+	    r->plan ? (r->plan->backup_host ? r->plan->backup_host : r->plan->backup_volume) : NULL;
 	json_object_set_new(o, "backup", backup ? disk_string(backup) : json_null());
 	if (r->error) {
 		char cut[1024];

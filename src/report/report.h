@@ -12,16 +12,16 @@
 #include <stdio.h>
 
 typedef struct rp_report {
-	const char *command;      /* "scan", "fix", "undo" */
+	const char *command; /* "scan", "fix", "undo" */
 	const char *target;
 	const rp_install *install;
-	const rp_registry *reg;   /* NULL for undo */
-	const rp_scan *scan;      /* NULL for undo */
+	const rp_registry *reg;	    /* NULL for undo */
+	const rp_scan *scan;	    /* NULL for undo */
 	const rp_plan_result *plan; /* NULL for scan */
 	int dry_run;
 	int allow_weaker;
 	int exit_code;
-	const char *error;        /* a message when the run stopped early */
+	const char *error; /* a message when the run stopped early */
 } rp_report;
 
 void rp_report_text(FILE *out, const rp_report *r);

@@ -88,7 +88,8 @@ static void put_install(FILE *out, const rp_report *r)
 		const rp_hive_file *h[2] = {&reg->system, &reg->software};
 		for (int k = 0; k < 2; k++) {
 			fprintf(out, "  %s: ", h[k]->name);
-			put_escaped(out, h[k]->recovery.detail[0] ? h[k]->recovery.detail : "clean");
+			put_escaped(out,
+				    h[k]->recovery.detail[0] ? h[k]->recovery.detail : "clean");
 			fputc('\n', out);
 		}
 	}
@@ -132,7 +133,8 @@ void rp_report_text(FILE *out, const rp_report *r)
 				put_evidence(out, &f->evidence[j]);
 			for (size_t j = 0; j < f->nchanges; j++) {
 				const rp_change *c = &f->changes[j];
-				fputs(f->status == RP_FIXED ? "      changed: " : "      fix: ", out);
+				fputs(f->status == RP_FIXED ? "      changed: " : "      fix: ",
+				      out);
 				put_escaped(out, c->what);
 				fputs(c->weakens ? "  (lowers security)\n" : "\n", out);
 			}
@@ -157,7 +159,8 @@ void rp_report_text(FILE *out, const rp_report *r)
 			fprintf(out, "%zu problem%s; nothing was written (dry run).\n", problems,
 				problems == 1 ? "" : "s");
 		else if (problems)
-			fprintf(out, "%zu problem%s. Run 'rdprescue fix TARGET --yes' to repair %s.\n",
+			fprintf(out,
+				"%zu problem%s. Run 'rdprescue fix TARGET --yes' to repair %s.\n",
 				problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
 		else
 			fputs("No problems found.\n", out);
@@ -180,8 +183,13 @@ void rp_report_text(FILE *out, const rp_report *r)
 				put_escaped(out, r->plan->backup_host);
 				fputs(" and ", out);
 			}
+			char *win = rp_xstrdup(r->plan->backup_volume);
+			for (char *c = win; *c; c++)
+				if (*c == '/')
+					*c = '\\';
 			fputs("\\", out);
-			put_escaped(out, r->plan->backup_volume);
+			put_escaped(out, win);
+			free(win);
 			fputs(" on the volume\n", out);
 		}
 	}

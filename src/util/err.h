@@ -10,10 +10,10 @@
 
 /* The exit status contract (DESIGN.md, docs/rdprescue.1.md). */
 enum rp_exit {
-	RP_EXIT_OK = 0,           /* healthy, or everything fixed */
-	RP_EXIT_PROBLEMS = 1,     /* problems remain */
-	RP_EXIT_USAGE = 2,        /* bad command line */
-	RP_EXIT_UNUSABLE = 3,     /* target unusable: no Windows, BitLocker, hibernated, corrupt */
+	RP_EXIT_OK = 0,		  /* healthy, or everything fixed */
+	RP_EXIT_PROBLEMS = 1,	  /* problems remain */
+	RP_EXIT_USAGE = 2,	  /* bad command line */
+	RP_EXIT_UNUSABLE = 3,	  /* target unusable: no Windows, BitLocker, hibernated, corrupt */
 	RP_EXIT_WRITE_FAILED = 4, /* a write failed and was rolled back */
 };
 

@@ -30,6 +30,10 @@ check "scan JSON: rdp.security healthy (SecurityLayer 2, NLA on)" $JQ "$T/scan.j
 	'len(F("rdp.security","ok"))==1 and not F("rdp.security","problem")'
 check "summary line is last and under 4 KiB" sh -c "tail -n1 '$T/err' | grep -q '\"rdprescue\":\"summary\"' && [ \$(tail -n1 '$T/err' | wc -c) -lt 4096 ]"
 
+p0=$(sha256sum <"$D")
+expect_exit 1 "fix --dry-run plans but writes nothing" "$RP" fix "$D" --dry-run
+check "dry run: image unchanged" test "$(sha256sum <"$D")" = "$p0"
+check "dry run: says so" grep -q "nothing was written (dry run)" "$T/out"
 mkdir -p "$T/bk"
 expect_exit 0 "fix --yes --backup-dir" "$RP" fix "$D" --yes --backup-dir "$T/bk"
 check "fix report says fixed" grep -q "FIXED" "$T/out"
