@@ -33,8 +33,12 @@ __attribute__((format(printf, 3, 4))) static int fail_at(struct parser *ps, cons
 	va_end(ap);
 	snprintf(near, sizeof(near), "%.12s", at);
 	char *shown = rp_escape(near);
-	rp_fail(ps->err, RP_EXIT_USAGE, "SDDL: %s at character %zu (near \"%s\")", msg,
-		(size_t)(at - ps->start) + 1, shown);
+	if (*at)
+		rp_fail(ps->err, RP_EXIT_USAGE, "SDDL: %s (at character %zu, near \"%s\")", msg,
+			(size_t)(at - ps->start) + 1, shown);
+	else
+		rp_fail(ps->err, RP_EXIT_USAGE, "SDDL: %s (at character %zu, the end of the text)",
+			msg, (size_t)(at - ps->start) + 1);
 	free(shown);
 	return -1;
 }

@@ -2,13 +2,21 @@
  * test_sd.c — security descriptors: SDDL <-> binary round trips (the strings ntfs-3g.md
  * verified with libntfs-3g), the MachineKeys descriptor against hand-written bytes, every
  * bounds rule of the binary parser, SDDL syntax errors, rights spelling, SID helpers, and
- * every security descriptor ("sk" cell) of the real sample hives.
+ * every security descriptor ("sk" cell) of the real sample hives, and libntfs-3g accepting
+ * and returning the built bytes unchanged on an image made by mkntfs.
  */
 #include "sd/sd.h"
 #include "util/text.h"
 
 #include "test.h"
 
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/volume.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/security.h>
+
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -609,6 +617,86 @@ static void test_real_hives(void)
 	      ws.sk, ws.parsed, ws.identical, ws.sddl_equal);
 }
 
+/* libntfs-3g validates what rp_sd_build writes (ntfs-3g.md §4.2) and returns it unchanged. */
+static void test_ntfs3g(void)
+{
+	static const char *const sddls[] = {
+	    "O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)",
+	    "O:SYG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)",
+	    "O:BAG:SYD:PAI(A;OICIID;FA;;;SY)(A;;0x1200a9;;;S-1-5-21-1-2-3-1001)(A;CIIO;GA;;;CO)",
+	    "O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464G:SYD:(A;;FA;;;SY)",
+	    "O:SYG:SYD:NO_ACCESS_CONTROL",
+	    "O:BAG:SYD:(A;;FA;;;SY)S:AI(AU;SAFA;FA;;;WD)(ML;;NWNR;;;HI)",
+	    "O:SYG:SYD:(OA;CI;CCDC;bf967aba-0de6-11d0-a285-00aa003049e2;;AU)",
+	};
+	char dir[] = "/tmp/test_sd_ntfs_XXXXXX", img[64], cmd[256];
+	if (!mkdtemp(dir)) {
+		CHECK(0, "libntfs-3g: temporary directory");
+		return;
+	}
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	int fd = open(img, O_CREAT | O_WRONLY, 0600);
+	int made = fd >= 0 && ftruncate(fd, 8 << 20) == 0;
+	if (fd >= 0)
+		close(fd);
+	snprintf(cmd, sizeof(cmd), "mkntfs -F -Q -T -q '%s' >/dev/null 2>&1", img);
+	made = made && system(cmd) == 0;
+	ntfs_volume *vol = made ? ntfs_mount(img, 0) : NULL;
+	CHECK(vol != NULL, "libntfs-3g: mounted an mkntfs image");
+	if (vol) {
+		struct SECURITY_CONTEXT scx;
+		memset(&scx, 0, sizeof(scx));
+		scx.vol = vol;
+		ntfs_inode *root = ntfs_pathname_to_inode(vol, NULL, "/");
+		/* mkntfs's own root descriptor parses and survives an SDDL round trip */
+		static uint8_t got[65536]; /* mkntfs's root descriptor is about 4 KiB */
+		int n = root ? ntfs_get_ntfs_acl(&scx, root, (char *)got, sizeof(got)) : -1;
+		rp_sd sd, back;
+		rp_err err = {0};
+		char *text = NULL;
+		int ok =
+		    n > 0 && n <= (int)sizeof(got) && rp_sd_parse(got, (size_t)n, &sd, &err) == 0;
+		if (ok) {
+			text = rp_sd_to_sddl(&sd);
+			ok = text && rp_sd_from_sddl(text, &back, &err) == 0 &&
+			     rp_sd_equal(&sd, &back);
+			if (text && ok)
+				rp_sd_free(&back);
+			rp_sd_free(&sd);
+		}
+		CHECK(ok, "libntfs-3g: mkntfs root descriptor parses (%s)", text ? text : err.msg);
+		free(text);
+		int same = 0;
+		for (size_t i = 0; root && i < sizeof(sddls) / sizeof(sddls[0]); i++) {
+			uint8_t *bin;
+			size_t len;
+			if (rp_sd_from_sddl(sddls[i], &sd, &err) < 0)
+				continue;
+			if (rp_sd_build(&sd, &bin, &len, &err) == 0) {
+				if (ntfs_set_ntfs_acl(&scx, root, (const char *)bin, len, 0) == 0) {
+					n = ntfs_get_ntfs_acl(&scx, root, (char *)got, sizeof(got));
+					if (n == (int)len && memcmp(got, bin, len) == 0)
+						same++;
+					else
+						printf("# read back differs: %s\n", sddls[i]);
+				} else {
+					printf("# libntfs-3g refused: %s\n", sddls[i]);
+				}
+				free(bin);
+			}
+			rp_sd_free(&sd);
+		}
+		CHECK(same == (int)(sizeof(sddls) / sizeof(sddls[0])),
+		      "libntfs-3g: accepted and returned %d/%zu built descriptors unchanged", same,
+		      sizeof(sddls) / sizeof(sddls[0]));
+		if (root)
+			ntfs_inode_close(root);
+		ntfs_umount(vol, 0);
+	}
+	unlink(img);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_machinekeys_bytes();
@@ -619,5 +707,6 @@ int main(void)
 	test_opaque_aces();
 	test_sids();
 	test_real_hives();
+	test_ntfs3g();
 	TEST_DONE();
 }
