@@ -44,26 +44,29 @@ static void add_evidence(rp_finding *f, rp_scan *scan, const char *key, const se
 		    rp_xstrdup("effective (policy beats local)");
 }
 
-/* Plans s := v at the source of its effective value (the policy when there is one). */
-static void plan_set(rp_finding *f, const char *key, setting *s, uint32_t v, int weakens)
+/* Plans one copy of s := v: the policy copy (SOFTWARE) or the local one (SYSTEM RDP-Tcp). */
+static void plan_copy(rp_finding *f, const char *key, const setting *s, int policy, uint32_t v,
+		      int weakens)
 {
 	char buf[16];
-	if (s->eff.policy_present) {
-		const char *was =
-		    rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy, buf, sizeof buf);
-		char *what = rp_xasprintf("set SOFTWARE\\%s\\%s to %u (was %s)", RP_POLICY_TS,
-					  s->value, v, was);
-		rp_change_dword(f, "SOFTWARE", RP_POLICY_TS, s->value, v, weakens, what);
-		free(what);
-	}
-	if (!s->eff.policy_present || weakens) {
-		const char *was = rp_dword_shown(s->eff.local_present, s->eff.local_is_dword,
-						 s->eff.local, buf, sizeof buf);
-		char *what =
-		    rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key, s->value, v, was);
-		rp_change_dword(f, "SYSTEM", key, s->value, v, weakens, what);
-		free(what);
-	}
+	const char *was =
+	    policy ? rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy, buf, sizeof buf)
+		   : rp_dword_shown(s->eff.local_present, s->eff.local_is_dword, s->eff.local, buf,
+				    sizeof buf);
+	const char *hive = policy ? "SOFTWARE" : "SYSTEM", *k = policy ? RP_POLICY_TS : key;
+	char *what = rp_xasprintf("set %s\\%s\\%s to %u (was %s)", hive, k, s->value, v, was);
+	rp_change_dword(f, hive, k, s->value, v, weakens, what);
+	free(what);
+}
+
+/* Plans s := v at the source of its effective value (the policy when there is one); a
+ * weakening change goes to both copies, so that neither brings the stricter value back. */
+static void plan_set(rp_finding *f, const char *key, setting *s, uint32_t v, int weakens)
+{
+	if (s->eff.policy_present)
+		plan_copy(f, key, s, 1, v, weakens);
+	if (!s->eff.policy_present || weakens)
+		plan_copy(f, key, s, 0, v, weakens);
 	s->fixed = 1;
 	s->planned = v;
 }
@@ -96,24 +99,10 @@ static void check_ranges(rp_scan *scan, const char *key, setting *set)
 		free(sum);
 		free(explain);
 		add_evidence(f, scan, key, s);
-		char buf[16];
-		if (pol_bad) {
-			const char *was = rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy,
-							 buf, sizeof buf);
-			char *what = rp_xasprintf("set SOFTWARE\\%s\\%s to %u (was %s)",
-						  RP_POLICY_TS, s->value, s->fallback, was);
-			rp_change_dword(f, "SOFTWARE", RP_POLICY_TS, s->value, s->fallback, 0,
-					what);
-			free(what);
-		}
-		if (local_bad) {
-			const char *was =
-			    rp_dword_shown(1, s->eff.local_is_dword, s->eff.local, buf, sizeof buf);
-			char *what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key,
-						  s->value, s->fallback, was);
-			rp_change_dword(f, "SYSTEM", key, s->value, s->fallback, 0, what);
-			free(what);
-		}
+		if (pol_bad)
+			plan_copy(f, key, s, 1, s->fallback, 0);
+		if (local_bad)
+			plan_copy(f, key, s, 0, s->fallback, 0);
 		s->fixed = 1;
 		s->planned = s->fallback;
 	}

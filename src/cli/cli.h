@@ -13,6 +13,9 @@ int cmd_reg(int argc, char **argv);
 int cmd_acl(int argc, char **argv);
 int cmd_hive(int argc, char **argv);
 
+/* Parses the N of --install N (1..64); 0 on success, else prints the usage error, returns 2. */
+int cli_install_index(const char *arg, int *out);
+
 /* Prints "rdprescue: msg" on stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -53,15 +53,10 @@ static int parse(int argc, char **argv, scan_args *a)
 		case 'c':
 			a->checks = optarg;
 			break;
-		case 'i': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 64)
-				return cli_fail(2,
-						"--install takes a number from 'rdprescue list'");
-			a->install = (int)n;
+		case 'i':
+			if (cli_install_index(optarg, &a->install))
+				return 2;
 			break;
-		}
 		case 'n':
 			a->dry_run = 1;
 			break;

@@ -31,15 +31,10 @@ int cmd_undo(int argc, char **argv)
 		case 'b':
 			po.backup_dir = optarg;
 			break;
-		case 'i': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 64)
-				return cli_fail(2,
-						"--install takes a number from 'rdprescue list'");
-			po.install_index = (int)n;
+		case 'i':
+			if (cli_install_index(optarg, &po.install_index))
+				return 2;
 			break;
-		}
 		case 'F':
 			po.force = 1;
 			break;

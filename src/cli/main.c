@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -33,6 +34,16 @@ int cli_fail(int code, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return code;
+}
+
+int cli_install_index(const char *arg, int *out)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+	if (*end || end == arg || n < 1 || n > 64)
+		return cli_fail(2, "--install takes a number from 'rdprescue list'");
+	*out = (int)n;
+	return 0;
 }
 
 int main(int argc, char **argv)
