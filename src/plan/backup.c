@@ -254,7 +254,10 @@ static int read_member(reader *r, const char *name, uint64_t cap, uint8_t **out,
 	uint8_t *p = NULL;
 	for (;;) {
 		if (n == size) {
+			/* cap + 1 bytes are enough to see that a member is too long. */
 			size = size ? size * 2 : 1 << 16;
+			if ((uint64_t)size > cap + 1)
+				size = (size_t)(cap + 1);
 			p = rp_xrealloc(p, size);
 		}
 		la_ssize_t got = archive_read_data(r->a, p + n, size - n);

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rp_backup_parse(data, size, &b, &err) == 0) {
 		for (size_t i = 0; i < b.nentries; i++) {
 			const rp_backup_entry *e = &b.entries[i];
-			if (rp_backup_path_ok(e->path, strlen(e->path)) || (e->had_data && !e->data))
+			if (rp_backup_path_ok(e->path, strlen(e->path)) ||
+			    (e->had_data && !e->data))
 				abort();
 		}
 		rp_backup_free(&b);
