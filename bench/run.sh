@@ -6,7 +6,7 @@ set -e
 BUILD=${BUILD:-build}
 SHARED=${RP_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
 B=$(mktemp -d "${TMPDIR:-/tmp}/rpbench.XXXXXX")
-trap 'rm -rf "$B"' EXIT
+[ "${RP_KEEP:-0}" = 1 ] || trap 'rm -rf "$B"' EXIT
 xz -dkc "$SHARED/hives/real/win7-sp1-x86-SYSTEM.xz" >"$B/SYSTEM"
 cp "$B/SYSTEM" "$B/NEW"
 {
