@@ -59,7 +59,7 @@ $(BUILD)/rdprescue: $(OBJ_CLI) $(BUILD)/librdprescue.a
 	  | grep -v -e 'requires at runtime the shared libraries' -e ': in function' >&2 || true
 	@test -x $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/librdprescue.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/librdprescue.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/librdprescue.a $(LIBS)
 

@@ -309,15 +309,8 @@ static int list_names(rp_hive *h, const char *key, int subkeys, char ***names, s
 	*names = NULL;
 	*n = 0;
 	hive_node_h node;
-	int found = reg_lookup(h->hx, h->name, key, &node, err);
-	if (found < 0)
+	if (reg_lookup_existing(h->hx, h->name, key, &node, err) < 0)
 		return -1;
-	if (!found) {
-		char *shown = reg_display(h->name, key);
-		rp_fail(err, RP_EXIT_PROBLEMS, "%s: no such key", shown);
-		free(shown);
-		return -1;
-	}
 	errno = 0;
 	size_t *handles =
 	    subkeys ? hivex_node_children(h->hx, node) : hivex_node_values(h->hx, node);
@@ -429,4 +422,16 @@ int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
 	if (values)
 		*values = nvalues;
 	return 0;
+}
+
+int reg_lookup_existing(hive_h *hx, const char *hive, const char *key, hive_node_h *node,
+			rp_err *err)
+{
+	int found = reg_lookup(hx, hive, key, node, err);
+	if (found == 0) {
+		char *shown = reg_display(hive, key);
+		rp_fail(err, RP_EXIT_PROBLEMS, "%s: no such key", shown);
+		free(shown);
+	}
+	return found == 1 ? 0 : -1;
 }

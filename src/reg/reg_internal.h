@@ -52,6 +52,10 @@ size_t reg_next_component(const char **p, const char **start);
  * RP_EXIT_UNUSABLE). */
 int reg_lookup(hive_h *hx, const char *hive, const char *key, hive_node_h *node, rp_err *err);
 
+/* reg_lookup for a key that must exist: absent is an error ("<hive>\\<key>: no such key"). */
+int reg_lookup_existing(hive_h *hx, const char *hive, const char *key, hive_node_h *node,
+			rp_err *err);
+
 /* Key paths equal / key below-or-equal ancestor, case-insensitive, empty components ignored. */
 int reg_path_equal(const char *a, const char *b);
 int reg_path_within(const char *key, const char *ancestor);

@@ -614,15 +614,8 @@ static int export_key(exporter *ex, hive_node_h node, const char *path, unsigned
 int rp_regfile_export(rp_hive *h, const char *key, const char *root_name, char **out, rp_err *err)
 {
 	hive_node_h node;
-	int found = reg_lookup(h->hx, h->name, key, &node, err);
-	if (found < 0)
+	if (reg_lookup_existing(h->hx, h->name, key, &node, err) < 0)
 		return -1;
-	if (!found) {
-		char *shown = reg_display(h->name, key);
-		rp_fail(err, RP_EXIT_PROBLEMS, "%s: no such key to export", shown);
-		free(shown);
-		return -1;
-	}
 	/* The top path as written by the caller, without empty components. */
 	char *path = rp_xstrdup(root_name);
 	const char *p = key, *start;

@@ -14,31 +14,7 @@
 static char dir[] = "/tmp/rp-test-disk-XXXXXX";
 
 /* Runs a shell command in the temp dir with mkdisk.sh loaded; 0 on success. */
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048], body[1536];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof body, fmt, ap);
-	va_end(ap);
-	char cwd[1024];
-	if (!getcwd(cwd, sizeof cwd))
-		return -1;
-	if (snprintf(cmd, sizeof cmd, ". '%s/tests/lib/mkdisk.sh' && cd '%s' && { %s; }", cwd, dir,
-		     body) >= (int)sizeof cmd)
-		return -1;
-	return system(cmd);
-}
-
-static char *in_dir(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-	i = (i + 1) % 4;
-	if (snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name) >= (int)sizeof buf[i])
-		abort();
-	return buf[i];
-}
+#include "disk_fixture.h"
 
 static void check_two_ntfs(const rp_disk *d, const char *what, const char *scheme)
 {

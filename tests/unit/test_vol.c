@@ -30,31 +30,7 @@ static const uint8_t machinekeys_sd[] = {
     0x00, 0x00, 24, 0, 0xff, 0x01, 0x1f, 0x00, 0x01, 0x02, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20,
     0x02, 0, 0};
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048], body[1536];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof body, fmt, ap);
-	va_end(ap);
-	char cwd[1024];
-	if (!getcwd(cwd, sizeof cwd))
-		return -1;
-	if (snprintf(cmd, sizeof cmd, ". '%s/tests/lib/mkdisk.sh' && cd '%s' && { %s; }", cwd, dir,
-		     body) >= (int)sizeof cmd)
-		return -1;
-	return system(cmd);
-}
-
-static char *in_dir(const char *name)
-{
-	static char buf[4][512];
-	static int i;
-	i = (i + 1) % 4;
-	if (snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name) >= (int)sizeof buf[i])
-		abort();
-	return buf[i];
-}
+#include "disk_fixture.h"
 
 static void file_sha(const char *path, char out[65])
 {
