@@ -46,18 +46,23 @@ typedef struct rp_evidence {
 } rp_evidence;
 
 typedef enum rp_change_kind {
-	RP_CHANGE_REG_SET,
-	RP_CHANGE_REG_DELETE_VALUE,
-	RP_CHANGE_REG_DELETE_KEY,
+	RP_CHANGE_REG_SET,	    /* hive \ key \ value := type/data */
+	RP_CHANGE_REG_DELETE_VALUE, /* hive \ key \ value removed */
+	RP_CHANGE_REG_DELETE_KEY,   /* hive \ key removed with its subkeys */
+	RP_CHANGE_POL_SET,	    /* Registry.pol at path: entry key;value := type/data */
+	RP_CHANGE_POL_DELETE,	    /* Registry.pol at path: entry key;value removed */
+	RP_CHANGE_FILE_SD,	    /* file or folder at path gets SD data (self-relative) */
+	RP_CHANGE_QUARANTINE,	    /* file at path moved into the backup, then removed */
 } rp_change_kind;
 
 typedef struct rp_change {
 	rp_change_kind kind;
-	char *hive; /* "SYSTEM", "SOFTWARE" */
-	char *key;
+	char *hive; /* REG_*: "SYSTEM", "SOFTWARE"; NULL otherwise */
+	char *path; /* POL_*, FILE_SD, QUARANTINE: volume path */
+	char *key;  /* REG_*, POL_* */
 	char *value;
 	uint32_t type;
-	uint8_t *data;
+	uint8_t *data; /* REG_SET/POL_SET: value data; FILE_SD: the new SD */
 	size_t len;
 	char *what;  /* one line: "set ...\\fDenyTSConnections to 0 (was 1)" */
 	int weakens; /* lowers security: only with --allow-weaker-security */
@@ -113,6 +118,17 @@ rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, con
 			   uint32_t data, int weakens, const char *what);
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
+rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);
+/* A Registry.pol entry set to a DWORD / removed (path: the .pol file's volume path). */
+rp_change *rp_change_pol_dword(rp_finding *f, const char *path, const char *key, const char *value,
+			       uint32_t data, int weakens, const char *what);
+rp_change *rp_change_pol_delete(rp_finding *f, const char *path, const char *key, const char *value,
+				const char *what);
+/* A file's or folder's security descriptor replaced by sd (copied). */
+rp_change *rp_change_file_sd(rp_finding *f, const char *path, const uint8_t *sd, size_t len,
+			     const char *what);
+/* A broken file moved into the backup and removed from the volume. */
+rp_change *rp_change_quarantine(rp_finding *f, const char *path, const char *what);
 /* Reads a DWORD; 1 found, 0 absent or not a DWORD (*is_dword says which). */
 int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t *out,
 		  int *present);

@@ -78,17 +78,15 @@ static rp_change *new_change(rp_finding *f, rp_change_kind kind, const char *hiv
 	rp_change *c = &f->changes[f->nchanges++];
 	memset(c, 0, sizeof *c);
 	c->kind = kind;
-	c->hive = rp_xstrdup(hive);
-	c->key = rp_xstrdup(key);
+	c->hive = dup_or_null(hive);
+	c->key = dup_or_null(key);
 	c->value = dup_or_null(value);
 	c->what = rp_xstrdup(what);
 	return c;
 }
 
-rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
-			   uint32_t data, int weakens, const char *what)
+static void set_dword(rp_finding *f, rp_change *c, uint32_t data, int weakens)
 {
-	rp_change *c = new_change(f, RP_CHANGE_REG_SET, hive, key, value, what);
 	c->type = RP_REG_DWORD;
 	c->len = 4;
 	c->data = rp_xmalloc(4);
@@ -97,6 +95,13 @@ rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, con
 	c->weakens = weakens;
 	if (weakens)
 		f->weakened = 1;
+}
+
+rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
+			   uint32_t data, int weakens, const char *what)
+{
+	rp_change *c = new_change(f, RP_CHANGE_REG_SET, hive, key, value, what);
+	set_dword(f, c, data, weakens);
 	return c;
 }
 
@@ -104,6 +109,46 @@ rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *k
 				  const char *value, const char *what)
 {
 	return new_change(f, RP_CHANGE_REG_DELETE_VALUE, hive, key, value, what);
+}
+
+rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what)
+{
+	return new_change(f, RP_CHANGE_REG_DELETE_KEY, hive, key, NULL, what);
+}
+
+rp_change *rp_change_pol_dword(rp_finding *f, const char *path, const char *key, const char *value,
+			       uint32_t data, int weakens, const char *what)
+{
+	rp_change *c = new_change(f, RP_CHANGE_POL_SET, NULL, key, value, what);
+	c->path = rp_xstrdup(path);
+	set_dword(f, c, data, weakens);
+	return c;
+}
+
+rp_change *rp_change_pol_delete(rp_finding *f, const char *path, const char *key, const char *value,
+				const char *what)
+{
+	rp_change *c = new_change(f, RP_CHANGE_POL_DELETE, NULL, key, value, what);
+	c->path = rp_xstrdup(path);
+	return c;
+}
+
+rp_change *rp_change_file_sd(rp_finding *f, const char *path, const uint8_t *sd, size_t len,
+			     const char *what)
+{
+	rp_change *c = new_change(f, RP_CHANGE_FILE_SD, NULL, NULL, NULL, what);
+	c->path = rp_xstrdup(path);
+	c->data = rp_xmalloc(len ? len : 1);
+	memcpy(c->data, sd, len);
+	c->len = len;
+	return c;
+}
+
+rp_change *rp_change_quarantine(rp_finding *f, const char *path, const char *what)
+{
+	rp_change *c = new_change(f, RP_CHANGE_QUARANTINE, NULL, NULL, NULL, what);
+	c->path = rp_xstrdup(path);
+	return c;
 }
 
 int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t *out, int *present)
@@ -161,6 +206,7 @@ void rp_scan_free(rp_scan *scan)
 		for (size_t j = 0; j < f->nchanges; j++) {
 			rp_change *c = &f->changes[j];
 			free(c->hive);
+			free(c->path);
 			free(c->key);
 			free(c->value);
 			free(c->data);

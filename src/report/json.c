@@ -96,9 +96,18 @@ static json_t *finding_json(const rp_report *r, const rp_finding *f)
 		const rp_change *c = &f->changes[i];
 		json_t *cj = json_object();
 		json_object_set_new(cj, "what", disk_string(c->what));
-		json_object_set_new(cj, "hive", json_string(c->hive));
-		json_object_set_new(cj, "key", disk_string(c->key));
-		json_object_set_new(cj, "value", disk_string(c->value));
+		static const char *const kinds[] = {
+		    "reg-set",	  "reg-delete-value", "reg-delete-key", "pol-set",
+		    "pol-delete", "file-sd",	      "quarantine"};
+		json_object_set_new(cj, "kind", json_string(kinds[c->kind]));
+		if (c->hive)
+			json_object_set_new(cj, "hive", json_string(c->hive));
+		if (c->path)
+			json_object_set_new(cj, "path", disk_string(c->path));
+		if (c->key)
+			json_object_set_new(cj, "key", disk_string(c->key));
+		if (c->value)
+			json_object_set_new(cj, "value", disk_string(c->value));
 		json_object_set_new(cj, "weakens_security", json_boolean(c->weakens));
 		json_object_set_new(cj, "applied", json_boolean(change_applied(r, c)));
 		json_array_append_new(ch, cj);
