@@ -368,9 +368,56 @@ static int write_tmp(const char *tmp, const uint8_t *data, size_t len, mode_t mo
 	return rc;
 }
 
+/* Cleans up after a write_file that was interrupted before it removed its temporary names (see
+ * clear_leftovers in ntfs.c for the rules).  This backend renames, so it leaves at most a
+ * "<name>.rdprescue-tmp", but a volume last written through the ntfs backend may also hold a
+ * "<name>.rdprescue-old": the original, which gets its name back when the name is missing. */
+static int clear_leftovers(rp_vol *vol, const char *path, rp_err *err)
+{
+	static const char *const suffixes[] = {RP_VOL_TMP_SUFFIX, RP_VOL_OLD_SUFFIX};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		char *name = rp_xasprintf("%s%s", path, suffixes[i]);
+		int exists, has_main;
+		char *hp = host_path(vol, name, &exists);
+		char *main_hp = host_path(vol, path, &has_main);
+		struct stat st;
+		int rc = 0;
+		if (!exists || lstat(hp, &st) < 0) {
+			if (exists && errno != ENOENT)
+				rc = fail_errno(vol, RP_EXIT_UNUSABLE, "looking up", name, err);
+		} else if (!S_ISREG(st.st_mode)) {
+			char *shown = rp_escape(name);
+			rc =
+			    rp_fail(err, RP_EXIT_PROBLEMS,
+				    "writing next to %s in %s: it is in the way and is not a file: "
+				    "move it away first",
+				    shown, vol->where);
+			free(shown);
+		} else if (i == 1 && (!has_main || lstat(main_hp, &st) < 0)) {
+			/* The real-case name the original had. */
+			free(main_hp);
+			main_hp = rp_xasprintf("%.*s", (int)(strlen(hp) - strlen(suffixes[i])), hp);
+			if (faulted("vol:rename") || rename(hp, main_hp) < 0)
+				rc = fail_errno(vol, RP_EXIT_WRITE_FAILED,
+						"restoring the original from", name, err);
+		} else if (faulted("vol:unlink") || unlink(hp) < 0) {
+			rc = fail_errno(vol, RP_EXIT_WRITE_FAILED,
+					"removing what an interrupted run left:", name, err);
+		}
+		free(main_hp);
+		free(hp);
+		free(name);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int dr_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
 			 const uint8_t *sd, size_t sd_len, rp_err *err)
 {
+	if (clear_leftovers(vol, path, err) < 0)
+		return -1;
 	int exists;
 	char *hp = host_path(vol, path, &exists);
 	char *tmp = rp_xasprintf("%s%s", hp, RP_VOL_TMP_SUFFIX);
@@ -394,8 +441,8 @@ static int dr_write_file(rp_vol *vol, const char *path, const uint8_t *data, siz
 	if (lstat(tmp, &tst) == 0) {
 		char *shown = rp_escape(path);
 		rp_fail(err, RP_EXIT_PROBLEMS,
-			"writing %s in %s: %s%s is in the way (left by an interrupted run?): move "
-			"it away first",
+			"writing %s in %s: %s%s appeared while writing: is another program "
+			"working on this volume?",
 			shown, vol->where, shown, RP_VOL_TMP_SUFFIX);
 		free(shown);
 		goto out;

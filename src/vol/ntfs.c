@@ -793,6 +793,65 @@ static int free_name(struct replace *r, const char *leaf, const char *suffix, nt
 	return rc;
 }
 
+/* Whether the inode behind a directory entry is a plain user file (not a directory, not an NTFS
+ * system file): only those are ever cleaned up as leftovers. */
+static int is_user_file(struct replace *r, const struct dir_entry *de)
+{
+	if (MREF(de->mref) < FILE_first_user)
+		return 0;
+	ntfs_inode *ni = ntfs_inode_open(r->nv, MREF(de->mref));
+	if (!ni)
+		return -1;
+	int plain = !(ni->mrec->flags & MFT_RECORD_IS_DIRECTORY);
+	ntfs_inode_close_in_dir(ni, r->dir_ni);
+	return plain;
+}
+
+/* Cleans up after a write_file that was interrupted (power loss, a failed roll-back) before it
+ * could remove its temporary names; see the swap in nt_write_file.  "<leaf>.rdprescue-tmp" is
+ * dropped: either the new copy never got in place, or it is in place under leaf as well.
+ * "<leaf>.rdprescue-old" is dropped when leaf exists; when leaf is missing, the swap stopped
+ * between unlinking leaf and linking the new copy, so the original gets its name back. */
+static int clear_leftovers(struct replace *r, const char *leaf, rp_err *err)
+{
+	static const char *const suffixes[] = {RP_VOL_TMP_SUFFIX, RP_VOL_OLD_SUFFIX};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		char *name = rp_xasprintf("%s%s", leaf, suffixes[i]);
+		char *shown = rp_escape(name), *shown_path = rp_escape(r->path);
+		struct dir_entry de, cur;
+		int rc = -1;
+		int found = find_entry(r->dir_ni, name, &de);
+		int plain = found > 0 ? is_user_file(r, &de) : 0;
+		int has_leaf = found > 0 && i == 1 ? find_entry(r->dir_ni, leaf, &cur) : 1;
+		int suffix_len = (int)strlen(suffixes[i]);
+		if (found < 0 || plain < 0 || has_leaf < 0)
+			fail_errno(r->vol, RP_EXIT_UNUSABLE, "looking up", name, err);
+		else if (found == 0)
+			rc = 0;
+		else if (!plain)
+			rp_fail(
+			    err, RP_EXIT_PROBLEMS,
+			    "writing next to %s on %s: %s is in the way and is not a file: move "
+			    "it away first",
+			    shown_path, r->vol->where, shown);
+		else if (!has_leaf &&
+			 link_name(r, MREF(de.mref), de.name, de.name_len - suffix_len) < 0)
+			fail_errno(r->vol, RP_EXIT_WRITE_FAILED, "restoring the original from",
+				   name, err);
+		else if (unlink_name(r, MREF(de.mref), de.name, de.name_len) < 0)
+			fail_errno(r->vol, RP_EXIT_WRITE_FAILED,
+				   "removing what an interrupted run left:", name, err);
+		else
+			rc = 0;
+		free(shown_path);
+		free(shown);
+		free(name);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Puts the original name back on the old inode and removes the temporary names: the volume
  * then holds the old file only. */
 static int roll_back(struct replace *r)
@@ -841,6 +900,8 @@ static int nt_write_file(rp_vol *vol, const char *path, const uint8_t *data, siz
 	if (!r.dir_ni)
 		goto out;
 	r.dir_no = r.dir_ni->mft_no;
+	if (clear_leftovers(&r, leaf, err) < 0)
+		goto out;
 
 	struct dir_entry old;
 	int found = find_entry(r.dir_ni, leaf, &old);

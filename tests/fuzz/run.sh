@@ -3,6 +3,7 @@
 # instrumented build of src/, and runs each for FUZZ_SECONDS (default 60), seeded from
 # tests/fuzz/corpus/<name without fuzz_>/ and the sample hives.  New inputs go to $BUILD/fuzz/corpus/.
 # A crash stops the run (exit 1) and leaves the reproducer in $BUILD/fuzz/.
+# FUZZ_ONLY="fuzz_disk fuzz_pol" runs only those harnesses.
 set -e
 BUILD=${BUILD:-build}
 SECS=${FUZZ_SECONDS:-60}
@@ -11,7 +12,7 @@ OUT=$BUILD/fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE -Isrc
  -DHAVE_STDINT_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_STDARG_H=1 -DHAVE_TIME_H=1 -DHAVE_SYS_STAT_H=1
  -DHAVE_STDDEF_H=1 -DHAVE_STDIO_H=1 -DHAVE_SYS_PARAM_H=1 -DHAVE_ENDIAN_H=1 -DHAVE_BYTESWAP_H=1"
-LIBS="-larchive -lhivex -lntfs-3g -ljansson -lcrypto -lzstd -lm"
+LIBS="-larchive -lhivex -lntfs-3g -ljansson -lcrypto -lzstd -lz -lm"
 mkdir -p "$OUT/obj"
 objs=""
 for c in src/*/*.c; do
@@ -23,6 +24,7 @@ done
 status=0
 for h in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
+	case " ${FUZZ_ONLY:-$name} " in *" $name "*) ;; *) continue ;; esac
 	clang $CFLAGS -fsanitize=fuzzer -o "$OUT/$name" "$h" $objs $LIBS
 	corpus=$OUT/corpus/$name
 	mkdir -p "$corpus"

@@ -86,6 +86,73 @@ static int collect(void *ctx, const char *name, const rp_stat *st)
 	return 0;
 }
 
+/* What an interrupted write_file leaves (see clear_leftovers in vol/ntfs.c and vol/dir.c) does
+ * not block the next one: stale temp names go, an orphaned ".rdprescue-old" is the original and
+ * gets its name back.  The leftovers are made with write_file itself. */
+static void test_leftovers(rp_vol *vol, const char *d, const char *backend)
+{
+	rp_err err = {0};
+	char a[256], b[256], c[256], name[300];
+	snprintf(a, sizeof a, "%s/a.dat", d);
+	snprintf(b, sizeof b, "%s/b.dat", d);
+	snprintf(c, sizeof c, "%s/c.dat", d);
+	static const uint8_t v1[] = "version 1", v2[] = "version 2", junk[] = "half a copy";
+	int ok = rp_vol_mkdirs(vol, d, &err) == 0 &&
+		 rp_vol_write_file(vol, a, v1, sizeof v1, NULL, 0, &err) == 0;
+	snprintf(name, sizeof name, "%s.rdprescue-tmp", a);
+	ok = ok && rp_vol_write_file(vol, name, junk, sizeof junk, NULL, 0, &err) == 0;
+	snprintf(name, sizeof name, "%s.rdprescue-old", a);
+	ok = ok && rp_vol_write_file(vol, name, junk, sizeof junk, NULL, 0, &err) == 0;
+	CHECK(ok, "%s: a.dat with a stale .rdprescue-tmp and .rdprescue-old: %s", backend, err.msg);
+	CHECK(rp_vol_write_file(vol, a, v2, sizeof v2, NULL, 0, &err) == 0,
+	      "%s: write_file over the leftovers: %s", backend, err.msg);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	CHECK(rp_vol_read(vol, a, &data, &len, &err) == 0 && len == sizeof v2 &&
+		  !memcmp(data, v2, len),
+	      "%s: a.dat holds the new version", backend);
+	free(data);
+
+	/* b.dat lost its name mid-swap: only b.dat.rdprescue-old (with its own SD) is left. */
+	snprintf(name, sizeof name, "%s.rdprescue-old", b);
+	ok = rp_vol_write_file(vol, name, v1, sizeof v1, NULL, 0, &err) == 0;
+	int has_sd = !strcmp(backend, "ntfs");
+	if (has_sd)
+		ok = ok &&
+		     rp_vol_set_sd(vol, name, machinekeys_sd, sizeof machinekeys_sd, &err) == 0;
+	snprintf(name, sizeof name, "%s.rdprescue-tmp", b);
+	ok = ok && rp_vol_write_file(vol, name, junk, sizeof junk, NULL, 0, &err) == 0;
+	CHECK(ok, "%s: b.dat missing, b.dat.rdprescue-old and -tmp present: %s", backend, err.msg);
+	CHECK(rp_vol_write_file(vol, b, v2, sizeof v2, NULL, 0, &err) == 0,
+	      "%s: write_file restores the original, then replaces it: %s", backend, err.msg);
+	data = NULL;
+	CHECK(rp_vol_read(vol, b, &data, &len, &err) == 0 && len == sizeof v2 &&
+		  !memcmp(data, v2, len),
+	      "%s: b.dat holds the new version", backend);
+	free(data);
+	if (has_sd) {
+		uint8_t *sd = NULL;
+		size_t sd_len = 0;
+		CHECK(rp_vol_get_sd(vol, b, &sd, &sd_len, &err) == 0 &&
+			  sd_len == sizeof machinekeys_sd && !memcmp(sd, machinekeys_sd, sd_len),
+		      "%s: b.dat kept the restored original's SD (it was not deleted)", backend);
+		free(sd);
+	}
+	struct names n = {{0}};
+	CHECK(rp_vol_list(vol, d, collect, &n, &err) == 0 && strlen(n.all) == 11 &&
+		  strstr(n.all, "a.dat") && strstr(n.all, "b.dat"),
+	      "%s: a.dat and b.dat, no temp names left (%s)", backend, n.all);
+
+	/* A directory in the way is not something write_file made: refused, left alone. */
+	snprintf(name, sizeof name, "%s.rdprescue-tmp", c);
+	rp_err_clear(&err);
+	CHECK(rp_vol_mkdirs(vol, name, &err) == 0 &&
+		  rp_vol_write_file(vol, c, v1, sizeof v1, NULL, 0, &err) < 0 &&
+		  err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "not a file"),
+	      "%s: a directory named c.dat.rdprescue-tmp is refused: %s", backend, err.msg);
+	rp_err_clear(&err);
+}
+
 static void test_ntfs(void)
 {
 	const char *img = in_dir("gpt.img");
@@ -193,6 +260,7 @@ static void test_ntfs(void)
 		  err.exit_code == RP_EXIT_USAGE,
 	      "'..' in a path refused: %s", err.msg);
 	rp_err_clear(&err);
+	test_leftovers(vol, "Windows/Temp", "ntfs");
 	CHECK(rp_vol_close(vol, &err) == 0, "RW close: %s", err.msg);
 	CHECK(sh("dd if=gpt.img of=p2.img bs=512 skip=34816 count=94208 status=none && "
 		 "ntfsfix -n p2.img >/dev/null 2>&1") == 0,
@@ -348,6 +416,7 @@ static void test_dir(void)
 		  err.exit_code == RP_EXIT_PROBLEMS && strstr(err.msg, "need the ntfs backend"),
 	      "no system.ntfs_acl: clear message: %s", err.msg);
 	rp_err_clear(&err);
+	test_leftovers(vol, "Temp", "dir");
 	CHECK(rp_vol_close(vol, &err) == 0, "dir close: %s", err.msg);
 }
 
