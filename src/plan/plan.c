@@ -120,26 +120,25 @@ int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *op
 	if (rp_backup_serialize(b, &buf, &len, err) < 0)
 		return -1;
 	int rc = -1;
+	char *host = NULL, *on_vol = NULL;
 	rp_backup check = {0};
 	if (rp_backup_parse(buf, len, &check, err) < 0)
 		goto out;
 	rp_backup_free(&check);
+	/* The result names a backup only once it is complete: the report must not point to
+	 * one that failed. */
 	char *name = rp_xasprintf("rdprescue-%s.tar.zst", b->id);
-	res->backup_id = rp_xstrdup(b->id);
-	if (opts->backup_dir) {
-		res->backup_host = rp_xasprintf("%s/%s", opts->backup_dir, name);
-		if (rp_backup_write_host(buf, len, res->backup_host, err) < 0) {
-			free(name);
-			goto out;
-		}
-	}
-	res->backup_volume = rp_xasprintf("%s/%s", RP_BACKUP_VOL_DIR, name);
+	if (opts->backup_dir)
+		host = rp_xasprintf("%s/%s", opts->backup_dir, name);
+	on_vol = rp_xasprintf("%s/%s", RP_BACKUP_VOL_DIR, name);
 	free(name);
+	if (host && rp_backup_write_host(buf, len, host, err) < 0)
+		goto out;
 	uint8_t *back = NULL;
 	size_t back_len = 0;
 	if (rp_vol_mkdirs(vol, RP_BACKUP_VOL_DIR, err) < 0 ||
-	    rp_vol_write_file(vol, res->backup_volume, buf, len, NULL, 0, err) < 0 ||
-	    rp_vol_read(vol, res->backup_volume, &back, &back_len, err) < 0) {
+	    rp_vol_write_file(vol, on_vol, buf, len, NULL, 0, err) < 0 ||
+	    rp_vol_read(vol, on_vol, &back, &back_len, err) < 0) {
 		rp_err_prefix(err, "writing the backup onto the volume");
 		goto out;
 	}
@@ -148,12 +147,18 @@ int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *op
 		rp_fail(err, RP_EXIT_WRITE_FAILED,
 			"the backup read back from the volume differs from what was written (%s); "
 			"nothing was changed",
-			res->backup_volume);
+			on_vol);
 		goto out;
 	}
 	free(back);
+	res->backup_id = rp_xstrdup(b->id);
+	res->backup_host = host;
+	res->backup_volume = on_vol;
+	host = on_vol = NULL;
 	rc = 0;
 out:
+	free(host);
+	free(on_vol);
 	free(buf);
 	return rc;
 }
@@ -335,7 +340,8 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 			rp_vol_close(vol, NULL);
 			vol = NULL;
 			err->exit_code = RP_EXIT_WRITE_FAILED;
-			roll_back(t, opts, &b, written, err);
+			/* i too: write_file may have failed after the new copy was in place. */
+			roll_back(t, opts, &b, i + 1, err);
 			goto free_backup;
 		}
 		written = i + 1;
