@@ -1,0 +1,88 @@
+#!/bin/sh
+# Fault-injection matrix (issue 7): a FAULTS=1 build ($BUILD/faults) fails the Nth write point
+# of vol/, of the backup writer and of the hive writer (src/util/fault.h).  One unfaulted `fix`
+# lists the points (RP_FAULT_LOG); then, on a fresh copy of the disk each time, `fix` runs with
+# RP_FAULT_AT=N for every N.  After each run:
+#   - exit 4 and one line on stderr (exit 3 for the in-memory hive writer, reg-*: it fails
+#     before the volume is opened for writing, and the image must be byte-identical);
+#   - the volume passes ntfsfix -n, and SYSTEM and SOFTWARE are the originals (nothing written
+#     or rolled back) with no temporary names left next to them;
+#   - where the backup was completed on the volume, `undo --yes` gives the originals back;
+#   - a second, unfaulted `fix` is not blocked by what the failed one left and writes exactly
+#     what an undisturbed fix writes.
+# One ok / not ok line per point.
+. tests/lib/assert.sh
+. tests/lib/mkdisk.sh
+. tests/lib/scenario.sh
+SYS=Windows/System32/config/SYSTEM
+SOFT=Windows/System32/config/SOFTWARE
+FB=${BUILD:-build}/faults
+RPF=$PWD/$FB/rdprescue
+
+check "FAULTS=1 build in $FB" make -s BUILD="$FB" FAULTS=1 all
+[ -x "$RPF" ] || { echo "not ok - no $RPF"; exit 1; }
+
+# denied-by-policy, with the policy value stored as a REG_QWORD: the SYSTEM edit is in place,
+# the SOFTWARE one goes through hivex, so the hive writer's points run too.
+D=$T/disk.img
+scenario_hives denied-by-policy "$T/hives"
+printf '%s\n' 'Windows Registry Editor Version 5.00' '' \
+	'[HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services]' \
+	'"fDenyTSConnections"=hex(b):01,00,00,00,00,00,00,00' >"$T/qword.reg"
+check "build the disk (policy value as REG_QWORD)" sh -c "hivexregedit --merge --prefix \
+'HKEY_LOCAL_MACHINE\\SOFTWARE' '$T/hives/SOFTWARE' '$T/qword.reg' && . tests/lib/mkdisk.sh && \
+mkdisk '$D' gpt 96 && for f in SYSTEM SOFTWARE; do '$TOOLS/rp-testfs' '$D' put '$T/hives/'\$f \
+Windows/System32/config/\$f || exit 1; done"
+img0=$(sha256sum <"$D")
+sys0=$(vol_sha "$D" $SYS) soft0=$(vol_sha "$D" $SOFT)
+
+C=$T/copy.img
+cp --sparse=always "$D" "$C"
+mkdir -p "$T/bk"
+rm -f "$T/points"
+RP_FAULT_LOG=$T/points expect_exit 0 "unfaulted fix lists the fault points" \
+	"$RPF" fix "$C" --yes --backup-dir "$T/bk"
+sys1=$(vol_sha "$C" $SYS) soft1=$(vol_sha "$C" $SOFT)
+check "the fix changes both hives" test "$sys1" != "$sys0" -a "$soft1" != "$soft0"
+npoints=$(wc -l <"$T/points")
+check "points of every kind ran ($npoints)" sh -c "for p in vol:create vol:truncate vol:write \
+vol:link vol:unlink vol:sync vol:mkdir vol:set_sd backup:write backup:sync reg-hivex-set \
+reg-hivex-commit; do grep -q \" \$p\$\" '$T/points' || { echo no \$p; exit 1; }; done"
+
+# point_ok N POINT: the checks above for one injected fault; prints what is wrong.
+point_ok() {
+	cp --sparse=always "$D" "$C" && rm -rf "$T/bk" && mkdir "$T/bk" || return 1
+	RP_FAULT_AT=$1 "$RPF" fix "$C" --yes --backup-dir "$T/bk" >"$T/fout" 2>"$T/ferr"
+	rc=$? want=4
+	case $2 in reg-*) want=3 ;; esac
+	bad=""
+	[ "$rc" = "$want" ] || bad="$bad exit $rc (wanted $want);"
+	[ "$(wc -l <"$T/ferr")" = 1 ] && grep -q '^rdprescue: ..' "$T/ferr" ||
+		bad="$bad stderr is not one message line: $(head -c 300 "$T/ferr");"
+	if [ "$want" = 3 ] && [ "$(sha256sum <"$C")" != "$img0" ]; then
+		bad="$bad the image changed;"
+	fi
+	ntfs_check "$C" 2 || bad="$bad ntfsfix -n: $(tail -n 2 "$T/ntfsfix.out" | tr '\n' ' ');"
+	[ "$(vol_sha "$C" $SYS)" = "$sys0" ] || bad="$bad SYSTEM is not the original;"
+	[ "$(vol_sha "$C" $SOFT)" = "$soft0" ] || bad="$bad SOFTWARE is not the original;"
+	"$TOOLS/rp-testfs" "$C" ls Windows/System32/config | grep -q rdprescue &&
+		bad="$bad temporary names left in Windows/System32/config;"
+	if "$TOOLS/rp-testfs" "$C" ls rdprescue/backups 2>/dev/null | grep -q 'fix\.tar\.zst$'; then
+		"$RP" undo "$C" --yes >/dev/null 2>"$T/uerr" || bad="$bad undo: $(head -c 200 "$T/uerr");"
+		[ "$(vol_sha "$C" $SYS)" = "$sys0" ] && [ "$(vol_sha "$C" $SOFT)" = "$soft0" ] ||
+			bad="$bad undo did not give the originals back;"
+	fi
+	"$RP" fix "$C" --yes >/dev/null 2>"$T/rerr" || bad="$bad fix after it: $(head -c 200 "$T/rerr");"
+	[ "$(vol_sha "$C" $SYS)" = "$sys1" ] && [ "$(vol_sha "$C" $SOFT)" = "$soft1" ] ||
+		bad="$bad fix after it wrote something else;"
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+while read -r n point; do
+	if point_ok "$n" "$point" >"$T/why" 2>&1; then
+		ok "fault $n/$npoints at $point: exit $rc, $(head -c 160 "$T/ferr")"
+	else
+		fail "fault $n/$npoints at $point" "$(head -c 600 "$T/why")"
+	fi
+done <"$T/points"
+finish
