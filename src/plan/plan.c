@@ -326,7 +326,12 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 			free(sd);
 		}
 	}
-	if (rp_plan_store_backup(vol, &b, opts, res, err) < 0)
+	/* The backup holds at most the originals' bytes; both it and the new hives must fit. */
+	uint64_t need = jobs[0].len + jobs[1].len;
+	for (size_t i = 0; i < b.nentries; i++)
+		need += b.entries[i].len;
+	if (rp_vol_check_room(vol, need, err) < 0 ||
+	    rp_plan_store_backup(vol, &b, opts, res, err) < 0)
 		goto close;
 
 	size_t written = 0;

@@ -501,6 +501,15 @@ static int dr_sync(rp_vol *vol, rp_err *err)
 	return rc;
 }
 
+static int dr_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err)
+{
+	struct statvfs fs;
+	if (statvfs(root_of(vol), &fs) < 0)
+		return fail_errno(vol, RP_EXIT_UNUSABLE, "counting the free space of", "/", err);
+	*bytes = (uint64_t)fs.f_bavail * fs.f_frsize;
+	return 0;
+}
+
 static int dr_close(rp_vol *vol, rp_err *err)
 {
 	int rc = 0;
@@ -523,6 +532,7 @@ const struct rp_vol_ops rp_vol_dir_ops = {
     .write_file = dr_write_file,
     .remove = dr_remove,
     .sync = dr_sync,
+    .free_space = dr_free_space,
     .close = dr_close,
 };
 

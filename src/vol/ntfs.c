@@ -1045,6 +1045,16 @@ static int nt_sync(rp_vol *vol, rp_err *err)
 	return 0;
 }
 
+static int nt_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err)
+{
+	ntfs_volume *nv = np(vol)->nv;
+	/* Counts the clear bits of $Bitmap (also sets free_mft_records). */
+	if (ntfs_volume_get_free_space(nv) < 0 || nv->free_clusters < 0)
+		return fail_errno(vol, RP_EXIT_UNUSABLE, "counting the free clusters of", "/", err);
+	*bytes = (uint64_t)nv->free_clusters * nv->cluster_size;
+	return 0;
+}
+
 static void free_priv(struct ntfs_priv *p)
 {
 	if (!p)
@@ -1080,6 +1090,7 @@ const struct rp_vol_ops rp_vol_ntfs_ops = {
     .write_file = nt_write_file,
     .remove = nt_remove,
     .sync = nt_sync,
+    .free_space = nt_free_space,
     .close = nt_close,
 };
 

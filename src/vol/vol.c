@@ -326,6 +326,30 @@ int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err)
 	return rc;
 }
 
+int rp_vol_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err)
+{
+	*bytes = 0;
+	return vol->ops->free_space(vol, bytes, err);
+}
+
+/* Room kept free besides the data: MFT records, index blocks, cluster rounding. */
+#define METADATA_SLACK ((uint64_t)1 << 20)
+
+int rp_vol_check_room(rp_vol *vol, uint64_t need, rp_err *err)
+{
+	uint64_t free_bytes;
+	if (rp_vol_free_space(vol, &free_bytes, err) < 0)
+		return -1;
+	if (need <= UINT64_MAX - METADATA_SLACK && free_bytes >= need + METADATA_SLACK)
+		return 0;
+	return rp_fail(err, RP_EXIT_UNUSABLE,
+		       "the Windows volume on %s has %llu KiB free but the new files and their "
+		       "backup need %llu KiB: nothing was written; free up space on it (empty "
+		       "the recycle bin, delete files in Windows\\Temp) and run fix again",
+		       vol->where, (unsigned long long)(free_bytes >> 10),
+		       (unsigned long long)((need + METADATA_SLACK) >> 10));
+}
+
 int rp_vol_sync(rp_vol *vol, rp_err *err)
 {
 	if (may_write(vol, "syncing", "", err) < 0)

@@ -27,7 +27,7 @@ typedef struct rp_vol rp_vol;
 typedef struct rp_stat {
 	int exists;
 	int is_dir;
-	int is_reparse;   /* junction, symlink, WOF/dedup or any other reparse point */
+	int is_reparse;	  /* junction, symlink, WOF/dedup or any other reparse point */
 	int is_encrypted; /* EFS */
 	uint64_t size;
 	uint32_t attributes; /* FILE_ATTRIBUTE_* (dir backend: best effort) */
@@ -35,11 +35,11 @@ typedef struct rp_stat {
 
 /* Volume state that decides whether Windows will accept changes (read on open). */
 typedef struct rp_vol_state {
-	int hibernated;   /* hiberfil.sys holds a hibernation or Fast Startup image */
-	int log_unclean;  /* $LogFile needs replay (unclean shutdown) */
-	int log_v2;       /* $LogFile restart page 2.0: Windows 8+ kept metadata cached */
-	int dirty_flag;   /* VOLUME_IS_DIRTY: Windows wants chkdsk */
-	int read_only;    /* device or image not writable by us */
+	int hibernated;	 /* hiberfil.sys holds a hibernation or Fast Startup image */
+	int log_unclean; /* $LogFile needs replay (unclean shutdown) */
+	int log_v2;	 /* $LogFile restart page 2.0: Windows 8+ kept metadata cached */
+	int dirty_flag;	 /* VOLUME_IS_DIRTY: Windows wants chkdsk */
+	int read_only;	 /* device or image not writable by us */
 } rp_vol_state;
 
 /* name: the entry's real-case name (escape before printing).  Return non-zero to stop. */
@@ -82,21 +82,27 @@ int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t
 /* Removes a file (quarantine: only after its bytes are safe in a verified backup). */
 int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err);
 int rp_vol_sync(rp_vol *vol, rp_err *err);
+/* Free bytes on the volume (ntfs: free clusters from $Bitmap; dir: what the mount grants). */
+int rp_vol_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err);
+/* 0 when need bytes (plus room for metadata) are free; otherwise -1 with RP_EXIT_UNUSABLE and a
+ * message saying how much is free and needed.  Called before the first write, so that a full
+ * volume is refused without a byte written. */
+int rp_vol_check_room(rp_vol *vol, uint64_t need, rp_err *err);
 
 /* ---- Windows installations on a target ---- */
 
 typedef struct rp_install {
-	int index;        /* 1-based, the number --install takes */
-	int part_number;  /* partition number (0: bare image or mounted directory) */
+	int index;	 /* 1-based, the number --install takes */
+	int part_number; /* partition number (0: bare image or mounted directory) */
 	uint64_t offset, size;
-	char label[64];   /* volume label (from the disk: escape before printing) */
+	char label[64];	  /* volume label (from the disk: escape before printing) */
 	char fs_note[64]; /* e.g. "BitLocker" for a volume that could not be looked into */
 } rp_install;
 
 typedef struct rp_target {
 	char *path;
-	int is_dir;       /* a mounted directory */
-	rp_disk disk;     /* when not a directory */
+	int is_dir;   /* a mounted directory */
+	rp_disk disk; /* when not a directory */
 	rp_install *installs;
 	size_t ninstalls;
 	int bitlocker_parts; /* BitLocker partitions seen (not searchable) */
