@@ -3,14 +3,23 @@
 #   make          build/rdprescue (static)
 #   make deps     install build and test packages (apt-get, Debian 12)
 #   make check    all tests (unit, scenario); closes with "N passed, N failed"
+#                 SANITIZE=1: the same under ASan + UBSan + LeakSanitizer, in build/asan
+#                 FAULTS=1: a fault-injection build (src/util/fault.h), in build/faults
 #   make demo     build a broken sample disk, scan, fix, scan
 #   make bench    benchmarks (timings are printed, never asserted)
 #   make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (clang)
 
-BUILD     ?= build
 CC        ?= gcc
 SANITIZE  ?= 0
 FAULTS    ?= 0
+# Instrumented builds get their own directory so they never mix objects with the normal one.
+ifeq ($(SANITIZE),1)
+BUILD     ?= build/asan
+endif
+ifeq ($(FAULTS),1)
+BUILD     ?= build/faults
+endif
+BUILD     ?= build
 
 NTFS_DEFS := -DHAVE_STDINT_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_STDARG_H=1 -DHAVE_TIME_H=1 \
              -DHAVE_SYS_STAT_H=1 -DHAVE_STDDEF_H=1 -DHAVE_STDIO_H=1 -DHAVE_SYS_PARAM_H=1 \
