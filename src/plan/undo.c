@@ -107,8 +107,15 @@ static int read_current(rp_vol *vol, const char *path, current *c, rp_err *err)
 	if (!st.exists)
 		return 0;
 	c->exists = 1;
-	if (rp_plan_read_original(vol, path, &c->data, &c->len, &c->sd, &c->sd_len, err) < 0)
+	if (st.is_dir) {
+		/* A folder (an SD entry) has no bytes: only its SD is compared and restored. */
+		c->data = rp_xmalloc(1);
+		if (rp_vol_get_sd(vol, path, &c->sd, &c->sd_len, err) < 0)
+			return -1;
+	} else if (rp_plan_read_original(vol, path, &c->data, &c->len, &c->sd, &c->sd_len, err) <
+		   0) {
 		return -1;
+	}
 	rp_sha256_hex(c->data, c->len, c->sha);
 	return 0;
 }
@@ -198,9 +205,12 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		if (need > 0) {
 			todo[i] = 1;
 			n++;
-			rp_backup_add(&safety, b.entries[i].path,
-				      c.exists ? RP_BACKUP_REPLACE : RP_BACKUP_CREATE, c.data,
-				      c.len, c.exists, c.sd, c.sd_len);
+			rp_backup_action act = !c.exists ? RP_BACKUP_CREATE
+					       : b.entries[i].action == RP_BACKUP_SD
+						   ? RP_BACKUP_SD
+						   : RP_BACKUP_REPLACE;
+			rp_backup_add(&safety, b.entries[i].path, act, c.data, c.len, c.exists,
+				      c.sd, c.sd_len);
 		}
 		free_current(&c);
 		if (need < 0)
