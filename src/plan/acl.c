@@ -1,11 +1,13 @@
 /*
- * acl.c — one security descriptor replaced, the way fix writes: the original SD (and, for a
- * file, its bytes, which undo compares to tell whether the file changed since) goes into a
- * verified backup first, then the new SD is set and read back.  `rdprescue acl reset` uses it;
- * `rdprescue undo` restores the original from the backup (entry action "sd").
+ * acl.c — one security descriptor replaced, the way fix writes: the original SD goes into a
+ * verified backup first (an "sd" entry, as fix makes), then the new SD is set and read back.
+ * `rdprescue acl reset` uses it; `rdprescue undo` restores the original from the backup (entry
+ * action "sd").
  */
+#include "plan/jobs.h"
 #include "plan/plan.h"
 #include "sd/sd.h"
+#include "util/hash.h"
 #include "util/text.h"
 
 #include <stdlib.h>
@@ -15,22 +17,6 @@ static void add_file(rp_plan_result *res, const char *path)
 {
 	res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
 	res->files[res->nfiles++] = rp_xstrdup(path);
-}
-
-/* The SD the volume holds now equals what was set (as bytes, or as parsed structures when
- * the file system stored an equivalent encoding). */
-static int reads_back(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len)
-{
-	if (got_len == want_len && memcmp(got, want, want_len) == 0)
-		return 1;
-	rp_sd a, b;
-	if (rp_sd_parse(got, got_len, &a, NULL) < 0)
-		return 0;
-	int same = rp_sd_parse(want, want_len, &b, NULL) == 0 && rp_sd_equal(&a, &b);
-	if (same)
-		rp_sd_free(&b);
-	rp_sd_free(&a);
-	return same;
 }
 
 int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *path,
@@ -50,8 +36,8 @@ int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *pat
 	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0)
 		return -1;
 	int rc = -1;
-	uint8_t *data = NULL, *old_sd = NULL, *now = NULL;
-	size_t data_len = 0, old_len = 0, now_len = 0;
+	uint8_t *old_sd = NULL, *now = NULL;
+	size_t old_len = 0, now_len = 0;
 	rp_backup b;
 	char *install_json = rp_install_json(inst, NULL);
 	rp_plan_backup_init(&b, "acl", opts, install_json);
@@ -66,30 +52,21 @@ int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *pat
 		free(shown);
 		goto out;
 	}
-	/* A folder has no bytes: its entry holds none, and undo compares nothing but the SD. */
-	if (!st.is_dir && rp_vol_read(vol, path, &data, &data_len, err) < 0)
-		goto out;
 	if (rp_vol_get_sd(vol, path, &old_sd, &old_len, err) < 0)
 		goto out;
-	rp_backup_entry *e =
-	    rp_backup_add(&b, path, RP_BACKUP_SD, data, data_len, 1, old_sd, old_len);
-	memcpy(e->sha256_after, e->sha256_before, sizeof e->sha256_after);
-	rp_sd parsed;
-	if (rp_sd_parse(old_sd, old_len, &parsed, NULL) == 0) {
-		e->sddl_before = rp_sd_to_sddl(&parsed);
-		rp_sd_free(&parsed);
-	}
-	if (rp_sd_parse(sd, len, &parsed, NULL) == 0) {
-		e->sddl_after = rp_sd_to_sddl(&parsed);
-		rp_sd_free(&parsed);
-	}
+	/* As fix records an SD change: the original SD, no bytes, and the hash of the new SD
+	 * (undo restores only when the SD is still the one set here, unless --force). */
+	rp_backup_entry *e = rp_backup_add(&b, path, RP_BACKUP_SD, NULL, 0, 0, old_sd, old_len);
+	rp_sha256_hex(sd, len, e->sha256_after);
+	e->sddl_before = rp_sd_bytes_to_sddl(old_sd, old_len);
+	e->sddl_after = rp_sd_bytes_to_sddl(sd, len);
 	if (rp_plan_store_backup(vol, &b, opts, res, err) < 0)
 		goto out;
 	if (rp_vol_set_sd(vol, path, sd, len, err) < 0)
 		goto out;
 	if (rp_vol_get_sd(vol, path, &now, &now_len, err) < 0)
 		goto out;
-	if (!reads_back(now, now_len, sd, len)) {
+	if (now_len != len || memcmp(now, sd, len) != 0) {
 		char *shown = rp_escape(path);
 		rp_fail(err, RP_EXIT_WRITE_FAILED,
 			"%s does not read back the security descriptor that was set; restore it "
@@ -106,7 +83,6 @@ out:
 	if (rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
 		rc = -1;
 	rp_backup_free(&b);
-	free(data);
 	free(old_sd);
 	free(now);
 	return rc;
