@@ -49,6 +49,12 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 
 int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res, rp_err *err);
 
+/* Replaces the security descriptor of path (a file or folder) with sd: the original goes into
+ * a verified backup (entry action "sd", undone by rp_plan_undo), then the new one is set and
+ * read back (src/plan/acl.c).  dry_run: validates sd only. */
+int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *path,
+		   const uint8_t *sd, size_t len, rp_plan_result *res, rp_err *err);
+
 void rp_plan_result_free(rp_plan_result *res);
 
 /* Serializes b, writes it to --backup-dir (when given) and into the volume's backup folder,
