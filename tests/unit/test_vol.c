@@ -261,6 +261,17 @@ static void test_ntfs(void)
 	      "'..' in a path refused: %s", err.msg);
 	rp_err_clear(&err);
 	test_leftovers(vol, "Windows/Temp", "ntfs");
+	uint64_t free_bytes = 0;
+	rp_err_clear(&err);
+	CHECK(rp_vol_free_space(vol, &free_bytes, &err) == 0 && free_bytes > 1000000 &&
+		  free_bytes < P2_SIZE,
+	      "free space of the 46 MiB volume: %llu bytes", (unsigned long long)free_bytes);
+	CHECK(rp_vol_check_room(vol, free_bytes / 2, &err) == 0, "room for half of it: %s",
+	      err.msg);
+	CHECK(rp_vol_check_room(vol, free_bytes, &err) < 0 && err.exit_code == RP_EXIT_UNUSABLE &&
+		  strstr(err.msg, "nothing was written; free up space"),
+	      "no room for all of it plus metadata: %s", err.msg);
+	rp_err_clear(&err);
 	CHECK(rp_vol_close(vol, &err) == 0, "RW close: %s", err.msg);
 	CHECK(sh("dd if=gpt.img of=p2.img bs=512 skip=34816 count=94208 status=none && "
 		 "ntfsfix -n p2.img >/dev/null 2>&1") == 0,
