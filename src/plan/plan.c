@@ -136,6 +136,10 @@ int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *op
 		goto out;
 	}
 	free(back);
+	/* undo names the backup it restores first, then the safety backup it stored. */
+	free(res->backup_id);
+	free(res->backup_host);
+	free(res->backup_volume);
 	res->backup_id = rp_xstrdup(b->id);
 	res->backup_host = host;
 	res->backup_volume = on_vol;
