@@ -67,7 +67,8 @@ static int make_disk(void)
 	uint8_t one[4] = {1, 0, 0, 0}, two[4] = {2, 0, 0, 0};
 	rp_pol_set(&pol, TS_POL, "fDenyTSConnections", RP_REG_DWORD, one, 4);
 	rp_pol_set(&pol, TS_POL, "SecurityLayer", RP_REG_DWORD, two, 4);
-	rp_pol_set(&pol, "Software\\Policies\\Other", "Kept", RP_REG_SZ, (const uint8_t *)"x\0", 4);
+	rp_pol_set(&pol, "Software\\Policies\\Other", "Kept", RP_REG_SZ, (const uint8_t *)"x\0\0",
+		   4);
 	uint8_t *buf;
 	size_t len;
 	rp_pol_serialize(&pol, &buf, &len);
@@ -212,9 +213,11 @@ static void check_pol_after(rp_target *t)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	char *abs = realpath(dirname(rp_xstrdup(argv[0])), NULL);
+	char *self = rp_xstrdup(argv[0]);
+	char *abs = realpath(dirname(self), NULL);
 	snprintf(tools, sizeof tools, "%s", abs ? abs : ".");
 	free(abs);
+	free(self);
 	if (!getcwd(repo, sizeof repo))
 		repo[0] = 0;
 	if (!mkdtemp(dir)) {
