@@ -11,11 +11,13 @@
 int rp_check_rdp_access(rp_scan *scan, rp_err *err);
 int rp_check_rdp_listener(rp_scan *scan, rp_err *err);
 int rp_check_rdp_security(rp_scan *scan, rp_err *err);
+int rp_check_cert_rdp(rp_scan *scan, rp_err *err);
 
 const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
     {"rdp.listener", "RDP-Tcp listener", rp_check_rdp_listener},
     {"rdp.security", "Security layer, NLA and encryption", rp_check_rdp_security},
+    {"cert.rdp", "RDP listener certificate and its key", rp_check_cert_rdp},
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 

@@ -12,9 +12,9 @@
 static const char usage[] =
     "usage: rdprescue COMMAND TARGET [options]\n"
     "\n"
-    "  scan   TARGET [--json] [--check ID,...] [--install N]\n"
+    "  scan   TARGET [--json] [--check ID,...] [--install N] [--now YYYY-MM-DD]\n"
     "  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
-    "                [--allow-weaker-security] [--yes]\n"
+    "                [--allow-weaker-security] [--yes] [--now YYYY-MM-DD]\n"
     "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
     "[--yes]\n"
     "  list   [DEVICE|IMAGE ...]\n"
@@ -22,7 +22,8 @@ static const char usage[] =
     "\n"
     "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
     "directory where a Windows volume is mounted.  Checks: rdp.access, rdp.listener,\n"
-    "rdp.security.  Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable,\n"
+    "rdp.security, cert.rdp.  Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target "
+    "unusable,\n"
     "4 write failed and rolled back.  See 'man rdprescue' (docs/rdprescue.1.md).\n";
 
 int cli_fail(int code, const char *fmt, ...)
