@@ -130,6 +130,15 @@ check "missing key file: file evidence says missing" $JQ "$T/nokey.json" \
 	"any(e['source']=='file' and e['path']=='$KEYFILE' and 'missing' in e['note'] for f in F('cert.rdp','problem') for e in f['evidence'])"
 rm -f "$T/nokey.img"
 
+# --- key container file zero-filled (broken: keys.contents quarantines it, cert.rdp leaves it) ---
+check "zeroed key file: build disk" cert_disk zerokey 0 "$T/software-nokey.reg"
+head -c 1024 /dev/zero >"$T/zero.key"
+"$TOOLS/rp-testfs" "$T/zerokey.img" put "$T/zero.key" "$KEYFILE"
+broken zerokey "key container file (TSSecKeySet1) is broken" "$RD\\$tk"
+check "zeroed key file: evidence says why" $JQ "$T/zerokey.json" \
+	"any(e['source']=='file' and 'zero' in e['note'] for f in F('cert.rdp','problem') for e in f['evidence'])"
+rm -f "$T/zerokey.img"
+
 # --- unparsable Blob ---
 printf '\040\000\000\000\001\000\000\000\377\000\000\000garbage' >"$T/garbage.blob"
 store_reg 'Remote Desktop' "$tk" "$T/garbage.blob" >"$T/software-garbage.reg"
