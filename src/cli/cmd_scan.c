@@ -22,7 +22,26 @@ typedef struct scan_args {
 	int fix, json, dry_run, allow_weaker, yes;
 	const char *checks, *backup_dir, *target;
 	int install;
+	time_t now; /* --now, or 0: the clock */
 } scan_args;
+
+/* --now YYYY-MM-DD[THH:MM:SSZ] (UTC): the time certificates are judged against, so that a
+ * test or a report made later gives the same answer. */
+static int parse_now(const char *arg, time_t *out)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(arg, "%Y-%m-%d", &tm);
+	if (end && *end == 'T')
+		end = strptime(end + 1, "%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return cli_fail(2,
+				"--now takes a UTC time YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not "
+				"'%s'",
+				arg);
+	*out = timegm(&tm);
+	return 0;
+}
 
 static int parse(int argc, char **argv, scan_args *a)
 {
@@ -34,6 +53,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"backup-dir", required_argument, NULL, 'b'},
 	    {"allow-weaker-security", no_argument, NULL, 'w'},
 	    {"yes", no_argument, NULL, 'y'},
+	    {"now", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -68,6 +88,10 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'y':
 			a->yes = 1;
+			break;
+		case 't':
+			if (parse_now(optarg, &a->now))
+				return 2;
 			break;
 		case 'h':
 			return -1;
@@ -176,7 +200,8 @@ int cmd_scan(int argc, char **argv)
 	int prc = parse(argc, argv, &a);
 	if (prc < 0) {
 		fprintf(stdout,
-			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N]%s\n",
+			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N] "
+			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
 			argv[0],
 			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
 						      "[--allow-weaker-security] [--yes]"
@@ -202,7 +227,7 @@ int cmd_scan(int argc, char **argv)
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
-	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = time(NULL)};
+	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],

@@ -114,6 +114,7 @@ int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *op
 		goto out;
 	rp_backup_free(&check);
 	char *name = rp_xasprintf("rdprescue-%s.tar.zst", b->id);
+	free(res->backup_id); /* undo: the id of the backup restored from, until now */
 	res->backup_id = rp_xstrdup(b->id);
 	if (opts->backup_dir) {
 		res->backup_host = rp_xasprintf("%s/%s", opts->backup_dir, name);
