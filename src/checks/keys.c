@@ -390,8 +390,9 @@ static void key_missing_or_broken(rp_scan *scan, const char *path, const char *s
 		    "%zu certificate%s of the Remote Desktop store use%s this key, so TermService "
 		    "cannot set up TLS and clients disconnect right after connecting. A key cannot "
 		    "be made offline (it is DPAPI-protected): this check changes nothing. cert.rdp "
-		    "removes the certificate, and Windows then makes a new key and a new "
-		    "self-signed certificate at the next start.",
+		    "removes the certificate and keys.contents moves a broken key file into the "
+		    "backup; Windows then makes a new key and a new self-signed certificate at the "
+		    "next start.",
 		    refs, refs == 1 ? "" : "s", refs == 1 ? "s" : "");
 	else
 		explain = rp_xstrdup(

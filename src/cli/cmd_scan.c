@@ -134,20 +134,19 @@ static int same_problem(const rp_finding *a, const rp_finding *b)
 }
 
 /* Final statuses: what the re-scan of the written disk says about each planned repair. */
-static void settle(rp_scan *before, rp_scan *after, int allow_weaker)
+static void settle(rp_scan *before, rp_scan *after)
 {
+	/* Fixed means the re-scan no longer sees it, whichever check's change did it (a broken RDP
+	 * key is resolved by keys.contents and cert.rdp together). */
 	for (size_t i = 0; i < before->nfindings; i++) {
 		rp_finding *f = &before->findings[i];
 		if (f->status != RP_PROBLEM)
 			continue;
-		int planned = f->nchanges > 0;
-		for (size_t j = 0; j < f->nchanges; j++)
-			planned &= !f->changes[j].weakens || allow_weaker;
 		int persists = 0;
 		for (size_t j = 0; j < after->nfindings; j++)
 			persists |= after->findings[j].status == RP_PROBLEM &&
 				    same_problem(f, &after->findings[j]);
-		f->status = planned && !persists ? RP_FIXED : RP_NOT_FIXED;
+		f->status = persists ? RP_NOT_FIXED : RP_FIXED;
 	}
 	/* A problem the re-scan sees that the first scan did not: report it as it is. */
 	for (size_t j = 0; j < after->nfindings; j++) {
@@ -293,7 +292,7 @@ int cmd_scan(int argc, char **argv)
 			r.exit_code = err.exit_code;
 			r.error = err.msg;
 		} else {
-			settle(&scan, &after, a.allow_weaker);
+			settle(&scan, &after);
 			r.exit_code =
 			    count_status(&scan, RP_PROBLEM) || count_status(&scan, RP_NOT_FIXED)
 				? RP_EXIT_PROBLEMS
@@ -302,7 +301,7 @@ int cmd_scan(int argc, char **argv)
 		rp_scan_free(&after);
 		rp_registry_free(&after_reg);
 	} else if (!a.dry_run) {
-		settle(&scan, &scan, a.allow_weaker);
+		settle(&scan, &scan);
 		r.exit_code = RP_EXIT_PROBLEMS;
 	}
 	rc = finish(&r, a.json);

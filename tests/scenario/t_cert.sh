@@ -17,6 +17,8 @@ CERTS='Microsoft\SystemCertificates'
 RD="$CERTS\\Remote Desktop\\Certificates"
 MY="$CERTS\\MY\\Certificates"
 RDP_TCP='ControlSet001\Control\Terminal Server\WinStations\RDP-Tcp'
+FOLDER_SDDL='O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)'
+KEY_SDDL='O:SYG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;NS)'
 KEYFILE=ProgramData/Microsoft/Crypto/RSA/MachineKeys/$("$MKCERT" keyname TSSecKeySet1 $GUID)
 "$MKCERT" container TSSecKeySet1 "$T/keyfile" || exit 1
 
@@ -54,11 +56,16 @@ cert_disk() {
 		esac || return 1
 	done
 	mkdisk "$T/$c_name.img" gpt 96 && put_windows "$T/$c_name.img" "$T/h-$c_name" || return 1
-	[ "$c_key" = 0 ] || "$TOOLS/rp-testfs" "$T/$c_name.img" put "$T/keyfile" "$KEYFILE"
+	[ "$c_key" = 0 ] || {
+		"$TOOLS/rp-testfs" "$T/$c_name.img" put "$T/keyfile" "$KEYFILE" &&
+			"$TOOLS/rp-testfs" "$T/$c_name.img" setsddl "$KEYFILE" "$KEY_SDDL" &&
+			"$TOOLS/rp-testfs" "$T/$c_name.img" setsddl "${KEYFILE%/*}" "$FOLDER_SDDL"
+	}
 }
 
 # broken NAME 'SUMMARY-WORDS' GONE-KEY: the whole round trip on $T/NAME.img; GONE-KEY is the
-# SOFTWARE key the fix must remove ("" when only the pin goes).
+# SOFTWARE key the fix must remove ("" when only the pin goes).  The fix is cert.rdp's alone, so
+# that what it leaves alone (the key file: keys.* own MachineKeys) can be seen.
 broken() {
 	c_name=$1 c_words=$2 c_gone=$3 c_img=$T/$1.img
 	c_s0=$(vol_sha "$c_img" $SYS) c_w0=$(vol_sha "$c_img" $SOFT)
@@ -67,7 +74,7 @@ broken() {
 	cp "$T/out" "$T/$c_name.json"
 	check "$c_name: cert.rdp problem says '$c_words'" $JQ "$T/$c_name.json" \
 		"any('$c_words' in f['summary'] for f in F('cert.rdp','problem'))"
-	expect_exit 0 "$c_name: fix --yes" "$RP" fix "$c_img" --yes --now $NOW
+	expect_exit 0 "$c_name: fix --yes" "$RP" fix "$c_img" --yes --check cert.rdp --now $NOW
 	if [ -n "$c_gone" ]; then
 		check "$c_name: the certificate's key is gone (hivexget)" sh -c "'$TOOLS/rp-testfs' '$c_img' cat $SOFT >'$T/g.hive' && ! hivexget '$T/g.hive' '$c_gone' >/dev/null 2>&1"
 	fi
@@ -134,9 +141,14 @@ rm -f "$T/nokey.img"
 check "zeroed key file: build disk" cert_disk zerokey 0 "$T/software-nokey.reg"
 head -c 1024 /dev/zero >"$T/zero.key"
 "$TOOLS/rp-testfs" "$T/zerokey.img" put "$T/zero.key" "$KEYFILE"
+"$TOOLS/rp-testfs" "$T/zerokey.img" setsddl "${KEYFILE%/*}" "$FOLDER_SDDL"
 broken zerokey "key container file (TSSecKeySet1) is broken" "$RD\\$tk"
 check "zeroed key file: evidence says why" $JQ "$T/zerokey.json" \
 	"any(e['source']=='file' and 'zero' in e['note'] for f in F('cert.rdp','problem') for e in f['evidence'])"
+expect_exit 0 "zeroed key file: a full fix repairs everything in one run" "$RP" fix "$T/zerokey.img" --yes --now $NOW
+check "zeroed key file: the key file was quarantined by keys.contents" \
+	sh -c "! '$TOOLS/rp-testfs' '$T/zerokey.img' cat '$KEYFILE' >/dev/null 2>&1"
+expect_exit 0 "zeroed key file: full scan healthy" "$RP" scan "$T/zerokey.img" --now $NOW
 rm -f "$T/zerokey.img"
 
 # --- unparsable Blob ---
