@@ -225,9 +225,8 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_fail(2, "nothing changed: fix was not confirmed");
 		goto out;
 	}
-	rp_vol_close(vol, NULL);
+	/* plan/ reads what it still needs from scan.vol, then closes it. */
 	vol = NULL;
-	scan.vol = NULL;
 	rp_plan_opts po = {.target = a.target,
 			   .install_index = a.install,
 			   .backup_dir = a.backup_dir,
