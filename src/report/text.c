@@ -156,8 +156,9 @@ void rp_report_text(FILE *out, const rp_report *r)
 				put_evidence(out, &f->evidence[j]);
 			for (size_t j = 0; j < f->nchanges; j++) {
 				const rp_change *c = &f->changes[j];
-				fputs(f->status == RP_FIXED ? "      changed: " : "      fix: ",
-				      out);
+				int applied = r->plan && !r->dry_run && r->plan->files_written &&
+					      (!c->weakens || r->allow_weaker);
+				fputs(applied ? "      changed: " : "      fix: ", out);
 				put_escaped(out, c->what);
 				fputs(c->weakens ? "  (lowers security)\n" : "\n", out);
 			}
