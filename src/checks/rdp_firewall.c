@@ -392,8 +392,9 @@ static void check_allow_rules(fw_state *st)
 		  "procedure).");
 	free(sum);
 	free(plist);
-	if (!st->scan->allow_weaker)
-		return;
+	char *port_key = rp_registry_ccs_path(st->scan->reg, RDP_TCP);
+	rp_evidence_value(f, &st->scan->reg->system, port_key, "PortNumber", RP_SRC_LOCAL);
+	free(port_key);
 	for (int p = 0; p < NPROFILES; p++) {
 		if (!(missing & (1u << p)))
 			continue;
@@ -402,10 +403,15 @@ static void check_allow_rules(fw_state *st)
 		profile_setting(st, p, "EnableFirewall", &eff, &pol_key);
 		char *lk = local_profile_key(st, p);
 		rp_evidence_value(f, &st->scan->reg->system, lk, "EnableFirewall", RP_SRC_LOCAL);
-		/* both copies, so that neither turns the firewall back on */
-		plan_profile_copy(f, st, p, pol_key, 0, "EnableFirewall", 0, 0, 1);
 		if (pol_key)
-			plan_profile_copy(f, st, p, pol_key, 1, "EnableFirewall", 0, 0, 1);
+			rp_evidence_value(f, &st->scan->reg->software, pol_key, "EnableFirewall",
+					  RP_SRC_POLICY);
+		/* both copies, so that neither turns the firewall back on */
+		if (st->scan->allow_weaker) {
+			plan_profile_copy(f, st, p, pol_key, 0, "EnableFirewall", 0, 0, 1);
+			if (pol_key)
+				plan_profile_copy(f, st, p, pol_key, 1, "EnableFirewall", 0, 0, 1);
+		}
 		free(lk);
 		free(pol_key);
 	}
