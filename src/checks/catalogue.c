@@ -15,6 +15,9 @@ int rp_check_rdp_services(rp_scan *scan, rp_err *err);
 int rp_check_rdp_firewall(rp_scan *scan, rp_err *err);
 int rp_check_tls_schannel(rp_scan *scan, rp_err *err);
 int rp_check_tls_credssp(rp_scan *scan, rp_err *err);
+int rp_check_keys_acl(rp_scan *scan, rp_err *err);
+int rp_check_keys_rdp(rp_scan *scan, rp_err *err);
+int rp_check_keys_contents(rp_scan *scan, rp_err *err);
 
 const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
@@ -24,6 +27,9 @@ const rp_check rp_checks[] = {
     {"rdp.firewall", "Windows Firewall lets RDP in", rp_check_rdp_firewall},
     {"tls.schannel", "TLS versions and cipher suites", rp_check_tls_schannel},
     {"tls.credssp", "CredSSP encryption oracle setting", rp_check_tls_credssp},
+    {"keys.acl", "MachineKeys folder access rules", rp_check_keys_acl},
+    {"keys.rdp", "RDP key container: present, sound, readable", rp_check_keys_rdp},
+    {"keys.contents", "Broken key container files", rp_check_keys_contents},
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 

@@ -81,6 +81,10 @@ typedef struct rp_finding {
 	int weakened; /* a change that lowers security was planned (and allowed) */
 } rp_finding;
 
+/* Progress of a long check (keys.contents walks folders of 100,000 files and more): files
+ * looked at so far; finished = 1 once at the end.  The cli prints it; checks never print. */
+typedef void (*rp_progress_cb)(void *ctx, const char *check, size_t done, int finished);
+
 typedef struct rp_scan {
 	rp_vol *vol;
 	rp_registry *reg;
@@ -88,6 +92,8 @@ typedef struct rp_scan {
 	time_t now;
 	rp_finding *findings;
 	size_t nfindings;
+	rp_progress_cb progress; /* NULL: no progress wanted */
+	void *progress_ctx;
 } rp_scan;
 
 typedef struct rp_check {

@@ -85,6 +85,17 @@ static int parse(int argc, char **argv, scan_args *a)
 	return 0;
 }
 
+/* "rdprescue: keys.contents: 12000 files" on one line of the terminal, erased at the end. */
+static void show_progress(void *ctx, const char *check, size_t done, int finished)
+{
+	(void)ctx;
+	if (finished)
+		fputs("\r\033[K", stderr);
+	else
+		fprintf(stderr, "\rrdprescue: %s: %zu files\033[K", check, done);
+	fflush(stderr);
+}
+
 static int count_status(const rp_scan *s, rp_status st)
 {
 	int n = 0;
@@ -192,6 +203,8 @@ int cmd_scan(int argc, char **argv)
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
 	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = time(NULL)};
+	if (!a.json && isatty(STDERR_FILENO))
+		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
 		       .target = a.target,
 		       .dry_run = a.dry_run,
@@ -215,7 +228,10 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.scan = &scan;
-	r.exit_code = count_status(&scan, RP_PROBLEM) ? RP_EXIT_PROBLEMS : RP_EXIT_OK;
+	/* not-fixed in a scan: a problem rdprescue refuses to touch (e.g. behind a junction). */
+	r.exit_code = count_status(&scan, RP_PROBLEM) || count_status(&scan, RP_NOT_FIXED)
+			  ? RP_EXIT_PROBLEMS
+			  : RP_EXIT_OK;
 	if (!a.fix || r.exit_code == RP_EXIT_OK) {
 		rc = finish(&r, a.json);
 		goto out;
@@ -225,9 +241,8 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_fail(2, "nothing changed: fix was not confirmed");
 		goto out;
 	}
-	rp_vol_close(vol, NULL);
+	/* plan/ reads what it still needs from scan.vol, then closes it. */
 	vol = NULL;
-	scan.vol = NULL;
 	rp_plan_opts po = {.target = a.target,
 			   .install_index = a.install,
 			   .backup_dir = a.backup_dir,

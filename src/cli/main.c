@@ -18,12 +18,15 @@ static const char usage[] =
     "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
     "[--yes]\n"
     "  list   [DEVICE|IMAGE ...]\n"
+    "  acl    TARGET show PATH [--json] | TARGET reset PATH --sddl SDDL [--yes] [--backup-dir "
+    "DIR]\n"
     "  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
     "\n"
     "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
     "directory where a Windows volume is mounted.  Checks: rdp.access, rdp.listener,\n"
-    "rdp.security.  Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable,\n"
-    "4 write failed and rolled back.  See 'man rdprescue' (docs/rdprescue.1.md).\n";
+    "rdp.security, keys.acl, keys.rdp, keys.contents.  Exit: 0 healthy/fixed, 1 problems\n"
+    "remain, 2 usage, 3 target unusable, 4 write failed and rolled back.\n"
+    "See 'man rdprescue' (docs/rdprescue.1.md).\n";
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -61,6 +64,8 @@ int main(int argc, char **argv)
 		return cmd_undo(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(cmd, "acl"))
+		return cmd_acl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hive"))
 		return cmd_hive(argc - 1, argv + 1);
 	return cli_fail(2, "unknown command '%s'; run 'rdprescue --help' for the list",
