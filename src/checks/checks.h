@@ -122,6 +122,13 @@ rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *e);
 /* Plans setting a DWORD; what describes it; weakens marks a security downgrade. */
 rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
 			   uint32_t data, int weakens, const char *what);
+/* Plans setting a REG_SZ: text (UTF-8) is written as UTF-16LE with its terminating NUL. */
+rp_change *rp_change_sz(rp_finding *f, const char *hive, const char *key, const char *value,
+			const char *text, int weakens, const char *what);
+/* Plans setting a value to exact bytes of a type (an edited REG_SZ kept byte for byte). */
+rp_change *rp_change_raw(rp_finding *f, const char *hive, const char *key, const char *value,
+			 uint32_t type, const uint8_t *data, size_t len, int weakens,
+			 const char *what);
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
 rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);

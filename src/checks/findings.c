@@ -106,6 +106,32 @@ rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, con
 	return c;
 }
 
+rp_change *rp_change_raw(rp_finding *f, const char *hive, const char *key, const char *value,
+			 uint32_t type, const uint8_t *data, size_t len, int weakens,
+			 const char *what)
+{
+	rp_change *c = new_change(f, RP_CHANGE_REG_SET, hive, key, value, what);
+	c->type = type;
+	c->data = rp_xmalloc(len ? len : 1);
+	if (len)
+		memcpy(c->data, data, len);
+	c->len = len;
+	c->weakens = weakens;
+	if (weakens)
+		f->weakened = 1;
+	return c;
+}
+
+rp_change *rp_change_sz(rp_finding *f, const char *hive, const char *key, const char *value,
+			const char *text, int weakens, const char *what)
+{
+	size_t len = 0;
+	uint8_t *u16 = rp_utf8_to_utf16(text, &len);
+	rp_change *c = rp_change_raw(f, hive, key, value, RP_REG_SZ, u16, len, weakens, what);
+	free(u16);
+	return c;
+}
+
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what)
 {
