@@ -6,6 +6,7 @@
 #include "reg/fwrule.h"
 #include "reg/reg.h"
 #include "test.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <string.h>
@@ -20,18 +21,12 @@ static uint8_t *load_system(size_t *len)
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return NULL;
-	size_t cap = 1 << 24, n = 0, got;
-	uint8_t *buf = malloc(cap);
-	while ((got = fread(buf + n, 1, cap - n, p)) > 0) {
-		n += got;
-		if (n == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	if (pclose(p) != 0) {
+	uint8_t *buf = NULL;
+	int bad = rp_stream_read(p, &buf, len) < 0;
+	if (pclose(p) != 0 || bad) {
 		free(buf);
 		return NULL;
 	}
-	*len = n;
 	return buf;
 }
 
