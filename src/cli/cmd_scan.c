@@ -216,11 +216,8 @@ int cmd_scan(int argc, char **argv)
 		return cli_fail(2,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
 				"the plan)");
-	if (a.backup_dir && access(a.backup_dir, W_OK) != 0)
-		return cli_fail(2,
-				"--backup-dir %s is not a writable directory: create it or "
-				"choose another",
-				a.backup_dir);
+	if (cli_backup_dir_ok(a.backup_dir))
+		return 2;
 
 	rp_target t = {0};
 	rp_vol *vol = NULL;

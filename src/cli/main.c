@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: rdprescue COMMAND TARGET [options]\n"
@@ -45,6 +46,16 @@ int cli_fail(int code, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return code;
+}
+
+int cli_backup_dir_ok(const char *dir)
+{
+	if (dir && access(dir, W_OK) != 0)
+		return cli_fail(2,
+				"--backup-dir %s is not a writable directory: create it or choose "
+				"another",
+				dir);
+	return 0;
 }
 
 int cli_install_index(const char *arg, int *out)
