@@ -202,7 +202,9 @@ typedef struct rp_effective {
 #define RP_POLICY_TS "Policies\\Microsoft\\Windows NT\\Terminal Services"
 
 /* Reads every copy of value: local (SYSTEM <ccs>\local_key), policy (SOFTWARE\policy_key, a
- * key below "Policies\\"), and the Registry.pol entries for "Software\\<policy_key>". */
+ * key below "Policies\\"), and the Registry.pol entries for "Software\\<policy_key>".
+ * local_key NULL: the value has policy copies only (local_key stays ""; nothing local is read,
+ * shown or planned). */
 void rp_effective_dword(rp_registry *reg, const char *local_key, const char *policy_key,
 			const char *value, rp_effective *out);
 /* Records every copy of eff's value as evidence (SYSTEM, SOFTWARE, each .pol that mentions it),

@@ -222,11 +222,13 @@ void rp_effective_dword(rp_registry *reg, const char *local_key, const char *pol
 			const char *value, rp_effective *out)
 {
 	memset(out, 0, sizeof *out);
-	snprintf(out->local_key, sizeof out->local_key, "%s\\%s", reg->ccs, local_key);
 	out->policy_key = policy_key;
 	out->name = value;
-	out->local_is_dword =
-	    rp_read_dword(&reg->system, out->local_key, value, &out->local, &out->local_present);
+	if (local_key) {
+		snprintf(out->local_key, sizeof out->local_key, "%s\\%s", reg->ccs, local_key);
+		out->local_is_dword = rp_read_dword(&reg->system, out->local_key, value,
+						    &out->local, &out->local_present);
+	}
 	out->policy_is_dword =
 	    rp_read_dword(&reg->software, policy_key, value, &out->policy, &out->policy_present);
 
@@ -305,10 +307,12 @@ static void pol_evidence(rp_finding *f, const rp_effective *eff, const rp_pol_fi
 
 void rp_evidence_effective(rp_finding *f, rp_registry *reg, const rp_effective *eff)
 {
-	rp_evidence *local =
-	    rp_evidence_value(f, &reg->system, eff->local_key, eff->name, RP_SRC_LOCAL);
-	if (eff->source && strcmp(eff->source, RP_SRC_LOCAL) == 0)
-		local->note = rp_xstrdup(effective_note(RP_SRC_LOCAL, eff->policy_removed));
+	if (eff->local_key[0]) {
+		rp_evidence *local =
+		    rp_evidence_value(f, &reg->system, eff->local_key, eff->name, RP_SRC_LOCAL);
+		if (eff->source && strcmp(eff->source, RP_SRC_LOCAL) == 0)
+			local->note = rp_xstrdup(effective_note(RP_SRC_LOCAL, eff->policy_removed));
+	}
 	rp_evidence *policy =
 	    rp_evidence_value(f, &reg->software, eff->policy_key, eff->name, RP_SRC_POLICY);
 	if (eff->source && strcmp(eff->source, RP_SRC_POLICY) == 0)
@@ -421,7 +425,7 @@ int rp_plan_effective(rp_finding *f, const rp_effective *eff, uint32_t want, uns
 				(eff->regpol.action == RP_POL_DELETES || !eff->policy_present);
 	else
 		local_decides = !eff->source || strcmp(eff->source, RP_SRC_LOCAL) == 0;
-	if ((local_decides || (flags & RP_PLAN_LOCAL)) &&
+	if (eff->local_key[0] && (local_decides || (flags & RP_PLAN_LOCAL)) &&
 	    !holds(eff->local_present, eff->local_is_dword, eff->local, want))
 		rp_plan_copy(f, eff, RP_SRC_LOCAL, want, flags);
 	return eff->domain.action != RP_POL_SETS ||

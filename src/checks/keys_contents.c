@@ -98,7 +98,9 @@ static void report_broken(rp_scan *scan, walk *w)
 	rp_finding *f = rp_finding_add(
 	    scan, "keys.contents", RP_PROBLEM, RP_ERROR, sum,
 	    "Empty, zero-filled or truncated key files (left by a crash or a full disk) make "
-	    "the services that own them fail, and a broken RDP key stops the listener. No key "
+	    "the services that own them fail, and a broken RDP key leaves the RDP listener without "
+	    "a certificate (0x904 / "
+	    "extended 0x7 at the client). No key "
 	    "can be repaired offline. The fix moves each broken file into the backup (undo "
 	    "puts it back); Windows makes its own keys anew. Sound keys are not touched.");
 	free(sum);
@@ -134,8 +136,8 @@ int rp_check_keys_contents(rp_scan *scan, rp_err *err)
 	if (w.nbad) {
 		report_broken(scan, &w);
 	} else {
-		char *sum = rp_xasprintf("no broken key container file in MachineKeys (%zu files)",
-					 w.files);
+		char *sum = rp_xasprintf("no broken key container file in MachineKeys (%zu file%s)",
+					 w.files, w.files == 1 ? "" : "s");
 		rp_finding_add(scan, "keys.contents", RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 	}

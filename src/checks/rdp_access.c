@@ -39,7 +39,7 @@ static void check_deny(rp_scan *scan)
 		    "A policy copy of fDenyTSConnections overrides the local setting and forbids "
 		    "Remote Desktop, so the server refuses every RDP connection; the client shows "
 		    "0x904 / extended 0x7 or cannot connect at all. The fix sets the policy value "
-		    "to 0 (allow) and the local value too.");
+		    "to 0 (allow), and the local value too when it is not 0.");
 		f = rp_finding_add(scan, "rdp.access", RP_PROBLEM, RP_ERROR, sum, explain);
 		free(origin);
 		free(sum);

@@ -3,14 +3,18 @@
  *
  * The machine's network profile when it next boots is not known offline, so every profile
  * (Domain, Private = StandardProfile, Public) whose firewall is on must let TCP on the RDP port
- * in.  Per profile: EnableFirewall and DoNotAllowExceptions, each with a Group Policy copy that
- * wins (rdp-registry.md section 5.1); the rules under FirewallPolicy\FirewallRules and their
- * Group Policy counterparts (5.2); and IPsec connection-security rules that demand IPsec for the
- * RDP port and so silently drop ordinary clients.
+ * in.  Per profile: EnableFirewall and DoNotAllowExceptions, each with Group Policy copies that
+ * win (rdp-registry.md section 5.1: SOFTWARE\Policies, the local Registry.pol, domain GPO
+ * caches; read and planned through rp_effective_dword / rp_plan_effective of checks.h); the
+ * rules under FirewallPolicy\FirewallRules and their Group Policy counterparts (5.2); and IPsec
+ * connection-security rules that demand IPsec for the RDP port and so silently drop ordinary
+ * clients.
  *
- * Repairs, smallest first: DoNotAllowExceptions (block every inbound connection) is deleted at
- * its source; an inactive RDP allow rule is activated — its rule string keeps every byte but
- * the Active value — choosing, in hive order, only rules that cover a profile still closed.
+ * Repairs, smallest first: DoNotAllowExceptions (block every inbound connection) is set to 0 at
+ * its source (0 means the same as absent; the shared planner sets policy values rather than
+ * deleting them, so a Registry.pol entry stays visible as the administrator's policy); an
+ * inactive RDP allow rule is activated — its rule string keeps every byte but the Active value
+ * — choosing, in hive order, only rules that cover a profile still closed.
  * Turning an explicit Block rule or an IPsec requirement off, or the firewall of a profile that
  * has no RDP rule at all, lowers security: only with --allow-weaker-security.  rdprescue never
  * invents a rule.
@@ -31,14 +35,15 @@
 typedef struct profile {
 	const char *name;	/* as rule strings say it */
 	const char *local;	/* key under FirewallPolicy */
-	const char *policy;	/* key under SOFTWARE\Policies\...\WindowsFirewall */
+	const char *policy;	/* SOFTWARE key of its Group Policy copy */
 	const char *legacy_pol; /* the pre-Vista policy key that also applies, or NULL */
 } profile;
 
+/* The policy keys are whole strings: rp_effective keeps a pointer to the one it read. */
 static const profile profiles[NPROFILES] = {
-    {"Domain", "DomainProfile", "DomainProfile", NULL},
-    {"Private", "StandardProfile", "PrivateProfile", "StandardProfile"},
-    {"Public", "PublicProfile", "PublicProfile", NULL},
+    {"Domain", "DomainProfile", FW_POLICY "\\DomainProfile", NULL},
+    {"Private", "StandardProfile", FW_POLICY "\\PrivateProfile", FW_POLICY "\\StandardProfile"},
+    {"Public", "PublicProfile", FW_POLICY "\\PublicProfile", NULL},
 };
 
 typedef struct fw_rule {
@@ -66,49 +71,18 @@ static const char *src_name(int policy)
 	return policy ? RP_SRC_POLICY : RP_SRC_LOCAL;
 }
 
-/* The effective DWORD of one profile's setting: the local copy, the profile's policy copy, and
- * for Private the legacy StandardProfile policy copy when the newer one is absent.  All the
- * reading of a profile setting's copies is here. */
-static void profile_setting(fw_state *st, int p, const char *value, rp_effective *out,
-			    char **policy_key)
+/* The effective DWORD of one profile's setting (checks.h, rp_effective: local copy, SOFTWARE
+ * policy copy, local Registry.pol, domain GPOs); for Private the legacy StandardProfile policy
+ * key is read when no policy source mentions the newer one.  All the reading of a profile
+ * setting's copies is here; rp_plan_effective plans their changes. */
+static void profile_setting(fw_state *st, int p, const char *value, rp_effective *out)
 {
-	char lk[256], pk[256];
+	char lk[256];
 	snprintf(lk, sizeof lk, "%s\\%s", FW_LOCAL, profiles[p].local);
-	snprintf(pk, sizeof pk, "%s\\%s", FW_POLICY, profiles[p].policy);
-	rp_effective_dword(st->scan->reg, lk, pk, value, out);
-	if (!out->policy_present && profiles[p].legacy_pol) {
-		snprintf(pk, sizeof pk, "%s\\%s", FW_POLICY, profiles[p].legacy_pol);
-		rp_effective_dword(st->scan->reg, lk, pk, value, out);
-	}
-	*policy_key = out->policy_present ? rp_xstrdup(pk) : NULL;
-}
-
-static char *local_profile_key(const fw_state *st, int p)
-{
-	return rp_xasprintf("%s\\%s", st->local_root, profiles[p].local);
-}
-
-/* Plans one copy of a profile setting: the policy copy (SOFTWARE pol_key) or the local one;
- * deleted, or set to v.  All the writing of a profile setting's copies is here. */
-static void plan_profile_copy(rp_finding *f, const fw_state *st, int p, const char *pol_key,
-			      int policy, const char *value, int del, uint32_t v, int weakens)
-{
-	char *key = policy ? rp_xstrdup(pol_key) : local_profile_key(st, p);
-	const char *hive = policy ? "SOFTWARE" : "SYSTEM";
-	char *what = del ? rp_xasprintf("delete %s\\%s\\%s", hive, key, value)
-			 : rp_xasprintf("set %s\\%s\\%s to %u", hive, key, value, v);
-	if (del)
-		rp_change_delete_value(f, hive, key, value, what);
-	else
-		rp_change_dword(f, hive, key, value, v, weakens, what);
-	free(what);
-	free(key);
-}
-
-/* The copy rp_effective_dword took the value from is a DWORD. */
-static int effective_is_dword(const rp_effective *eff)
-{
-	return strcmp(eff->source, RP_SRC_LOCAL) == 0 ? eff->local_is_dword : eff->policy_is_dword;
+	rp_effective_dword(st->scan->reg, lk, profiles[p].policy, value, out);
+	if (profiles[p].legacy_pol && !out->policy_present && out->regpol.action == RP_POL_NONE &&
+	    out->domain.action == RP_POL_NONE)
+		rp_effective_dword(st->scan->reg, lk, profiles[p].legacy_pol, value, out);
 }
 
 static unsigned rule_profiles(const rp_fwrule *r)
@@ -241,40 +215,31 @@ static void check_no_exceptions(fw_state *st)
 		if (!st->on[p])
 			continue;
 		rp_effective eff;
-		char *pol_key;
-		profile_setting(st, p, "DoNotAllowExceptions", &eff, &pol_key);
-		int pol_blocks = eff.policy_present && !(eff.policy_is_dword && eff.policy == 0);
-		int local_blocks = eff.local_present && !(eff.local_is_dword && eff.local == 0);
-		if (!(pol_blocks || (!eff.policy_present && local_blocks))) {
-			free(pol_key);
+		profile_setting(st, p, "DoNotAllowExceptions", &eff);
+		if (!eff.present || (eff.is_dword && eff.value == 0))
 			continue;
-		}
-		char *sum = rp_xasprintf("the %s profile blocks every inbound connection "
-					 "(DoNotAllowExceptions, %s copy)",
-					 profiles[p].name, pol_blocks ? "policy" : "local");
-		rp_finding *f = rp_finding_add(
-		    st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum,
-		    "DoNotAllowExceptions makes Windows Firewall ignore every allow rule of the "
-		    "profile, the Remote Desktop rule included, so the TCP connection to the RDP "
-		    "port "
-		    "never arrives: the client says it cannot connect. The fix deletes the value "
-		    "at "
-		    "its source (the policy copy wins over the local one; a local copy that blocks "
-		    "too is deleted as well) so the profile's rules apply again; the firewall "
-		    "stays "
-		    "on.");
-		char *lk = local_profile_key(st, p);
-		rp_evidence_value(f, &reg->system, lk, "DoNotAllowExceptions", RP_SRC_LOCAL);
-		if (pol_key)
-			rp_evidence_value(f, &reg->software, pol_key, "DoNotAllowExceptions",
-					  RP_SRC_POLICY);
-		if (pol_blocks)
-			plan_profile_copy(f, st, p, pol_key, 1, "DoNotAllowExceptions", 1, 0, 0);
-		if (local_blocks)
-			plan_profile_copy(f, st, p, pol_key, 0, "DoNotAllowExceptions", 1, 0, 0);
-		free(lk);
+		char buf[16];
+		char *origin = rp_effective_origin(&eff);
+		char *sum = rp_xasprintf(
+		    "the %s profile blocks every inbound connection "
+		    "(DoNotAllowExceptions = %s, from %s)",
+		    profiles[p].name, rp_dword_shown(1, eff.is_dword, eff.value, buf, sizeof buf),
+		    origin);
+		char *explain = rp_effective_explain(
+		    &eff,
+		    "DoNotAllowExceptions makes Windows Firewall ignore every allow rule of "
+		    "the profile, the Remote Desktop rule included, so the TCP connection to "
+		    "the RDP port never arrives: the client says it cannot connect. The fix "
+		    "sets it to 0 (the same as absent: the profile's rules apply again) at its "
+		    "source, and in a local copy that blocks too; the firewall stays on.");
+		rp_finding *f =
+		    rp_finding_add(st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum, explain);
+		rp_evidence_effective(f, reg, &eff);
+		int local_blocks = eff.local_present && !(eff.local_is_dword && eff.local == 0);
+		rp_plan_effective(f, &eff, 0, local_blocks ? RP_PLAN_LOCAL : 0);
+		free(explain);
+		free(origin);
 		free(sum);
-		free(pol_key);
 	}
 }
 
@@ -399,21 +364,11 @@ static void check_allow_rules(fw_state *st)
 		if (!(missing & (1u << p)))
 			continue;
 		rp_effective eff;
-		char *pol_key;
-		profile_setting(st, p, "EnableFirewall", &eff, &pol_key);
-		char *lk = local_profile_key(st, p);
-		rp_evidence_value(f, &st->scan->reg->system, lk, "EnableFirewall", RP_SRC_LOCAL);
-		if (pol_key)
-			rp_evidence_value(f, &st->scan->reg->software, pol_key, "EnableFirewall",
-					  RP_SRC_POLICY);
-		/* both copies, so that neither turns the firewall back on */
-		if (st->scan->allow_weaker) {
-			plan_profile_copy(f, st, p, pol_key, 0, "EnableFirewall", 0, 0, 1);
-			if (pol_key)
-				plan_profile_copy(f, st, p, pol_key, 1, "EnableFirewall", 0, 0, 1);
-		}
-		free(lk);
-		free(pol_key);
+		profile_setting(st, p, "EnableFirewall", &eff);
+		rp_evidence_effective(f, st->scan->reg, &eff);
+		/* every copy, so that none turns the firewall back on */
+		if (st->scan->allow_weaker)
+			rp_plan_effective(f, &eff, 0, RP_PLAN_LOCAL | RP_PLAN_WEAKENS);
 	}
 }
 
@@ -455,36 +410,29 @@ static void read_profiles(fw_state *st)
 {
 	for (int p = 0; p < NPROFILES; p++) {
 		rp_effective eff;
-		char *pol_key;
-		profile_setting(st, p, "EnableFirewall", &eff, &pol_key);
+		profile_setting(st, p, "EnableFirewall", &eff);
 		/* absent means Windows' default: on */
-		st->on[p] = !(eff.present && effective_is_dword(&eff) && eff.value == 0);
+		st->on[p] = !(eff.present && eff.is_dword && eff.value == 0);
 		if (!st->on[p]) {
-			char *sum = rp_xasprintf("Windows Firewall is off for the %s profile (%s)",
-						 profiles[p].name, eff.source);
+			char *origin = rp_effective_origin(&eff);
+			char *sum =
+			    rp_xasprintf("Windows Firewall is off for the %s profile (by %s)",
+					 profiles[p].name, origin);
 			rp_finding *f =
 			    rp_finding_add(st->scan, "rdp.firewall", RP_OK, RP_INFO, sum,
 					   "A firewall that is off does not block RDP; rdprescue "
 					   "leaves it as it is "
 					   "(turning it back on is your decision).");
-			char *lk = local_profile_key(st, p);
-			rp_evidence_value(f, &st->scan->reg->system, lk, "EnableFirewall",
-					  RP_SRC_LOCAL);
-			if (pol_key)
-				rp_evidence_value(f, &st->scan->reg->software, pol_key,
-						  "EnableFirewall", RP_SRC_POLICY);
-			free(lk);
+			rp_evidence_effective(f, st->scan->reg, &eff);
+			free(origin);
 			free(sum);
 		}
-		free(pol_key);
-		char pk[256];
-		snprintf(pk, sizeof pk, "%s\\%s", FW_POLICY, profiles[p].policy);
-		uint32_t merge = 1;
-		int present = 0;
+		/* AllowLocalPolicyMerge has only policy copies: 0 there keeps local rules out */
+		rp_effective merge;
+		profile_setting(st, p, "AllowLocalPolicyMerge", &merge);
 		st->local_rules_apply[p] =
-		    !(rp_read_dword(&st->scan->reg->software, pk, "AllowLocalPolicyMerge", &merge,
-				    &present) &&
-		      merge == 0);
+		    !(merge.present && strcmp(merge.source, RP_SRC_LOCAL) != 0 && merge.is_dword &&
+		      merge.value == 0);
 	}
 }
 

@@ -134,7 +134,8 @@ static void check_combinations(rp_scan *scan, setting *set)
 		    "SecurityLayer 2 (TLS) with MinEncryptionLevel 1 (Low), which Windows "
 		    "documents as incompatible",
 		    "With TLS required, the Low encryption level cannot be negotiated and the "
-		    "listener refuses clients. The fix raises MinEncryptionLevel to 2 (client "
+		    "listener refuses clients (0x904 / extended 0x7). The fix raises "
+		    "MinEncryptionLevel to 2 (client "
 		    "compatible, Windows' default).",
 		    &set[MEL]);
 		add_evidence(f, scan, &set[SL]);

@@ -32,8 +32,8 @@ static const service services[] = {
      "without it the listener has no usable certificate and drops the connection during the TLS "
      "handshake (0x904 / extended 0x7)"},
     {"UmRdpService", 3,
-     "the Remote Desktop port redirector serves every session; Microsoft's troubleshooting "
-     "requires it to be startable"},
+     "the Remote Desktop port redirector starts with every session; Microsoft's "
+     "troubleshooting for a client that cannot connect requires it to be startable"},
     {"CertPropSvc", 3,
      "Certificate Propagation is one of the services Windows needs to (re)create the RDP "
      "certificate; without a certificate the TLS handshake fails (0x904 / extended 0x7)"},

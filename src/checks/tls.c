@@ -6,11 +6,14 @@
  * listener offers (rdp-registry.md sections 2.3, 6 and 11).  With none left, the server closes
  * the connection during the handshake: 0x904 / extended 0x7, event 36871.  The fix repairs TLS
  * 1.2 only; TLS 1.0 comes back only with --allow-weaker-security.  An empty Group Policy
- * cipher-suite list kills TLS the same way; deleting it restores Windows' default order.
+ * cipher-suite list kills TLS the same way; deleting it (from SOFTWARE\Policies and from a local
+ * Registry.pol that would write it back) restores Windows' default order.
  *
  * tls.credssp: AllowEncryptionOracle (CVE-2018-0886) decides which CredSSP peers are accepted.
  * It is reported with what it means; 2 (Vulnerable) is a security warning that rdprescue never
- * writes; a value out of range is removed so that Windows' default applies.
+ * writes; a value out of range is removed (SOFTWARE and local Registry.pol copies) so that
+ * Windows' default applies.  Both policy values are read through rp_effective_dword, which knows
+ * every copy and which one decides (checks.h).
  */
 #include "checks/checks.h"
 #include "util/text.h"
@@ -155,33 +158,109 @@ static void check_protocols(rp_scan *scan)
 		free(ps[i].key);
 }
 
-/* The Group Policy cipher-suite order: present but naming no suite leaves TLS without one. */
-static void check_cipher_policy(rp_scan *scan)
+/* A REG_SZ / MULTI_SZ cipher-suite list names a suite: any character other than separators
+ * (',', NUL, blanks). */
+static int names_a_suite(uint32_t type, const uint8_t *data, size_t len)
 {
-	rp_hive_file *sw = &scan->reg->software;
+	if (type != RP_REG_SZ && type != RP_REG_EXPAND_SZ && type != RP_REG_MULTI_SZ)
+		return 0;
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		uint16_t c = (uint16_t)(data[i] | data[i + 1] << 8);
+		if (c != 0 && c != ',' && c != ' ' && c != '\t')
+			return 1;
+	}
+	return 0;
+}
+
+/* The .pol entry behind copy c (a local Registry.pol or domain GPO entry that sets it). */
+static const rp_pol_entry *pol_entry(const rp_registry *reg, const rp_pol_copy *c, const char *name)
+{
+	if (c->action != RP_POL_SETS)
+		return NULL;
+	if (reg->local_pol && reg->local_pol->path == c->path)
+		return rp_pol_find(&reg->local_pol->pol, c->key, name);
+	for (size_t i = 0; i < reg->ngpos; i++)
+		if (reg->gpos[i].path == c->path)
+			return rp_pol_find(&reg->gpos[i].pol, c->key, name);
+	return NULL;
+}
+
+/* base plus where the value comes from, for a fix that removes the bad policy value: a local
+ * Registry.pol entry is removed as well (rp_effective_explain words the other sources). */
+static char *removal_explain(const rp_effective *eff, const char *base)
+{
+	if (!eff->source || strcmp(eff->source, RP_SRC_REGPOL) != 0)
+		return rp_effective_explain(eff, base);
+	return rp_xasprintf("%s The value comes from the local Group Policy file %s, which writes "
+			    "it into SOFTWARE\\Policies again at every policy refresh: the fix "
+			    "removes the entry from that file as well (the policy becomes Not "
+			    "Configured).",
+			    base, eff->path);
+}
+
+/* The SOFTWARE\Policies copy of Functions names a suite (1), names none (0), is absent (-1). */
+static int policy_copy_names_a_suite(rp_hive_file *sw)
+{
 	rp_value v = {0};
 	if (rp_hive_get(sw->hive, CIPHER_POLICY, "Functions", &v, NULL) != 1)
-		return;
-	int has_suite = 0;
-	if (v.type == RP_REG_SZ || v.type == RP_REG_EXPAND_SZ || v.type == RP_REG_MULTI_SZ) {
-		/* any character other than separators (',', NUL, blanks) names a suite */
-		for (size_t i = 0; i + 1 < v.len; i += 2) {
-			uint16_t c = (uint16_t)(v.data[i] | v.data[i + 1] << 8);
-			has_suite |= c != 0 && c != ',' && c != ' ' && c != '\t';
-		}
-	}
+		return -1;
+	int named = names_a_suite(v.type, v.data, v.len);
 	rp_value_free(&v);
-	if (has_suite)
+	return named;
+}
+
+/*
+ * The Group Policy cipher-suite order ("SSL Cipher Suite Order"): present but naming no suite
+ * leaves TLS without one.  It has policy copies only (SOFTWARE\Policies, the local Registry.pol,
+ * domain GPO caches), read with rp_effective_dword for where each lives and which decides; the
+ * value is a string, so the deciding copy's data is judged here.  The fix removes the empty
+ * list wherever it is (the Registry.pol entry too, or the next refresh writes it back): with no
+ * policy, Windows' default suite order applies.
+ */
+static void check_cipher_policy(rp_scan *scan)
+{
+	rp_registry *reg = scan->reg;
+	rp_effective eff;
+	rp_effective_dword(reg, NULL, CIPHER_POLICY, "Functions", &eff);
+	if (!eff.present)
 		return;
-	rp_finding *f = rp_finding_add(
-	    scan, "tls.schannel", RP_PROBLEM, RP_ERROR,
-	    "the Group Policy cipher-suite list (SSL\\00010002 Functions) is empty",
+	int software_named = policy_copy_names_a_suite(&reg->software);
+	const rp_pol_entry *regpol = pol_entry(reg, &eff.regpol, "Functions");
+	int regpol_empty = regpol && !names_a_suite(regpol->type, regpol->data, regpol->len);
+	int empty;
+	if (strcmp(eff.source, RP_SRC_POLICY) == 0) {
+		empty = software_named == 0;
+	} else if (strcmp(eff.source, RP_SRC_REGPOL) == 0) {
+		empty = regpol_empty;
+	} else {
+		const rp_pol_entry *e = pol_entry(reg, &eff.domain, "Functions");
+		empty = !e || !names_a_suite(e->type, e->data, e->len);
+	}
+	if (!empty)
+		return;
+	char *origin = rp_effective_origin(&eff);
+	char *sum = rp_xasprintf("the SSL cipher-suite order set by %s names no suite "
+				 "(SSL\\00010002 Functions)",
+				 origin);
+	const char *base =
 	    "An SSL Cipher Suite Order policy that names no suite leaves Schannel nothing to "
 	    "negotiate, so every TLS handshake fails: the RDP client shows 0x904 / extended 0x7. "
-	    "The fix deletes the empty Functions value, so Windows' default suite order applies.");
-	rp_evidence_value(f, sw, CIPHER_POLICY, "Functions", RP_SRC_POLICY);
-	rp_change_delete_value(f, "SOFTWARE", CIPHER_POLICY, "Functions",
-			       "delete SOFTWARE\\" CIPHER_POLICY "\\Functions (empty)");
+	    "The fix deletes the empty Functions value, so Windows' default suite order applies.";
+	char *explain = removal_explain(&eff, base);
+	rp_finding *f = rp_finding_add(scan, "tls.schannel", RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_evidence_effective(f, reg, &eff);
+	if (regpol_empty) {
+		char *what = rp_xasprintf("remove the empty entry %s\\Functions from %s",
+					  eff.regpol.key, eff.regpol.path);
+		rp_change_pol_delete(f, eff.regpol.path, eff.regpol.key, "Functions", what);
+		free(what);
+	}
+	if (software_named == 0)
+		rp_change_delete_value(f, "SOFTWARE", CIPHER_POLICY, "Functions",
+				       "delete SOFTWARE\\" CIPHER_POLICY "\\Functions (empty)");
+	free(explain);
+	free(sum);
+	free(origin);
 }
 
 int rp_check_tls_schannel(rp_scan *scan, rp_err *err)
@@ -195,12 +274,14 @@ int rp_check_tls_schannel(rp_scan *scan, rp_err *err)
 int rp_check_tls_credssp(rp_scan *scan, rp_err *err)
 {
 	(void)err;
-	rp_hive_file *sw = &scan->reg->software;
-	uint32_t v = 0;
-	int present = 0;
-	int is_dword = rp_read_dword(sw, CREDSSP, "AllowEncryptionOracle", &v, &present);
+	rp_registry *reg = scan->reg;
+	/* a policy value only: SOFTWARE and the Registry.pol files ("Software\\Microsoft\\...") */
+	rp_effective eff;
+	rp_effective_dword(reg, NULL, CREDSSP, "AllowEncryptionOracle", &eff);
+	uint32_t v = eff.value;
+	int is_dword = eff.is_dword;
 	rp_finding *f;
-	if (!present) {
+	if (!eff.present) {
 		f = rp_finding_add(
 		    scan, "tls.credssp", RP_OK, RP_INFO,
 		    "AllowEncryptionOracle not set: Windows' default (Mitigated on updated "
@@ -236,20 +317,36 @@ int rp_check_tls_credssp(rp_scan *scan, rp_err *err)
 		    "rdprescue never writes 2.");
 	} else {
 		char buf[16];
-		const char *was = rp_dword_shown(present, is_dword, v, buf, sizeof buf);
-		char *sum = rp_xasprintf("AllowEncryptionOracle is %s, outside 0..2", was);
-		f = rp_finding_add(scan, "tls.credssp", RP_PROBLEM, RP_ERROR, sum,
-				   "CredSSP knows only 0 (Force Updated Clients), 1 (Mitigated) "
-				   "and 2 (Vulnerable); "
-				   "with anything else the NLA exchange can fail and the client "
-				   "cannot log on (0x904 "
-				   "/ extended 0x7 or a CredSSP error). The fix deletes the value "
-				   "so that Windows' "
-				   "default (Mitigated on updated Windows) applies.");
+		const char *was = rp_dword_shown(1, is_dword, v, buf, sizeof buf);
+		char *origin = rp_effective_origin(&eff);
+		char *sum = rp_xasprintf("AllowEncryptionOracle is %s, outside 0..2 (from %s)", was,
+					 origin);
+		char *explain = removal_explain(
+		    &eff,
+		    "CredSSP knows only 0 (Force Updated Clients), 1 (Mitigated) and 2 "
+		    "(Vulnerable); with anything else the NLA exchange can fail and the client "
+		    "cannot log on (0x904 / extended 0x7 or a CredSSP error). The fix deletes "
+		    "the value so that Windows' default (Mitigated on updated Windows) "
+		    "applies.");
+		f = rp_finding_add(scan, "tls.credssp", RP_PROBLEM, RP_ERROR, sum, explain);
+		free(explain);
 		free(sum);
-		rp_change_delete_value(f, "SOFTWARE", CREDSSP, "AllowEncryptionOracle",
-				       "delete SOFTWARE\\" CREDSSP "\\AllowEncryptionOracle");
+		free(origin);
+		/* every copy out of range goes: the Registry.pol entry (or the refresh writes it
+		 * back) and the SOFTWARE one; a domain GPO cannot be changed offline */
+		if (eff.regpol.action == RP_POL_SETS &&
+		    !(eff.regpol.is_dword && eff.regpol.value <= 2)) {
+			char *what = rp_xasprintf("remove %s\\AllowEncryptionOracle from %s",
+						  eff.regpol.key, eff.regpol.path);
+			rp_change_pol_delete(f, eff.regpol.path, eff.regpol.key,
+					     "AllowEncryptionOracle", what);
+			free(what);
+		}
+		if (eff.policy_present && !(eff.policy_is_dword && eff.policy <= 2))
+			rp_change_delete_value(f, "SOFTWARE", CREDSSP, "AllowEncryptionOracle",
+					       "delete SOFTWARE\\" CREDSSP
+					       "\\AllowEncryptionOracle");
 	}
-	rp_evidence_value(f, sw, CREDSSP, "AllowEncryptionOracle", RP_SRC_POLICY);
+	rp_evidence_effective(f, reg, &eff);
 	return 0;
 }

@@ -7,61 +7,11 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
+. tests/lib/cert.sh
 JQ="python3 tests/lib/jq.py"
-MKCERT=$TOOLS/rp-mkcert
 SYS=Windows/System32/config/SYSTEM
 SOFT=Windows/System32/config/SOFTWARE
 NOW=2024-06-01
-GUID=3f2a8c1e-6b7d-4e59-9a10-2c4b6d8e0f12 # hive/software-base.reg
-CERTS='Microsoft\SystemCertificates'
-RD="$CERTS\\Remote Desktop\\Certificates"
-MY="$CERTS\\MY\\Certificates"
-RDP_TCP='ControlSet001\Control\Terminal Server\WinStations\RDP-Tcp'
-FOLDER_SDDL='O:SYG:SYD:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA)'
-KEY_SDDL='O:SYG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FR;;;NS)'
-KEYFILE=ProgramData/Microsoft/Crypto/RSA/MachineKeys/$("$MKCERT" keyname TSSecKeySet1 $GUID)
-"$MKCERT" container TSSecKeySet1 "$T/keyfile" || exit 1
-
-# blob NAME NOT-BEFORE NOT-AFTER: a certificate for CN=NAME linked to TSSecKeySet1 in
-# $T/NAME.blob; prints its thumbprint.
-blob() { "$MKCERT" blob --cn "$1" --not-before "$2" --not-after "$3" --container TSSecKeySet1 "$T/$1.blob"; }
-
-# reg_hex FILE: the bytes of FILE as .reg hex data (01,02,...).
-reg_hex() { od -An -v -tx1 "$1" | tr -s ' \n' '  ' | sed 's/^ *//; s/ *$//; s/ /,/g'; }
-
-# store_reg STORE KEYNAME BLOBFILE >FILE: one certificate entry with every parent key
-# (hivexregedit creates no missing parents).
-store_reg() {
-	printf 'Windows Registry Editor Version 5.00\n\n'
-	printf '[HKEY_LOCAL_MACHINE\\SOFTWARE\\%s]\n\n' "$CERTS" "$CERTS\\$1" "$CERTS\\$1\\Certificates"
-	printf '[HKEY_LOCAL_MACHINE\\SOFTWARE\\%s]\n"Blob"=hex:%s\n\n' "$CERTS\\$1\\Certificates\\$2" "$(reg_hex "$3")"
-}
-
-# pin_reg THUMBPRINT >FILE: SSLCertificateSHA1Hash pinning it.
-pin_reg() {
-	printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\%s]\n' "$RDP_TCP"
-	printf '"SSLCertificateSHA1Hash"=hex:%s\n\n' "$(echo "$1" | sed 's/../&,/g; s/,$//')"
-}
-
-# cert_disk NAME KEY(0|1) REGFILE...: a GPT disk from the healthy hives, each software-*.reg /
-# system-*.reg merged into its hive, and the TSSecKeySet1 key file when KEY is 1.
-cert_disk() {
-	c_name=$1 c_key=$2
-	shift 2
-	scenario_hives healthy "$T/h-$c_name" || return 1
-	for c_reg in "$@"; do
-		case $(basename "$c_reg") in
-		system*) hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/h-$c_name/SYSTEM" "$c_reg" ;;
-		*) hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$T/h-$c_name/SOFTWARE" "$c_reg" ;;
-		esac || return 1
-	done
-	mkdisk "$T/$c_name.img" gpt 96 && put_windows "$T/$c_name.img" "$T/h-$c_name" || return 1
-	[ "$c_key" = 0 ] || {
-		"$TOOLS/rp-testfs" "$T/$c_name.img" put "$T/keyfile" "$KEYFILE" &&
-			"$TOOLS/rp-testfs" "$T/$c_name.img" setsddl "$KEYFILE" "$KEY_SDDL" &&
-			"$TOOLS/rp-testfs" "$T/$c_name.img" setsddl "${KEYFILE%/*}" "$FOLDER_SDDL"
-	}
-}
 
 # broken NAME 'SUMMARY-WORDS' GONE-KEY: the whole round trip on $T/NAME.img; GONE-KEY is the
 # SOFTWARE key the fix must remove ("" when only the pin goes).  The fix is cert.rdp's alone, so
@@ -89,7 +39,7 @@ broken() {
 # --- healthy: valid certificate, key file present ---
 th=$(blob healthy 2024-05-01 2024-11-01)
 store_reg 'Remote Desktop' "$th" "$T/healthy.blob" >"$T/software-healthy.reg"
-check "healthy: build disk" cert_disk healthy 1 "$T/software-healthy.reg"
+check "healthy: build disk" cert_disk healthy healthy 1 "$T/software-healthy.reg"
 expect_exit 0 "healthy: scan exit 0" "$RP" scan "$T/healthy.img" --json --now $NOW
 check "healthy: cert.rdp ok with subject, validity and thumbprint" $JQ "$T/out" \
 	"any(e.get('note','').startswith('subject CN=healthy') and 'notAfter 2024-11-01T00:00:00Z' in e['note'] and '$th' in e['note'] for f in F('cert.rdp','ok') for e in f['evidence'])"
@@ -105,7 +55,7 @@ rm -f "$T/healthy.img"
 # --- expired (the self-signed certificate's usual 6 months are over) ---
 te=$(blob expired 2023-11-22 2024-05-23)
 store_reg 'Remote Desktop' "$te" "$T/expired.blob" >"$T/software-expired.reg"
-check "expired: build disk" cert_disk expired 1 "$T/software-expired.reg"
+check "expired: build disk" cert_disk expired healthy 1 "$T/software-expired.reg"
 broken expired "expired on 2024-05-23" "$RD\\$te"
 check "expired: evidence names hive, key and value" $JQ "$T/expired.json" \
 	"any(e.get('hive')=='SOFTWARE' and e['key']==r'$RD\\$te' and e['value']=='Blob' for f in F('cert.rdp','problem') for e in f['evidence'])"
@@ -116,7 +66,7 @@ rm -f "$T/expired.img"
 # --- not yet valid ---
 tn=$(blob notyet 2024-07-01 2025-01-01)
 store_reg 'Remote Desktop' "$tn" "$T/notyet.blob" >"$T/software-notyet.reg"
-check "not yet valid: build disk" cert_disk notyet 1 "$T/software-notyet.reg"
+check "not yet valid: build disk" cert_disk notyet healthy 1 "$T/software-notyet.reg"
 broken notyet "not valid before 2024-07-01" "$RD\\$tn"
 rm -f "$T/notyet.img"
 
@@ -124,21 +74,21 @@ rm -f "$T/notyet.img"
 tm=$(blob mismatch 2024-05-01 2024-11-01)
 case $tm in 0*) wrong=1${tm#?} ;; *) wrong=0${tm#?} ;; esac
 store_reg 'Remote Desktop' "$wrong" "$T/mismatch.blob" >"$T/software-mismatch.reg"
-check "thumbprint mismatch: build disk" cert_disk mismatch 1 "$T/software-mismatch.reg"
+check "thumbprint mismatch: build disk" cert_disk mismatch healthy 1 "$T/software-mismatch.reg"
 broken mismatch "key name is not its SHA-1 thumbprint $tm" "$RD\\$wrong"
 rm -f "$T/mismatch.img"
 
 # --- key container file missing (an orphaned certificate: Windows will not replace it) ---
 tk=$(blob nokey 2024-05-01 2024-11-01)
 store_reg 'Remote Desktop' "$tk" "$T/nokey.blob" >"$T/software-nokey.reg"
-check "missing key file: build disk" cert_disk nokey 0 "$T/software-nokey.reg"
+check "missing key file: build disk" cert_disk nokey healthy 0 "$T/software-nokey.reg"
 broken nokey "key container file (TSSecKeySet1) is missing" "$RD\\$tk"
 check "missing key file: file evidence says missing" $JQ "$T/nokey.json" \
 	"any(e['source']=='file' and e['path']=='$KEYFILE' and 'missing' in e['note'] for f in F('cert.rdp','problem') for e in f['evidence'])"
 rm -f "$T/nokey.img"
 
 # --- key container file zero-filled (broken: keys.contents quarantines it, cert.rdp leaves it) ---
-check "zeroed key file: build disk" cert_disk zerokey 0 "$T/software-nokey.reg"
+check "zeroed key file: build disk" cert_disk zerokey healthy 0 "$T/software-nokey.reg"
 head -c 1024 /dev/zero >"$T/zero.key"
 "$TOOLS/rp-testfs" "$T/zerokey.img" put "$T/zero.key" "$KEYFILE"
 "$TOOLS/rp-testfs" "$T/zerokey.img" setsddl "${KEYFILE%/*}" "$FOLDER_SDDL"
@@ -154,14 +104,14 @@ rm -f "$T/zerokey.img"
 # --- unparsable Blob ---
 printf '\040\000\000\000\001\000\000\000\377\000\000\000garbage' >"$T/garbage.blob"
 store_reg 'Remote Desktop' "$tk" "$T/garbage.blob" >"$T/software-garbage.reg"
-check "unparsable blob: build disk" cert_disk garbage 1 "$T/software-garbage.reg"
+check "unparsable blob: build disk" cert_disk garbage healthy 1 "$T/software-garbage.reg"
 broken garbage "Blob cannot be parsed" "$RD\\$tk"
 rm -f "$T/garbage.img"
 
 # --- SSLCertificateSHA1Hash pins a certificate that is in no store; the healthy one stays ---
 tp=$(blob pinned-nowhere 2024-05-01 2024-11-01)
 pin_reg "$tp" >"$T/system-pin-missing.reg"
-check "dangling pin: build disk" cert_disk pinmissing 1 "$T/software-healthy.reg" "$T/system-pin-missing.reg"
+check "dangling pin: build disk" cert_disk pinmissing healthy 1 "$T/software-healthy.reg" "$T/system-pin-missing.reg"
 broken pinmissing "pins certificate $tp, which is in no certificate store" ""
 "$RP" fix "$T/pinmissing.img" --yes --now $NOW >/dev/null 2>&1
 check "dangling pin: the value is gone after fix" sh -c "! { '$TOOLS/rp-testfs' '$T/pinmissing.img' cat $SYS >'$T/p.hive' && hivexget '$T/p.hive' '$RDP_TCP' SSLCertificateSHA1Hash; }"
@@ -170,7 +120,7 @@ rm -f "$T/pinmissing.img"
 
 # --- the pinned certificate of the Remote Desktop store is expired: certificate and pin go ---
 pin_reg "$te" >"$T/system-pin-expired.reg"
-check "pinned expired: build disk" cert_disk pinexpired 1 "$T/software-expired.reg" "$T/system-pin-expired.reg"
+check "pinned expired: build disk" cert_disk pinexpired healthy 1 "$T/software-expired.reg" "$T/system-pin-expired.reg"
 broken pinexpired "expired on 2024-05-23" "$RD\\$te"
 "$RP" fix "$T/pinexpired.img" --yes --now $NOW --json >"$T/pe.json" 2>/dev/null
 check "pinned expired: one finding removes the certificate and the pin" $JQ "$T/pe.json" \
@@ -180,7 +130,7 @@ rm -f "$T/pinexpired.img"
 
 # --- the pinned certificate is an expired one of LocalMachine\My: only the pin goes ---
 store_reg MY "$te" "$T/expired.blob" >"$T/software-my-expired.reg"
-check "pinned expired in My: build disk" cert_disk pinmy 1 "$T/software-healthy.reg" "$T/software-my-expired.reg" "$T/system-pin-expired.reg"
+check "pinned expired in My: build disk" cert_disk pinmy healthy 1 "$T/software-healthy.reg" "$T/software-my-expired.reg" "$T/system-pin-expired.reg"
 broken pinmy "in LocalMachine\\\\My: expired on 2024-05-23" ""
 "$RP" fix "$T/pinmy.img" --yes --now $NOW >/dev/null 2>&1
 check "pinned expired in My: the pin is gone" sh -c "! { '$TOOLS/rp-testfs' '$T/pinmy.img' cat $SYS >'$T/p.hive' && hivexget '$T/p.hive' '$RDP_TCP' SSLCertificateSHA1Hash; }"
@@ -189,7 +139,7 @@ expect_exit 0 "pinned expired in My: full scan healthy after fix" "$RP" scan "$T
 rm -f "$T/pinmy.img"
 
 # --- no store at all: Windows makes one ---
-check "no store: build disk" cert_disk nostore 1
+check "no store: build disk" cert_disk nostore healthy 1
 expect_exit 0 "no store: scan exit 0" "$RP" scan "$T/nostore.img" --check cert.rdp --now $NOW --json
 check "no store: cert.rdp ok says Windows creates it" $JQ "$T/out" "any('Windows creates it' in f['summary'] for f in F('cert.rdp','ok'))"
 finish

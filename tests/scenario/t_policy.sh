@@ -19,6 +19,8 @@ RDPTCP='ControlSet001\Control\Terminal Server\WinStations\RDP-Tcp'
 hive_get() { "$TOOLS/rp-testfs" "$1" cat "$2" >"$T/get.hive" && hivexget "$T/get.hive" "$3" "$4"; }
 # pol_get IMG VOLPATH VALUE: the Terminal Services entry as pol.py reads it back.
 pol_get() { "$TOOLS/rp-testfs" "$1" cat "$2" >"$T/get.pol" && $POL get "$T/get.pol" "$TSK" "$3"; }
+# pol_get_k IMG KEY VALUE: any key's entry in the local Registry.pol.
+pol_get_k() { "$TOOLS/rp-testfs" "$1" cat $LPOL >"$T/get.pol" && $POL get "$T/get.pol" "$2" "$3"; }
 
 # --- the "done when" disk: local Registry.pol denies RDP, the SOFTWARE copy says 1 too ---
 D=$T/regpol.img
@@ -132,5 +134,61 @@ check "a warning naming the file" $JQ "$T/out" \
 check "reported once" $JQ "$T/out" 'len([f for f in d["findings"] if "malformed" in f["summary"]])==1'
 expect_exit 1 "broken Registry.pol: fix leaves it not fixed" "$RP" fix "$D" --yes
 check "broken Registry.pol never written" test "$(vol_sha "$D" $LPOL)" = "$b0"
+
+# pol_broken NAME SCENARIO CHECK ENTRY...: $D = a disk of SCENARIO with a local Registry.pol of
+# ENTRY... (pol.py mk); its files' hashes in $s0 $w0 $p0; scan finds a CHECK problem whose summary
+# names Registry.pol, and fix --yes --check CHECK exits 0 (the scan JSON is left in $T/out).
+pol_broken() {
+	b_name=$1 b_check=$3 D=$T/$1.img
+	check "$b_name: build disk ($2) with Registry.pol" scenario_disk "$2" gpt "$D"
+	shift 3
+	$POL mk "$T/$b_name.pol" "$@"
+	"$TOOLS/rp-testfs" "$D" put "$T/$b_name.pol" "$LPOL"
+	s0=$(vol_sha "$D" $SYS) w0=$(vol_sha "$D" $SOFT) p0=$(vol_sha "$D" $LPOL)
+	expect_exit 1 "$b_name: scan finds it" "$RP" scan "$D" --json --check $b_check
+	cp "$T/out" "$T/$b_name.json"
+	check "$b_name: the $b_check summary names Registry.pol" $JQ "$T/out" \
+		"any('Registry.pol' in f['summary'] for f in F('$b_check','problem'))"
+	expect_exit 0 "$b_name: fix --yes" "$RP" fix "$D" --yes --check $b_check
+	cp "$T/$b_name.json" "$T/out"
+}
+
+# pol_healthy_undo NAME CHECK: CHECK healthy after the fix; undo restores the three files.
+pol_healthy_undo() {
+	expect_exit 0 "$1: healthy after fix" "$RP" scan "$D" --check $2
+	expect_exit 0 "$1: undo --yes" "$RP" undo "$D" --yes
+	check "$1: undo restores SYSTEM, SOFTWARE, Registry.pol byte for byte" \
+		test "$(vol_sha "$D" $SYS)$(vol_sha "$D" $SOFT)$(vol_sha "$D" $LPOL)" = "$s0$w0$p0"
+	rm -f "$D"
+}
+
+# --- rdp.firewall: Registry.pol makes the Domain profile block every inbound connection ---
+FWK='Software\Policies\Microsoft\WindowsFirewall\DomainProfile'
+pol_broken firewall healthy rdp.firewall "$FWK|EnableFirewall|dword:1" "$FWK|DoNotAllowExceptions|dword:1"
+check "firewall: the Domain profile, the Registry.pol entry effective" $JQ "$T/out" \
+	'any("Domain" in f["summary"] and any(e["source"]=="registry.pol" and e["value"]=="DoNotAllowExceptions" and e["data"]==1 and e["note"].startswith("effective") for e in f["evidence"]) for f in F("rdp.firewall","problem"))'
+check "firewall: plan sets the Registry.pol entry to 0, nothing else" $JQ "$T/out" \
+	'[(c["kind"],c["value"],c["what"].split(" to ")[1]) for f in F("rdp.firewall","problem") for c in f["changes"]]==[("pol-set","DoNotAllowExceptions","0 (was 1)")]'
+check "firewall: Registry.pol DoNotAllowExceptions now 0 (pol.py)" test "$(pol_get_k "$D" "$FWK" DoNotAllowExceptions)" = "dword 0"
+check "firewall: Registry.pol EnableFirewall stays 1" test "$(pol_get_k "$D" "$FWK" EnableFirewall)" = "dword 1"
+pol_healthy_undo firewall rdp.firewall
+
+# --- tls.schannel: Registry.pol sets an empty SSL cipher-suite order (and SOFTWARE has it too) ---
+SSLK='Software\Policies\Microsoft\Cryptography\Configuration\SSL\00010002'
+pol_broken ciphers cipher-suites-empty tls.schannel "$SSLK|Functions|sz:" "$TSK|KeepAliveEnable|dword:1"
+check "ciphers: the Registry.pol entry is effective" $JQ "$T/out" \
+	'any(e["source"]=="registry.pol" and e["value"]=="Functions" and e["note"].startswith("effective") for f in F("tls.schannel","problem") for e in f["evidence"])'
+check "ciphers: plan removes the .pol entry and the SOFTWARE copy" $JQ "$T/out" \
+	'sorted((c["kind"],c["value"]) for f in F("tls.schannel","problem") for c in f["changes"])==[("pol-delete","Functions"),("reg-delete-value","Functions")]'
+check "ciphers: the Functions entry is gone from Registry.pol (pol.py)" test "$(pol_get_k "$D" "$SSLK" Functions)" = absent
+check "ciphers: the other Registry.pol entry is kept" test "$(pol_get "$D" $LPOL KeepAliveEnable)" = "dword 1"
+check "ciphers: SOFTWARE Functions gone (hivexget)" sh -c "'$TOOLS/rp-testfs' '$D' cat $SOFT >'$T/c.hive' && ! hivexget '$T/c.hive' 'Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002' Functions >/dev/null 2>&1"
+pol_healthy_undo ciphers tls.schannel
+
+# --- tls.credssp: Registry.pol sets AllowEncryptionOracle out of range ---
+CREDK='Software\Microsoft\Windows\CurrentVersion\Policies\System\CredSSP\Parameters'
+pol_broken credssp healthy tls.credssp "$CREDK|AllowEncryptionOracle|dword:7"
+check "credssp: the entry is gone from Registry.pol (pol.py)" test "$(pol_get_k "$D" "$CREDK" AllowEncryptionOracle)" = absent
+pol_healthy_undo credssp tls.credssp
 
 finish
