@@ -33,6 +33,8 @@ static void put_source(FILE *out, const rp_evidence *e)
 	}
 }
 
+#define SHOWN_MAX 160
+
 static void put_evidence(FILE *out, const rp_evidence *e)
 {
 	fputs("      ", out);
@@ -46,6 +48,10 @@ static void put_evidence(FILE *out, const rp_evidence *e)
 			rp_value v = {.type = e->type, .data = e->data, .len = e->len};
 			char *shown = rp_value_format(&v);
 			fputs(" = ", out);
+			/* A certificate Blob or a firewall rule runs to kilobytes: the text report
+			 * shows its start, the JSON report all of it. */
+			if (strlen(shown) > SHOWN_MAX)
+				strcpy(shown + SHOWN_MAX - 40, "... (cut; --json shows the whole value)");
 			put_escaped(out, shown);
 			free(shown);
 		} else {
