@@ -129,6 +129,9 @@ rp_change *rp_change_sz(rp_finding *f, const char *hive, const char *key, const 
 rp_change *rp_change_raw(rp_finding *f, const char *hive, const char *key, const char *value,
 			 uint32_t type, const uint8_t *data, size_t len, int weakens,
 			 const char *what);
+/* rp_change_dword described as "set HIVE\key\value to WANT (was WAS)". */
+rp_change *rp_change_dword_was(rp_finding *f, const char *hive, const char *key, const char *value,
+			       uint32_t want, const char *was, int weakens);
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
 rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);

@@ -132,6 +132,15 @@ rp_change *rp_change_sz(rp_finding *f, const char *hive, const char *key, const 
 	return c;
 }
 
+rp_change *rp_change_dword_was(rp_finding *f, const char *hive, const char *key, const char *value,
+			       uint32_t want, const char *was, int weakens)
+{
+	char *what = rp_xasprintf("set %s\\%s\\%s to %u (was %s)", hive, key, value, want, was);
+	rp_change *c = rp_change_dword(f, hive, key, value, want, weakens, what);
+	free(what);
+	return c;
+}
+
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what)
 {
@@ -374,28 +383,23 @@ void rp_plan_copy(rp_finding *f, const rp_effective *eff, const char *source, ui
 {
 	int weakens = (flags & RP_PLAN_WEAKENS) != 0;
 	char buf[16];
-	char *what;
 	if (strcmp(source, RP_SRC_REGPOL) == 0) {
 		const char *was =
 		    rp_dword_shown(1, eff->regpol.is_dword, eff->regpol.value, buf, sizeof buf);
-		what = rp_xasprintf("set %s\\%s in %s to %u (was %s)", eff->regpol.key, eff->name,
-				    eff->regpol.path, want, was);
+		char *what = rp_xasprintf("set %s\\%s in %s to %u (was %s)", eff->regpol.key,
+					  eff->name, eff->regpol.path, want, was);
 		rp_change_pol_dword(f, eff->regpol.path, eff->regpol.key, eff->name, want, weakens,
 				    what);
+		free(what);
 	} else if (strcmp(source, RP_SRC_POLICY) == 0) {
 		const char *was = rp_dword_shown(eff->policy_present, eff->policy_is_dword,
 						 eff->policy, buf, sizeof buf);
-		what = rp_xasprintf("set SOFTWARE\\%s\\%s to %u (was %s)", eff->policy_key,
-				    eff->name, want, was);
-		rp_change_dword(f, "SOFTWARE", eff->policy_key, eff->name, want, weakens, what);
+		rp_change_dword_was(f, "SOFTWARE", eff->policy_key, eff->name, want, was, weakens);
 	} else {
 		const char *was = rp_dword_shown(eff->local_present, eff->local_is_dword,
 						 eff->local, buf, sizeof buf);
-		what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", eff->local_key, eff->name,
-				    want, was);
-		rp_change_dword(f, "SYSTEM", eff->local_key, eff->name, want, weakens, what);
+		rp_change_dword_was(f, "SYSTEM", eff->local_key, eff->name, want, was, weakens);
 	}
-	free(what);
 }
 
 int rp_plan_effective(rp_finding *f, const rp_effective *eff, uint32_t want, unsigned flags)
@@ -530,10 +534,7 @@ void rp_expect_dwords(rp_scan *scan, const char *check, const char *key, const r
 		    rp_xasprintf("%s. The fix sets it to %u.", list[i].why, list[i].want);
 		rp_finding *f = rp_finding_add(scan, check, RP_PROBLEM, RP_ERROR, sum, explain);
 		rp_evidence_value(f, system, key, list[i].value, RP_SRC_LOCAL);
-		char *what = rp_xasprintf("set SYSTEM\\%s\\%s to %u (was %s)", key, list[i].value,
-					  list[i].want, was);
-		rp_change_dword(f, "SYSTEM", key, list[i].value, list[i].want, 0, what);
-		free(what);
+		rp_change_dword_was(f, "SYSTEM", key, list[i].value, list[i].want, was, 0);
 		free(sum);
 		free(explain);
 	}

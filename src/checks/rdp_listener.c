@@ -45,9 +45,7 @@ static void check_port(rp_scan *scan, const char *key)
 		    "the RDP port and the client cannot connect. The fix sets the standard "
 		    "port 3389.");
 		rp_evidence_value(f, system, key, "PortNumber", RP_SRC_LOCAL);
-		char *what = rp_xasprintf("set SYSTEM\\%s\\PortNumber to 3389 (was %s)", key, was);
-		rp_change_dword(f, "SYSTEM", key, "PortNumber", 3389, 0, what);
-		free(what);
+		rp_change_dword_was(f, "SYSTEM", key, "PortNumber", 3389, was, 0);
 		free(sum);
 		return;
 	}
@@ -81,9 +79,7 @@ static void check_instances(rp_scan *scan, const char *key)
 			   "connect. The fix sets 4294967295 (unlimited, Windows' "
 			   "default).");
 	rp_evidence_value(f, system, key, "MaxInstanceCount", RP_SRC_LOCAL);
-	char *what = rp_xasprintf("set SYSTEM\\%s\\MaxInstanceCount to 4294967295 (was 0)", key);
-	rp_change_dword(f, "SYSTEM", key, "MaxInstanceCount", 0xFFFFFFFFu, 0, what);
-	free(what);
+	rp_change_dword_was(f, "SYSTEM", key, "MaxInstanceCount", 0xFFFFFFFFu, "0", 0);
 }
 
 int rp_check_rdp_listener(rp_scan *scan, rp_err *err)

@@ -71,9 +71,7 @@ static void check_start(rp_scan *scan, const service *s, const char *key, int *h
 				     s->role, s->start, s->start == 2 ? "automatic" : "manual");
 	rp_finding *f = rp_finding_add(scan, "rdp.services", RP_PROBLEM, RP_ERROR, sum, explain);
 	rp_evidence_value(f, system, key, "Start", RP_SRC_LOCAL);
-	char *what = rp_xasprintf("set SYSTEM\\%s\\Start to %u (was %s)", key, s->start, was);
-	rp_change_dword(f, "SYSTEM", key, "Start", s->start, 0, what);
-	free(what);
+	rp_change_dword_was(f, "SYSTEM", key, "Start", s->start, was, 0);
 	free(sum);
 	free(explain);
 }
@@ -129,9 +127,7 @@ static void check_termservice(rp_scan *scan, const char *key, int *healthy)
 	    "Services from starting and the client cannot connect. The fix sets Type 16, the "
 	    "value of Microsoft's 'Remote Desktop Services not starting' procedure.");
 	rp_evidence_value(f, system, key, "Type", RP_SRC_LOCAL);
-	char *what = rp_xasprintf("set SYSTEM\\%s\\Type to 16 (was %s)", key, was);
-	rp_change_dword(f, "SYSTEM", key, "Type", 16, 0, what);
-	free(what);
+	rp_change_dword_was(f, "SYSTEM", key, "Type", 16, was, 0);
 	free(sum);
 }
 

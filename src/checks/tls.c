@@ -89,18 +89,13 @@ static void plan_enable(rp_finding *f, const protocol *p, int weakens)
 	    (!p->en_present && !p->def_on)) {
 		const char *was =
 		    rp_dword_shown(p->en_present, p->en_dword, p->enabled, buf, sizeof buf);
-		char *what = rp_xasprintf("set SYSTEM\\%s\\Enabled to 1 (was %s)", p->key, was);
-		rp_change_dword(f, "SYSTEM", p->key, "Enabled", 1, weakens, what);
-		free(what);
+		rp_change_dword_was(f, "SYSTEM", p->key, "Enabled", 1, was, weakens);
 	}
 	if ((p->dbd_present && !(p->dbd_dword && p->disabled_by_default == 0)) ||
 	    (!p->dbd_present && !p->def_on)) {
 		const char *was = rp_dword_shown(p->dbd_present, p->dbd_dword,
 						 p->disabled_by_default, buf, sizeof buf);
-		char *what =
-		    rp_xasprintf("set SYSTEM\\%s\\DisabledByDefault to 0 (was %s)", p->key, was);
-		rp_change_dword(f, "SYSTEM", p->key, "DisabledByDefault", 0, weakens, what);
-		free(what);
+		rp_change_dword_was(f, "SYSTEM", p->key, "DisabledByDefault", 0, was, weakens);
 	}
 }
 
