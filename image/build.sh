@@ -44,13 +44,21 @@ CACHE=$(cd "$CACHE" && pwd)
 OUT=$(cd "$OUT" && pwd)
 
 # The signed kernel package linux-image-amd64 currently points to (linux-image-<abi>-amd64);
-# without an apt package list, the newest one already in the cache.
+# without an apt package list (and nothing cached), after `apt-get update` when we are root;
+# else the newest one already in the cache.
+apt_kernel() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
+}
+cached_kernel() {
+	ls "$CACHE/debs" | sed -n 's/^\(linux-image-[0-9][^_]*-amd64\)_.*\.deb$/\1/p' | sort -V | tail -n1
+}
 kernel_package() {
-	_k=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1)
-	if [ -z "$_k" ]; then
-		_k=$(ls "$CACHE/debs" | sed -n 's/^\(linux-image-[0-9][^_]*-amd64\)_.*\.deb$/\1/p' |
-			sort -V | tail -n1)
+	_k=$(apt_kernel)
+	[ -n "$_k" ] || _k=$(cached_kernel)
+	if [ -z "$_k" ] && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq >&2 || true
+		_k=$(apt_kernel)
 	fi
 	[ -n "$_k" ] || die "cannot resolve linux-image-amd64: run 'apt-get update' first"
 	echo "$_k"

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Rescue image (issue 6): builds the image (image/build.sh, cached) and boots it under qemu TCG
+# with a broken Windows disk (denied-by-policy): the kernel + initrd directly with the disk on
+# AHCI and on virtio (with a RDPRESCUE FAT disk), the hybrid ISO with SeaBIOS and with OVMF +
+# Secure Boot enforced (menu entry "fix" picked by keys on the serial console), and once with no
+# Windows disk.  Each boot's JSON report is parsed between the serial markers, and the host
+# checks the disk is repaired.  Skips only when qemu-system-x86_64 is not installed.
+. tests/lib/assert.sh
+. tests/lib/mkdisk.sh
+. tests/lib/scenario.sh
+
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+	echo "ok - rescue image boots # skip qemu-system-x86_64 is not installed (make deps)"
+	exit 0
+fi
+
+IMG=${BUILD:-build}/image
+ISO=${BUILD:-build}/rdprescue.iso
+if [ "${RP_IMAGE_BUILT:-0}" != 1 ]; then
+	check "make image: builds vmlinuz, initrd and the ISO" env BUILD="${BUILD:-build}" sh image/build.sh
+fi
+check "ISO is at most 24 MiB" test "$(stat -c %s "$ISO")" -le $((24 * 1024 * 1024))
+check "ISO is a hybrid image: El Torito BIOS + UEFI entries, MBR with the ESP as a partition" sh -c \
+	"xorriso -indev '$ISO' -report_el_torito plain 2>/dev/null | grep -q 'El Torito boot img :   1  BIOS' &&
+	 xorriso -indev '$ISO' -report_el_torito plain 2>/dev/null | grep -q 'El Torito boot img :   2  UEFI' &&
+	 sfdisk -d '$ISO' | grep -q 'type=ef'"
+
+BOOT="python3 image/qemu-boot.py"
+QEMU="qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 -display none -serial stdio -monitor none -no-reboot -nic none"
+KERNEL="-kernel $IMG/vmlinuz -initrd $IMG/initrd.img"
+FIX="console=ttyS0 panic=-1 quiet rdprescue.action=fix"
+
+# booted NAME DISK QEMU...: boots (qemu-boot.py checks the report: rc=0), then the host's
+# rdprescue must find rdp.access healthy on DISK.
+booted() {
+	_name=$1 _disk=$2
+	shift 2
+	if $BOOT --log "$T/$_name.log" "$@" >"$T/$_name.res" 2>&1; then
+		ok "$_name: report between the markers parses, rc=0 ($(cat "$T/$_name.res"))"
+	else
+		fail "$_name" "$(cat "$T/$_name.res")"
+	fi
+	expect_exit 0 "$_name: the disk is repaired (host scan --check rdp.access)" \
+		"$RP" scan --check rdp.access "$_disk"
+}
+
+D0=$T/broken.img
+check "build the broken disk (denied-by-policy, GPT)" scenario_disk denied-by-policy gpt "$D0"
+expect_exit 1 "the disk is broken before the boot" "$RP" scan --check rdp.access "$D0"
+
+# Kernel + initrd, disk on AHCI: the "done when" boot.
+cp "$D0" "$T/ahci.img"
+booted ahci "$T/ahci.img" --timeout 240 -- $QEMU -M q35 $KERNEL \
+	-append "$FIX rdprescue.report=serial" \
+	-drive "file=$T/ahci.img,format=raw,if=none,id=d0" -device ide-hd,drive=d0,bus=ide.0
+
+# Kernel + initrd, disk on virtio, a second virtio disk with a FAT partition labelled RDPRESCUE.
+cp "$D0" "$T/virtio.img"
+mkfs.vfat -C -n RDPRESCUE "$T/fat.img" 8192 >/dev/null
+booted virtio "$T/virtio.img" --timeout 240 -- $QEMU $KERNEL \
+	-append "$FIX rdprescue.report=both" \
+	-drive "file=$T/virtio.img,format=raw,if=virtio" -drive "file=$T/fat.img,format=raw,if=virtio"
+check "virtio: report.json on the RDPRESCUE partition parses, exit 0" sh -c \
+	"mtype -i '$T/fat.img' ::report.json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"exit\"]!=0 or d[\"command\"]!=\"fix\")'"
+check "virtio: rc.txt on the RDPRESCUE partition says 0" sh -c "[ \"\$(mtype -i '$T/fat.img' ::rc.txt | tr -d '\r\n')\" = 0 ]"
+check "virtio: the backup went to the RDPRESCUE partition too" sh -c \
+	"mdir -b -i '$T/fat.img' ::/backups | grep -q 'fix.tar.zst'"
+check "virtio: the backup is on the Windows volume" sh -c \
+	"'$TOOLS/rp-testfs' '$T/virtio.img' ls rdprescue/backups | grep -q 'fix.tar.zst'"
+
+# The ISO under SeaBIOS, booted as a CD: isolinux's prompt, entry "fix" typed on the serial port.
+cp "$D0" "$T/bios.img"
+booted iso-bios "$T/bios.img" --timeout 300 --send "boot:" 'fix\r' -- $QEMU \
+	-drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on,format=raw" \
+	-device ide-cd,drive=cd,bootindex=0 -drive "file=$T/bios.img,format=raw,if=virtio"
+
+# The ISO under OVMF with Secure Boot enforced (Microsoft keys), booted as a CD through
+# Debian's signed shim, GRUB and kernel; GRUB's hotkey "f" picks the unattended fix.
+CODE=/usr/share/OVMF/OVMF_CODE_4M.ms.fd VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+if [ -f "$CODE" ] && [ -f "$VARS" ]; then
+	cp "$VARS" "$T/vars.fd"
+	cp "$D0" "$T/uefi.img"
+	booted iso-uefi-secureboot "$T/uefi.img" --timeout 400 --send "unattended fix" 'f' -- $QEMU \
+		-M q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
+		-drive "if=pflash,format=raw,unit=0,file=$CODE,readonly=on" \
+		-drive "if=pflash,format=raw,unit=1,file=$T/vars.fd" \
+		-drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on,format=raw" \
+		-device ide-cd,drive=cd,bus=ide.1,bootindex=0 -drive "file=$T/uefi.img,format=raw,if=virtio"
+	check "iso-uefi-secureboot: the kernel ran with Secure Boot enabled" \
+		grep -aq "rdprescue-image: secure boot: enabled" "$T/iso-uefi-secureboot.log"
+else
+	fail "iso-uefi-secureboot" "$CODE or $VARS is missing: install ovmf (make deps)"
+fi
+
+# No Windows disk at all: the report still comes, with exit 3 and the reason.
+mkdisk "$T/empty.img" gpt 64
+if $BOOT --log "$T/empty.log" --timeout 240 --expect-rc 3 -- $QEMU $KERNEL \
+	-append "console=ttyS0 panic=-1 quiet rdprescue.action=scan rdprescue.timeout=3" \
+	-drive "file=$T/empty.img,format=raw,if=virtio" >"$T/empty.res" 2>&1; then
+	ok "no Windows: report with rc=3 ($(cat "$T/empty.res"))"
+else
+	fail "no Windows" "$(cat "$T/empty.res")"
+fi
+finish
