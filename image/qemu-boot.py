@@ -7,7 +7,10 @@ entry), and waits for qemu to end (the image powers off) or for --timeout.  Then
 last block between ===RDPRESCUE-REPORT-BEGIN=== and ===RDPRESCUE-REPORT-END rc=N===, parses the
 JSON and succeeds when rc is --expect-rc and the report's "exit" says the same.
 
-usage: qemu-boot.py --log FILE [--timeout S] [--expect-rc N] [--send TEXT KEYS]... -- QEMU ARGS
+With --no-report (the interactive menu) it succeeds when the machine powered itself off.
+
+usage: qemu-boot.py --log FILE [--timeout S] [--expect-rc N | --no-report] [--send TEXT KEYS]...
+                    -- QEMU ARGS
 Prints one line: "rc=N exit=N seconds=S" (or what went wrong) and exits 0 on success.
 """
 import argparse
@@ -80,11 +83,15 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--expect-rc", type=int, default=0)
+    ap.add_argument("--no-report", action="store_true")
     ap.add_argument("--send", nargs=2, action="append", default=[], metavar=("TEXT", "KEYS"))
     ap.add_argument("qemu", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     qemu = a.qemu[1:] if a.qemu[:1] == ["--"] else a.qemu
     text, seconds, ended = run(qemu, a.send, a.timeout, a.log)
+    if a.no_report:
+        print("seconds=%.1f powered_off=%s" % (seconds, ended))
+        return 0 if ended else 1
     try:
         rc, report = last_report(text)
     except ValueError as e:

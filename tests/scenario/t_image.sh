@@ -92,6 +92,24 @@ else
 	fail "iso-uefi-secureboot" "$CODE or $VARS is missing: install ovmf (make deps)"
 fi
 
+# The interactive menu (default entry) on the serial console: scan, then fix, confirmed at
+# rdprescue's own prompt, then power off from the menu.
+cp "$D0" "$T/menu.img"
+if $BOOT --log "$T/menu.log" --timeout 300 --no-report \
+	--send "Choice: " 's\n' --send "Press Enter" '\n' \
+	--send "Choice: " 'f\n' --send "? [y/N]" 'y\n' --send "Press Enter" '\n' \
+	--send "Choice: " 'p\n' -- $QEMU $KERNEL -append "console=ttyS0 panic=-1 quiet" \
+	-drive "file=$T/menu.img,format=raw,if=virtio" >"$T/menu.res" 2>&1; then
+	ok "menu: s, f, y, p on the console, and the machine powers off ($(cat "$T/menu.res"))"
+else
+	fail "menu" "$(cat "$T/menu.res")"
+fi
+check "menu: lists the installation" grep -aq "1) /dev/vda install 1: partition 2" "$T/menu.log"
+check "menu: scan shows the problem" grep -aq "PROBLEM   rdp.access" "$T/menu.log"
+check "menu: fix asked before writing" grep -aq "apply 2 changes to /dev/vda? \[y/N\]" "$T/menu.log"
+expect_exit 0 "menu: the disk is repaired (host scan --check rdp.access)" \
+	"$RP" scan --check rdp.access "$T/menu.img"
+
 # No Windows disk at all: the report still comes, with exit 3 and the reason.
 mkdisk "$T/empty.img" gpt 64
 if $BOOT --log "$T/empty.log" --timeout 240 --expect-rc 3 -- $QEMU $KERNEL \
