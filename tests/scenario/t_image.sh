@@ -58,10 +58,12 @@ booted ahci "$T/ahci.img" --timeout 240 -- $QEMU -M q35 $KERNEL \
 cp "$D0" "$T/virtio.img"
 mkfs.vfat -C -n RDPRESCUE "$T/fat.img" 8192 >/dev/null
 booted virtio "$T/virtio.img" --timeout 240 -- $QEMU $KERNEL \
-	-append "$FIX rdprescue.report=both" \
+	-append "$FIX rdprescue.report=both rdprescue.args=\"--check rdp.access,rdp.listener\"" \
 	-drive "file=$T/virtio.img,format=raw,if=virtio" -drive "file=$T/fat.img,format=raw,if=virtio"
 check "virtio: report.json on the RDPRESCUE partition parses, exit 0" sh -c \
 	"mtype -i '$T/fat.img' ::report.json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"exit\"]!=0 or d[\"command\"]!=\"fix\")'"
+check "virtio: rdprescue.args=\"--check ...\" reached rdprescue (only those checks ran)" sh -c \
+	"mtype -i '$T/fat.img' ::report.json | python3 -c 'import json,sys; sys.exit({f[\"check\"] for f in json.load(sys.stdin)[\"findings\"]} != {\"rdp.access\",\"rdp.listener\"})'"
 check "virtio: rc.txt on the RDPRESCUE partition says 0" sh -c "[ \"\$(mtype -i '$T/fat.img' ::rc.txt | tr -d '\r\n')\" = 0 ]"
 check "virtio: the backup went to the RDPRESCUE partition too" sh -c \
 	"mdir -b -i '$T/fat.img' ::/backups | grep -q 'fix.tar.zst'"
@@ -73,6 +75,20 @@ cp "$D0" "$T/bios.img"
 booted iso-bios "$T/bios.img" --timeout 300 --send "boot:" 'fix\r' -- $QEMU \
 	-drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on,format=raw" \
 	-device ide-cd,drive=cd,bootindex=0 -drive "file=$T/bios.img,format=raw,if=virtio"
+
+# The ISO written to a USB stick with a RDPRESCUE partition appended (docs/usb.md's recipe),
+# booted from the stick on xHCI with SeaBIOS: report and backup land on the stick.
+mkfs.vfat -C -n RDPRESCUE "$T/report.img" 16384 >/dev/null
+check "stick image: the ISO with a RDPRESCUE partition appended (xorriso)" sh -c \
+	"xorriso -indev '$ISO' -outdev '$T/stick.img' -boot_image any replay -append_partition 3 0x0c '$T/report.img' >'$T/xorriso.log' 2>&1"
+P3=$(sfdisk -J "$T/stick.img" | python3 -c "import json,sys; print(json.load(sys.stdin)['partitiontable']['partitions'][2]['start'] * 512)")
+cp "$D0" "$T/usb.img"
+booted usb-stick-bios "$T/usb.img" --timeout 300 --send "boot:" 'fix\r' -- $QEMU \
+	-device qemu-xhci,id=xhci -drive "file=$T/stick.img,if=none,id=usb,format=raw" \
+	-device usb-storage,bus=xhci.0,drive=usb,bootindex=0 -drive "file=$T/usb.img,format=raw,if=virtio"
+check "usb-stick-bios: report.json on the stick's RDPRESCUE partition says exit 0" sh -c \
+	"mtype -i '$T/stick.img@@$P3' ::report.json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"exit\"]!=0)'"
+check "usb-stick-bios: the backup is on the stick" sh -c "mdir -b -i '$T/stick.img@@$P3' ::/backups | grep -q 'fix.tar.zst'"
 
 # The ISO under OVMF with Secure Boot enforced (Microsoft keys), booted as a CD through
 # Debian's signed shim, GRUB and kernel; GRUB's hotkey "f" picks the unattended fix.
