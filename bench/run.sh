@@ -38,3 +38,6 @@ cp "$SHARED/hives/windows-made/EmptyHive" "$B/SOFTWARE"
 	2>&1 >/dev/null | grep -E "^scan:" || true
 /usr/bin/time -f "fix: %e s wall, %M KiB peak RSS" "$BUILD/rdprescue" fix "$B/disk.img" --yes \
 	2>&1 >/dev/null | grep -E "^fix:" || true
+
+echo "== MachineKeys: 100,000 key files (bench/keys.sh)"
+BUILD=$BUILD RP_SHARED=$SHARED sh bench/keys.sh

@@ -19,33 +19,33 @@
 
 typedef enum rp_backup_action {
 	RP_BACKUP_REPLACE,    /* file content replaced (hive, Registry.pol) */
-	RP_BACKUP_SD,         /* security descriptor changed, content untouched */
+	RP_BACKUP_SD,	      /* security descriptor changed, content untouched */
 	RP_BACKUP_QUARANTINE, /* broken file moved out of the volume into this archive */
-	RP_BACKUP_KEEP,       /* saved for completeness, not changed (hive logs) */
+	RP_BACKUP_KEEP,	      /* saved for completeness, not changed (hive logs) */
 	RP_BACKUP_CREATE,     /* file created by the run (did not exist) */
 } rp_backup_action;
 
 typedef struct rp_backup_entry {
-	char *path;           /* volume path, '/' separated */
+	char *path; /* volume path, '/' separated */
 	rp_backup_action action;
-	int had_data;         /* the file existed: data holds its bytes */
+	int had_data; /* the file existed: data holds its bytes */
 	uint8_t *data;
 	size_t len;
-	uint8_t *sd;          /* original SD (NULL when not recorded) */
+	uint8_t *sd; /* original SD (NULL when not recorded) */
 	size_t sd_len;
 	char sha256_before[65];
 	char sha256_after[65]; /* "" when not applicable */
-	char *sddl_before;    /* optional */
-	char *sddl_after;     /* optional */
+	char *sddl_before;     /* optional */
+	char *sddl_after;      /* optional */
 } rp_backup_entry;
 
 typedef struct rp_backup {
-	char *id;          /* "20261121T123456Z-<8 hex>" */
-	char *kind;        /* "fix", "undo", "acl", "reg" */
-	char *created;     /* ISO 8601 UTC */
+	char *id;      /* "20261121T123456789Z-<8 hex>" */
+	char *kind;    /* "fix", "undo", "acl", "reg" */
+	char *created; /* ISO 8601 UTC */
 	char *tool_version;
-	char *target;      /* the TARGET argument */
-	char *install;     /* JSON text describing the installation (opaque here) */
+	char *target;  /* the TARGET argument */
+	char *install; /* JSON text describing the installation (opaque here) */
 	rp_backup_entry *entries;
 	size_t nentries;
 } rp_backup;

@@ -1,15 +1,15 @@
 /*
- * plan.c — fix: planned changes to verified hive images, backup, atomic replace, read-back.
+ * plan.c — fix: verified new images (jobs.c), backup, atomic replace, read-back.
  *
  * The order is the safety argument.  Everything that can be computed is computed and verified
- * before the volume is opened for writing: new images exist in memory, pass regf's structural
- * check and read back every edit.  Then the originals are read again from the read-write mount
- * (so the backup holds exactly what is replaced), the backup is written and re-read, and only
- * then is a file replaced.  A failed replace is rolled back from the in-memory originals on a
- * fresh mount, because libntfs-3g's state after a failed write is not to be trusted.
+ * before the volume is opened for writing: new hive and Registry.pol images exist in memory and
+ * read back every edit; new security descriptors parse.  Then the originals are read again from
+ * the read-write mount (so the backup holds exactly what is replaced), the backup is written and
+ * re-read, and only then is a file replaced, an SD set or a broken file removed.  A failed write
+ * is rolled back from the in-memory originals on a fresh mount, because libntfs-3g's state after
+ * a failed write is not to be trusted.
  */
-#include "plan/plan.h"
-#include "regf/regf.h"
+#include "plan/jobs.h"
 #include "util/hash.h"
 #include "util/text.h"
 
@@ -19,21 +19,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct hive_job {
-	rp_hive_file *hf;
-	rp_edit *edits;
-	size_t nedits;
-	uint8_t *image; /* the new primary */
-	size_t len;
-	char sha_after[65];
-} hive_job;
-
-static void add_note(rp_plan_result *res, char *note)
-{
-	res->notes = rp_xrealloc(res->notes, (res->nnotes + 1) * sizeof *res->notes);
-	res->notes[res->nnotes++] = note;
-}
 
 static void add_file(rp_plan_result *res, const char *path)
 {
@@ -64,11 +49,15 @@ char *rp_install_json(const rp_install *inst, const rp_registry *reg)
 
 static char *new_backup_id(const char *kind)
 {
+	/* Milliseconds, so that backups made in the same second (a fix, then an acl reset) still
+	 * sort by age: undo takes the greatest name. */
 	char stamp[32];
-	time_t now = time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	snprintf(stamp + n, sizeof stamp - n, "%03ldZ", ts.tv_nsec / 1000000);
 	uint8_t rnd[4] = {0};
 	FILE *f = fopen("/dev/urandom", "rb");
 	if (f) {
@@ -125,6 +114,7 @@ int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *op
 		goto out;
 	rp_backup_free(&check);
 	char *name = rp_xasprintf("rdprescue-%s.tar.zst", b->id);
+	free(res->backup_id); /* undo: the id of the backup restored from, until now */
 	res->backup_id = rp_xstrdup(b->id);
 	if (opts->backup_dir) {
 		res->backup_host = rp_xasprintf("%s/%s", opts->backup_dir, name);
@@ -158,81 +148,66 @@ out:
 	return rc;
 }
 
-static int edits_for(rp_scan *scan, const char *hive, int allow_weaker, hive_job *job)
+/* Saves what the volume holds now for job j (read on the read-write mount, so that the backup
+ * holds exactly what is replaced) and, for a hive, its logs. */
+static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
 {
-	for (size_t i = 0; i < scan->nfindings; i++) {
-		rp_finding *f = &scan->findings[i];
-		if (f->status != RP_PROBLEM)
+	uint8_t *data = NULL, *sd = NULL;
+	size_t len = 0, sd_len = 0;
+	rp_backup_entry *en;
+	if (j->action == RP_BACKUP_SD) {
+		if (rp_vol_get_sd(vol, j->path, &sd, &sd_len, err) < 0)
+			return -1;
+		en = rp_backup_add(b, j->path, RP_BACKUP_SD, NULL, 0, 0, sd, sd_len);
+		en->sddl_before = rp_sd_bytes_to_sddl(sd, sd_len);
+		en->sddl_after = j->sddl_after ? rp_xstrdup(j->sddl_after) : NULL;
+	} else {
+		if (rp_plan_read_original(vol, j->path, &data, &len, &sd, &sd_len, err) < 0)
+			return -1;
+		en = rp_backup_add(b, j->path, j->action, data, len, 1, sd, sd_len);
+	}
+	free(data);
+	free(sd);
+	j->entry = b->nentries - 1;
+	if (j->sha_before[0] && strcmp(en->sha256_before, j->sha_before) != 0) {
+		char *p = rp_escape(j->path);
+		rp_fail(err, RP_EXIT_UNUSABLE,
+			"%s changed since it was scanned; nothing was written: run fix again", p);
+		free(p);
+		return -1;
+	}
+	if (j->action != RP_BACKUP_QUARANTINE)
+		memcpy(en->sha256_after, j->sha_after, sizeof en->sha256_after);
+	for (int l = 0; j->hf && l < 3; l++) {
+		if (!j->hf->log_path[l])
 			continue;
-		for (size_t j = 0; j < f->nchanges; j++) {
-			rp_change *c = &f->changes[j];
-			if (strcmp(c->hive, hive) != 0 || (c->weakens && !allow_weaker))
-				continue;
-			job->edits =
-			    rp_xrealloc(job->edits, (job->nedits + 1) * sizeof *job->edits);
-			rp_edit *e = &job->edits[job->nedits++];
-			memset(e, 0, sizeof *e);
-			e->kind = c->kind == RP_CHANGE_REG_SET		  ? RP_EDIT_SET
-				  : c->kind == RP_CHANGE_REG_DELETE_VALUE ? RP_EDIT_DELETE_VALUE
-									  : RP_EDIT_DELETE_KEY;
-			e->key = c->key;
-			e->value = c->value;
-			e->type = c->type;
-			e->data = c->data;
-			e->len = c->len;
-		}
+		if (rp_plan_read_original(vol, j->hf->log_path[l], &data, &len, &sd, &sd_len, err) <
+		    0)
+			return -1;
+		rp_backup_add(b, j->hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, sd, sd_len);
+		free(data);
+		free(sd);
 	}
-	return (int)job->nedits;
-}
-
-/* Reopens the written image and reads every edit back. */
-static int verify_edits(hive_job *job, rp_err *err)
-{
-	rp_hive *h = NULL;
-	if (rp_regf_check(job->image, job->len, err) < 0 ||
-	    rp_hive_open(&h, job->hf->name, job->image, job->len, err) < 0) {
-		rp_err_prefix(err, "the new %s does not pass its check; nothing was written",
-			      job->hf->name);
-		return -1;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < job->nedits && rc == 0; i++) {
-		rp_edit *e = &job->edits[i];
-		rp_value v = {0};
-		int got = e->kind == RP_EDIT_DELETE_KEY ? rp_hive_key_exists(h, e->key, err)
-							: rp_hive_get(h, e->key, e->value, &v, err);
-		int good = e->kind == RP_EDIT_SET
-			       ? got == 1 && v.type == e->type && v.len == e->len &&
-				     memcmp(v.data, e->data, e->len) == 0
-			       : got == 0;
-		rp_value_free(&v);
-		if (!good)
-			rc = rp_fail(err, RP_EXIT_WRITE_FAILED,
-				     "the new %s does not read back %s\\%s as planned; nothing was "
-				     "written",
-				     job->hf->name, e->key, e->value ? e->value : "");
-	}
-	rp_hive_close(h);
-	return rc;
-}
-
-static int build_image(hive_job *job, rp_err *err)
-{
-	if (rp_hive_apply(job->hf->hive, job->edits, job->nedits, &job->image, &job->len, err) < 0)
-		return -1;
-	/* Above every sequence number in the primary and both logs, so that a later replay of
-	 * the logs can neither chain onto nor be preferred over what we write. */
-	if (rp_regf_finalize(job->image, &job->len, job->hf->recovery.max_seq + 1, err) < 0)
-		return -1;
-	if (verify_edits(job, err) < 0)
-		return -1;
-	rp_sha256_hex(job->image, job->len, job->sha_after);
 	return 0;
 }
 
-/* Puts the originals back after a failed replace, on a fresh mount. */
-static void roll_back(const rp_target *t, const rp_plan_opts *opts, rp_backup *b, size_t written,
-		      rp_err *err)
+static int apply_job(rp_vol *vol, const rp_job *j, const rp_backup_entry *en, rp_err *err)
+{
+	switch (j->action) {
+	case RP_BACKUP_SD:
+		return rp_vol_set_sd(vol, j->path, j->image, j->len, err);
+	case RP_BACKUP_QUARANTINE:
+		return rp_vol_remove(vol, j->path, err);
+	default:
+		return rp_vol_write_file(vol, j->path, j->image, j->len, en->sd, en->sd_len, err);
+	}
+}
+
+/* Puts back the originals of the first n jobs after a failed write, newest first, on a fresh
+ * mount.  The job that failed is included: its file may be either version by now, and
+ * restoring an original over itself is harmless. */
+static void roll_back(const rp_target *t, const rp_plan_opts *opts, const rp_backup *b,
+		      const rp_jobs *jobs, size_t n, rp_err *err)
 {
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
@@ -242,14 +217,9 @@ static void roll_back(const rp_target *t, const rp_plan_opts *opts, rp_backup *b
 			      e2.msg);
 		return;
 	}
-	for (size_t i = 0; i < written; i++) {
-		rp_backup_entry *en = &b->entries[i];
-		if (en->action != RP_BACKUP_REPLACE)
-			continue;
-		if (rp_vol_write_file(vol, en->path, en->data, en->len, en->sd, en->sd_len, &e2) <
-		    0)
+	for (size_t i = n; i-- > 0;)
+		if (rp_plan_restore_entry(vol, &b->entries[jobs->v[i].entry], &e2) < 0)
 			break;
-	}
 	if (rp_vol_close(vol, &e2) < 0 || e2.msg[0])
 		rp_err_prefix(err, "rollback failed too (%s); restore with 'rdprescue undo'",
 			      e2.msg);
@@ -257,31 +227,50 @@ static void roll_back(const rp_target *t, const rp_plan_opts *opts, rp_backup *b
 		rp_err_prefix(err, "rolled back, the volume is as before");
 }
 
+/* Whether the volume (a fresh read-only mount) holds what job j wrote. */
+static int read_back(rp_vol *vol, const rp_job *j, rp_err *err)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int good;
+	if (j->action == RP_BACKUP_QUARANTINE) {
+		rp_stat st;
+		if (rp_vol_stat(vol, j->path, &st, err) < 0)
+			return -1;
+		good = !st.exists;
+	} else {
+		int got = j->action == RP_BACKUP_SD ? rp_vol_get_sd(vol, j->path, &data, &len, err)
+						    : rp_vol_read(vol, j->path, &data, &len, err);
+		if (got < 0)
+			return -1;
+		char sha[65];
+		rp_sha256_hex(data, len, sha);
+		free(data);
+		good = strcmp(sha, j->sha_after) == 0;
+	}
+	if (good)
+		return 0;
+	char *p = rp_escape(j->path);
+	rp_fail(err, RP_EXIT_WRITE_FAILED,
+		"%s does not hold what was written; restore it with 'rdprescue undo'", p);
+	free(p);
+	return -1;
+}
+
 int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_plan_result *res,
 		rp_err *err)
 {
 	memset(res, 0, sizeof *res);
-	rp_registry *reg = scan->reg;
-	hive_job jobs[2] = {{.hf = &reg->system}, {.hf = &reg->software}};
+	rp_jobs jobs;
 	int rc = -1;
-	size_t njobs = 0;
-	for (int i = 0; i < 2; i++) {
-		if (edits_for(scan, jobs[i].hf->name, opts->allow_weaker, &jobs[i]) == 0)
-			continue;
-		if (build_image(&jobs[i], err) < 0)
-			goto out;
-		res->changes += jobs[i].nedits;
-		njobs++;
-		const rp_regf_recovery *rec = &jobs[i].hf->recovery;
-		if (rec->entries_applied)
-			add_note(res, rp_xasprintf("%s was dirty: %s; written back clean",
-						   jobs[i].hf->name, rec->detail));
-		else if (rec->dirty_without_logs)
-			add_note(res, rp_xasprintf("%s was dirty and has no transaction logs: the "
-						   "primary is all there is; written back clean",
-						   jobs[i].hf->name));
-	}
-	if (njobs == 0 || opts->dry_run) {
+	int built = rp_jobs_build(scan, opts->allow_weaker, &jobs, res, err);
+	/* libntfs-3g must not have the volume open twice when it is reopened read-write. */
+	rp_vol_close(scan->vol, NULL);
+	scan->vol = NULL;
+	if (built < 0)
+		goto out;
+	res->changes = jobs.nchanges;
+	if (jobs.n == 0 || opts->dry_run) {
 		rc = 0;
 		goto out;
 	}
@@ -289,62 +278,33 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	/* From here on the volume is read-write. */
 	const rp_install *inst = NULL;
 	rp_vol *vol = NULL;
-	char *install_json = NULL;
 	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0)
 		goto out;
-	install_json = rp_install_json(inst, reg);
+	char *install_json = rp_install_json(inst, scan->reg);
 	rp_backup b;
 	rp_plan_backup_init(&b, "fix", opts, install_json);
 	free(install_json);
-	for (int i = 0; i < 2; i++) {
-		if (!jobs[i].image)
-			continue;
-		rp_hive_file *hf = jobs[i].hf;
-		uint8_t *data = NULL, *sd = NULL;
-		size_t len = 0, sd_len = 0;
-		if (rp_plan_read_original(vol, hf->path, &data, &len, &sd, &sd_len, err) < 0)
+	for (size_t i = 0; i < jobs.n; i++)
+		if (back_up_job(vol, &jobs.v[i], &b, err) < 0)
 			goto close;
-		rp_backup_entry *en =
-		    rp_backup_add(&b, hf->path, RP_BACKUP_REPLACE, data, len, 1, sd, sd_len);
-		memcpy(en->sha256_after, jobs[i].sha_after, sizeof en->sha256_after);
-		free(data);
-		free(sd);
-		for (int l = 0; l < 3; l++) {
-			if (!hf->log_path[l])
-				continue;
-			if (rp_plan_read_original(vol, hf->log_path[l], &data, &len, &sd, &sd_len,
-						  err) < 0)
-				goto close;
-			rp_backup_add(&b, hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, sd,
-				      sd_len);
-			free(data);
-			free(sd);
-		}
-	}
 	if (rp_plan_store_backup(vol, &b, opts, res, err) < 0)
 		goto close;
 
-	size_t written = 0;
-	for (size_t i = 0; i < b.nentries; i++) {
-		rp_backup_entry *en = &b.entries[i];
-		if (en->action != RP_BACKUP_REPLACE)
-			continue;
-		hive_job *job = strcmp(en->path, jobs[0].hf->path) == 0 ? &jobs[0] : &jobs[1];
-		if (rp_vol_write_file(vol, en->path, job->image, job->len, en->sd, en->sd_len,
-				      err) < 0) {
+	for (size_t i = 0; i < jobs.n; i++) {
+		rp_job *j = &jobs.v[i];
+		if (apply_job(vol, j, &b.entries[j->entry], err) < 0) {
 			rp_vol_close(vol, NULL);
 			vol = NULL;
 			err->exit_code = RP_EXIT_WRITE_FAILED;
-			roll_back(t, opts, &b, written, err);
+			roll_back(t, opts, &b, &jobs, i + 1, err);
 			goto free_backup;
 		}
-		written = i + 1;
-		add_file(res, en->path);
+		add_file(res, j->path);
 	}
 	if (rp_vol_close(vol, err) < 0) {
 		vol = NULL;
 		err->exit_code = RP_EXIT_WRITE_FAILED;
-		roll_back(t, opts, &b, written, err);
+		roll_back(t, opts, &b, &jobs, jobs.n, err);
 		goto free_backup;
 	}
 	vol = NULL;
@@ -353,25 +313,9 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	/* Read back what the volume holds now, on a fresh read-only mount. */
 	if (rp_target_open(t, opts->install_index, 0, &vol, &inst, err) < 0)
 		goto free_backup;
-	for (size_t i = 0; i < b.nentries; i++) {
-		rp_backup_entry *en = &b.entries[i];
-		if (en->action != RP_BACKUP_REPLACE)
-			continue;
-		uint8_t *data = NULL;
-		size_t len = 0;
-		char sha[65];
-		if (rp_vol_read(vol, en->path, &data, &len, err) < 0)
+	for (size_t i = 0; i < jobs.n; i++)
+		if (read_back(vol, &jobs.v[i], err) < 0)
 			goto close;
-		rp_sha256_hex(data, len, sha);
-		free(data);
-		if (strcmp(sha, en->sha256_after) != 0) {
-			rp_fail(
-			    err, RP_EXIT_WRITE_FAILED,
-			    "%s does not hold what was written; restore it with 'rdprescue undo'",
-			    en->path);
-			goto close;
-		}
-	}
 	rc = 0;
 close:
 	if (vol && rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
@@ -379,10 +323,7 @@ close:
 free_backup:
 	rp_backup_free(&b);
 out:
-	for (int i = 0; i < 2; i++) {
-		free(jobs[i].edits);
-		free(jobs[i].image);
-	}
+	rp_jobs_free(&jobs);
 	return rc;
 }
 

@@ -41,12 +41,19 @@ typedef struct rp_plan_result {
 } rp_plan_result;
 
 /* Applies every change of the scan's PROBLEM findings (weakening ones only when allowed).
- * scan->vol is the read-only volume of the scan; it is closed and the volume reopened
- * read-write for the write, then closed again.  On return the caller re-scans. */
+ * scan->vol is the read-only volume of the scan: the new images are computed from it, then it
+ * is closed (scan->vol = NULL, always) and the volume reopened read-write for the write, then
+ * closed again.  On return the caller re-scans. */
 int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_plan_result *res,
 		rp_err *err);
 
 int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res, rp_err *err);
+
+/* Replaces the security descriptor of path (a file or folder) with sd: the original goes into
+ * a verified backup (entry action "sd", undone by rp_plan_undo), then the new one is set and
+ * read back (src/plan/acl.c).  dry_run: validates sd only. */
+int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *path,
+		   const uint8_t *sd, size_t len, rp_plan_result *res, rp_err *err);
 
 void rp_plan_result_free(rp_plan_result *res);
 
@@ -57,6 +64,8 @@ int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *op
 /* Reads a file and its SD (the dir backend may have none: sd NULL). */
 int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len, uint8_t **sd,
 			  size_t *sd_len, rp_err *err);
+/* Puts one backup entry's original back (content and SD, SD only, or removes a created file). */
+int rp_plan_restore_entry(rp_vol *vol, const rp_backup_entry *e, rp_err *err);
 /* A new backup with a fresh id ("<UTC time>-<random>-<kind>"). */
 void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opts,
 			 const char *install_json);

@@ -95,21 +95,31 @@ typedef struct current {
 	int exists;
 	uint8_t *data, *sd;
 	size_t len, sd_len;
-	char sha[65];
+	char sha[65];	 /* of data */
+	char sd_sha[65]; /* of sd */
 } current;
 
-static int read_current(rp_vol *vol, const char *path, current *c, rp_err *err)
+/* The current state of an entry's path: for an SD entry only its SD (it may be a folder). */
+static int read_current(rp_vol *vol, const rp_backup_entry *e, current *c, rp_err *err)
 {
 	memset(c, 0, sizeof *c);
 	rp_stat st;
-	if (rp_vol_stat(vol, path, &st, err) < 0)
+	if (rp_vol_stat(vol, e->path, &st, err) < 0)
 		return -1;
 	if (!st.exists)
 		return 0;
 	c->exists = 1;
-	if (rp_plan_read_original(vol, path, &c->data, &c->len, &c->sd, &c->sd_len, err) < 0)
-		return -1;
-	rp_sha256_hex(c->data, c->len, c->sha);
+	if (e->action == RP_BACKUP_SD) {
+		if (rp_vol_get_sd(vol, e->path, &c->sd, &c->sd_len, err) < 0)
+			return -1;
+	} else {
+		if (rp_plan_read_original(vol, e->path, &c->data, &c->len, &c->sd, &c->sd_len,
+					  err) < 0)
+			return -1;
+		rp_sha256_hex(c->data, c->len, c->sha);
+	}
+	if (c->sd)
+		rp_sha256_hex(c->sd, c->sd_len, c->sd_sha);
 	return 0;
 }
 
@@ -126,6 +136,8 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 	int sd_back = !e->sd || (c->exists && sd_same(c->sd, c->sd_len, e->sd, e->sd_len));
 	if (e->had_data && c->exists && strcmp(c->sha, e->sha256_before) == 0 && sd_back)
 		return 0;
+	if (e->action == RP_BACKUP_SD && c->exists && sd_back)
+		return 0;
 	if (!e->had_data && !c->exists)
 		return 0;
 	if (force)
@@ -137,8 +149,10 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 					strcmp(c->sha, e->sha256_before) == 0);
 		break;
 	case RP_BACKUP_KEEP:
-	case RP_BACKUP_SD:
 		as_left = c->exists && strcmp(c->sha, e->sha256_before) == 0;
+		break;
+	case RP_BACKUP_SD: /* sha256_after: of the SD the fix set */
+		as_left = c->exists && c->sd && strcmp(c->sd_sha, e->sha256_after) == 0;
 		break;
 	case RP_BACKUP_QUARANTINE:
 		as_left = !c->exists;
@@ -158,7 +172,7 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 	return -1;
 }
 
-static int restore_entry(rp_vol *vol, const rp_backup_entry *e, rp_err *err)
+int rp_plan_restore_entry(rp_vol *vol, const rp_backup_entry *e, rp_err *err)
 {
 	switch (e->action) {
 	case RP_BACKUP_SD:
@@ -192,15 +206,22 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	size_t n = 0;
 	for (size_t i = 0; i < b.nentries; i++) {
 		current c;
-		if (read_current(vol, b.entries[i].path, &c, err) < 0)
+		const rp_backup_entry *e = &b.entries[i];
+		if (read_current(vol, e, &c, err) < 0)
 			goto out;
-		int need = needs_restore(&b.entries[i], &c, opts->force, err);
+		int need = needs_restore(e, &c, opts->force, err);
 		if (need > 0) {
 			todo[i] = 1;
 			n++;
-			rp_backup_add(&safety, b.entries[i].path,
-				      c.exists ? RP_BACKUP_REPLACE : RP_BACKUP_CREATE, c.data,
-				      c.len, c.exists, c.sd, c.sd_len);
+			if (e->action == RP_BACKUP_SD) {
+				rp_backup_entry *s = rp_backup_add(&safety, e->path, RP_BACKUP_SD,
+								   NULL, 0, 0, c.sd, c.sd_len);
+				rp_sha256_hex(e->sd, e->sd_len, s->sha256_after);
+			} else {
+				rp_backup_add(&safety, e->path,
+					      c.exists ? RP_BACKUP_REPLACE : RP_BACKUP_CREATE,
+					      c.data, c.len, c.exists, c.sd, c.sd_len);
+			}
 		}
 		free_current(&c);
 		if (need < 0)
@@ -215,7 +236,7 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	for (size_t i = 0; i < b.nentries; i++) {
 		if (!todo[i])
 			continue;
-		if (restore_entry(vol, &b.entries[i], err) < 0) {
+		if (rp_plan_restore_entry(vol, &b.entries[i], err) < 0) {
 			err->exit_code = RP_EXIT_WRITE_FAILED;
 			rp_err_prefix(err,
 				      "undo stopped after %zu of %zu files; run it again to "
@@ -241,7 +262,7 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		if (!todo[i])
 			continue;
 		current c;
-		if (read_current(vol, b.entries[i].path, &c, err) < 0)
+		if (read_current(vol, &b.entries[i], &c, err) < 0)
 			goto out;
 		int back = needs_restore(&b.entries[i], &c, 0, NULL) == 0;
 		free_current(&c);

@@ -11,11 +11,24 @@
  *   rp-testfs IMG[@PARTNO] rm VOLPATH
  *   rp-testfs IMG[@PARTNO] hiberfil                /hiberfil.sys (8 KiB, "HIBR"): a hibernated
  * volume
+ *   rp-testfs IMG[@PARTNO] setsddl VOLPATH SDDL    SD built from SDDL by sd/, set through vol/
+ *   rp-testfs IMG[@PARTNO] getsddl VOLPATH         the SD as SDDL (sd/) on stdout
+ *   rp-testfs IMG[@PARTNO] mkkey VOLPATH CONTAINER a well-formed synthetic CAPI key container
+ *                                                  (capi/, 2048 bits; cannot be decrypted)
+ * Bare NTFS images only (the volume starts at byte 0), straight through libntfs-3g:
+ *   rp-testfs IMG junction VOLPATH TARGETVOLPATH   makes the existing empty directory VOLPATH a
+ *                                                  junction (mount point reparse point, tag
+ *                                                  0xA0000003) to C:\TARGETVOLPATH
+ *   rp-testfs IMG manykeys VOLDIR COUNT BROKEN_EVERY  COUNT key files in one mount (benchmarks):
+ *                                                  one synthetic container's bytes each, and
+ *                                                  every BROKEN_EVERY-th file zero-filled
  *
  * PARTNO: partition number; default the last NTFS partition; 0 = a bare NTFS image.
  * Exit 0 on success, otherwise one line on stderr and the rp_exit code.
  */
+#include "capi/capi.h"
 #include "disk/disk.h"
+#include "sd/sd.h"
 #include "util/text.h"
 #include "vol/vol.h"
 
@@ -23,13 +36,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/reparse.h>
+#include <ntfs-3g/unistr.h>
+#include <ntfs-3g/volume.h>
 
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: rp-testfs IMG[@PARTNO] put LOCAL VOLPATH | mkdir VOLPATH | cat "
 		"VOLPATH | ls VOLPATH | setsd VOLPATH SDFILE | getsd VOLPATH | rm VOLPATH | "
-		"hiberfil\n");
+		"hiberfil | setsddl VOLPATH SDDL | getsddl VOLPATH | mkkey VOLPATH CONTAINER\n"
+		"       rp-testfs BARE-IMG junction VOLPATH TARGETVOLPATH | manykeys VOLDIR COUNT "
+		"BROKEN_EVERY\n");
 	return RP_EXIT_USAGE;
 }
 
@@ -109,6 +133,147 @@ static int put(rp_vol *vol, const char *local, const char *path, rp_err *err)
 	return rc;
 }
 
+static int getsddl(rp_vol *vol, const char *path, rp_err *err)
+{
+	uint8_t *raw;
+	size_t len;
+	if (rp_vol_get_sd(vol, path, &raw, &len, err) < 0)
+		return -1;
+	rp_sd sd;
+	int rc = rp_sd_parse(raw, len, &sd, err);
+	free(raw);
+	if (rc < 0)
+		return -1;
+	char *text = rp_sd_format_sddl(&sd, err);
+	rp_sd_free(&sd);
+	if (!text)
+		return -1;
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+/* ---- bare images, straight through libntfs-3g ---- */
+
+static void put_le16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* Mount point reparse data: tag, data length, reserved; substitute name offset/length, print
+ * name offset/length; then "\??\C:\target" and "C:\target", each NUL-terminated UTF-16LE. */
+static int junction(ntfs_volume *nv, const char *path, const char *target, rp_err *err)
+{
+	char *win = rp_xasprintf("C:\\%s", target);
+	for (char *c = win; *c; c++)
+		if (*c == '/')
+			*c = '\\';
+	char *subst = rp_xasprintf("\\??\\%s", win);
+	size_t slen = 0, plen = 0;
+	uint8_t *s16 = rp_utf8_to_utf16(subst, &slen), *p16 = rp_utf8_to_utf16(win, &plen);
+	size_t data_len = 8 + slen + plen, total = 8 + data_len;
+	uint8_t *buf = rp_xcalloc(1, total);
+	buf[0] = 0x03, buf[1] = 0x00, buf[2] = 0x00, buf[3] = 0xA0;
+	put_le16(buf + 4, (unsigned)data_len);
+	put_le16(buf + 8, 0);
+	put_le16(buf + 10, (unsigned)(slen - 2));
+	put_le16(buf + 12, (unsigned)slen);
+	put_le16(buf + 14, (unsigned)(plen - 2));
+	memcpy(buf + 16, s16, slen);
+	memcpy(buf + 16 + slen, p16, plen);
+	char *abs = rp_xasprintf("/%s", path);
+	ntfs_inode *ni = ntfs_pathname_to_inode(nv, NULL, abs);
+	int rc = 0;
+	if (!ni)
+		rc = rp_fail(err, RP_EXIT_USAGE, "%s: %s", path, strerror(errno));
+	else if (ntfs_set_ntfs_reparse_data(ni, (const char *)buf, total, 0) < 0)
+		rc = rp_fail(err, RP_EXIT_PROBLEMS, "setting the reparse point of %s: %s", path,
+			     strerror(errno));
+	if (ni && ntfs_inode_close(ni) < 0 && rc == 0)
+		rc = rp_fail(err, RP_EXIT_PROBLEMS, "closing %s: %s", path, strerror(errno));
+	free(abs);
+	free(buf);
+	free(s16);
+	free(p16);
+	free(subst);
+	free(win);
+	return rc;
+}
+
+static int create_file(ntfs_inode *dir, const char *name, const uint8_t *data, size_t len)
+{
+	ntfschar *uname = NULL;
+	int ulen = ntfs_mbstoucs(name, &uname);
+	if (ulen <= 0)
+		return -1;
+	ntfs_inode *ni = ntfs_create(dir, 0, uname, (u8)ulen, S_IFREG);
+	free(uname);
+	if (!ni)
+		return -1;
+	int rc = 0;
+	if (len) {
+		ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+		rc = na && ntfs_attr_pwrite(na, 0, (s64)len, data) == (s64)len ? 0 : -1;
+		if (na)
+			ntfs_attr_close(na);
+	}
+	if (ntfs_inode_close_in_dir(ni, dir) < 0)
+		rc = -1;
+	return rc;
+}
+
+/* Many key files in one mount: <32 hex>_<guid>, a sound container's bytes or zeros. */
+static int manykeys(ntfs_volume *nv, const char *dir, long count, long broken_every, rp_err *err)
+{
+	uint8_t *key = NULL;
+	size_t key_len = 0;
+	if (rp_capi_build_container("rdprescue-bench", 2048, &key, &key_len) < 0)
+		return rp_fail(err, RP_EXIT_PROBLEMS, "building a container failed");
+	uint8_t *zeros = rp_xcalloc(1, key_len);
+	char *abs = rp_xasprintf("/%s", dir);
+	ntfs_inode *dir_ni = ntfs_pathname_to_inode(nv, NULL, abs);
+	int rc = 0;
+	if (!dir_ni)
+		rc = rp_fail(err, RP_EXIT_USAGE, "%s: %s", dir, strerror(errno));
+	for (long i = 0; rc == 0 && i < count; i++) {
+		char name[80];
+		snprintf(name, sizeof name, "%032lx_6d1e0bb4-8c5e-4c1f-9d1e-5a4f7b2c3d%02ld", i,
+			 i % 100);
+		int broken = broken_every > 0 && i % broken_every == broken_every - 1;
+		if (create_file(dir_ni, name, broken ? zeros : key, key_len) < 0)
+			rc = rp_fail(err, RP_EXIT_PROBLEMS, "creating %s/%s: %s", dir, name,
+				     strerror(errno));
+	}
+	if (dir_ni && ntfs_inode_close(dir_ni) < 0 && rc == 0)
+		rc = rp_fail(err, RP_EXIT_PROBLEMS, "closing %s: %s", dir, strerror(errno));
+	free(abs);
+	free(zeros);
+	free(key);
+	return rc;
+}
+
+static int run_raw(const char *img, const char *cmd, int argc, char **argv, rp_err *err)
+{
+	uint64_t offset = 0, size = 0;
+	if (find_part(img, 0, &offset, &size, err) < 0)
+		return -1;
+	ntfs_volume *nv = ntfs_mount(img, 0);
+	if (!nv)
+		return rp_fail(err, RP_EXIT_UNUSABLE, "%s: cannot mount: %s", img, strerror(errno));
+	int rc;
+	if (!strcmp(cmd, "junction") && argc == 2)
+		rc = junction(nv, argv[0], argv[1], err);
+	else if (!strcmp(cmd, "manykeys") && argc == 3)
+		rc = manykeys(nv, argv[0], strtol(argv[1], NULL, 10), strtol(argv[2], NULL, 10),
+			      err);
+	else
+		rc = rp_fail(err, RP_EXIT_USAGE, "wrong arguments for %s", cmd);
+	if (ntfs_umount(nv, FALSE) < 0 && rc == 0)
+		rc = rp_fail(err, RP_EXIT_PROBLEMS, "%s: unmount failed: %s", img, strerror(errno));
+	return rc;
+}
+
 static int run(rp_vol *vol, const char *cmd, int argc, char **argv, rp_err *err)
 {
 	uint8_t *data = NULL;
@@ -132,6 +297,27 @@ static int run(rp_vol *vol, const char *cmd, int argc, char **argv, rp_err *err)
 			rc = rp_vol_set_sd(vol, argv[0], data, len, err);
 		free(data);
 		data = NULL;
+	} else if (!strcmp(cmd, "setsddl") && argc == 2) {
+		rp_sd sd;
+		rc = rp_sd_from_sddl(argv[1], &sd, err);
+		if (rc == 0) {
+			rc = rp_sd_build(&sd, &data, &len, err);
+			rp_sd_free(&sd);
+		}
+		if (rc == 0)
+			rc = rp_vol_set_sd(vol, argv[0], data, len, err);
+		free(data);
+		data = NULL;
+	} else if (!strcmp(cmd, "getsddl") && argc == 1) {
+		rc = getsddl(vol, argv[0], err);
+	} else if (!strcmp(cmd, "mkkey") && argc == 2) {
+		if (rp_capi_build_container(argv[1], 2048, &data, &len) < 0)
+			rc =
+			    rp_fail(err, RP_EXIT_PROBLEMS, "building container %s failed", argv[1]);
+		else
+			rc = rp_vol_write_file(vol, argv[0], data, len, NULL, 0, err);
+		free(data);
+		data = NULL;
 	} else if (!strcmp(cmd, "hiberfil") && argc == 0) {
 		uint8_t hib[8192] = {'H', 'I', 'B', 'R'};
 		rc = rp_vol_write_file(vol, "hiberfil.sys", hib, sizeof hib, NULL, 0, err);
@@ -149,8 +335,16 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		return usage();
 	const char *cmd = argv[2];
+	rp_err err = {0};
+	if (!strcmp(cmd, "junction") || !strcmp(cmd, "manykeys")) {
+		if (run_raw(argv[1], cmd, argc - 3, argv + 3, &err) == 0)
+			return 0;
+		fprintf(stderr, "rp-testfs: %s\n", err.msg);
+		return err.exit_code ? err.exit_code : 1;
+	}
 	int writable = !strcmp(cmd, "put") || !strcmp(cmd, "mkdir") || !strcmp(cmd, "setsd") ||
-		       !strcmp(cmd, "rm") || !strcmp(cmd, "hiberfil");
+		       !strcmp(cmd, "rm") || !strcmp(cmd, "hiberfil") || !strcmp(cmd, "setsddl") ||
+		       !strcmp(cmd, "mkkey");
 	char *img = rp_xstrdup(argv[1]);
 	int partno = -1;
 	char *at = strrchr(img, '@');
@@ -164,7 +358,6 @@ int main(int argc, char **argv)
 		}
 		partno = (int)n;
 	}
-	rp_err err = {0};
 	uint64_t offset = 0, size = 0;
 	rp_vol *vol = NULL;
 	int rc = find_part(img, partno, &offset, &size, &err);

@@ -1,0 +1,339 @@
+/*
+ * jobs.c — from planned changes to verified new images, one job per file (see jobs.h).
+ *
+ * Nothing here writes.  Changes to one hive are applied as one batch; changes to one
+ * Registry.pol are applied in order to its parsed entries; of several SD changes to one path
+ * the last wins; a file both quarantined and given a new SD is only quarantined.
+ */
+#include "plan/jobs.h"
+#include "reg/pol.h"
+#include "regf/regf.h"
+#include "sd/sd.h"
+#include "util/hash.h"
+#include "util/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker)
+{
+	return f->status == RP_PROBLEM && (!c->weakens || allow_weaker);
+}
+
+char *rp_sd_bytes_to_sddl(const uint8_t *sd, size_t len)
+{
+	rp_sd parsed;
+	if (rp_sd_parse(sd, len, &parsed, NULL) < 0)
+		return NULL;
+	char *s = rp_sd_to_sddl(&parsed);
+	rp_sd_free(&parsed);
+	return s;
+}
+
+static void add_note(rp_plan_result *res, char *note)
+{
+	res->notes = rp_xrealloc(res->notes, (res->nnotes + 1) * sizeof *res->notes);
+	res->notes[res->nnotes++] = note;
+}
+
+static rp_job *new_job(rp_jobs *jobs, const char *path, rp_backup_action action)
+{
+	jobs->v = rp_xrealloc(jobs->v, (jobs->n + 1) * sizeof *jobs->v);
+	rp_job *j = &jobs->v[jobs->n++];
+	memset(j, 0, sizeof *j);
+	j->path = rp_xstrdup(path);
+	j->action = action;
+	return j;
+}
+
+static rp_job *find_job(rp_jobs *jobs, const char *path, rp_backup_action action)
+{
+	for (size_t i = 0; i < jobs->n; i++)
+		if (jobs->v[i].action == action && rp_strcasecmp(jobs->v[i].path, path) == 0)
+			return &jobs->v[i];
+	return NULL;
+}
+
+/* ---- hives ---- */
+
+static int is_reg_change(const rp_change *c)
+{
+	return c->kind == RP_CHANGE_REG_SET || c->kind == RP_CHANGE_REG_DELETE_VALUE ||
+	       c->kind == RP_CHANGE_REG_DELETE_KEY;
+}
+
+static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_edit **out)
+{
+	rp_edit *edits = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < scan->nfindings; i++) {
+		rp_finding *f = &scan->findings[i];
+		for (size_t j = 0; j < f->nchanges; j++) {
+			rp_change *c = &f->changes[j];
+			if (!is_reg_change(c) || strcmp(c->hive, hive) != 0 ||
+			    !rp_change_selected(f, c, allow_weaker))
+				continue;
+			edits = rp_xrealloc(edits, (n + 1) * sizeof *edits);
+			rp_edit *e = &edits[n++];
+			memset(e, 0, sizeof *e);
+			e->kind = c->kind == RP_CHANGE_REG_SET		  ? RP_EDIT_SET
+				  : c->kind == RP_CHANGE_REG_DELETE_VALUE ? RP_EDIT_DELETE_VALUE
+									  : RP_EDIT_DELETE_KEY;
+			e->key = c->key;
+			e->value = c->value;
+			e->type = c->type;
+			e->data = c->data;
+			e->len = c->len;
+		}
+	}
+	*out = edits;
+	return n;
+}
+
+/* Reopens the new image and reads every edit back. */
+static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len,
+			const rp_edit *edits, size_t n, rp_err *err)
+{
+	rp_hive *h = NULL;
+	if (rp_regf_check(image, len, err) < 0 || rp_hive_open(&h, hf->name, image, len, err) < 0) {
+		rp_err_prefix(err, "the new %s does not pass its check; nothing was written",
+			      hf->name);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const rp_edit *e = &edits[i];
+		rp_value v = {0};
+		int got = e->kind == RP_EDIT_DELETE_KEY ? rp_hive_key_exists(h, e->key, err)
+							: rp_hive_get(h, e->key, e->value, &v, err);
+		int good = e->kind == RP_EDIT_SET
+			       ? got == 1 && v.type == e->type && v.len == e->len &&
+				     memcmp(v.data, e->data, e->len) == 0
+			       : got == 0;
+		rp_value_free(&v);
+		if (!good)
+			rc = rp_fail(err, RP_EXIT_WRITE_FAILED,
+				     "the new %s does not read back %s\\%s as planned; nothing was "
+				     "written",
+				     hf->name, e->key, e->value ? e->value : "");
+	}
+	rp_hive_close(h);
+	return rc;
+}
+
+static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *jobs,
+		    rp_plan_result *res, rp_err *err)
+{
+	rp_edit *edits = NULL;
+	size_t n = hive_edits(scan, hf->name, allow_weaker, &edits);
+	if (n == 0)
+		return 0;
+	rp_job *j = new_job(jobs, hf->path, RP_BACKUP_REPLACE);
+	j->hf = hf;
+	j->nchanges = n;
+	int rc = -1;
+	if (rp_hive_apply(hf->hive, edits, n, &j->image, &j->len, err) < 0)
+		goto out;
+	/* Above every sequence number in the primary and both logs, so that a later replay of
+	 * the logs can neither chain onto nor be preferred over what we write. */
+	if (rp_regf_finalize(j->image, &j->len, hf->recovery.max_seq + 1, err) < 0 ||
+	    verify_edits(hf, j->image, j->len, edits, n, err) < 0)
+		goto out;
+	rp_sha256_hex(j->image, j->len, j->sha_after);
+	jobs->nchanges += n;
+	const rp_regf_recovery *rec = &hf->recovery;
+	if (rec->entries_applied)
+		add_note(res, rp_xasprintf("%s was dirty: %s; written back clean", hf->name,
+					   rec->detail));
+	else if (rec->dirty_without_logs)
+		add_note(res, rp_xasprintf("%s was dirty and has no transaction logs: the primary "
+					   "is all there is; written back clean",
+					   hf->name));
+	rc = 0;
+out:
+	free(edits);
+	return rc;
+}
+
+/* ---- Registry.pol ---- */
+
+static int pol_verify(const rp_pol *want, const uint8_t *image, size_t len, const char *path,
+		      rp_err *err)
+{
+	rp_pol back;
+	if (rp_pol_parse(image, len, &back, err) < 0) {
+		rp_err_prefix(err, "the new %s does not parse; nothing was written", path);
+		return -1;
+	}
+	int same = back.nentries == want->nentries;
+	for (size_t i = 0; same && i < back.nentries; i++) {
+		const rp_pol_entry *a = &back.entries[i], *b = &want->entries[i];
+		same = a->type == b->type && a->len == b->len &&
+		       (a->len == 0 || memcmp(a->data, b->data, a->len) == 0) &&
+		       strcmp(a->key, b->key) == 0 && strcmp(a->value, b->value) == 0;
+	}
+	rp_pol_free(&back);
+	if (!same)
+		return rp_fail(err, RP_EXIT_WRITE_FAILED,
+			       "the new %s does not read back as planned; nothing was written",
+			       path);
+	return 0;
+}
+
+static int pol_job(rp_scan *scan, const char *path, int allow_weaker, rp_jobs *jobs, rp_err *err)
+{
+	uint8_t *orig = NULL;
+	size_t orig_len = 0;
+	if (rp_vol_read(scan->vol, path, &orig, &orig_len, err) < 0) {
+		rp_err_prefix(err, "cannot edit the policy file");
+		return -1;
+	}
+	rp_pol pol;
+	if (rp_pol_parse(orig, orig_len, &pol, err) < 0) {
+		char *p = rp_escape(path);
+		rp_err_prefix(err, "%s", p);
+		free(p);
+		free(orig);
+		return -1;
+	}
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; i < scan->nfindings && rc == 0; i++) {
+		rp_finding *f = &scan->findings[i];
+		for (size_t k = 0; k < f->nchanges && rc == 0; k++) {
+			rp_change *c = &f->changes[k];
+			if ((c->kind != RP_CHANGE_POL_SET && c->kind != RP_CHANGE_POL_DELETE) ||
+			    rp_strcasecmp(c->path, path) != 0 ||
+			    !rp_change_selected(f, c, allow_weaker))
+				continue;
+			n++;
+			if (c->kind == RP_CHANGE_POL_DELETE)
+				rp_pol_delete(&pol, c->key, c->value);
+			else if (rp_pol_set(&pol, c->key, c->value, c->type, c->data, c->len) < 0)
+				rc = rp_fail(err, RP_EXIT_UNUSABLE,
+					     "policy entry name is not valid UTF-8; nothing was "
+					     "written");
+		}
+	}
+	uint8_t *image = NULL;
+	size_t len = 0;
+	if (rc == 0) {
+		rp_pol_serialize(&pol, &image, &len);
+		rc = pol_verify(&pol, image, len, path, err);
+	}
+	if (rc == 0 && (len != orig_len || memcmp(image, orig, len) != 0)) {
+		rp_job *j = new_job(jobs, path, RP_BACKUP_REPLACE);
+		j->image = image;
+		j->len = len;
+		j->nchanges = n;
+		rp_sha256_hex(orig, orig_len, j->sha_before);
+		rp_sha256_hex(image, len, j->sha_after);
+		jobs->nchanges += n;
+		image = NULL;
+	}
+	free(image);
+	free(orig);
+	rp_pol_free(&pol);
+	return rc;
+}
+
+/* ---- security descriptors and quarantine ---- */
+
+static int sd_job(const rp_change *c, rp_jobs *jobs, rp_err *err)
+{
+	rp_sd parsed;
+	if (rp_sd_parse(c->data, c->len, &parsed, err) < 0) {
+		rp_err_prefix(err,
+			      "the planned security descriptor is invalid; nothing was written");
+		return -1;
+	}
+	rp_sd_free(&parsed);
+	rp_job *j = find_job(jobs, c->path, RP_BACKUP_SD);
+	if (!j) {
+		j = new_job(jobs, c->path, RP_BACKUP_SD);
+	} else {
+		free(j->image);
+		free(j->sddl_after);
+		jobs->nchanges -= j->nchanges;
+	}
+	j->image = rp_xmalloc(c->len);
+	memcpy(j->image, c->data, c->len);
+	j->len = c->len;
+	j->nchanges = 1;
+	jobs->nchanges++;
+	rp_sha256_hex(j->image, j->len, j->sha_after);
+	j->sddl_after = rp_sd_bytes_to_sddl(j->image, j->len);
+	return 0;
+}
+
+static void drop_job(rp_jobs *jobs, rp_job *j)
+{
+	jobs->nchanges -= j->nchanges;
+	free(j->path);
+	free(j->image);
+	free(j->sddl_after);
+	size_t i = (size_t)(j - jobs->v);
+	memmove(j, j + 1, (jobs->n - i - 1) * sizeof *j);
+	jobs->n--;
+}
+
+static int file_jobs(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res,
+		     rp_err *err)
+{
+	for (size_t i = 0; i < scan->nfindings; i++) {
+		rp_finding *f = &scan->findings[i];
+		for (size_t k = 0; k < f->nchanges; k++) {
+			rp_change *c = &f->changes[k];
+			if (!rp_change_selected(f, c, allow_weaker))
+				continue;
+			if ((c->kind == RP_CHANGE_POL_SET || c->kind == RP_CHANGE_POL_DELETE) &&
+			    !find_job(jobs, c->path, RP_BACKUP_REPLACE)) {
+				if (pol_job(scan, c->path, allow_weaker, jobs, err) < 0)
+					return -1;
+			} else if (c->kind == RP_CHANGE_FILE_SD) {
+				if (sd_job(c, jobs, err) < 0)
+					return -1;
+			} else if (c->kind == RP_CHANGE_QUARANTINE &&
+				   !find_job(jobs, c->path, RP_BACKUP_QUARANTINE)) {
+				new_job(jobs, c->path, RP_BACKUP_QUARANTINE)->nchanges = 1;
+				jobs->nchanges++;
+			}
+		}
+	}
+	/* A quarantined file keeps no new SD: it leaves the volume. */
+	for (size_t i = 0; i < jobs->n;) {
+		rp_job *j = &jobs->v[i];
+		if (j->action == RP_BACKUP_SD && find_job(jobs, j->path, RP_BACKUP_QUARANTINE)) {
+			char *p = rp_escape(j->path);
+			add_note(res, rp_xasprintf("%s is quarantined, so its new security "
+						   "descriptor is not set",
+						   p));
+			free(p);
+			drop_job(jobs, j);
+			continue;
+		}
+		i++;
+	}
+	return 0;
+}
+
+int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err)
+{
+	memset(jobs, 0, sizeof *jobs);
+	rp_hive_file *hives[] = {&scan->reg->system, &scan->reg->software};
+	for (size_t i = 0; i < 2; i++)
+		if (hive_job(scan, hives[i], allow_weaker, jobs, res, err) < 0)
+			return -1;
+	return file_jobs(scan, allow_weaker, jobs, res, err);
+}
+
+void rp_jobs_free(rp_jobs *jobs)
+{
+	for (size_t i = 0; i < jobs->n; i++) {
+		free(jobs->v[i].path);
+		free(jobs->v[i].image);
+		free(jobs->v[i].sddl_after);
+	}
+	free(jobs->v);
+	memset(jobs, 0, sizeof *jobs);
+}

@@ -1,0 +1,43 @@
+/*
+ * jobs.h — what a fix will write, computed and verified before the volume is opened for writing.
+ *
+ * One job per file the run touches: a hive or a Registry.pol whose content is replaced, a file
+ * or folder whose security descriptor is replaced, or a broken file to quarantine.  Every new
+ * image is built from the scan's read-only view and checked (hives by regf/ and a read-back of
+ * every edit; Registry.pol by parsing it back), so that a write can only fail on I/O.
+ */
+#ifndef RP_PLAN_JOBS_H
+#define RP_PLAN_JOBS_H
+
+#include "plan/plan.h"
+
+typedef struct rp_job {
+	char *path;		 /* volume path */
+	rp_backup_action action; /* RP_BACKUP_REPLACE, _SD or _QUARANTINE */
+	rp_hive_file *hf;	 /* hive jobs: the hive (its logs are saved too) */
+	uint8_t *image;		 /* REPLACE: the new content; SD: the new security descriptor */
+	size_t len;
+	char sha_before[65]; /* REPLACE of a .pol: the content the image was computed from */
+	char sha_after[65];  /* SHA-256 of image */
+	char *sddl_after;    /* SD: the new descriptor in SDDL (NULL when not expressible) */
+	size_t nchanges;     /* planned changes it carries */
+	size_t entry;	     /* its entry in the fix's backup */
+} rp_job;
+
+typedef struct rp_jobs {
+	rp_job *v;
+	size_t n;
+	size_t nchanges;
+} rp_jobs;
+
+/* Whether fix applies change c of finding f. */
+int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker);
+
+/* Computes and verifies every job of the scan's selected changes (notes go to res). */
+int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err);
+void rp_jobs_free(rp_jobs *jobs);
+
+/* SDDL of a binary SD for manifests (malloc'd, NULL when it cannot be expressed). */
+char *rp_sd_bytes_to_sddl(const uint8_t *sd, size_t len);
+
+#endif
