@@ -28,7 +28,7 @@ need() {
 		command -v "$c" >/dev/null 2>&1 || die "$c is missing: run 'make deps'"
 	done
 }
-need apt-get apt-cache dpkg-deb bsdtar zstd xorriso mkfs.vfat mmd mcopy
+need apt-get apt-cache dpkg-deb bsdtar zstd xorriso mkfs.vfat mmd mcopy python3
 for f in /sbin/depmod /sbin/modprobe; do
 	[ -x "$f" ] || die "$f is missing: run 'make deps' (package kmod)"
 done
@@ -144,9 +144,10 @@ done
 	(cd "$ST" && bsdtar --format mtree -cf - --options '!all,type,mode,link' .) | grep -v '^#mtree'
 	echo './dev/console type=char mode=0600 device=native,5,1'
 } >"$OUT/initrd.mtree"
-(cd "$ST" && bsdtar --format newc -cf - @"$OUT/initrd.mtree") >"$OUT/initrd.cpio"
+(cd "$ST" && bsdtar --format newc -cf - @"$OUT/initrd.mtree") >"$OUT/initrd.raw.cpio"
+python3 "$HERE/newc-normalize.py" <"$OUT/initrd.raw.cpio" >"$OUT/initrd.cpio"
 zstd -q -f -19 "$OUT/initrd.cpio" -o "$OUT/initrd.img"
-rm -f "$OUT/initrd.cpio" "$OUT/initrd.mtree"
+rm -f "$OUT/initrd.raw.cpio" "$OUT/initrd.cpio" "$OUT/initrd.mtree"
 cp "$KX/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 
 # --- hybrid ISO ---
@@ -169,6 +170,7 @@ mkfs.vfat -C --invariant -i 52445052 -n RPESP "$ISOT/boot/efi.img" "$esp_kib" >/
 mmd -i "$ISOT/boot/efi.img" ::/EFI ::/EFI/BOOT
 mcopy -i "$ISOT/boot/efi.img" "$SHIM" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i "$ISOT/boot/efi.img" "$GRUBEFI" ::/EFI/BOOT/grubx64.efi
+find "$ISOT" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 rm -f "$ISO"
 xorriso -as mkisofs -o "$ISO" -V RDPRESCUE_ISO -J -joliet-long -r \
 	-isohybrid-mbr "$ISOLINUX_DIR/isohdpfx.bin" \

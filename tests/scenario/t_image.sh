@@ -103,7 +103,7 @@ if [ -f "$CODE" ] && [ -f "$VARS" ]; then
 		-drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on,format=raw" \
 		-device ide-cd,drive=cd,bus=ide.1,bootindex=0 -drive "file=$T/uefi.img,format=raw,if=virtio"
 	check "iso-uefi-secureboot: the kernel ran with Secure Boot enabled" \
-		grep -aq "rdprescue-image: secure boot: enabled" "$T/iso-uefi-secureboot.log"
+		grep -aq "rdprescue-image: .*secure boot: enabled" "$T/iso-uefi-secureboot.log"
 else
 	fail "iso-uefi-secureboot" "$CODE or $VARS is missing: install ovmf (make deps)"
 fi
