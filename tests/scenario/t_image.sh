@@ -70,11 +70,22 @@ check "virtio: the backup went to the RDPRESCUE partition too" sh -c \
 check "virtio: the backup is on the Windows volume" sh -c \
 	"'$TOOLS/rp-testfs' '$T/virtio.img' ls rdprescue/backups | grep -q 'fix.tar.zst'"
 
-# The ISO under SeaBIOS, booted as a CD: isolinux's prompt, entry "fix" typed on the serial port.
+# The ISO under SeaBIOS, booted as a CD: isolinux's prompt, entry "scan" typed on the serial
+# port, with a RDPRESCUE FAT disk: the problem is reported (rc=1) and nothing is written.
 cp "$D0" "$T/bios.img"
-booted iso-bios "$T/bios.img" --timeout 300 --send "boot:" 'fix\r' -- $QEMU \
+mkfs.vfat -C -n RDPRESCUE "$T/fat2.img" 8192 >/dev/null
+sha_bios=$(sha256sum <"$T/bios.img")
+if $BOOT --log "$T/iso-bios.log" --timeout 300 --expect-rc 1 --send "boot:" 'scan\r' -- $QEMU \
 	-drive "file=$ISO,if=none,id=cd,media=cdrom,readonly=on,format=raw" \
-	-device ide-cd,drive=cd,bootindex=0 -drive "file=$T/bios.img,format=raw,if=virtio"
+	-device ide-cd,drive=cd,bootindex=0 -drive "file=$T/bios.img,format=raw,if=virtio" \
+	-drive "file=$T/fat2.img,format=raw,if=virtio" >"$T/iso-bios.res" 2>&1; then
+	ok "iso-bios: entry scan, report between the markers parses, rc=1 ($(cat "$T/iso-bios.res"))"
+else
+	fail "iso-bios" "$(cat "$T/iso-bios.res")"
+fi
+check "iso-bios: the scan report names rdp.access as a problem" sh -c \
+	"mtype -i '$T/fat2.img' ::report.json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not any(f[\"check\"]==\"rdp.access\" and f[\"status\"]==\"problem\" for f in d[\"findings\"]))'"
+check "iso-bios: scan wrote nothing to the Windows disk" test "$(sha256sum <"$T/bios.img")" = "$sha_bios"
 
 # The ISO written to a USB stick with a RDPRESCUE partition appended (docs/usb.md's recipe),
 # booted from the stick on xHCI with SeaBIOS: report and backup land on the stick.
