@@ -6,6 +6,8 @@
 #   make demo     build a broken sample disk, scan, fix, scan
 #   make bench    benchmarks (timings are printed, never asserted)
 #   make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (clang)
+#   make image    the bootable rescue image: build/rdprescue.iso, build/image/{vmlinuz,initrd.img}
+#   make image-test  boots the image under qemu (TCG) with a broken disk (also part of make check)
 
 BUILD     ?= build
 CC        ?= gcc
@@ -41,7 +43,7 @@ UNIT      := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 TOOLS     := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps check demo bench fuzz clean format unit-tests tools
+.PHONY: all deps check demo bench fuzz clean format unit-tests tools image image-test
 all: $(BUILD)/rdprescue
 
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
@@ -92,6 +94,12 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+image: deps all
+	BUILD=$(BUILD) sh image/build.sh
+
+image-test: image tools
+	BUILD=$(BUILD) RP_IMAGE_BUILT=1 sh tests/scenario/t_image.sh
 
 format:
 	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)
