@@ -19,8 +19,9 @@ NTFS_DEFS := -DHAVE_STDINT_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_STDARG_H=1 -DHAVE_TIM
              -DHAVE_ENDIAN_H=1 -DHAVE_BYTESWAP_H=1
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(NTFS_DEFS)
-# --undefined: see src/plan/archive_link.c (keeps libxml2 and ICU out of the binary).
-LIBS      := -Wl,--undefined=__archive_write_entry_filetype_unsupported \
+# --undefined: see src/plan/archive_link.c (keeps libxml2 and ICU out of the binary) and
+# src/util/iconv.c (our iconv ahead of glibc's, which a static binary cannot load).
+LIBS      := -Wl,--undefined=__archive_write_entry_filetype_unsupported -Wl,--undefined=iconv_open \
              -larchive -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz -lhivex -lntfs-3g -ljansson \
              -lcrypto -lz -llzma -ldl -lpthread -lm
 LDFLAGS   ?=

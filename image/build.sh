@@ -106,19 +106,6 @@ done
 ln -sf ../bin/busybox "$ST/sbin/modprobe"
 cp "$TOOL" "$ST/bin/rdprescue"
 strip "$ST/bin/rdprescue" 2>/dev/null || true
-# hivex converts key and value names with iconv (LATIN1, UTF-16LE).  A static glibc loads those
-# converters at run time from gconv/*.so, which need glibc's own libc.so.6 and ld.so: without
-# them every name lookup fails and the registry reads as empty.  They come from the build
-# host's libc6, the same glibc the static binary was linked with.
-GCONV=/usr/lib/x86_64-linux-gnu/gconv
-MULTIARCH=/lib/x86_64-linux-gnu
-for f in "$GCONV/gconv-modules" "$GCONV/gconv-modules.cache" "$GCONV/ISO8859-1.so" \
-	"$GCONV/UTF-16.so" "$MULTIARCH/libc.so.6" "$MULTIARCH/ld-linux-x86-64.so.2"; do
-	[ -f "$f" ] || die "$f is missing: rdprescue's static glibc needs it for iconv (package libc6)"
-	mkdir -p "$ST$(dirname "$f")"
-	cp -L "$f" "$ST$f"
-done
-ln -sf lib "$ST/lib64"
 cp "$HERE/init" "$ST/init"
 chmod 755 "$ST/init" "$ST/bin/rdprescue" "$ST/bin/busybox"
 
