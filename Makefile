@@ -8,6 +8,8 @@
 #   make demo     build a broken sample disk, scan, fix, scan
 #   make bench    benchmarks (timings are printed, never asserted)
 #   make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (clang)
+#   make image    the bootable rescue image: build/rdprescue.iso, build/image/{vmlinuz,initrd.img}
+#   make image-test  boots the image under qemu (TCG) with a broken disk (also part of make check)
 
 CC        ?= gcc
 SANITIZE  ?= 0
@@ -26,8 +28,9 @@ NTFS_DEFS := -DHAVE_STDINT_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_STDARG_H=1 -DHAVE_TIM
              -DHAVE_ENDIAN_H=1 -DHAVE_BYTESWAP_H=1
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(NTFS_DEFS)
-# --undefined: see src/plan/archive_link.c (keeps libxml2 and ICU out of the binary).
-LIBS      := -Wl,--undefined=__archive_write_entry_filetype_unsupported \
+# --undefined: see src/plan/archive_link.c (keeps libxml2 and ICU out of the binary) and
+# src/util/iconv.c (our iconv ahead of glibc's, which a static binary cannot load).
+LIBS      := -Wl,--undefined=__archive_write_entry_filetype_unsupported -Wl,--undefined=iconv_open \
              -larchive -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz -lhivex -lntfs-3g -ljansson \
              -lcrypto -lz -llzma -ldl -lpthread -lm
 LDFLAGS   ?=
@@ -50,7 +53,7 @@ UNIT      := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 TOOLS     := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all deps check demo bench fuzz clean format unit-tests tools
+.PHONY: all deps check demo bench fuzz clean format unit-tests tools image image-test
 all: $(BUILD)/rdprescue
 
 $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
@@ -101,6 +104,12 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+
+image: deps all
+	BUILD=$(BUILD) sh image/build.sh
+
+image-test: image tools
+	BUILD=$(BUILD) RP_IMAGE_BUILT=1 sh tests/scenario/t_image.sh
 
 format:
 	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c tests/fuzz/*.c bench/*.c)

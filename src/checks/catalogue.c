@@ -11,6 +11,11 @@
 int rp_check_rdp_access(rp_scan *scan, rp_err *err);
 int rp_check_rdp_listener(rp_scan *scan, rp_err *err);
 int rp_check_rdp_security(rp_scan *scan, rp_err *err);
+int rp_check_rdp_services(rp_scan *scan, rp_err *err);
+int rp_check_rdp_firewall(rp_scan *scan, rp_err *err);
+int rp_check_tls_schannel(rp_scan *scan, rp_err *err);
+int rp_check_tls_credssp(rp_scan *scan, rp_err *err);
+int rp_check_cert_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_acl(rp_scan *scan, rp_err *err);
 int rp_check_keys_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_contents(rp_scan *scan, rp_err *err);
@@ -19,6 +24,11 @@ const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
     {"rdp.listener", "RDP-Tcp listener", rp_check_rdp_listener},
     {"rdp.security", "Security layer, NLA and encryption", rp_check_rdp_security},
+    {"rdp.services", "Remote Desktop services startable", rp_check_rdp_services},
+    {"rdp.firewall", "Windows Firewall lets RDP in", rp_check_rdp_firewall},
+    {"tls.schannel", "TLS versions and cipher suites", rp_check_tls_schannel},
+    {"tls.credssp", "CredSSP encryption oracle setting", rp_check_tls_credssp},
+    {"cert.rdp", "RDP listener certificate and its key", rp_check_cert_rdp},
     {"keys.acl", "MachineKeys folder access rules", rp_check_keys_acl},
     {"keys.rdp", "RDP key container: present, sound, readable", rp_check_keys_rdp},
     {"keys.contents", "Broken key container files", rp_check_keys_contents},

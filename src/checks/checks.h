@@ -122,6 +122,16 @@ rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *e);
 /* Plans setting a DWORD; what describes it; weakens marks a security downgrade. */
 rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
 			   uint32_t data, int weakens, const char *what);
+/* Plans setting a REG_SZ: text (UTF-8) is written as UTF-16LE with its terminating NUL. */
+rp_change *rp_change_sz(rp_finding *f, const char *hive, const char *key, const char *value,
+			const char *text, int weakens, const char *what);
+/* Plans setting a value to exact bytes of a type (an edited REG_SZ kept byte for byte). */
+rp_change *rp_change_raw(rp_finding *f, const char *hive, const char *key, const char *value,
+			 uint32_t type, const uint8_t *data, size_t len, int weakens,
+			 const char *what);
+/* rp_change_dword described as "set HIVE\key\value to WANT (was WAS)". */
+rp_change *rp_change_dword_was(rp_finding *f, const char *hive, const char *key, const char *value,
+			       uint32_t want, const char *was, int weakens);
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
 rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);
@@ -152,20 +162,89 @@ typedef struct rp_expected {
 void rp_expect_dwords(rp_scan *scan, const char *check, const char *key, const rp_expected *list,
 		      size_t n);
 
-/* An effective setting: the policy copy (SOFTWARE\Policies) beats the local value. */
+/* How a Registry.pol file treats a value at the next policy refresh. */
+typedef enum rp_pol_action { RP_POL_NONE = 0, RP_POL_SETS, RP_POL_DELETES } rp_pol_action;
+
+/* A Registry.pol entry for a policy value (key relative to HKLM, "Software\\Policies\\..."). */
+typedef struct rp_pol_copy {
+	rp_pol_action action;
+	int is_dword;
+	uint32_t value;	  /* when it SETS a DWORD */
+	const char *path; /* the .pol file's volume path (owned by the rp_registry) */
+	const char *key;  /* the entry's key as stored (owned by the rp_registry) */
+} rp_pol_copy;
+
+/*
+ * An effective setting: what Windows uses after the next boot (gpsvc applies policy at boot).
+ * The policy copy in SOFTWARE\Policies beats the local value, and at every refresh gpsvc
+ * rewrites that copy from the Registry.pol files: the local one
+ * (Windows\System32\GroupPolicy\Machine\Registry.pol), then the domain GPOs (their cached
+ * copies under ProgramData\Microsoft\Group Policy\History).  So the precedence is
+ *     domain GPO cache > local Registry.pol > SOFTWARE\Policies > local SYSTEM value,
+ * and a "**del.X" entry removes the policy copy, leaving the local value to decide.  Several
+ * domain GPOs: their order is not known offline; the last one (by folder name) that mentions
+ * the value is taken, every one is shown as evidence.
+ */
 typedef struct rp_effective {
-	int present; /* either copy exists */
+	int present; /* some copy decides */
 	uint32_t value;
-	const char *source; /* RP_SRC_LOCAL / RP_SRC_POLICY */
+	int is_dword;	    /* the deciding copy is a REG_DWORD */
+	const char *source; /* RP_SRC_LOCAL / RP_SRC_POLICY / RP_SRC_REGPOL / RP_SRC_DOMAIN */
+	const char *path;   /* the deciding .pol file (registry.pol / domain-gpo), else NULL */
 	int local_present, policy_present;
 	int local_is_dword, policy_is_dword;
-	uint32_t local, policy;
+	uint32_t local, policy; /* SYSTEM <ccs>\local_key and SOFTWARE\policy_key as read */
+	rp_pol_copy regpol;	/* the local Registry.pol entry */
+	rp_pol_copy domain;	/* the domain GPO entry that decides */
+	int policy_removed;	/* a .pol removes the SOFTWARE\Policies copy at the refresh */
+	char local_key[256];	/* "ControlSet001\\<local_key>" */
+	const char *policy_key; /* as given (caller's string) */
+	const char *name;	/* the value name (caller's string) */
 } rp_effective;
 
 #define RP_POLICY_TS "Policies\\Microsoft\\Windows NT\\Terminal Services"
 
-/* Reads local (SYSTEM <ccs>\local_key) and policy (SOFTWARE\policy_key) copies of value. */
+/* Reads every copy of value: local (SYSTEM <ccs>\local_key), policy (SOFTWARE\policy_key, a
+ * key below "Policies\\"), and the Registry.pol entries for "Software\\<policy_key>".
+ * local_key NULL: the value has policy copies only (local_key stays ""; nothing local is read,
+ * shown or planned). */
 void rp_effective_dword(rp_registry *reg, const char *local_key, const char *policy_key,
 			const char *value, rp_effective *out);
+/* Records every copy of eff's value as evidence (SYSTEM, SOFTWARE, each .pol that mentions it),
+ * the deciding one noted "effective (...)". */
+void rp_evidence_effective(rp_finding *f, rp_registry *reg, const rp_effective *eff);
+/* Plain words for where the effective value comes from, e.g. "the local Group Policy file
+ * Windows/System32/GroupPolicy/Machine/Registry.pol" (malloc'd; may hold disk names). */
+char *rp_effective_origin(const rp_effective *eff);
+/* base plus what the source means for the fix (a .pol rewrites the policy copy; a domain GPO
+ * cannot be fixed offline and what to do about it).  malloc'd. */
+char *rp_effective_explain(const rp_effective *eff, const char *base);
+
+/* rp_plan_effective flags. */
+#define RP_PLAN_LOCAL 1u   /* fix the local SYSTEM value too, even when a policy decides */
+#define RP_PLAN_WEAKENS 2u /* the change lowers security (--allow-weaker-security only) */
+
+/*
+ * The shared planner for a policy-capable DWORD: plans want at the source of eff's effective
+ * value and at every copy that would bring another value back at the next refresh:
+ *  - the local Registry.pol entry that sets it is set to want (not removed: the
+ *    administrator's policy stays visible, e.g. "Allow users to connect remotely: Enabled");
+ *  - the SOFTWARE\Policies copy is set to want, or deleted when a .pol removes it at the next
+ *    refresh anyway (so a failed refresh cannot leave the stale value deciding);
+ *  - the local SYSTEM value is set to want when it decides, or always with RP_PLAN_LOCAL
+ *    (absent counts as not want).
+ * Copies that already hold want are left alone.  A domain GPO cannot be changed offline: the
+ * copies below it are planned all the same (the machine is reachable after boot until it gets
+ * policy from a domain controller), and the result is 0.  Returns 1 when the planned changes
+ * make want the effective value.
+ */
+int rp_plan_effective(rp_finding *f, const rp_effective *eff, uint32_t want, unsigned flags);
+/* Plans one copy (RP_SRC_LOCAL, RP_SRC_POLICY or RP_SRC_REGPOL) of eff's value := want. */
+void rp_plan_copy(rp_finding *f, const rp_effective *eff, const char *source, uint32_t want,
+		  unsigned flags);
+
+/* Adds, once per scan, a warning finding under check for every Registry.pol that could not be
+ * read or parsed (Windows cannot apply it either; rdprescue ignores it and never writes it). */
+void rp_report_bad_pols(rp_scan *scan, const char *check);
 
 #endif

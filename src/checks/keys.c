@@ -253,7 +253,8 @@ int rp_check_keys_acl(rp_scan *scan, rp_err *err)
 	    "Windows reads and creates machine keys in this folder as Everyone (read, write, "
 	    "this folder only) and Administrators (full control). With other rules TermService "
 	    "cannot load or create the RDP key: the listener gets no certificate and clients "
-	    "disconnect right after connecting. The fix sets the folder's DACL to Windows' "
+	    "disconnect right after connecting (0x904 / extended 0x7). The fix sets the folder's "
+	    "DACL to Windows' "
 	    "default, D:PAI(A;;0x12019f;;;WD)(A;;FA;;;BA); owner, group and audit entries stay.");
 	char *before = parsed ? sddl_or_reason(&cur)
 			      : rp_xasprintf("(unreadable security descriptor: %s)", e.msg);
@@ -388,10 +389,12 @@ static void key_missing_or_broken(rp_scan *scan, const char *path, const char *s
 	if (refs)
 		explain = rp_xasprintf(
 		    "%zu certificate%s of the Remote Desktop store use%s this key, so TermService "
-		    "cannot set up TLS and clients disconnect right after connecting. A key cannot "
+		    "cannot set up TLS and clients disconnect right after connecting (0x904 / "
+		    "extended 0x7). A key cannot "
 		    "be made offline (it is DPAPI-protected): this check changes nothing. cert.rdp "
-		    "removes the certificate, and Windows then makes a new key and a new "
-		    "self-signed certificate at the next start.",
+		    "removes the certificate and keys.contents moves a broken key file into the "
+		    "backup; Windows then makes a new key and a new self-signed certificate at the "
+		    "next start.",
 		    refs, refs == 1 ? "" : "s", refs == 1 ? "s" : "");
 	else
 		explain = rp_xstrdup(
@@ -454,7 +457,8 @@ static void check_key_acl(rp_scan *scan, const char *path, const rp_capi_info *c
 	char *explain = rp_xasprintf(
 	    "TermService runs as NETWORK SERVICE and must read this key to use its certificate; "
 	    "without it the listener has no certificate and clients disconnect right after "
-	    "connecting (event 1057/36870). Windows' default grants SYSTEM full control, NETWORK "
+	    "connecting (0x904 / extended 0x7; events 1057/36870). Windows' default grants SYSTEM "
+	    "full control, NETWORK "
 	    "SERVICE read and, by build, Administrators read (before %u) or NT "
 	    "SERVICE\\SessionEnv full control (from %u). %s",
 	    BUILD_SESSIONENV, BUILD_SESSIONENV,

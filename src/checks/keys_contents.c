@@ -5,8 +5,10 @@
  * cannot fit the file) or malformed CAPI containers.  Each becomes one quarantine change (copied
  * into the backup, then removed): Windows can then make its keys anew, and an application whose
  * key it was gets an error it can report instead of a crash.  Anything else, CNG keys and files
- * that are not recognisably CAPI, stays untouched and is at most reported (info).  The RDP key,
- * when a certificate still uses it, is left to cert.rdp, which removes both together.
+ * that are not recognisably CAPI, stays untouched and is at most reported (info).  A broken RDP
+ * key is quarantined too, even while a certificate still uses it: it is unusable either way, and
+ * Windows only makes a new one when the old file is gone (cert.rdp removes the certificate in
+ * the same run, so that Windows makes both anew).
  *
  * A MachineKeys folder can hold 100,000 files and more (a known Windows leak), so a whole
  * folder is one finding: one change per broken file, evidence for the first EVIDENCE_MAX only.
@@ -32,12 +34,9 @@ typedef struct broken {
 
 typedef struct walk {
 	rp_scan *scan;
-	const char *rdp_name; /* RDP key file name when a certificate uses it, else NULL */
 	size_t files, unrecognized, skipped, unreadable;
 	broken *bad;
 	size_t nbad, cap;
-	char rdp_reason[160];
-	int rdp_broken;
 	rp_err first_unreadable;
 } walk;
 
@@ -75,11 +74,6 @@ static int visit(void *ctx, const char *name, const rp_stat *st)
 		w->unrecognized++;
 	if (!rp_capi_is_broken(ci.verdict))
 		return 0;
-	if (w->rdp_name && rp_strcasecmp(name, w->rdp_name) == 0) {
-		w->rdp_broken = 1;
-		snprintf(w->rdp_reason, sizeof w->rdp_reason, "%s", ci.reason);
-		return 0;
-	}
 	if (w->nbad == w->cap) {
 		w->cap = w->cap ? 2 * w->cap : 64;
 		w->bad = rp_xrealloc(w->bad, w->cap * sizeof *w->bad);
@@ -104,7 +98,9 @@ static void report_broken(rp_scan *scan, walk *w)
 	rp_finding *f = rp_finding_add(
 	    scan, "keys.contents", RP_PROBLEM, RP_ERROR, sum,
 	    "Empty, zero-filled or truncated key files (left by a crash or a full disk) make "
-	    "the services that own them fail, and a broken RDP key stops the listener. No key "
+	    "the services that own them fail, and a broken RDP key leaves the RDP listener without "
+	    "a certificate (0x904 / "
+	    "extended 0x7 at the client). No key "
 	    "can be repaired offline. The fix moves each broken file into the backup (undo "
 	    "puts it back); Windows makes its own keys anew. Sound keys are not touched.");
 	free(sum);
@@ -132,9 +128,6 @@ int rp_check_keys_contents(rp_scan *scan, rp_err *err)
 	if (state != RP_KEYS_FOLDER_OK)
 		return state < 0 ? -1 : 0;
 	walk w = {.scan = scan};
-	char *rdp_path = rp_keys_rdp_path(scan);
-	if (rdp_path && rp_keys_rdp_cert_refs(scan))
-		w.rdp_name = strrchr(rdp_path, '/') + 1;
 	int rc = rp_vol_list(scan->vol, RP_MACHINEKEYS, visit, &w, err);
 	if (scan->progress)
 		scan->progress(scan->progress_ctx, "keys.contents", w.files, 1);
@@ -143,21 +136,9 @@ int rp_check_keys_contents(rp_scan *scan, rp_err *err)
 	if (w.nbad) {
 		report_broken(scan, &w);
 	} else {
-		char *sum = rp_xasprintf("no broken key container file in MachineKeys (%zu files)",
-					 w.files);
+		char *sum = rp_xasprintf("no broken key container file in MachineKeys (%zu file%s)",
+					 w.files, w.files == 1 ? "" : "s");
 		rp_finding_add(scan, "keys.contents", RP_OK, RP_INFO, sum, NULL);
-		free(sum);
-	}
-	if (w.rdp_broken) {
-		char *sum = rp_xstrdup("the RDP key is broken and left to cert.rdp");
-		char *note = rp_xasprintf("broken: %s", w.rdp_reason);
-		rp_finding *f = rp_finding_add(
-		    scan, "keys.contents", RP_OK, RP_WARNING, sum,
-		    "A certificate of the Remote Desktop store still uses this key: cert.rdp "
-		    "removes the certificate and the key together, so that Windows makes both "
-		    "anew. keys.rdp reports it as a problem.");
-		file_note(f, rdp_path, note);
-		free(note);
 		free(sum);
 	}
 	if (w.unrecognized || w.skipped || w.unreadable) {
@@ -177,6 +158,5 @@ out:
 	for (size_t i = 0; i < w.nbad; i++)
 		free(w.bad[i].name);
 	free(w.bad);
-	free(rdp_path);
 	return rc;
 }

@@ -17,12 +17,14 @@
 static const rp_expected listener[] = {
     {"fEnableWinStation", 1,
      "fEnableWinStation = 0 disables the RDP-Tcp listener: nothing "
-     "answers on the RDP port"},
-    {"fLogonDisabled", 0, "fLogonDisabled = 1 makes the listener refuse every logon"},
+     "answers on the RDP port and the client cannot connect"},
+    {"fLogonDisabled", 0,
+     "fLogonDisabled = 1 makes the listener refuse every logon: the client cannot "
+     "connect"},
     {"LanAdapter", 0,
      "LanAdapter binds the listener to one network adapter; adapter numbers "
      "change when a VM is moved or resized, and the listener then hears "
-     "nothing. 0 listens on all adapters"},
+     "nothing (the client cannot connect). 0 listens on all adapters"},
 };
 
 static void check_port(rp_scan *scan, const char *key)
@@ -39,12 +41,11 @@ static void check_port(rp_scan *scan, const char *key)
 		    rp_xasprintf("RDP-Tcp PortNumber is %s: the listener has no valid port", was);
 		f = rp_finding_add(
 		    scan, "rdp.listener", RP_PROBLEM, RP_ERROR, sum,
-		    "Without a valid PortNumber the RDP listener cannot start. The fix "
-		    "sets the standard port 3389.");
+		    "Without a valid PortNumber the RDP listener cannot start: nothing answers on "
+		    "the RDP port and the client cannot connect. The fix sets the standard "
+		    "port 3389.");
 		rp_evidence_value(f, system, key, "PortNumber", RP_SRC_LOCAL);
-		char *what = rp_xasprintf("set SYSTEM\\%s\\PortNumber to 3389 (was %s)", key, was);
-		rp_change_dword(f, "SYSTEM", key, "PortNumber", 3389, 0, what);
-		free(what);
+		rp_change_dword_was(f, "SYSTEM", key, "PortNumber", 3389, was, 0);
 		free(sum);
 		return;
 	}
@@ -74,12 +75,11 @@ static void check_instances(rp_scan *scan, const char *key)
 	    rp_finding_add(scan, "rdp.listener", RP_PROBLEM, RP_ERROR,
 			   "RDP-Tcp MaxInstanceCount is 0: no session is allowed",
 			   "MaxInstanceCount limits the sessions of the listener; 0 lets "
-			   "nobody in. The fix sets 4294967295 (unlimited, Windows' "
+			   "nobody in: every connection is refused and the client cannot "
+			   "connect. The fix sets 4294967295 (unlimited, Windows' "
 			   "default).");
 	rp_evidence_value(f, system, key, "MaxInstanceCount", RP_SRC_LOCAL);
-	char *what = rp_xasprintf("set SYSTEM\\%s\\MaxInstanceCount to 4294967295 (was 0)", key);
-	rp_change_dword(f, "SYSTEM", key, "MaxInstanceCount", 0xFFFFFFFFu, 0, what);
-	free(what);
+	rp_change_dword_was(f, "SYSTEM", key, "MaxInstanceCount", 0xFFFFFFFFu, "0", 0);
 }
 
 int rp_check_rdp_listener(rp_scan *scan, rp_err *err)

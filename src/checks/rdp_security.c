@@ -34,39 +34,17 @@ static int valid(const setting *s, int is_dword, uint32_t v, uint32_t max)
 	return is_dword && v >= s->min && v <= max;
 }
 
-static void add_evidence(rp_finding *f, rp_scan *scan, const char *key, const setting *s)
+static void add_evidence(rp_finding *f, rp_scan *scan, const setting *s)
 {
-	size_t first = f->nevidence;
-	rp_evidence_value(f, &scan->reg->system, key, s->value, RP_SRC_LOCAL);
-	rp_evidence_value(f, &scan->reg->software, RP_POLICY_TS, s->value, RP_SRC_POLICY);
-	if (s->eff.present)
-		f->evidence[first + (s->eff.policy_present ? 1 : 0)].note =
-		    rp_xstrdup("effective (policy beats local)");
+	rp_evidence_effective(f, scan->reg, &s->eff);
 }
 
-/* Plans one copy of s := v: the policy copy (SOFTWARE) or the local one (SYSTEM RDP-Tcp). */
-static void plan_copy(rp_finding *f, const char *key, const setting *s, int policy, uint32_t v,
-		      int weakens)
+/* Plans s := v at the source of its effective value (checks.h, rp_plan_effective); a
+ * weakening change goes to the local copy too, so that neither brings the stricter value
+ * back. */
+static void plan_set(rp_finding *f, setting *s, uint32_t v, int weakens)
 {
-	char buf[16];
-	const char *was =
-	    policy ? rp_dword_shown(1, s->eff.policy_is_dword, s->eff.policy, buf, sizeof buf)
-		   : rp_dword_shown(s->eff.local_present, s->eff.local_is_dword, s->eff.local, buf,
-				    sizeof buf);
-	const char *hive = policy ? "SOFTWARE" : "SYSTEM", *k = policy ? RP_POLICY_TS : key;
-	char *what = rp_xasprintf("set %s\\%s\\%s to %u (was %s)", hive, k, s->value, v, was);
-	rp_change_dword(f, hive, k, s->value, v, weakens, what);
-	free(what);
-}
-
-/* Plans s := v at the source of its effective value (the policy when there is one); a
- * weakening change goes to both copies, so that neither brings the stricter value back. */
-static void plan_set(rp_finding *f, const char *key, setting *s, uint32_t v, int weakens)
-{
-	if (s->eff.policy_present)
-		plan_copy(f, key, s, 1, v, weakens);
-	if (!s->eff.policy_present || weakens)
-		plan_copy(f, key, s, 0, v, weakens);
+	rp_plan_effective(f, &s->eff, v, weakens ? RP_PLAN_LOCAL | RP_PLAN_WEAKENS : 0);
 	s->fixed = 1;
 	s->planned = v;
 }
@@ -76,74 +54,98 @@ static uint32_t effective(const setting *s)
 	return s->fixed ? s->planned : s->eff.value;
 }
 
-/* Out-of-range copies, local or policy: broken, whatever wins. */
-static void check_ranges(rp_scan *scan, const char *key, setting *set)
+/* Out-of-range copies, local, policy or Registry.pol: broken, whatever wins. */
+static void check_ranges(rp_scan *scan, setting *set)
 {
 	for (int i = 0; i < 3; i++) {
 		setting *s = &set[i];
-		int local_bad =
-		    s->eff.local_present && !valid(s, s->eff.local_is_dword, s->eff.local, s->max);
-		int pol_bad = s->eff.policy_present &&
-			      !valid(s, s->eff.policy_is_dword, s->eff.policy, s->pol_max);
-		if (!local_bad && !pol_bad)
+		const rp_effective *e = &s->eff;
+		int local_bad = e->local_present && !valid(s, e->local_is_dword, e->local, s->max);
+		int pol_bad =
+		    e->policy_present && !valid(s, e->policy_is_dword, e->policy, s->pol_max);
+		int regpol_bad = e->regpol.action == RP_POL_SETS &&
+				 !valid(s, e->regpol.is_dword, e->regpol.value, s->pol_max);
+		int domain_bad = e->domain.action == RP_POL_SETS &&
+				 !valid(s, e->domain.is_dword, e->domain.value, s->pol_max);
+		if (!local_bad && !pol_bad && !regpol_bad && !domain_bad)
 			continue;
-		char *sum = rp_xasprintf("%s holds a value Windows cannot use (%s copy)", s->value,
-					 pol_bad ? "policy" : "local");
-		char *explain = rp_xasprintf(
+		const char *copy = domain_bad	? "domain GPO"
+				   : regpol_bad ? "Registry.pol"
+				   : pol_bad	? "policy"
+						: "local";
+		char *sum =
+		    rp_xasprintf("%s holds a value Windows cannot use (%s copy)", s->value, copy);
+		char *base = rp_xasprintf(
 		    "Windows does not correct an out-of-range %s; the listener then fails the "
 		    "security negotiation and the client shows 0x904 / extended 0x7. The fix sets "
 		    "Windows' default, %u.",
 		    s->value, s->fallback);
+		char *explain = rp_effective_explain(e, base);
 		rp_finding *f =
 		    rp_finding_add(scan, "rdp.security", RP_PROBLEM, RP_ERROR, sum, explain);
 		free(sum);
+		free(base);
 		free(explain);
-		add_evidence(f, scan, key, s);
+		add_evidence(f, scan, s);
+		if (regpol_bad)
+			rp_plan_copy(f, e, RP_SRC_REGPOL, s->fallback, 0);
 		if (pol_bad)
-			plan_copy(f, key, s, 1, s->fallback, 0);
+			rp_plan_copy(f, e, RP_SRC_POLICY, s->fallback, 0);
 		if (local_bad)
-			plan_copy(f, key, s, 0, s->fallback, 0);
+			rp_plan_copy(f, e, RP_SRC_LOCAL, s->fallback, 0);
 		s->fixed = 1;
 		s->planned = s->fallback;
 	}
 }
 
-static void check_combinations(rp_scan *scan, const char *key, setting *set)
+/* A problem whose fix changes s: the explanation says what s's source means for the fix. */
+static rp_finding *add_problem(rp_scan *scan, const char *sum, const char *base, const setting *s)
+{
+	char *explain = rp_effective_explain(&s->eff, base);
+	rp_finding *f = rp_finding_add(scan, "rdp.security", RP_PROBLEM, RP_ERROR, sum, explain);
+	free(explain);
+	return f;
+}
+
+static void check_combinations(rp_scan *scan, setting *set)
 {
 	uint32_t sl = effective(&set[SL]), ua = effective(&set[UA]), mel = effective(&set[MEL]);
 	int have_sl = set[SL].eff.present || set[SL].fixed;
 	int have_ua = set[UA].eff.present || set[UA].fixed;
 	int have_mel = set[MEL].eff.present || set[MEL].fixed;
 	if (have_sl && have_ua && sl == 0 && ua == 1) {
-		rp_finding *f = rp_finding_add(
-		    scan, "rdp.security", RP_PROBLEM, RP_ERROR,
+		rp_finding *f = add_problem(
+		    scan,
 		    "NLA is required but the security layer is the legacy RDP layer "
 		    "(SecurityLayer 0, UserAuthentication 1)",
 		    "Network Level Authentication runs CredSSP inside TLS, and SecurityLayer 0 "
 		    "offers no TLS, so the server drops the connection before a secure channel "
 		    "exists (0x904 / extended 0x7). The fix raises SecurityLayer to 2 (TLS); "
-		    "Windows makes a self-signed certificate when none is usable.");
-		add_evidence(f, scan, key, &set[SL]);
-		add_evidence(f, scan, key, &set[UA]);
-		plan_set(f, key, &set[SL], 2, 0);
+		    "Windows makes a self-signed certificate when none is usable.",
+		    &set[SL]);
+		add_evidence(f, scan, &set[SL]);
+		add_evidence(f, scan, &set[UA]);
+		plan_set(f, &set[SL], 2, 0);
 		sl = 2;
 	}
 	if (have_sl && have_mel && sl == 2 && mel == 1) {
-		rp_finding *f = rp_finding_add(
-		    scan, "rdp.security", RP_PROBLEM, RP_ERROR,
+		rp_finding *f = add_problem(
+		    scan,
 		    "SecurityLayer 2 (TLS) with MinEncryptionLevel 1 (Low), which Windows "
 		    "documents as incompatible",
 		    "With TLS required, the Low encryption level cannot be negotiated and the "
-		    "listener refuses clients. The fix raises MinEncryptionLevel to 2 (client "
-		    "compatible, Windows' default).");
-		add_evidence(f, scan, key, &set[SL]);
-		add_evidence(f, scan, key, &set[MEL]);
-		plan_set(f, key, &set[MEL], 2, 0);
+		    "listener refuses clients (0x904 / extended 0x7). The fix raises "
+		    "MinEncryptionLevel to 2 (client "
+		    "compatible, Windows' default).",
+		    &set[MEL]);
+		add_evidence(f, scan, &set[SL]);
+		add_evidence(f, scan, &set[MEL]);
+		plan_set(f, &set[MEL], 2, 0);
 	}
 }
 
 /* Only on request: the Microsoft troubleshooting step for clients that cannot complete NLA. */
-static void weaken(rp_scan *scan, const char *key, setting *set)
+static void weaken(rp_scan *scan, setting *set)
 {
 	int nla_on = !set[UA].eff.present || effective(&set[UA]) == 1;
 	int tls_only = set[SL].eff.present && effective(&set[SL]) == 2;
@@ -157,12 +159,12 @@ static void weaken(rp_scan *scan, const char *key, setting *set)
 	    "certificate, domain trust lost, unpatched CredSSP) can connect and log on at the "
 	    "console. This lowers security: turn NLA back on (UserAuthentication 1, "
 	    "SecurityLayer 2) once the cause is repaired.");
-	add_evidence(f, scan, key, &set[UA]);
-	add_evidence(f, scan, key, &set[SL]);
+	add_evidence(f, scan, &set[UA]);
+	add_evidence(f, scan, &set[SL]);
 	if (nla_on)
-		plan_set(f, key, &set[UA], 0, 1);
+		plan_set(f, &set[UA], 0, 1);
 	if (tls_only)
-		plan_set(f, key, &set[SL], 1, 1);
+		plan_set(f, &set[SL], 1, 1);
 }
 
 int rp_check_rdp_security(rp_scan *scan, rp_err *err)
@@ -176,12 +178,12 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 	};
 	for (int i = 0; i < 3; i++)
 		rp_effective_dword(scan->reg, RDP_TCP, RP_POLICY_TS, set[i].value, &set[i].eff);
-	char *key = rp_registry_ccs_path(scan->reg, RDP_TCP);
+	rp_report_bad_pols(scan, "rdp.security");
 	size_t before = scan->nfindings;
-	check_ranges(scan, key, set);
-	check_combinations(scan, key, set);
+	check_ranges(scan, set);
+	check_combinations(scan, set);
 	if (scan->allow_weaker)
-		weaken(scan, key, set);
+		weaken(scan, set);
 	if (scan->nfindings == before) {
 		char sl[16] = "default", mel[16] = "default";
 		if (set[SL].eff.present)
@@ -196,8 +198,7 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 		rp_finding *f = rp_finding_add(scan, "rdp.security", RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 		for (int i = 0; i < 3; i++)
-			add_evidence(f, scan, key, &set[i]);
+			add_evidence(f, scan, &set[i]);
 	}
-	free(key);
 	return 0;
 }

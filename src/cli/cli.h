@@ -9,12 +9,14 @@
 int cmd_scan(int argc, char **argv); /* also fix: argv[0] says which */
 int cmd_undo(int argc, char **argv);
 int cmd_list(int argc, char **argv);
-int cmd_reg(int argc, char **argv);
 int cmd_acl(int argc, char **argv);
 int cmd_hive(int argc, char **argv);
 
 /* Parses the N of --install N (1..64); 0 on success, else prints the usage error, returns 2. */
 int cli_install_index(const char *arg, int *out);
+
+/* 0 when dir is NULL or a writable directory, else prints the usage error and returns 2. */
+int cli_backup_dir_ok(const char *dir);
 
 /* Prints "rdprescue: msg" on stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -350,11 +350,8 @@ static int parse(int argc, char **argv, acl_args *a)
 	if (is_reset && !a->yes && !a->dry_run && !isatty(STDIN_FILENO))
 		return cli_fail(2, "acl reset changes the disk: add --yes to confirm (or "
 				   "--dry-run to check the SDDL)");
-	if (a->backup_dir && access(a->backup_dir, W_OK) != 0)
-		return cli_fail(2,
-				"--backup-dir %s is not a writable directory: create it or "
-				"choose another",
-				a->backup_dir);
+	if (cli_backup_dir_ok(a->backup_dir))
+		return 2;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "regf/regf.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <dirent.h>
@@ -23,35 +24,6 @@
 static uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Reads a whole file; NULL with err filled on failure. */
-static uint8_t *read_all(const char *path, size_t *len, rp_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rp_fail(err, RP_EXIT_UNUSABLE, "cannot open %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	size_t n = (size_t)st.st_size, got = 0;
-	uint8_t *b = rp_xmalloc(n ? n : 1);
-	while (got < n) {
-		ssize_t r = read(fd, b + got, n - got);
-		if (r <= 0) {
-			rp_fail(err, RP_EXIT_UNUSABLE, "cannot read %s: %s", path,
-				r < 0 ? strerror(errno) : "file shrank while reading");
-			free(b);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)r;
-	}
-	close(fd);
-	*len = n;
-	return b;
 }
 
 /* FILE.<ext> in FILE's directory, any case; NULL when there is none. */
@@ -216,7 +188,8 @@ int cmd_hive(int argc, char **argv)
 	size_t lens[4] = {0, 0, 0, 0};
 	int rc = RP_EXIT_OK;
 	for (int i = 0; i < 4; i++)
-		if (paths[i] && !(data[i] = read_all(paths[i], &lens[i], &err))) {
+		if (paths[i] &&
+		    rp_file_read(paths[i], &data[i], &lens[i], RP_EXIT_UNUSABLE, &err) < 0) {
 			char *e = rp_escape(err.msg);
 			rc = cli_fail(err.exit_code, "%s; check the path and permissions", e);
 			free(e);

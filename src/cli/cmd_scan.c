@@ -22,7 +22,26 @@ typedef struct scan_args {
 	int fix, json, dry_run, allow_weaker, yes;
 	const char *checks, *backup_dir, *target;
 	int install;
+	time_t now; /* --now, or 0: the clock */
 } scan_args;
+
+/* --now YYYY-MM-DD[THH:MM:SSZ] (UTC): the time certificates are judged against, so that a
+ * test or a report made later gives the same answer. */
+static int parse_now(const char *arg, time_t *out)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	const char *end = strptime(arg, "%Y-%m-%d", &tm);
+	if (end && *end == 'T')
+		end = strptime(end + 1, "%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return cli_fail(2,
+				"--now takes a UTC time YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not "
+				"'%s'",
+				arg);
+	*out = timegm(&tm);
+	return 0;
+}
 
 static int parse(int argc, char **argv, scan_args *a)
 {
@@ -34,6 +53,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"backup-dir", required_argument, NULL, 'b'},
 	    {"allow-weaker-security", no_argument, NULL, 'w'},
 	    {"yes", no_argument, NULL, 'y'},
+	    {"now", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -68,6 +88,10 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'y':
 			a->yes = 1;
+			break;
+		case 't':
+			if (parse_now(optarg, &a->now))
+				return 2;
 			break;
 		case 'h':
 			return -1;
@@ -110,20 +134,19 @@ static int same_problem(const rp_finding *a, const rp_finding *b)
 }
 
 /* Final statuses: what the re-scan of the written disk says about each planned repair. */
-static void settle(rp_scan *before, rp_scan *after, int allow_weaker)
+static void settle(rp_scan *before, rp_scan *after)
 {
+	/* Fixed means the re-scan no longer sees it, whichever check's change did it (a broken RDP
+	 * key is resolved by keys.contents and cert.rdp together). */
 	for (size_t i = 0; i < before->nfindings; i++) {
 		rp_finding *f = &before->findings[i];
 		if (f->status != RP_PROBLEM)
 			continue;
-		int planned = f->nchanges > 0;
-		for (size_t j = 0; j < f->nchanges; j++)
-			planned &= !f->changes[j].weakens || allow_weaker;
 		int persists = 0;
 		for (size_t j = 0; j < after->nfindings; j++)
 			persists |= after->findings[j].status == RP_PROBLEM &&
 				    same_problem(f, &after->findings[j]);
-		f->status = planned && !persists ? RP_FIXED : RP_NOT_FIXED;
+		f->status = persists ? RP_NOT_FIXED : RP_FIXED;
 	}
 	/* A problem the re-scan sees that the first scan did not: report it as it is. */
 	for (size_t j = 0; j < after->nfindings; j++) {
@@ -176,7 +199,8 @@ int cmd_scan(int argc, char **argv)
 	int prc = parse(argc, argv, &a);
 	if (prc < 0) {
 		fprintf(stdout,
-			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N]%s\n",
+			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N] "
+			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
 			argv[0],
 			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
 						      "[--allow-weaker-security] [--yes]"
@@ -192,17 +216,14 @@ int cmd_scan(int argc, char **argv)
 		return cli_fail(2,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
 				"the plan)");
-	if (a.backup_dir && access(a.backup_dir, W_OK) != 0)
-		return cli_fail(2,
-				"--backup-dir %s is not a writable directory: create it or "
-				"choose another",
-				a.backup_dir);
+	if (cli_backup_dir_ok(a.backup_dir))
+		return 2;
 
 	rp_target t = {0};
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
-	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = time(NULL)};
+	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
@@ -268,7 +289,7 @@ int cmd_scan(int argc, char **argv)
 			r.exit_code = err.exit_code;
 			r.error = err.msg;
 		} else {
-			settle(&scan, &after, a.allow_weaker);
+			settle(&scan, &after);
 			r.exit_code =
 			    count_status(&scan, RP_PROBLEM) || count_status(&scan, RP_NOT_FIXED)
 				? RP_EXIT_PROBLEMS
@@ -277,7 +298,7 @@ int cmd_scan(int argc, char **argv)
 		rp_scan_free(&after);
 		rp_registry_free(&after_reg);
 	} else if (!a.dry_run) {
-		settle(&scan, &scan, a.allow_weaker);
+		settle(&scan, &scan);
 		r.exit_code = RP_EXIT_PROBLEMS;
 	}
 	rc = finish(&r, a.json);

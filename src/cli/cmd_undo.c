@@ -64,11 +64,8 @@ int cmd_undo(int argc, char **argv)
 		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
 			return cli_fail(2, "nothing changed: undo was not confirmed");
 	}
-	if (po.backup_dir && access(po.backup_dir, W_OK) != 0)
-		return cli_fail(2,
-				"--backup-dir %s is not a writable directory: create it or "
-				"choose another",
-				po.backup_dir);
+	if (cli_backup_dir_ok(po.backup_dir))
+		return 2;
 
 	rp_err err = {0};
 	rp_target t = {0};

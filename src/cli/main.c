@@ -8,13 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: rdprescue COMMAND TARGET [options]\n"
     "\n"
-    "  scan   TARGET [--json] [--check ID,...] [--install N]\n"
+    "  scan   TARGET [--json] [--check ID,...] [--install N] [--now YYYY-MM-DD]\n"
     "  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
-    "                [--allow-weaker-security] [--yes]\n"
+    "                [--allow-weaker-security] [--yes] [--now YYYY-MM-DD]\n"
     "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
     "[--yes]\n"
     "  list   [DEVICE|IMAGE ...]\n"
@@ -23,10 +24,18 @@ static const char usage[] =
     "  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
     "\n"
     "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
-    "directory where a Windows volume is mounted.  Checks: rdp.access, rdp.listener,\n"
-    "rdp.security, keys.acl, keys.rdp, keys.contents.  Exit: 0 healthy/fixed, 1 problems\n"
-    "remain, 2 usage, 3 target unusable, 4 write failed and rolled back.\n"
-    "See 'man rdprescue' (docs/rdprescue.1.md).\n";
+    "directory where a Windows volume is mounted.\n"
+    "Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable, 4 write failed and\n"
+    "rolled back.  See 'man rdprescue' (docs/rdprescue.1.md).\n";
+
+/* The usage text, then the checks from the catalogue (so the list cannot go stale). */
+static void print_usage(FILE *out)
+{
+	fputs(usage, out);
+	fputs("\nChecks:\n", out);
+	for (size_t i = 0; i < rp_ncheck; i++)
+		fprintf(out, "  %-14s %s\n", rp_checks[i].id, rp_checks[i].title);
+}
 
 int cli_fail(int code, const char *fmt, ...)
 {
@@ -37,6 +46,16 @@ int cli_fail(int code, const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	return code;
+}
+
+int cli_backup_dir_ok(const char *dir)
+{
+	if (dir && access(dir, W_OK) != 0)
+		return cli_fail(2,
+				"--backup-dir %s is not a writable directory: create it or choose "
+				"another",
+				dir);
+	return 0;
 }
 
 int cli_install_index(const char *arg, int *out)
@@ -52,10 +71,10 @@ int cli_install_index(const char *arg, int *out)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return fputs(usage, stderr), 2;
+		return print_usage(stderr), 2;
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
-		return fputs(usage, stdout), 0;
+		return print_usage(stdout), 0;
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version"))
 		return printf("rdprescue %s\n", RP_VERSION), 0;
 	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix"))

@@ -40,7 +40,7 @@ typedef struct rp_backup_entry {
 } rp_backup_entry;
 
 typedef struct rp_backup {
-	char *id;      /* "20261121T123456Z-<8 hex>" */
+	char *id;      /* "20261121T123456789Z-<8 hex>" */
 	char *kind;    /* "fix", "undo", "acl", "reg" */
 	char *created; /* ISO 8601 UTC */
 	char *tool_version;

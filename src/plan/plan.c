@@ -49,11 +49,15 @@ char *rp_install_json(const rp_install *inst, const rp_registry *reg)
 
 static char *new_backup_id(const char *kind)
 {
+	/* Milliseconds, so that backups made in the same second (a fix, then an acl reset) still
+	 * sort by age: undo takes the greatest name. */
 	char stamp[32];
-	time_t now = time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t n = strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	snprintf(stamp + n, sizeof stamp - n, "%03ldZ", ts.tv_nsec / 1000000);
 	uint8_t rnd[4] = {0};
 	FILE *f = fopen("/dev/urandom", "rb");
 	if (f) {

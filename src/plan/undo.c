@@ -8,6 +8,7 @@
  * original state are left alone, so an interrupted undo can simply be run again.
  */
 #include "plan/plan.h"
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/text.h"
 
@@ -42,26 +43,8 @@ static int load_backup(rp_vol *vol, const rp_plan_opts *opts, rp_backup *b, char
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	if (opts->backup_file) {
-		FILE *f = fopen(opts->backup_file, "rb");
-		if (!f)
-			return rp_fail(err, RP_EXIT_USAGE,
-				       "cannot open backup %s: %m; check the path",
-				       opts->backup_file);
-		size_t cap = 1 << 20;
-		buf = rp_xmalloc(cap);
-		size_t n;
-		while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-			len += n;
-			if (len == cap)
-				buf = rp_xrealloc(buf, cap *= 2);
-		}
-		int bad = ferror(f);
-		fclose(f);
-		if (bad) {
-			free(buf);
-			return rp_fail(err, RP_EXIT_USAGE, "cannot read backup %s",
-				       opts->backup_file);
-		}
+		if (rp_file_read(opts->backup_file, &buf, &len, RP_EXIT_USAGE, err) < 0)
+			return -1;
 		*where = rp_xstrdup(opts->backup_file);
 	} else {
 		rp_stat st;

@@ -1,5 +1,6 @@
 /*
- * install.c — load an installation's SYSTEM and SOFTWARE (see install.h).
+ * install.c — load an installation's SYSTEM and SOFTWARE and its Group Policy files (see
+ * install.h).
  *
  * The order matters: logs are read with the primary in one pass so that recovery sees the
  * files as they are on the disk now; nothing here writes.
@@ -53,13 +54,14 @@ int rp_hive_find_logs(rp_vol *vol, const char *dir, const char *name, char *out[
 /* The primary's real-case name, so that backups and reports show what is on the disk. */
 typedef struct name_search {
 	const char *name;
+	int want_dir;
 	char *found;
 } name_search;
 
 static int match_name(void *ctx, const char *entry, const rp_stat *st)
 {
 	name_search *s = ctx;
-	if (!st->is_dir && rp_strcasecmp(entry, s->name) == 0) {
+	if (!st->is_dir == !s->want_dir && rp_strcasecmp(entry, s->name) == 0) {
 		s->found = rp_xstrdup(entry);
 		return 1;
 	}
@@ -142,6 +144,143 @@ static void resolve_ccs(rp_registry *reg)
 	reg->ccs_fallback = 1;
 }
 
+/* Whether dir exists as a directory; -1 when asking failed (err says why). */
+static int is_dir(rp_vol *vol, const char *dir, rp_err *err)
+{
+	rp_stat st;
+	if (rp_vol_stat(vol, dir, &st, err) < 0)
+		return -1;
+	return st.exists && st.is_dir && !st.is_reparse;
+}
+
+/* The real-case name of name (a file, or a directory with want_dir) inside dir: malloc'd, NULL
+ * when absent.  -1 when dir cannot be listed. */
+static int find_entry(rp_vol *vol, const char *dir, const char *name, int want_dir, char **out,
+		      rp_err *err)
+{
+	name_search ns = {.name = name, .want_dir = want_dir};
+	*out = NULL;
+	int d = is_dir(vol, dir, err);
+	if (d <= 0)
+		return d;
+	if (rp_vol_list(vol, dir, match_name, &ns, err) < 0)
+		return -1;
+	*out = ns.found;
+	return 0;
+}
+
+static void pol_failed(rp_pol_file *pf, const rp_err *err)
+{
+	pf->error = rp_xstrdup(err->msg[0] ? err->msg : "cannot be read");
+}
+
+/* Reads and parses one .pol file; a failure is recorded in pf, never returned. */
+static void load_pol(rp_vol *vol, rp_pol_file *pf)
+{
+	rp_err err = {0};
+	rp_stat st;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	if (rp_vol_stat(vol, pf->path, &st, &err) < 0) {
+		pol_failed(pf, &err);
+	} else if (st.size > RP_POL_MAX_SIZE) {
+		rp_fail(&err, RP_EXIT_UNUSABLE, "%llu bytes, more than any policy file holds",
+			(unsigned long long)st.size);
+		pol_failed(pf, &err);
+	} else if (rp_vol_read(vol, pf->path, &data, &len, &err) < 0) {
+		pol_failed(pf, &err);
+	} else if (rp_pol_parse(data, len, &pf->pol, &err) < 0) {
+		pol_failed(pf, &err);
+	} else {
+		pf->parsed = 1;
+	}
+	free(data);
+}
+
+static rp_pol_file *add_gpo(rp_registry *reg, char *path)
+{
+	reg->gpos = rp_xrealloc(reg->gpos, (reg->ngpos + 1) * sizeof *reg->gpos);
+	rp_pol_file *pf = &reg->gpos[reg->ngpos++];
+	memset(pf, 0, sizeof *pf);
+	pf->path = path;
+	return pf;
+}
+
+static void load_local_pol(rp_vol *vol, rp_registry *reg)
+{
+	rp_err err = {0};
+	char *leaf = NULL;
+	int rc = find_entry(vol, RP_LOCAL_POL_DIR, "Registry.pol", 0, &leaf, &err);
+	if (rc == 0 && !leaf)
+		return;
+	reg->local_pol = rp_xcalloc(1, sizeof *reg->local_pol);
+	if (rc < 0) {
+		reg->local_pol->path = rp_xstrdup(RP_LOCAL_POL_DIR "/Registry.pol");
+		pol_failed(reg->local_pol, &err);
+		return;
+	}
+	reg->local_pol->path = rp_xasprintf("%s/%s", RP_LOCAL_POL_DIR, leaf);
+	free(leaf);
+	load_pol(vol, reg->local_pol);
+}
+
+typedef struct dir_names {
+	char **names;
+	size_t n;
+} dir_names;
+
+static int collect_dir(void *ctx, const char *entry, const rp_stat *st)
+{
+	dir_names *d = ctx;
+	if (st->is_dir && !st->is_reparse) {
+		d->names = rp_xrealloc(d->names, (d->n + 1) * sizeof *d->names);
+		d->names[d->n++] = rp_xstrdup(entry);
+	}
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every History\<GPO>\Machine\registry.pol, the copies gpsvc keeps of domain GPOs. */
+static void load_domain_pols(rp_vol *vol, rp_registry *reg)
+{
+	rp_err err = {0};
+	dir_names gpo = {0};
+	int d = is_dir(vol, RP_GPO_HISTORY_DIR, &err);
+	if (d == 0)
+		return;
+	if (d < 0 || rp_vol_list(vol, RP_GPO_HISTORY_DIR, collect_dir, &gpo, &err) < 0) {
+		pol_failed(add_gpo(reg, rp_xstrdup(RP_GPO_HISTORY_DIR)), &err);
+		goto out;
+	}
+	qsort(gpo.names, gpo.n, sizeof *gpo.names, by_name);
+	for (size_t i = 0; i < gpo.n; i++) {
+		char *dir = rp_xasprintf("%s/%s", RP_GPO_HISTORY_DIR, gpo.names[i]);
+		char *machine = NULL, *leaf = NULL, *mdir = NULL;
+		rp_err_clear(&err);
+		if (find_entry(vol, dir, "Machine", 1, &machine, &err) < 0) {
+			pol_failed(add_gpo(reg, rp_xstrdup(dir)), &err);
+		} else if (machine) {
+			mdir = rp_xasprintf("%s/%s", dir, machine);
+			if (find_entry(vol, mdir, "registry.pol", 0, &leaf, &err) < 0)
+				pol_failed(add_gpo(reg, rp_xstrdup(mdir)), &err);
+			else if (leaf)
+				load_pol(vol, add_gpo(reg, rp_xasprintf("%s/%s", mdir, leaf)));
+		}
+		free(leaf);
+		free(mdir);
+		free(machine);
+		free(dir);
+	}
+out:
+	for (size_t i = 0; i < gpo.n; i++)
+		free(gpo.names[i]);
+	free(gpo.names);
+}
+
 int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 {
 	memset(reg, 0, sizeof *reg);
@@ -161,6 +300,8 @@ int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 	char *cn = rp_registry_ccs_path(reg, "Control\\ComputerName\\ComputerName");
 	reg->computer = get_string(reg->system.hive, cn, "ComputerName");
 	free(cn);
+	load_local_pol(vol, reg);
+	load_domain_pols(vol, reg);
 	return 0;
 }
 
@@ -174,8 +315,22 @@ static void free_hive_file(rp_hive_file *hf)
 	memset(hf, 0, sizeof *hf);
 }
 
+static void free_pol_file(rp_pol_file *pf)
+{
+	free(pf->path);
+	if (pf->parsed)
+		rp_pol_free(&pf->pol);
+	free(pf->error);
+}
+
 void rp_registry_free(rp_registry *reg)
 {
+	if (reg->local_pol)
+		free_pol_file(reg->local_pol);
+	free(reg->local_pol);
+	for (size_t i = 0; i < reg->ngpos; i++)
+		free_pol_file(&reg->gpos[i]);
+	free(reg->gpos);
 	free_hive_file(&reg->system);
 	free_hive_file(&reg->software);
 	free(reg->product);

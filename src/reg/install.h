@@ -4,16 +4,32 @@
  * Loads SYSTEM and SOFTWARE with their transaction logs (found case-insensitively beside them),
  * replays the logs as Windows would (regf/), opens the recovered images (reg.h), and resolves
  * the control set Windows boots (Select\Current; ControlSet001 when Select is missing).
- * It also knows where every loaded hive lives on the volume, for backup and write-back.
+ * It also knows where every loaded hive lives on the volume, for backup and write-back, and
+ * reads the Group Policy files that rewrite SOFTWARE\Policies at the next refresh: the local
+ * Registry.pol and the cached copies of domain GPOs.
  */
 #ifndef RP_INSTALL_H
 #define RP_INSTALL_H
 
+#include "reg/pol.h"
 #include "reg/reg.h"
 #include "regf/regf.h"
 #include "vol/vol.h"
 
 #define RP_CONFIG_DIR "Windows/System32/config"
+#define RP_LOCAL_POL_DIR "Windows/System32/GroupPolicy/Machine"
+#define RP_GPO_HISTORY_DIR "ProgramData/Microsoft/Group Policy/History"
+/* Larger Registry.pol files are not read (real ones hold kilobytes). */
+#define RP_POL_MAX_SIZE (16u << 20)
+
+/* One Registry.pol file: parsed, or the reason it could not be (then nothing in it is used and
+ * it is never written). */
+typedef struct rp_pol_file {
+	char *path; /* volume path, real case of the file name */
+	int parsed; /* pol holds its entries */
+	rp_pol pol;
+	char *error; /* why it was not parsed (one line), NULL when parsed */
+} rp_pol_file;
 
 typedef struct rp_hive_file {
 	char name[16];	   /* "SYSTEM", "SOFTWARE" */
@@ -31,9 +47,14 @@ typedef struct rp_registry {
 	char *build;	  /* CurrentBuild (or CurrentBuildNumber) */
 	char *computer;	  /* SYSTEM <ccs>\Control\ComputerName\ComputerName ComputerName */
 	unsigned build_number;
+	rp_pol_file *local_pol; /* Windows\System32\GroupPolicy\Machine\Registry.pol, or NULL */
+	rp_pol_file *gpos;	/* History\<GPO>\Machine\registry.pol, sorted by path */
+	size_t ngpos;
 } rp_registry;
 
-/* Loads both hives.  A hive that cannot be recovered fails with the reason (RP_EXIT_UNUSABLE). */
+/* Loads both hives and the Group Policy files.  A hive that cannot be recovered fails with the
+ * reason (RP_EXIT_UNUSABLE); a Registry.pol that cannot be read or parsed does not fail the
+ * load: its rp_pol_file records the error. */
 int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err);
 void rp_registry_free(rp_registry *reg);
 

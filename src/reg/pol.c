@@ -196,15 +196,50 @@ const rp_pol_entry *rp_pol_find(const rp_pol *pol, const char *key, const char *
 	return NULL;
 }
 
+/* Whether the ';'-separated REG_SZ list in e's data names s (case-insensitive); with prefix,
+ * whether s is one of the names or lies below one ("A\\B" covers "A\\B\\C"). */
+static int list_names(const rp_pol_entry *e, const char *s, int prefix)
+{
+	char *list = rp_utf16_to_utf8(e->data, e->len);
+	int found = 0;
+	for (char *save = NULL, *item = strtok_r(list, ";", &save); item && !found;
+	     item = strtok_r(NULL, ";", &save)) {
+		while (*item == ' ')
+			item++;
+		size_t n = strlen(item);
+		while (n && item[n - 1] == ' ')
+			item[--n] = 0;
+		if (!n)
+			continue;
+		if (rp_strcasecmp(item, s) == 0)
+			found = 1;
+		else if (prefix && strlen(s) > n && s[n] == '\\') {
+			char *head = rp_xstrdup(s);
+			head[n] = 0;
+			found = rp_strcasecmp(head, item) == 0;
+			free(head);
+		}
+	}
+	free(list);
+	return found;
+}
+
 int rp_pol_deletes(const rp_pol *pol, const char *key, const char *value)
 {
 	char *del = rp_xasprintf("**del.%s", value);
 	int deleted = 0;
 	for (size_t i = 0; i < pol->nentries; i++) {
 		const rp_pol_entry *e = &pol->entries[i];
+		if (rp_strcasecmp(e->value, "**deletekeys") == 0) {
+			if (list_names(e, key, 1))
+				deleted = 1;
+			continue;
+		}
 		if (rp_strcasecmp(e->key, key) != 0)
 			continue;
 		if (rp_strcasecmp(e->value, del) == 0 || rp_strcasecmp(e->value, "**delvals.") == 0)
+			deleted = 1;
+		else if (rp_strcasecmp(e->value, "**deletevalues") == 0 && list_names(e, value, 0))
 			deleted = 1;
 		else if (rp_strcasecmp(e->value, value) == 0)
 			deleted = 0; /* a later set wins over an earlier delete */

@@ -46,7 +46,9 @@ void rp_pol_free(rp_pol *pol);
 
 /* The entry that decides key\value (the last one, case-insensitive), or NULL. */
 const rp_pol_entry *rp_pol_find(const rp_pol *pol, const char *key, const char *value);
-/* Whether a later "**del.<value>" or "**delvals." entry removes key\value at refresh. */
+/* Whether key\value is removed at refresh: a "**del.<value>", "**delvals." or "**DeleteValues"
+ * entry for key, or a "**DeleteKeys" entry naming key or a parent, with no later entry setting
+ * the value again. */
 int rp_pol_deletes(const rp_pol *pol, const char *key, const char *value);
 /* Sets every entry for key\value to type/data (appends one when there is none).
  * -1 when key or value is not valid UTF-8. */

@@ -60,7 +60,7 @@ static json_t *evidence_json(const rp_evidence *e)
 		json_object_set_new(o, "key", disk_string(e->key));
 	if (e->value)
 		json_object_set_new(o, "value", disk_string(e->value));
-	if (e->hive) {
+	if (e->hive || e->present) {
 		json_object_set_new(o, "present", json_boolean(e->present));
 		json_object_set_new(o, "type", e->present ? json_integer(e->type) : json_null());
 		json_object_set_new(o, "data", value_data(e));

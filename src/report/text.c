@@ -15,27 +15,56 @@ static void put_escaped(FILE *out, const char *s)
 	free(e);
 }
 
+/* Where an evidence record's value lives, in plain words. */
+static void put_source(FILE *out, const rp_evidence *e)
+{
+	const char *src = e->source ? e->source : "";
+	if (strcmp(src, RP_SRC_LOCAL) == 0) {
+		fputs("local setting", out);
+	} else if (strcmp(src, RP_SRC_POLICY) == 0) {
+		fputs("Group Policy copy", out);
+	} else if (strcmp(src, RP_SRC_REGPOL) == 0 || strcmp(src, RP_SRC_DOMAIN) == 0) {
+		fputs(strcmp(src, RP_SRC_REGPOL) == 0 ? "from the local Group Policy file "
+						      : "from a domain GPO cached in ",
+		      out);
+		put_escaped(out, e->path);
+	} else {
+		put_escaped(out, src);
+	}
+}
+
+#define SHOWN_MAX 160
+
 static void put_evidence(FILE *out, const rp_evidence *e)
 {
 	fputs("      ", out);
-	if (e->hive) {
-		fprintf(out, "%s\\", e->hive);
+	if (e->key) {
+		if (e->hive)
+			fprintf(out, "%s\\", e->hive);
 		put_escaped(out, e->key);
 		fputs("\\", out);
 		put_escaped(out, e->value);
 		if (e->present) {
 			rp_value v = {.type = e->type, .data = e->data, .len = e->len};
 			char *shown = rp_value_format(&v);
-			fprintf(out, " = %s", shown);
+			fputs(" = ", out);
+			/* A certificate Blob or a firewall rule runs to kilobytes: the text report
+			 * shows its start, the JSON report all of it. */
+			if (strlen(shown) > SHOWN_MAX)
+				strcpy(shown + SHOWN_MAX - 40, "... (cut; --json shows the whole value)");
+			put_escaped(out, shown);
 			free(shown);
 		} else {
-			fputs(" (absent)", out);
+			fputs(e->hive ? " (absent)" : "", out);
 		}
 	} else if (e->path) {
 		put_escaped(out, e->path);
 	}
-	fprintf(out, "  [%s%s%s]\n", e->source ? e->source : "", e->note ? ", " : "",
-		e->note ? e->note : "");
+	fputs("  [", out);
+	put_source(out, e);
+	if (e->note)
+		fprintf(out, ", %s", e->note);
+	fputs("]\n", out);
 }
 
 /* Wraps plain words at 96 columns under an indent. */
@@ -133,8 +162,9 @@ void rp_report_text(FILE *out, const rp_report *r)
 				put_evidence(out, &f->evidence[j]);
 			for (size_t j = 0; j < f->nchanges; j++) {
 				const rp_change *c = &f->changes[j];
-				fputs(f->status == RP_FIXED ? "      changed: " : "      fix: ",
-				      out);
+				int applied = r->plan && !r->dry_run && r->plan->files_written &&
+					      (!c->weakens || r->allow_weaker);
+				fputs(applied ? "      changed: " : "      fix: ", out);
 				put_escaped(out, c->what);
 				fputs(c->weakens ? "  (lowers security)\n" : "\n", out);
 			}

@@ -128,8 +128,12 @@ mkdisk_bare "$C" 64 && put_windows "$C" "$T/hcert"
 expect_exit 1 "missing RDP key with a certificate: problem" "$RP" scan "$C" --check keys.rdp --json
 check "missing RDP key: no change planned, cert.rdp named" $JQ "$T/out" \
 	'any(not f["changes"] and "cert.rdp" in f["explain"] for f in F("keys.rdp","problem"))'
-check "broken RDP key in use: keys.contents leaves it to cert.rdp" sh -c \
-	"'$FS' '$C' put '$T/zero' $RDP && $RP scan '$C' --check keys.contents --json >'$T/c.json'; $JQ '$T/c.json' 'not F(\"keys.contents\",\"problem\") and any(\"cert.rdp\" in f[\"summary\"] for f in d[\"findings\"])'"
+check "broken RDP key in use: keys.contents quarantines it" sh -c \
+	"'$FS' '$C' put '$T/zero' $RDP && $RP scan '$C' --check keys.contents --json >'$T/c.json'; $JQ '$T/c.json' 'any(c[\"kind\"] == \"quarantine\" and \"f686aace\" in c[\"path\"] for f in F(\"keys.contents\",\"problem\") for c in f[\"changes\"])'"
+expect_exit 0 "broken RDP key in use: one fix repairs cert.rdp, keys.rdp and keys.contents" \
+	"$RP" fix "$C" --yes --check cert.rdp,keys.rdp,keys.contents
+expect_exit 0 "broken RDP key in use: all three healthy after the fix" \
+	"$RP" scan "$C" --check cert.rdp,keys.rdp,keys.contents
 
 # --- MachineKeys replaced by a junction to another folder: refused, nothing written ---
 J=$T/junction.img

@@ -8,6 +8,8 @@
  *       date to 00:00:00 UTC of the second) as a registry Blob; prints its thumbprint.
  *   rp-mkcert container NAME OUT
  *       a synthetic, well-formed, undecryptable key container (rp_capi_build_container).
+ *   rp-mkcert keyname NAME MACHINEGUID
+ *       prints the MachineKeys file name of container NAME (rp_capi_container_file).
  */
 #include "capi/capi.h"
 #include "cert/cert.h"
@@ -27,7 +29,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: rp-mkcert blob --cn NAME --not-before YYYY-MM-DD "
 			"--not-after YYYY-MM-DD [--container NAME] OUT.blob\n"
-			"       rp-mkcert container NAME OUT\n");
+			"       rp-mkcert container NAME OUT\n"
+			"       rp-mkcert keyname NAME MACHINEGUID\n");
 	return 2;
 }
 
@@ -155,11 +158,27 @@ static int cmd_container(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_keyname(int argc, char **argv)
+{
+	if (argc != 4)
+		return usage();
+	char name[160];
+	if (strlen(argv[3]) > sizeof name - 34) {
+		fprintf(stderr, "rp-mkcert: MachineGuid \"%s\" is too long\n", argv[3]);
+		return 2;
+	}
+	rp_capi_container_file(argv[2], argv[3], name, sizeof name);
+	printf("%s\n", name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "blob"))
 		return cmd_blob(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "container"))
 		return cmd_container(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "keyname"))
+		return cmd_keyname(argc, argv);
 	return usage();
 }

@@ -11,6 +11,7 @@
  */
 #include "regf/regf.h"
 #include "util/err.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -40,28 +41,11 @@ static void put64(uint8_t *p, uint64_t v)
 
 static int slurp(const char *path, uint8_t **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "rp-mklogs: cannot open %s: %s\n", path, strerror(errno));
+	rp_err err = {0};
+	if (rp_file_read(path, data, len, 1, &err) < 0) {
+		fprintf(stderr, "rp-mklogs: %s\n", err.msg);
 		return -1;
 	}
-	size_t cap = 1 << 20, n = 0;
-	uint8_t *b = rp_xmalloc(cap);
-	size_t got;
-	while ((got = fread(b + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap)
-			b = rp_xrealloc(b, cap *= 2);
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		fprintf(stderr, "rp-mklogs: cannot read %s\n", path);
-		free(b);
-		return -1;
-	}
-	*data = b;
-	*len = n;
 	return 0;
 }
 

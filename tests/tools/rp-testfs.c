@@ -29,6 +29,7 @@
 #include "capi/capi.h"
 #include "disk/disk.h"
 #include "sd/sd.h"
+#include "util/file.h"
 #include "util/text.h"
 #include "vol/vol.h"
 
@@ -55,30 +56,6 @@ static int usage(void)
 		"       rp-testfs BARE-IMG junction VOLPATH TARGETVOLPATH | manykeys VOLDIR COUNT "
 		"BROKEN_EVERY\n");
 	return RP_EXIT_USAGE;
-}
-
-static int read_local(const char *path, uint8_t **data, size_t *len, rp_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return rp_fail(err, RP_EXIT_USAGE, "%s: %s", path, strerror(errno));
-	size_t cap = 65536, n = 0;
-	uint8_t *buf = rp_xmalloc(cap);
-	size_t r;
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap)
-			buf = rp_xrealloc(buf, cap *= 2);
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return rp_fail(err, RP_EXIT_USAGE, "%s: read error", path);
-	}
-	*data = buf;
-	*len = n;
-	return 0;
 }
 
 /* The byte range of the partition asked for. */
@@ -117,7 +94,7 @@ static int put(rp_vol *vol, const char *local, const char *path, rp_err *err)
 {
 	uint8_t *data;
 	size_t len;
-	if (read_local(local, &data, &len, err) < 0)
+	if (rp_file_read(local, &data, &len, RP_EXIT_USAGE, err) < 0)
 		return -1;
 	char *parent = rp_xstrdup(path);
 	char *slash = strrchr(parent, '/');
@@ -292,7 +269,7 @@ static int run(rp_vol *vol, const char *cmd, int argc, char **argv, rp_err *err)
 	} else if (!strcmp(cmd, "rm") && argc == 1) {
 		rc = rp_vol_remove(vol, argv[0], err);
 	} else if (!strcmp(cmd, "setsd") && argc == 2) {
-		rc = read_local(argv[1], &data, &len, err);
+		rc = rp_file_read(argv[1], &data, &len, RP_EXIT_USAGE, err);
 		if (rc == 0)
 			rc = rp_vol_set_sd(vol, argv[0], data, len, err);
 		free(data);

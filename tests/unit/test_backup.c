@@ -7,6 +7,7 @@
 #include "plan/backup.h"
 #include "plan/backup_manifest.h"
 #include "test.h"
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/text.h"
 
@@ -22,22 +23,10 @@ static char tmpdir[] = "/tmp/test_backup.XXXXXX";
 
 /* ---- helpers: whole files, shell commands, raw archives ---- */
 
-static uint8_t *slurp(const char *path, size_t *len)
+static uint8_t *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 20, n = 0;
-	uint8_t *p = rp_xmalloc(cap);
-	size_t got;
-	while ((got = fread(p + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap)
-			p = rp_xrealloc(p, cap *= 2);
-	}
-	fclose(f);
-	*len = n;
-	return p;
+	uint8_t *data = NULL;
+	return rp_file_read(path, &data, len, 1, NULL) == 0 ? data : NULL;
 }
 
 /* First line of a shell command's output (trailing newline removed), malloc'd. */
@@ -205,7 +194,7 @@ static void test_round_trip(void)
 	snprintf(cmd, sizeof cmd, "xz -dkc '%s/hives/real/win7-sp1-x86-SYSTEM.xz' > '%s'",
 		 test_shared_dir(), path);
 	size_t hive_len = 0;
-	uint8_t *hive = system(cmd) == 0 ? slurp(path, &hive_len) : NULL;
+	uint8_t *hive = system(cmd) == 0 ? read_file(path, &hive_len) : NULL;
 	CHECK(hive && hive_len > 1000000 && !memcmp(hive, "regf", 4),
 	      "real SYSTEM hive decompressed (%zu bytes)", hive_len);
 	if (!hive)
@@ -312,7 +301,7 @@ static void test_round_trip(void)
 	snprintf(cmd, sizeof cmd, "zstd -qdc '%s' > '%s/b.tar'", arc_path, tmpdir);
 	snprintf(path, sizeof path, "%s/b.tar", tmpdir);
 	size_t plain_len = 0;
-	uint8_t *plain = system(cmd) == 0 ? slurp(path, &plain_len) : NULL;
+	uint8_t *plain = system(cmd) == 0 ? read_file(path, &plain_len) : NULL;
 	CHECK(plain && !strcmp(parse_msg(plain, plain_len), ""),
 	      "archive decompressed by zstd parses");
 	free(plain);
@@ -329,7 +318,7 @@ static void test_round_trip(void)
 	rp_err_clear(&err);
 	rc = rp_backup_write_host(arc, len, path, &err);
 	size_t disk_len = 0;
-	uint8_t *disk = slurp(path, &disk_len);
+	uint8_t *disk = read_file(path, &disk_len);
 	CHECK(rc == 0 && disk && disk_len == len && !memcmp(disk, arc, len),
 	      "write_host leaves a byte-identical file: %s", err.msg);
 	free(disk);
@@ -339,7 +328,7 @@ static void test_round_trip(void)
 	free(list);
 	rp_err_clear(&err);
 	rc = rp_backup_write_host((const uint8_t *)"x", 1, path, &err);
-	disk = slurp(path, &disk_len);
+	disk = read_file(path, &disk_len);
 	CHECK(rc == -1 && disk && disk_len == len && strstr(err.msg, "already exists: it is kept"),
 	      "write_host never replaces an existing backup: %s", err.msg);
 	free(disk);

@@ -6,6 +6,7 @@
  */
 #include "reg/reg.h"
 #include "test.h"
+#include "util/file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -17,19 +18,8 @@ static char tmpdir[4096];
 
 static uint8_t *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 20, n = 0, got;
-	uint8_t *buf = malloc(cap);
-	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	fclose(f);
-	*len = n;
-	return buf;
+	uint8_t *data = NULL;
+	return rp_file_read(path, &data, len, 1, NULL) == 0 ? data : NULL;
 }
 
 static int write_file(const char *path, const uint8_t *data, size_t len)

@@ -1,0 +1,39 @@
+/* file.c — whole host files into memory (see file.h). */
+#include "util/file.h"
+#include "util/text.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rp_stream_read(FILE *f, uint8_t **data, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0, got;
+	uint8_t *buf = rp_xmalloc(cap);
+	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap)
+			buf = rp_xrealloc(buf, cap *= 2);
+	}
+	if (ferror(f)) {
+		int saved = errno;
+		free(buf);
+		errno = saved ? saved : EIO;
+		return -1;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+int rp_file_read(const char *path, uint8_t **data, size_t *len, int exit_code, rp_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return rp_fail(err, exit_code, "cannot open %s: %s", path, strerror(errno));
+	int rc = rp_stream_read(f, data, len);
+	if (rc < 0)
+		rp_fail(err, exit_code, "cannot read %s: %s", path, strerror(errno));
+	fclose(f);
+	return rc;
+}
