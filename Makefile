@@ -91,7 +91,7 @@ deps:
 
 check: deps
 	$(MAKE) all unit-tests tools
-	BUILD=$(BUILD) sh tests/run.sh
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 demo: deps
 	$(MAKE) all tools
