@@ -40,8 +40,7 @@ for h in tests/fuzz/fuzz_*.c; do
 		tail -30 "$OUT/$name.log"
 		status=1
 	else
-		runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$OUT/$name.log" | awk '{print $2}')
-		[ -n "$runs" ] || runs=$(grep -Eo '#[0-9]+' "$OUT/$name.log" | tail -1 | tr -d '#')
+		runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$OUT/$name.log" | tail -1)
 		echo "ok - $name: $runs runs in ${SECS}s, no finding"
 	fi
 done
