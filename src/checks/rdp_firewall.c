@@ -243,6 +243,17 @@ static void check_no_exceptions(fw_state *st)
 	}
 }
 
+/* A rule someone made on purpose that keeps RDP out: a problem whose fix (the rule's
+ * Active=FALSE) lowers security, so it is planned only with --allow-weaker-security. */
+static void deliberate_rule(fw_state *st, fw_rule *fr, const char *sum, const char *explain)
+{
+	rp_finding *f =
+	    rp_finding_add(st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum, explain);
+	add_rule_evidence(f, st, fr);
+	if (st->scan->allow_weaker)
+		plan_active(f, fr, 0, 1);
+}
+
 /* Active Block rules on the RDP port: Windows applies Block before Allow. */
 static void check_block_rules(fw_state *st)
 {
@@ -259,18 +270,13 @@ static void check_block_rules(fw_state *st)
 		char *sum = rp_xasprintf(
 		    "firewall rule %s blocks TCP %u inbound (%s profile%s, %s)", shown, st->port,
 		    plist, strchr(plist, ',') ? "s" : "", fr->policy ? "Group Policy" : "local");
-		rp_finding *f = rp_finding_add(
-		    st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum,
-		    "An active Block rule for the RDP port wins over every Allow rule, so the "
-		    "connection is dropped before it reaches the listener: the client says it "
-		    "cannot "
-		    "connect. Someone made this rule on purpose; turning it off lowers security, "
-		    "so "
-		    "the fix (Active=FALSE, nothing else in the rule changes) happens only with "
-		    "--allow-weaker-security.");
-		add_rule_evidence(f, st, fr);
-		if (st->scan->allow_weaker)
-			plan_active(f, fr, 0, 1);
+		deliberate_rule(
+		    st, fr, sum,
+		    "An active Block rule for the RDP port wins over every Allow rule, so "
+		    "the connection is dropped before it reaches the listener: the client "
+		    "says it cannot connect. Someone made this rule on purpose; turning it "
+		    "off lowers security, so the fix (Active=FALSE, nothing else in the "
+		    "rule changes) happens only with --allow-weaker-security.");
 		free(sum);
 		free(plist);
 		free(shown);
@@ -388,19 +394,13 @@ static void check_consec(fw_state *st)
 		char *shown = rp_escape(fr->name);
 		char *sum = rp_xasprintf("IPsec rule %s requires IPsec for the RDP port (%s)",
 					 shown, fr->policy ? "Group Policy" : "local");
-		rp_finding *f = rp_finding_add(
-		    st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum,
-		    "A connection-security rule with Action Secure/SecureServer on the RDP port "
-		    "makes "
-		    "Windows drop every connection that is not IPsec-protected, so ordinary "
-		    "clients "
-		    "time out ('can't connect'). Turning the requirement off lowers security: the "
-		    "fix "
-		    "(Active=FALSE, nothing else in the rule changes) happens only with "
-		    "--allow-weaker-security.");
-		add_rule_evidence(f, st, fr);
-		if (st->scan->allow_weaker)
-			plan_active(f, fr, 0, 1);
+		deliberate_rule(
+		    st, fr, sum,
+		    "A connection-security rule with Action Secure/SecureServer on the RDP "
+		    "port makes Windows drop every connection that is not IPsec-protected, "
+		    "so ordinary clients time out ('can't connect'). Turning the "
+		    "requirement off lowers security: the fix (Active=FALSE, nothing else "
+		    "in the rule changes) happens only with --allow-weaker-security.");
 		free(sum);
 		free(shown);
 	}

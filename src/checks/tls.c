@@ -266,6 +266,31 @@ int rp_check_tls_schannel(rp_scan *scan, rp_err *err)
 	return 0;
 }
 
+/* The healthy states of AllowEncryptionOracle (absent, 0, 1, 2) and what each means. */
+typedef struct credssp_state {
+	rp_severity severity;
+	const char *summary, *explain;
+} credssp_state;
+
+static const credssp_state credssp_states[] = {
+    {RP_INFO, "AllowEncryptionOracle not set: Windows' default (Mitigated on updated Windows)",
+     "With the CredSSP update (March/May 2018) installed, the default accepts updated and "
+     "unpatched clients but does not fall back to insecure CredSSP when this server connects "
+     "out. If this server lacks the update, updated clients refuse it ('CredSSP encryption "
+     "oracle remediation'); install the update."},
+    {RP_INFO, "AllowEncryptionOracle 0 (Force Updated Clients)",
+     "Only clients with the CredSSP update (March 2018 or later) can complete NLA; an unpatched "
+     "client fails with 'CredSSP encryption oracle remediation'. That is the secure setting: "
+     "update the client rather than change it."},
+    {RP_INFO, "AllowEncryptionOracle 1 (Mitigated)",
+     "Updated and unpatched clients can complete NLA with this server. If this server itself "
+     "lacks the CredSSP update, updated clients refuse it; install the update."},
+    {RP_WARNING, "AllowEncryptionOracle 2 (Vulnerable): CredSSP accepts unpatched peers",
+     "Value 2 re-enables the CredSSP encryption-oracle weakness (CVE-2018-0886) that lets a man "
+     "in the middle run commands on the server. It does not stop RDP, so rdprescue leaves it; "
+     "set it to 1 (or remove it) once every client is updated. rdprescue never writes 2."},
+};
+
 int rp_check_tls_credssp(rp_scan *scan, rp_err *err)
 {
 	(void)err;
@@ -276,40 +301,9 @@ int rp_check_tls_credssp(rp_scan *scan, rp_err *err)
 	uint32_t v = eff.value;
 	int is_dword = eff.is_dword;
 	rp_finding *f;
-	if (!eff.present) {
-		f = rp_finding_add(
-		    scan, "tls.credssp", RP_OK, RP_INFO,
-		    "AllowEncryptionOracle not set: Windows' default (Mitigated on updated "
-		    "Windows)",
-		    "With the CredSSP update (March/May 2018) installed, the default accepts "
-		    "updated "
-		    "and unpatched clients but does not fall back to insecure CredSSP when this "
-		    "server connects out. If this server lacks the update, updated clients refuse "
-		    "it ('CredSSP encryption oracle remediation'); install the update.");
-	} else if (is_dword && v == 0) {
-		f = rp_finding_add(
-		    scan, "tls.credssp", RP_OK, RP_INFO,
-		    "AllowEncryptionOracle 0 (Force Updated Clients)",
-		    "Only clients with the CredSSP update (March 2018 or later) can complete NLA; "
-		    "an "
-		    "unpatched client fails with 'CredSSP encryption oracle remediation'. That is "
-		    "the secure setting: update the client rather than change it.");
-	} else if (is_dword && v == 1) {
-		f = rp_finding_add(scan, "tls.credssp", RP_OK, RP_INFO,
-				   "AllowEncryptionOracle 1 (Mitigated)",
-				   "Updated and unpatched clients can complete NLA with this "
-				   "server. If this server "
-				   "itself lacks the CredSSP update, updated clients refuse it; "
-				   "install the update.");
-	} else if (is_dword && v == 2) {
-		f = rp_finding_add(
-		    scan, "tls.credssp", RP_OK, RP_WARNING,
-		    "AllowEncryptionOracle 2 (Vulnerable): CredSSP accepts unpatched peers",
-		    "Value 2 re-enables the CredSSP encryption-oracle weakness (CVE-2018-0886) "
-		    "that "
-		    "lets a man in the middle run commands on the server. It does not stop RDP, so "
-		    "rdprescue leaves it; set it to 1 (or remove it) once every client is updated. "
-		    "rdprescue never writes 2.");
+	if (!eff.present || (is_dword && v <= 2)) {
+		const credssp_state *c = &credssp_states[eff.present ? v + 1 : 0];
+		f = rp_finding_add(scan, "tls.credssp", RP_OK, c->severity, c->summary, c->explain);
 	} else {
 		char buf[16];
 		const char *was = rp_dword_shown(1, is_dword, v, buf, sizeof buf);

@@ -6,7 +6,7 @@
  * with or without BOM), NUL characters are refused, every token is bounds-checked against the
  * end of its line, and lengths are capped.  Errors name the line.
  *
- * Forms: [KEY], [-KEY], "name"=..., @=..., with "string", dword:XXXXXXXX, hex:bytes,
+ * Forms: [KEY], [-KEY], "name"=..., @=..., with "string", dword:<8 hex digits>, hex:bytes,
  * hex(N):bytes and - (delete the value).  A line ending in a backslash continues on the next.
  * A [KEY] line without values makes no entry: edits only create keys that receive values.
  */

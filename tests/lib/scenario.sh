@@ -9,6 +9,12 @@
 # and writer independent of rdprescue.
 
 HIVE_DIR=${HIVE_DIR:-$PWD/hive}
+# Volume paths and the independent readers every suite uses.
+SYS=Windows/System32/config/SYSTEM
+SOFT=Windows/System32/config/SOFTWARE
+LPOL=Windows/System32/GroupPolicy/Machine/Registry.pol
+JQ="python3 tests/lib/jq.py"
+POL="python3 tests/lib/pol.py"
 
 _base_hives() {
 	[ -f "$T/base/SYSTEM" ] && return 0

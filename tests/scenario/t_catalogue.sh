@@ -8,9 +8,6 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-JQ="python3 tests/lib/jq.py"
-SYS=Windows/System32/config/SYSTEM
-SOFT=Windows/System32/config/SOFTWARE
 CCS='ControlSet001'
 FW="$CCS\\Services\\SharedAccess\\Parameters\\FirewallPolicy"
 PROTO="$CCS\\Control\\SecurityProviders\\SCHANNEL\\Protocols"

@@ -8,9 +8,6 @@
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
 . tests/lib/cert.sh
-JQ="python3 tests/lib/jq.py"
-SYS=Windows/System32/config/SYSTEM
-SOFT=Windows/System32/config/SOFTWARE
 NOW=2024-06-01
 
 # broken NAME 'SUMMARY-WORDS' GONE-KEY: the whole round trip on $T/NAME.img; GONE-KEY is the

@@ -14,8 +14,6 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-SYS=Windows/System32/config/SYSTEM
-SOFT=Windows/System32/config/SOFTWARE
 FB=${BUILD:-build}/faults
 RPF=$PWD/$FB/rdprescue
 

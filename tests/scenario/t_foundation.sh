@@ -5,9 +5,6 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-JQ="python3 tests/lib/jq.py"
-SYS=Windows/System32/config/SYSTEM
-SOFT=Windows/System32/config/SOFTWARE
 
 # Full hive dumps by an independent reader (hivexml), for "every other key intact".
 dump() { "$TOOLS/rp-testfs" "$1" cat "$2" >"$T/dump.hive" && python3 tests/lib/hivedump.py "$T/dump.hive"; }

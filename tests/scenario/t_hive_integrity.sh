@@ -6,7 +6,6 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-JQ="python3 tests/lib/jq.py"
 CFG=Windows/System32/config
 TS='ControlSet001\Control\Terminal Server'
 

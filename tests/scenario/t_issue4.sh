@@ -18,11 +18,6 @@
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
 . tests/lib/cert.sh
-JQ="python3 tests/lib/jq.py"
-POL="python3 tests/lib/pol.py"
-SYS=Windows/System32/config/SYSTEM
-SOFT=Windows/System32/config/SOFTWARE
-LPOL=Windows/System32/GroupPolicy/Machine/Registry.pol
 NOW=2024-06-01
 CHECKS=rdp.access,rdp.services,rdp.firewall,tls.schannel,cert.rdp
 TSK='Software\Policies\Microsoft\Windows NT\Terminal Services'

@@ -7,7 +7,6 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-JQ="python3 tests/lib/jq.py"
 FS="$TOOLS/rp-testfs"
 MK=ProgramData/Microsoft/Crypto/RSA/MachineKeys
 GUID=3f2a8c1e-6b7d-4e59-9a10-2c4b6d8e0f12

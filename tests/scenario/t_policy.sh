@@ -6,11 +6,6 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-JQ="python3 tests/lib/jq.py"
-POL="python3 tests/lib/pol.py"
-SYS=Windows/System32/config/SYSTEM
-SOFT=Windows/System32/config/SOFTWARE
-LPOL=Windows/System32/GroupPolicy/Machine/Registry.pol
 GPO_DIR="ProgramData/Microsoft/Group Policy/History/{31B2F340-016D-11D2-945F-00C04FB984F9}/Machine"
 TSK='Software\Policies\Microsoft\Windows NT\Terminal Services'
 RDPTCP='ControlSet001\Control\Terminal Server\WinStations\RDP-Tcp'

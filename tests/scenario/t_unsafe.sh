@@ -7,7 +7,6 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-SYS=Windows/System32/config/SYSTEM
 P2=34816 # first sector of partition 2 (tests/lib/mkdisk.sh)
 
 # refused NAME IMG SCAN_EXIT PATTERN: scan exits SCAN_EXIT, fix --yes exits 3 with one stderr

@@ -37,4 +37,22 @@ static char *in_dir(const char *name)
 	return buf[i];
 }
 
+/* Makes the scratch directory; 0 on success. */
+static int fixture_begin(void)
+{
+	if (mkdtemp(dir))
+		return 0;
+	perror("mkdtemp");
+	return -1;
+}
+
+/* Removes the scratch directory and everything in it. */
+static void fixture_end(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
 #endif

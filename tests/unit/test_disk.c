@@ -245,15 +245,10 @@ static void test_parsers(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (fixture_begin() < 0)
 		return 1;
-	}
 	test_parsers();
 	test_images();
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	fixture_end();
 	TEST_DONE();
 }

@@ -114,24 +114,32 @@ int main(void)
 	iconv_close(cd);
 	free(u16);
 
-	char *x = NULL;
-	size_t nx = 0;
-	CHECK(convert("UTF-16LE", "UTF-8", "a\xc0\xafz", 4, &x, &nx) < 0 && errno == EILSEQ,
-	      "overlong UTF-8 is EILSEQ");
-	CHECK(convert("UTF-16LE", "UTF-8", "a\xed\xa0\x80", 4, &x, &nx) < 0 && errno == EILSEQ,
-	      "an encoded surrogate is EILSEQ");
-	CHECK(convert("UTF-16LE", "UTF-8", "a\xe6\x97", 3, &x, &nx) < 0 && errno == EINVAL,
-	      "a cut UTF-8 sequence at the end is EINVAL");
-	CHECK(convert("UTF-8", "UTF-16LE", "\x00\xdc", 2, &x, &nx) < 0 && errno == EILSEQ,
-	      "a lone low surrogate is EILSEQ");
-	CHECK(convert("UTF-8", "UTF-16LE", "\x34\xd8", 2, &x, &nx) < 0 && errno == EINVAL,
-	      "a high surrogate at the end is EINVAL");
-	CHECK(convert("UTF-8", "UTF-16LE", "\x34\xd8\x41\x00", 4, &x, &nx) < 0 && errno == EILSEQ,
-	      "a high surrogate without its low half is EILSEQ");
-	CHECK(convert("LATIN1", "UTF-8", "\xe6\x97\xa5", 3, &x, &nx) < 0 && errno == EILSEQ,
-	      "a character Latin-1 cannot hold is EILSEQ");
-	CHECK(convert("UTF-8", "ASCII", "\xe9", 1, &x, &nx) < 0 && errno == EILSEQ,
-	      "a byte >= 0x80 is not ASCII");
+	static const struct {
+		const char *to, *from, *in;
+		size_t len;
+		int err;
+		const char *what;
+	} bad[] = {
+	    {"UTF-16LE", "UTF-8", "a\xc0\xafz", 4, EILSEQ, "overlong UTF-8 is EILSEQ"},
+	    {"UTF-16LE", "UTF-8", "a\xed\xa0\x80", 4, EILSEQ, "an encoded surrogate is EILSEQ"},
+	    {"UTF-16LE", "UTF-8", "a\xe6\x97", 3, EINVAL,
+	     "a cut UTF-8 sequence at the end is EINVAL"},
+	    {"UTF-8", "UTF-16LE", "\x00\xdc", 2, EILSEQ, "a lone low surrogate is EILSEQ"},
+	    {"UTF-8", "UTF-16LE", "\x34\xd8", 2, EINVAL, "a high surrogate at the end is EINVAL"},
+	    {"UTF-8", "UTF-16LE", "\x34\xd8\x41\x00", 4, EILSEQ,
+	     "a high surrogate without its low half is EILSEQ"},
+	    {"LATIN1", "UTF-8", "\xe6\x97\xa5", 3, EILSEQ,
+	     "a character Latin-1 cannot hold is EILSEQ"},
+	    {"UTF-8", "ASCII", "\xe9", 1, EILSEQ, "a byte >= 0x80 is not ASCII"},
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		char *x = NULL;
+		size_t nx = 0;
+		int rc = convert(bad[k].to, bad[k].from, bad[k].in, bad[k].len, &x, &nx);
+		CHECK(rc < 0 && errno == bad[k].err, "%s", bad[k].what);
+		if (rc == 0)
+			free(x);
+	}
 	CHECK(iconv_open("UTF-8", "EBCDIC-US") == (iconv_t)-1 && errno == EINVAL,
 	      "an unknown charset is EINVAL at iconv_open");
 	cd = iconv_open("utf-8//TRANSLIT", "latin1");

@@ -220,10 +220,8 @@ int main(int argc, char **argv)
 	free(self);
 	if (!getcwd(repo, sizeof repo))
 		repo[0] = 0;
-	if (!mkdtemp(dir)) {
-		CHECK(0, "mkdtemp");
-		TEST_DONE();
-	}
+	if (fixture_begin() < 0)
+		return 1;
 	CHECK(make_disk() == 0, "scenario disk with a Registry.pol and MachineKeys built");
 	rp_target t = {0};
 	CHECK(rp_target_probe(&t, in_dir("disk.img"), NULL) == 0, "disk probed");
@@ -295,6 +293,6 @@ int main(int argc, char **argv)
 	CHECK(sh("T='%s' . '%s/tests/lib/scenario.sh' && ntfs_check disk.img 2", dir, repo) == 0,
 	      "ntfsfix -n finds the volume consistent");
 	rp_target_free(&t);
-	sh("cd / && rm -rf '%s'", dir);
+	fixture_end();
 	TEST_DONE();
 }

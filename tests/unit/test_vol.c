@@ -433,16 +433,11 @@ static void test_dir(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (fixture_begin() < 0)
 		return 1;
-	}
 	test_ntfs();
 	test_targets();
 	test_dir();
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	fixture_end();
 	TEST_DONE();
 }
