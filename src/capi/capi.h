@@ -12,22 +12,22 @@
 #include <stdint.h>
 
 typedef enum rp_capi_verdict {
-	RP_CAPI_OK = 0,      /* well-formed */
-	RP_CAPI_EMPTY,       /* 0 bytes: broken */
-	RP_CAPI_ZEROED,      /* every byte is 0: broken */
-	RP_CAPI_TRUNCATED,   /* header lengths add up to more than the file: broken */
-	RP_CAPI_MALFORMED,   /* a header or blob that cannot be right: broken */
-	RP_CAPI_UNRECOGNIZED,/* not clearly broken, not clearly a CAPI container (CNG, other) */
+	RP_CAPI_OK = 0,	      /* well-formed */
+	RP_CAPI_EMPTY,	      /* 0 bytes: broken */
+	RP_CAPI_ZEROED,	      /* every byte is 0: broken */
+	RP_CAPI_TRUNCATED,    /* header lengths add up to more than the file: broken */
+	RP_CAPI_MALFORMED,    /* a header or blob that cannot be right: broken */
+	RP_CAPI_UNRECOGNIZED, /* not clearly broken, not clearly a CAPI container (CNG, other) */
 } rp_capi_verdict;
 
 typedef struct rp_capi_info {
 	rp_capi_verdict verdict;
-	char reason[160];     /* one line for reports */
-	char name[260];       /* container name from the file (printable ASCII only) */
+	char reason[160]; /* one line for reports */
+	char name[260];	  /* container name from the file (printable ASCII only) */
 	uint32_t version;
 	uint32_t exch_bits, sig_bits; /* RSA key sizes from the public blobs, 0 when absent */
-	int has_private;      /* at least one private key blob */
-	size_t trailing;      /* bytes after the declared parts (allowed, reported) */
+	int has_private;	      /* at least one private key blob */
+	size_t trailing;	      /* bytes after the declared parts (allowed, reported) */
 } rp_capi_info;
 
 /* Validates a key file's bytes.  Never fails: the verdict says what it is. */

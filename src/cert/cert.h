@@ -15,17 +15,17 @@
 #include <time.h>
 
 typedef struct rp_cert_info {
-	char subject[256];      /* RFC 2253 one-line, escaped for a terminal */
+	char subject[256]; /* RFC 2253 one-line, escaped for a terminal */
 	char issuer[256];
 	time_t not_before, not_after;
-	char thumbprint[41];    /* upper-case hex SHA-1 of the DER */
-	int has_sha1_prop;      /* property 0x03 present */
+	char thumbprint[41]; /* upper-case hex SHA-1 of the DER */
+	int has_sha1_prop;   /* property 0x03 present */
 	char sha1_prop[41];
-	int has_key_prov;       /* property 0x02 parsed */
-	char container[260];    /* key container name (UTF-8, escaped) */
+	int has_key_prov;    /* property 0x02 parsed */
+	char container[260]; /* key container name (UTF-8, escaped) */
 	char provider[260];
-	uint32_t prov_type;     /* 1 PROV_RSA_FULL (CAPI), 0 CNG */
-	uint32_t key_flags;     /* 0x20 CRYPT_MACHINE_KEYSET */
+	uint32_t prov_type; /* 1 PROV_RSA_FULL (CAPI), 0 CNG */
+	uint32_t key_flags; /* 0x20 CRYPT_MACHINE_KEYSET */
 	uint32_t key_spec;
 	int self_signed;
 } rp_cert_info;

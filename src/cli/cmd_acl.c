@@ -247,7 +247,8 @@ static int reset(const rp_target *t, const acl_args *a)
 			a->path, a->target);
 		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y')) {
 			free(bin);
-			return cli_fail(2, "nothing changed: acl reset was not confirmed");
+			return cli_fail(RP_EXIT_USAGE,
+					"nothing changed: acl reset was not confirmed");
 		}
 	}
 	rp_plan_opts po = {.target = a->target,
@@ -314,7 +315,7 @@ static int parse(int argc, char **argv, acl_args *a)
 			break;
 		case 'i':
 			if (cli_install_index(optarg, &a->install))
-				return 2;
+				return RP_EXIT_USAGE;
 			break;
 		case 'b':
 			a->backup_dir = optarg;
@@ -331,27 +332,32 @@ static int parse(int argc, char **argv, acl_args *a)
 		case 'h':
 			return -1;
 		default:
-			return cli_fail(2, "unknown option '%s'; %s", argv[optind - 1], ACL_USAGE);
+			return cli_fail(RP_EXIT_USAGE, "unknown option '%s'; %s", argv[optind - 1],
+					ACL_USAGE);
 		}
 	}
 	if (argc - optind != 3)
-		return cli_fail(2, "acl needs TARGET, show or reset, and PATH; %s", ACL_USAGE);
+		return cli_fail(RP_EXIT_USAGE, "acl needs TARGET, show or reset, and PATH; %s",
+				ACL_USAGE);
 	a->target = argv[optind];
 	a->action = argv[optind + 1];
 	a->path = argv[optind + 2];
 	int is_show = !strcmp(a->action, "show"), is_reset = !strcmp(a->action, "reset");
 	if (!is_show && !is_reset)
-		return cli_fail(2, "acl takes show or reset, not '%s'; %s", a->action, ACL_USAGE);
+		return cli_fail(RP_EXIT_USAGE, "acl takes show or reset, not '%s'; %s", a->action,
+				ACL_USAGE);
 	if (is_reset && !a->sddl)
-		return cli_fail(2, "acl reset needs --sddl SDDL; %s", ACL_USAGE);
+		return cli_fail(RP_EXIT_USAGE, "acl reset needs --sddl SDDL; %s", ACL_USAGE);
 	if (is_show && (a->sddl || a->yes || a->backup_dir || a->dry_run))
-		return cli_fail(2, "acl show only reads: --sddl, --yes, --backup-dir and "
-				   "--dry-run belong to acl reset");
+		return cli_fail(RP_EXIT_USAGE,
+				"acl show only reads: --sddl, --yes, --backup-dir and "
+				"--dry-run belong to acl reset");
 	if (is_reset && !a->yes && !a->dry_run && !isatty(STDIN_FILENO))
-		return cli_fail(2, "acl reset changes the disk: add --yes to confirm (or "
-				   "--dry-run to check the SDDL)");
+		return cli_fail(RP_EXIT_USAGE,
+				"acl reset changes the disk: add --yes to confirm (or "
+				"--dry-run to check the SDDL)");
 	if (cli_backup_dir_ok(a->backup_dir))
-		return 2;
+		return RP_EXIT_USAGE;
 	return 0;
 }
 

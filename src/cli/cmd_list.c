@@ -62,12 +62,13 @@ int cmd_list(int argc, char **argv)
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++)
 			found += list_one(argv[i], 0);
-		return found ? 0 : 3;
+		return found ? RP_EXIT_OK : RP_EXIT_UNUSABLE;
 	}
 	DIR *d = opendir("/sys/block");
 	if (!d)
-		return cli_fail(3, "cannot read /sys/block: give the disks to look at "
-				   "(rdprescue list /dev/sdX ...)");
+		return cli_fail(RP_EXIT_UNUSABLE,
+				"cannot read /sys/block: give the disks to look at "
+				"(rdprescue list /dev/sdX ...)");
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !strncmp(de->d_name, "loop", 4) ||
@@ -80,7 +81,8 @@ int cmd_list(int argc, char **argv)
 	}
 	closedir(d);
 	if (!found)
-		return cli_fail(3, "no Windows installation found on this machine's disks; attach "
-				   "the OS disk or give an image (rdprescue list IMAGE)");
+		return cli_fail(RP_EXIT_UNUSABLE,
+				"no Windows installation found on this machine's disks; attach "
+				"the OS disk or give an image (rdprescue list IMAGE)");
 	return 0;
 }

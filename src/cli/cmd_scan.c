@@ -35,7 +35,7 @@ static int parse_now(const char *arg, time_t *out)
 	if (end && *end == 'T')
 		end = strptime(end + 1, "%H:%M:%SZ", &tm);
 	if (!end || *end)
-		return cli_fail(2,
+		return cli_fail(RP_EXIT_USAGE,
 				"--now takes a UTC time YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not "
 				"'%s'",
 				arg);
@@ -64,7 +64,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (!a->fix && strchr("nbwy", c))
-			return cli_fail(2, "%s is an option of 'fix', not of 'scan'",
+			return cli_fail(RP_EXIT_USAGE, "%s is an option of 'fix', not of 'scan'",
 					argv[optind - 1]);
 		switch (c) {
 		case 'j':
@@ -75,7 +75,7 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'i':
 			if (cli_install_index(optarg, &a->install))
-				return 2;
+				return RP_EXIT_USAGE;
 			break;
 		case 'n':
 			a->dry_run = 1;
@@ -91,17 +91,18 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 't':
 			if (parse_now(optarg, &a->now))
-				return 2;
+				return RP_EXIT_USAGE;
 			break;
 		case 'h':
 			return -1;
 		default:
-			return cli_fail(2, "unknown option '%s'; run 'rdprescue --help'",
+			return cli_fail(RP_EXIT_USAGE,
+					"unknown option '%s'; run 'rdprescue --help'",
 					argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
-		return cli_fail(2,
+		return cli_fail(RP_EXIT_USAGE,
 				"%s needs exactly one TARGET (a disk, image, VHD or mounted "
 				"directory); run 'rdprescue --help'",
 				argv[0]);
@@ -213,11 +214,11 @@ int cmd_scan(int argc, char **argv)
 	if (rp_checks_validate(a.checks, &err) < 0)
 		return cli_fail(err.exit_code, "%s", err.msg);
 	if (a.fix && !a.yes && !a.dry_run && !isatty(STDIN_FILENO))
-		return cli_fail(2,
+		return cli_fail(RP_EXIT_USAGE,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
 				"the plan)");
 	if (cli_backup_dir_ok(a.backup_dir))
-		return 2;
+		return RP_EXIT_USAGE;
 
 	rp_target t = {0};
 	rp_vol *vol = NULL;
@@ -259,7 +260,7 @@ int cmd_scan(int argc, char **argv)
 	}
 
 	if (!confirm(&a, &scan)) {
-		rc = cli_fail(2, "nothing changed: fix was not confirmed");
+		rc = cli_fail(RP_EXIT_USAGE, "nothing changed: fix was not confirmed");
 		goto out;
 	}
 	/* plan/ reads what it still needs from scan.vol, then closes it. */

@@ -33,7 +33,7 @@ int cmd_undo(int argc, char **argv)
 			break;
 		case 'i':
 			if (cli_install_index(optarg, &po.install_index))
-				return 2;
+				return RP_EXIT_USAGE;
 			break;
 		case 'F':
 			po.force = 1;
@@ -49,23 +49,26 @@ int cmd_undo(int argc, char **argv)
 			     "[--install N] [--force] [--json] [--yes]");
 			return 0;
 		default:
-			return cli_fail(2, "unknown option '%s'; run 'rdprescue --help'",
+			return cli_fail(RP_EXIT_USAGE,
+					"unknown option '%s'; run 'rdprescue --help'",
 					argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1)
-		return cli_fail(2, "undo needs exactly one TARGET; run 'rdprescue --help'");
+		return cli_fail(RP_EXIT_USAGE,
+				"undo needs exactly one TARGET; run 'rdprescue --help'");
 	po.target = argv[optind];
 	if (!yes) {
 		if (!isatty(STDIN_FILENO))
-			return cli_fail(2, "undo changes the disk: add --yes to confirm");
+			return cli_fail(RP_EXIT_USAGE,
+					"undo changes the disk: add --yes to confirm");
 		fprintf(stderr, "rdprescue: restore the last backup onto %s? [y/N] ", po.target);
 		char line[16];
 		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
-			return cli_fail(2, "nothing changed: undo was not confirmed");
+			return cli_fail(RP_EXIT_USAGE, "nothing changed: undo was not confirmed");
 	}
 	if (cli_backup_dir_ok(po.backup_dir))
-		return 2;
+		return RP_EXIT_USAGE;
 
 	rp_err err = {0};
 	rp_target t = {0};

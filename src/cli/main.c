@@ -51,7 +51,7 @@ int cli_fail(int code, const char *fmt, ...)
 int cli_backup_dir_ok(const char *dir)
 {
 	if (dir && access(dir, W_OK) != 0)
-		return cli_fail(2,
+		return cli_fail(RP_EXIT_USAGE,
 				"--backup-dir %s is not a writable directory: create it or choose "
 				"another",
 				dir);
@@ -63,7 +63,7 @@ int cli_install_index(const char *arg, int *out)
 	char *end;
 	long n = strtol(arg, &end, 10);
 	if (*end || end == arg || n < 1 || n > 64)
-		return cli_fail(2, "--install takes a number from 'rdprescue list'");
+		return cli_fail(RP_EXIT_USAGE, "--install takes a number from 'rdprescue list'");
 	*out = (int)n;
 	return 0;
 }
@@ -71,7 +71,7 @@ int cli_install_index(const char *arg, int *out)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return print_usage(stderr), 2;
+		return print_usage(stderr), RP_EXIT_USAGE;
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
 		return print_usage(stdout), 0;
@@ -87,6 +87,6 @@ int main(int argc, char **argv)
 		return cmd_acl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hive"))
 		return cmd_hive(argc - 1, argv + 1);
-	return cli_fail(2, "unknown command '%s'; run 'rdprescue --help' for the list",
+	return cli_fail(RP_EXIT_USAGE, "unknown command '%s'; run 'rdprescue --help' for the list",
 			cmd[0] ? cmd : "''");
 }
