@@ -2,7 +2,7 @@
 #
 #   make          build/rdprescue (static)
 #   make deps     install build and test packages (apt-get, Debian 12)
-#   make check    all tests (unit, scenario); closes with "N passed, N failed"
+#   make check    all tests (unit, scenario); closes with "N passed, N failed, N skipped"
 #                 SANITIZE=1: the same under ASan + UBSan + LeakSanitizer, in build/asan
 #                 FAULTS=1: a fault-injection build (src/util/fault.h), in build/faults
 #   make demo     build a broken sample disk, scan, fix, scan

@@ -1,5 +1,7 @@
 # assert.sh — the shell side of the test protocol (see tests/unit/test.h).  Source it.
-#   ok NAME / fail NAME WHY / check NAME CMD... / expect_exit CODE NAME CMD...
+#   ok NAME / fail NAME WHY / skip NAME WHY / check NAME CMD... / expect_exit CODE NAME CMD...
+# skip is for a case this build cannot have by design (the sanitizer build is not static); a
+# case that cannot run because something is missing is a fail, never a skip or an ok.
 # Every scenario works in its own scratch directory $T (removed at exit unless RP_KEEP=1).
 
 RP=${RP:-$PWD/${BUILD:-build}/rdprescue}
@@ -11,6 +13,7 @@ _failed=0
 
 ok() { echo "ok - $*"; }
 fail() { _failed=$((_failed + 1)); echo "not ok - $1: $2"; }
+skip() { echo "skip - $1: $2"; }
 check() { _n=$1; shift; if "$@" >"$T/.out" 2>&1; then ok "$_n"; else fail "$_n" "$(tail -c 600 "$T/.out" | tr '\n' ' ')"; fi; }
 # expect_exit CODE NAME CMD... : runs CMD, stdout in $T/out, stderr in $T/err
 expect_exit() {

@@ -7,6 +7,28 @@
 # mkntfs always writes at offset 0 of its target, so each partition is formatted as a separate
 # partition-sized file and copied into place with dd.  Prints nothing on success; on failure a
 # one-line message on stderr and status 1.
+#
+# A disk of one scheme and size is built once and copied after that (cp --sparse=always) from
+# $RP_CACHE: tests/run.sh gives all suites one cache; a suite run alone keeps its own in $T.
+
+RP_CACHE=${RP_CACHE:-$T/cache}
+
+# rp_cached KEY DEST BUILDER ARGS...: DEST is a copy of $RP_CACHE/KEY, which "BUILDER ARGS...
+# FILE" makes once (into a file of its own, renamed into place: parallel suites share it).
+# BUILDER may call rp_cached itself (its variables are local: dash and bash have local).
+rp_cached()
+{
+	local _rc_key _rc_dest _rc_tmp
+	_rc_key=$1 _rc_dest=$2
+	shift 2
+	mkdir -p "$RP_CACHE" || return 1
+	if [ ! -e "$RP_CACHE/$_rc_key" ]; then
+		_rc_tmp=$(mktemp -u "$RP_CACHE/$_rc_key.XXXXXX")
+		"$@" "$_rc_tmp" || { rm -rf "$_rc_tmp"; return 1; }
+		mv -T "$_rc_tmp" "$RP_CACHE/$_rc_key" 2>/dev/null || rm -rf "$_rc_tmp"
+	fi
+	cp -R --sparse=always "$RP_CACHE/$_rc_key" "$_rc_dest"
+}
 
 # _mkdisk_fs FILE SECTORS LABEL: a fresh NTFS file system in FILE.
 _mkdisk_fs()
@@ -18,7 +40,13 @@ _mkdisk_fs()
 
 mkdisk()
 {
-	_md_img=$1 _md_scheme=$2 _md_mb=$3
+	rm -rf "$1" && rp_cached "mkdisk-$2-$3.img" "$1" _mkdisk_build "$2" "$3"
+}
+
+# _mkdisk_build SCHEME SIZE_MB IMG
+_mkdisk_build()
+{
+	_md_scheme=$1 _md_mb=$2 _md_img=$3
 	if [ "$_md_mb" -lt 40 ]; then
 		echo "mkdisk: $_md_mb MB is too small (at least 40)" >&2
 		return 1
@@ -58,5 +86,10 @@ size=$_md_size2, type=7, bootable" ;;
 
 mkdisk_bare()
 {
-	_mkdisk_fs "$1" $(($2 * 2048)) Windows
+	rm -rf "$1" && rp_cached "mkdisk-bare-$2.img" "$1" _mkdisk_bare_build "$2"
+}
+
+_mkdisk_bare_build()
+{
+	_mkdisk_fs "$2" $(($1 * 2048)) Windows
 }

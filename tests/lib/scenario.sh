@@ -16,21 +16,20 @@ LPOL=Windows/System32/GroupPolicy/Machine/Registry.pol
 JQ="python3 tests/lib/jq.py"
 POL="python3 tests/lib/pol.py"
 
+# _base_hives DIR: the healthy SYSTEM and SOFTWARE every scenario starts from.
 _base_hives() {
-	[ -f "$T/base/SYSTEM" ] && return 0
-	mkdir -p "$T/base"
-	xz -dkc "$SHARED/hives/real/win7-sp1-x86-SYSTEM.xz" >"$T/base/SYSTEM" || return 1
-	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/base/SYSTEM" \
+	mkdir -p "$1" || return 1
+	xz -dkc "$SHARED/hives/real/win7-sp1-x86-SYSTEM.xz" >"$1/SYSTEM" || return 1
+	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$1/SYSTEM" \
 		"$HIVE_DIR/healthy-rdp.reg" || return 1
-	cp "$SHARED/hives/windows-made/EmptyHive" "$T/base/SOFTWARE" && chmod u+w "$T/base/SOFTWARE"
-	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$T/base/SOFTWARE" \
+	cp "$SHARED/hives/windows-made/EmptyHive" "$1/SOFTWARE" && chmod u+w "$1/SOFTWARE"
+	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$1/SOFTWARE" \
 		"$HIVE_DIR/software-base.reg"
 }
 
-scenario_hives() {
-	_base_hives || return 1
-	mkdir -p "$2"
-	cp "$T/base/SYSTEM" "$T/base/SOFTWARE" "$2/"
+# _scenario_hives NAME DIR: the base hives with the scenario's .reg files merged.
+_scenario_hives() {
+	rp_cached hives-base "$2" _base_hives || return 1
 	if [ -f "$HIVE_DIR/scenarios/$1/system.reg" ]; then
 		hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$2/SYSTEM" \
 			"$HIVE_DIR/scenarios/$1/system.reg" || return 1
@@ -39,6 +38,12 @@ scenario_hives() {
 		hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$2/SOFTWARE" \
 			"$HIVE_DIR/scenarios/$1/software.reg" || return 1
 	fi
+}
+
+# Built once per name ($RP_CACHE, see mkdisk.sh); DIR gets its own copy.
+scenario_hives() {
+	mkdir -p "$2" && rp_cached "hives-$1" "$T/.hives-$1.$$" _scenario_hives "$1" &&
+		cp "$T/.hives-$1.$$"/* "$2/" && rm -rf "$T/.hives-$1.$$"
 }
 
 # put_windows IMG DIR: copies DIR/SYSTEM, DIR/SOFTWARE (and any DIR/*.LOG*) onto the image's

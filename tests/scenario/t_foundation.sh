@@ -121,9 +121,8 @@ check "no Windows: message says so" grep -qi "no Windows" "$T/err"
 check "no Windows: image unchanged" test "$(sha256sum <"$T/empty.img")" = "$e0"
 I=$T/corrupt.img
 mkdisk "$I" gpt 96
-mkdir -p "$T/corrupt"
+scenario_hives healthy "$T/corrupt"
 xz -dkc "$SHARED/hives/real/corrupted-SYSTEM.xz" >"$T/corrupt/SYSTEM"
-cp "$T/base/SOFTWARE" "$T/corrupt/SOFTWARE"
 put_windows "$I" "$T/corrupt"
 c0=$(sha256sum <"$I")
 expect_exit 3 "unreadable hive: fix refused" "$RP" fix "$I" --yes

@@ -10,13 +10,13 @@
 . tests/lib/scenario.sh
 
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-	echo "ok - rescue image boots # skip qemu-system-x86_64 is not installed (make deps)"
-	exit 0
+	fail "rescue image boots" "qemu-system-x86_64 is not installed (make deps)"
+	finish
 fi
 
 if [ "${SANITIZE:-0}" = 1 ]; then
-	echo "ok - rescue image boots # skip the sanitizer build is not static; plain make check boots it"
-	exit 0
+	skip "rescue image boots" "the sanitizer build is not static; plain make check boots it"
+	finish
 fi
 
 IMG=${BUILD:-build}/image

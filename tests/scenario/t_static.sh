@@ -8,12 +8,12 @@
 . tests/lib/scenario.sh
 
 if [ "${SANITIZE:-0}" = 1 ]; then
-	ok "the binary stands alone # skip the sanitizer build is dynamic; plain make check tests it"
+	skip "the binary stands alone" "the sanitizer build is dynamic; plain make check tests it"
 	finish
 fi
 check "the binary is statically linked" sh -c "file -L '$RP' | grep -q 'statically linked'"
 if ! command -v strace >/dev/null 2>&1; then
-	ok "strace not installed: run-time file opens not checked # skip"
+	fail "run-time file opens" "strace is not installed (make deps)"
 	finish
 fi
 scenario_disk issue4 gpt "$T/disk.img" >/dev/null 2>&1 || fail "scenario disk built"

@@ -1,7 +1,9 @@
 /*
- * test.h — the unit-test protocol: each check prints "ok - <name>" or "not ok - <name>: why";
- * tests/run.sh counts those lines over every suite and closes with "N passed, N failed".
- * A test binary exits non-zero when any of its checks failed.
+ * test.h — the unit-test protocol: each check prints "ok - <name>" or "not ok - <name>: why",
+ * a check that cannot run here prints "skip - <name>: why" (SKIP); tests/run.sh counts those
+ * lines over every suite and closes with "N passed, N failed, N skipped".  A test binary exits
+ * non-zero when any of its checks failed.  Checks that need an earlier step (a parse, an open)
+ * sit under NEED(step, ...): when the step fails that is a "not ok" line, never silence.
  */
 #ifndef RP_TEST_H
 #define RP_TEST_H
@@ -25,6 +27,30 @@ static int test_failed_count;
 		}                                                                                  \
 		fflush(stdout);                                                                    \
 	} while (0)
+
+/* A check that cannot run in this environment (a tool or device missing): never a pass. */
+#define SKIP(why, ...)                                                                             \
+	do {                                                                                       \
+		printf("skip - ");                                                                 \
+		printf(__VA_ARGS__);                                                               \
+		printf(": %s\n", why);                                                             \
+		fflush(stdout);                                                                    \
+	} while (0)
+
+/* The step the checks below it need: true when it worked; when it did not, a "not ok" line
+ * says which checks could not run (use as `if (NEED(parse(...) == 0, "..."))`). */
+static inline int test_need(int cond, const char *what, const char *file, int line,
+			    const char *expr)
+{
+	if (!cond) {
+		test_failed_count++;
+		printf("not ok - %s: cannot run, the step they need failed  (%s:%d: %s)\n", what,
+		       file, line, expr);
+		fflush(stdout);
+	}
+	return cond;
+}
+#define NEED(cond, what) test_need((cond) ? 1 : 0, (what), __FILE__, __LINE__, #cond)
 
 #define TEST_DONE() return test_failed_count ? 1 : 0
 

@@ -108,7 +108,8 @@ static void test_real_hive(void)
 	CHECK(rp_hive_get(h, RULES, "RemoteDesktop-In-TCP", &v, NULL) == 1,
 	      "Windows 7 RemoteDesktop-In-TCP present");
 	rp_fwrule r;
-	if (rp_fwrule_parse(v.data, v.len, &r, &err) == 0) {
+	if (NEED(rp_fwrule_parse(v.data, v.len, &r, &err) == 0,
+		 "RemoteDesktop-In-TCP: version, action, profiles, ports")) {
 		char *ver = rp_fwrule_version(&r);
 		CHECK(strcmp(ver, "v2.10") == 0, "version v2.10 (%s)", ver);
 		free(ver);

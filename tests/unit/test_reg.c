@@ -626,7 +626,7 @@ static void test_regfile_utf16(void)
 	size_t na, nb;
 	int ok = rp_regfile_parse(u16, u16_len, &a, &na, &err) == 0;
 	CHECK(ok, "UTF-16LE .reg parses (%s)", err.msg);
-	if (ok && parse(forms_reg, &b, &nb, &err) == 0) {
+	if (ok && NEED(parse(forms_reg, &b, &nb, &err) == 0, "UTF-16LE and UTF-8 compared")) {
 		int same = na == nb;
 		for (size_t i = 0; same && i < na; i++)
 			same = !strcmp(a[i].root, b[i].root) &&
@@ -728,7 +728,8 @@ static void test_empty_hive_from_reg(void)
 	CHECK(rp_hive_apply(h, edits, n, &out, &out_len, &err) == 0, "EmptyHive: apply (%s)",
 	      err.msg);
 	rp_hive *e;
-	if (out && rp_hive_open(&e, "EmptyHive", out, out_len, &err) == 0) {
+	if (NEED(out && rp_hive_open(&e, "EmptyHive", out, out_len, &err) == 0,
+		 "EmptyHive: values, keys and regfexport after apply")) {
 		int all = 1;
 		for (size_t i = 0; i < n; i++) {
 			rp_value v = {0};
