@@ -58,9 +58,10 @@ all: $(BUILD)/rdprescue
 
 # -MMD -MP: each object lists the headers it includes in a .d file next to it (read below), so a
 # changed header rebuilds exactly the objects that include it.
+# -Wmissing-prototypes: every function of src/ that is not static is declared in a header.
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) -Wmissing-prototypes -MMD -MP -c -o $@ $<
 
 $(BUILD)/librdprescue.a: $(OBJ_LIB)
 	@rm -f $@

@@ -1,37 +1,21 @@
 /*
  * catalogue.c — the list of checks and running a selection of them.
- * Each family lives in its own file; this table is the only place that names them all.
+ * Each family lives in its own file; catalogue.def is the only place that names them all.
  */
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "util/text.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int rp_check_rdp_access(rp_scan *scan, rp_err *err);
-int rp_check_rdp_listener(rp_scan *scan, rp_err *err);
-int rp_check_rdp_security(rp_scan *scan, rp_err *err);
-int rp_check_rdp_services(rp_scan *scan, rp_err *err);
-int rp_check_rdp_firewall(rp_scan *scan, rp_err *err);
-int rp_check_tls_schannel(rp_scan *scan, rp_err *err);
-int rp_check_tls_credssp(rp_scan *scan, rp_err *err);
-int rp_check_cert_rdp(rp_scan *scan, rp_err *err);
-int rp_check_keys_acl(rp_scan *scan, rp_err *err);
-int rp_check_keys_rdp(rp_scan *scan, rp_err *err);
-int rp_check_keys_contents(rp_scan *scan, rp_err *err);
+#define RP_CHECK(name, id, title, looks_at) const char rp_id_##name[] = id;
+#include "checks/catalogue.def"
+#undef RP_CHECK
 
 const rp_check rp_checks[] = {
-    {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
-    {"rdp.listener", "RDP-Tcp listener", rp_check_rdp_listener},
-    {"rdp.security", "Security layer, NLA and encryption", rp_check_rdp_security},
-    {"rdp.services", "Remote Desktop services startable", rp_check_rdp_services},
-    {"rdp.firewall", "Windows Firewall lets RDP in", rp_check_rdp_firewall},
-    {"tls.schannel", "TLS versions and cipher suites", rp_check_tls_schannel},
-    {"tls.credssp", "CredSSP encryption oracle setting", rp_check_tls_credssp},
-    {"cert.rdp", "RDP listener certificate and its key", rp_check_cert_rdp},
-    {"keys.acl", "MachineKeys folder access rules", rp_check_keys_acl},
-    {"keys.rdp", "RDP key container: present, sound, readable", rp_check_keys_rdp},
-    {"keys.contents", "Broken key container files", rp_check_keys_contents},
+#define RP_CHECK(name, id, title, looks_at) {rp_id_##name, title, looks_at, rp_check_##name},
+#include "checks/catalogue.def"
+#undef RP_CHECK
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 

@@ -20,7 +20,7 @@
  */
 #include "capi/capi.h"
 #include "cert/cert.h"
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "util/text.h"
 
 #include <ctype.h>
@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK_ID "cert.rdp"
 #define RD_STORE "Microsoft\\SystemCertificates\\Remote Desktop\\Certificates"
 #define MY_STORE "Microsoft\\SystemCertificates\\MY\\Certificates"
 #define RDP_TCP "Control\\Terminal Server\\WinStations\\RDP-Tcp"
@@ -270,7 +269,7 @@ static void report_rd_entry(cert_ctx *c, const cert_entry *e, int pinned)
 		char *sum =
 		    rp_xasprintf("RDP certificate %s (%s) is valid until %s%s", e->shown, subject,
 				 e->valid_till, pinned ? ", pinned by SSLCertificateSHA1Hash" : "");
-		f = rp_finding_add(c->scan, CHECK_ID, RP_OK, RP_INFO, sum, NULL);
+		f = rp_finding_add(c->scan, rp_id_cert_rdp, RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 		add_entry_evidence(c, f, e);
 		if (pinned)
@@ -287,7 +286,7 @@ static void report_rd_entry(cert_ctx *c, const cert_entry *e, int pinned)
 		       "pin RDP uses the new self-signed certificate."
 		     : "",
 	    e->key_path ? WHY_KEEP_KEY_FILE : "");
-	f = rp_finding_add(c->scan, CHECK_ID, RP_PROBLEM, RP_ERROR, sum, explain);
+	f = rp_finding_add(c->scan, rp_id_cert_rdp, RP_PROBLEM, RP_ERROR, sum, explain);
 	free(sum);
 	free(explain);
 	add_entry_evidence(c, f, e);
@@ -308,7 +307,7 @@ static void report_unaddressable(cert_ctx *c, const char *store, const char *nam
 	char *sum =
 	    rp_xasprintf("certificate store entry \"%s\" has a backslash in its name", shown);
 	rp_finding *f = rp_finding_add(
-	    c->scan, CHECK_ID, RP_PROBLEM, RP_WARNING, sum,
+	    c->scan, rp_id_cert_rdp, RP_PROBLEM, RP_WARNING, sum,
 	    "Windows never writes such a name; the entry was made by something else. rdprescue "
 	    "cannot address it by path, so it is left as it is: delete it with regedit on a "
 	    "running Windows or from a rescue machine.");
@@ -327,7 +326,7 @@ static int check_rd_store(cert_ctx *c, int *pin_seen, rp_err *err)
 		return -1;
 	if (!exists) {
 		rp_finding *f = rp_finding_add(
-		    c->scan, CHECK_ID, RP_OK, RP_INFO,
+		    c->scan, rp_id_cert_rdp, RP_OK, RP_INFO,
 		    "no Remote Desktop certificate store: Windows creates it with a new "
 		    "self-signed certificate at the next TermService start",
 		    NULL);
@@ -340,7 +339,7 @@ static int check_rd_store(cert_ctx *c, int *pin_seen, rp_err *err)
 	if (rp_hive_subkeys(soft, RD_STORE, &names, &n, err) < 0)
 		return -1;
 	if (n == 0) {
-		rp_finding_add(c->scan, CHECK_ID, RP_OK, RP_INFO,
+		rp_finding_add(c->scan, rp_id_cert_rdp, RP_OK, RP_INFO,
 			       "the Remote Desktop certificate store is empty: Windows makes a new "
 			       "self-signed certificate at the next TermService start",
 			       NULL);
@@ -369,7 +368,7 @@ static int check_pin(cert_ctx *c, int pin_seen, rp_err *err)
 {
 	if (!c->pin_valid) {
 		rp_finding *f = rp_finding_add(
-		    c->scan, CHECK_ID, RP_PROBLEM, RP_ERROR,
+		    c->scan, rp_id_cert_rdp, RP_PROBLEM, RP_ERROR,
 		    "SSLCertificateSHA1Hash is not a 20-byte REG_BINARY thumbprint",
 		    "SSLCertificateSHA1Hash pins the RDP listener's certificate by its SHA-1; a "
 		    "value of another type or length names no certificate, and the listener has "
@@ -386,7 +385,7 @@ static int check_pin(cert_ctx *c, int pin_seen, rp_err *err)
 					 "no certificate store",
 					 c->pin);
 		rp_finding *f = rp_finding_add(
-		    c->scan, CHECK_ID, RP_PROBLEM, RP_ERROR, sum,
+		    c->scan, rp_id_cert_rdp, RP_PROBLEM, RP_ERROR, sum,
 		    "SSLCertificateSHA1Hash pins a certificate that is neither in LocalMachine\\My "
 		    "nor in the Remote Desktop store, so the listener has no certificate for TLS "
 		    "and drops connections during the security handshake (0x904 / extended 0x7). "
@@ -409,13 +408,13 @@ static int check_pin(cert_ctx *c, int pin_seen, rp_err *err)
 		char *sum = rp_xasprintf("SSLCertificateSHA1Hash pins %s (%s) in LocalMachine\\My, "
 					 "valid until %s",
 					 e.shown, subject, e.valid_till);
-		f = rp_finding_add(c->scan, CHECK_ID, RP_OK, RP_INFO, sum, NULL);
+		f = rp_finding_add(c->scan, rp_id_cert_rdp, RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 	} else {
 		char *sum = rp_xasprintf("pinned certificate %s (%s) in LocalMachine\\My: %s",
 					 e.shown, subject, e.reasons);
 		f = rp_finding_add(
-		    c->scan, CHECK_ID, RP_PROBLEM, RP_ERROR, sum,
+		    c->scan, rp_id_cert_rdp, RP_PROBLEM, RP_ERROR, sum,
 		    WHY_TLS
 		    " SSLCertificateSHA1Hash pins this certificate of LocalMachine\\My. "
 		    "The fix deletes the pin only, so RDP falls back to the self-signed "

@@ -96,20 +96,6 @@ typedef struct rp_scan {
 	void *progress_ctx;
 } rp_scan;
 
-typedef struct rp_check {
-	const char *id;
-	const char *title;
-	int (*run)(rp_scan *scan, rp_err *err);
-} rp_check;
-
-extern const rp_check rp_checks[];
-extern const size_t rp_ncheck;
-
-const rp_check *rp_check_find(const char *id);
-/* Runs the checks named in ids (comma-separated; NULL = all).  Unknown id: RP_EXIT_USAGE. */
-int rp_scan_run(rp_scan *scan, const char *ids, rp_err *err);
-/* Validates a --check list without running it. */
-int rp_checks_validate(const char *ids, rp_err *err);
 void rp_scan_free(rp_scan *scan);
 
 /* ---- helpers for check modules (findings.c) ---- */

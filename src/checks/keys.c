@@ -15,6 +15,7 @@
  */
 #include "capi/capi.h"
 #include "cert/cert.h"
+#include "checks/catalogue.h"
 #include "checks/keys.h"
 #include "sd/sd.h"
 #include "util/text.h"
@@ -211,7 +212,7 @@ static int folder_fix_sd(const rp_sd *cur, int parsed, const rp_sd *want, uint8_
 
 int rp_check_keys_acl(rp_scan *scan, rp_err *err)
 {
-	int state = rp_keys_folder(scan, "keys.acl", err);
+	int state = rp_keys_folder(scan, rp_id_keys_acl, err);
 	if (state != RP_KEYS_FOLDER_OK)
 		return state < 0 ? -1 : 0;
 	rp_sd want;
@@ -223,7 +224,7 @@ int rp_check_keys_acl(rp_scan *scan, rp_err *err)
 	if (rp_vol_get_sd(scan->vol, RP_MACHINEKEYS, &raw, &raw_len, &e) < 0) {
 		char *sum = rp_xasprintf(
 		    "MachineKeys folder: security descriptor not readable (%s)", e.msg);
-		folder_finding(scan, "keys.acl", RP_SKIPPED, sum,
+		folder_finding(scan, rp_id_keys_acl, RP_SKIPPED, sum,
 			       "A mounted directory may not expose NTFS security descriptors; "
 			       "check the folder on the disk itself.",
 			       RP_MACHINEKEYS);
@@ -236,7 +237,7 @@ int rp_check_keys_acl(rp_scan *scan, rp_err *err)
 	int rc = 0;
 	if (parsed && folder_dacl_ok(&cur, &want)) {
 		rp_finding *f =
-		    rp_finding_add(scan, "keys.acl", RP_OK, RP_INFO,
+		    rp_finding_add(scan, rp_id_keys_acl, RP_OK, RP_INFO,
 				   "MachineKeys folder has Windows' default access rules", NULL);
 		char *s = sddl_or_reason(&cur);
 		file_evidence(f, RP_MACHINEKEYS, s);
@@ -248,7 +249,7 @@ int rp_check_keys_acl(rp_scan *scan, rp_err *err)
 		goto out;
 	}
 	rp_finding *f = rp_finding_add(
-	    scan, "keys.acl", RP_PROBLEM, RP_ERROR,
+	    scan, rp_id_keys_acl, RP_PROBLEM, RP_ERROR,
 	    "MachineKeys folder's access rules differ from Windows' default",
 	    "Windows reads and creates machine keys in this folder as Everyone (read, write, "
 	    "this folder only) and Administrators (full control). With other rules TermService "
@@ -401,7 +402,7 @@ static void key_missing_or_broken(rp_scan *scan, const char *path, const char *s
 		    "No certificate of the Remote Desktop store uses it. A key cannot be made "
 		    "offline (it is DPAPI-protected): keys.contents moves a broken key into the "
 		    "backup, and Windows makes a new key and certificate at the next start.");
-	rp_finding *f = rp_finding_add(scan, "keys.rdp", RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_finding *f = rp_finding_add(scan, rp_id_keys_rdp, RP_PROBLEM, RP_ERROR, sum, explain);
 	file_evidence(f, path, state);
 	free(sum);
 	free(explain);
@@ -416,7 +417,7 @@ static void check_key_acl(rp_scan *scan, const char *path, const rp_capi_info *c
 	if (rp_vol_get_sd(scan->vol, path, &raw, &raw_len, &e) < 0 ||
 	    rp_sd_parse(raw, raw_len, &cur, &e) < 0) {
 		char *sum = rp_xasprintf("RDP key: security descriptor not readable (%s)", e.msg);
-		rp_finding *f = rp_finding_add(scan, "keys.rdp", RP_SKIPPED, RP_INFO, sum,
+		rp_finding *f = rp_finding_add(scan, rp_id_keys_rdp, RP_SKIPPED, RP_INFO, sum,
 					       "A mounted directory may not expose NTFS security "
 					       "descriptors; check the file on the disk itself.");
 		file_evidence(f, path, "security descriptor not readable");
@@ -440,7 +441,7 @@ static void check_key_acl(rp_scan *scan, const char *path, const rp_capi_info *c
 		char *sum = rp_xasprintf("RDP key container is well-formed (%u-bit exchange key) "
 					 "and readable by NETWORK SERVICE",
 					 ci->exch_bits);
-		rp_finding *f = rp_finding_add(scan, "keys.rdp", RP_OK, RP_INFO, sum, NULL);
+		rp_finding *f = rp_finding_add(scan, rp_id_keys_rdp, RP_OK, RP_INFO, sum, NULL);
 		file_evidence(f, path, sddl);
 		free(sum);
 		goto out;
@@ -465,7 +466,7 @@ static void check_key_acl(rp_scan *scan, const char *path, const rp_capi_info *c
 	    blocked ? "A deny entry wins over every allow entry and the fix removes nothing: "
 		      "reset the file's rules with 'rdprescue acl TARGET reset PATH --sddl ...'."
 		    : "The fix adds the missing entries and keeps every existing one.");
-	rp_finding *f = rp_finding_add(scan, "keys.rdp", RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_finding *f = rp_finding_add(scan, rp_id_keys_rdp, RP_PROBLEM, RP_ERROR, sum, explain);
 	char *note = rp_xasprintf("now: %s", sddl);
 	file_evidence(f, path, note);
 	free(note);
@@ -491,13 +492,13 @@ out:
 
 int rp_check_keys_rdp(rp_scan *scan, rp_err *err)
 {
-	int state = rp_keys_folder(scan, "keys.rdp", err);
+	int state = rp_keys_folder(scan, rp_id_keys_rdp, err);
 	if (state != RP_KEYS_FOLDER_OK)
 		return state < 0 ? -1 : 0;
 	char *path = rp_keys_rdp_path(scan);
 	if (!path) {
 		rp_finding *f = rp_finding_add(
-		    scan, "keys.rdp", RP_SKIPPED, RP_INFO,
+		    scan, rp_id_keys_rdp, RP_SKIPPED, RP_INFO,
 		    "no usable MachineGuid in SOFTWARE\\Microsoft\\Cryptography",
 		    "The RDP key's file name ends in the MachineGuid; without it the key cannot "
 		    "be found.");
@@ -516,7 +517,7 @@ int rp_check_keys_rdp(rp_scan *scan, rp_err *err)
 			key_missing_or_broken(scan, path, "missing");
 		} else {
 			rp_finding *f = rp_finding_add(
-			    scan, "keys.rdp", RP_OK, RP_INFO,
+			    scan, rp_id_keys_rdp, RP_OK, RP_INFO,
 			    "no RDP key container yet, and no certificate that needs one",
 			    "Windows makes the key and a self-signed certificate when Remote "
 			    "Desktop starts.");
@@ -526,7 +527,7 @@ int rp_check_keys_rdp(rp_scan *scan, rp_err *err)
 	}
 	if (st.is_dir || st.is_reparse) {
 		rp_finding *f = rp_finding_add(
-		    scan, "keys.rdp", RP_NOT_FIXED, RP_ERROR,
+		    scan, rp_id_keys_rdp, RP_NOT_FIXED, RP_ERROR,
 		    "RDP key container's name is taken by a folder or link",
 		    "rdprescue does not change folders or links in MachineKeys; remove it on the "
 		    "Windows side so that Windows can make the key.");

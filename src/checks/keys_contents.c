@@ -15,6 +15,7 @@
  * Files are read one at a time; only the broken ones are remembered.
  */
 #include "capi/capi.h"
+#include "checks/catalogue.h"
 #include "checks/keys.h"
 #include "util/text.h"
 
@@ -45,7 +46,7 @@ static int visit(void *ctx, const char *name, const rp_stat *st)
 	walk *w = ctx;
 	w->files++;
 	if (w->scan->progress && w->files % PROGRESS_EVERY == 0)
-		w->scan->progress(w->scan->progress_ctx, "keys.contents", w->files, 0);
+		w->scan->progress(w->scan->progress_ctx, rp_id_keys_contents, w->files, 0);
 	if (st->is_dir || st->is_reparse || st->is_encrypted) {
 		w->skipped++;
 		return 0;
@@ -96,7 +97,7 @@ static void report_broken(rp_scan *scan, walk *w)
 	char *sum = rp_xasprintf("%zu broken key container file%s in MachineKeys (of %zu files)",
 				 w->nbad, w->nbad == 1 ? "" : "s", w->files);
 	rp_finding *f = rp_finding_add(
-	    scan, "keys.contents", RP_PROBLEM, RP_ERROR, sum,
+	    scan, rp_id_keys_contents, RP_PROBLEM, RP_ERROR, sum,
 	    "Empty, zero-filled or truncated key files (left by a crash or a full disk) make "
 	    "the services that own them fail, and a broken RDP key leaves the RDP listener without "
 	    "a certificate (0x904 / "
@@ -124,13 +125,13 @@ static void report_broken(rp_scan *scan, walk *w)
 
 int rp_check_keys_contents(rp_scan *scan, rp_err *err)
 {
-	int state = rp_keys_folder(scan, "keys.contents", err);
+	int state = rp_keys_folder(scan, rp_id_keys_contents, err);
 	if (state != RP_KEYS_FOLDER_OK)
 		return state < 0 ? -1 : 0;
 	walk w = {.scan = scan};
 	int rc = rp_vol_list(scan->vol, RP_MACHINEKEYS, visit, &w, err);
 	if (scan->progress)
-		scan->progress(scan->progress_ctx, "keys.contents", w.files, 1);
+		scan->progress(scan->progress_ctx, rp_id_keys_contents, w.files, 1);
 	if (rc < 0)
 		goto out;
 	if (w.nbad) {
@@ -138,7 +139,7 @@ int rp_check_keys_contents(rp_scan *scan, rp_err *err)
 	} else {
 		char *sum = rp_xasprintf("no broken key container file in MachineKeys (%zu file%s)",
 					 w.files, w.files == 1 ? "" : "s");
-		rp_finding_add(scan, "keys.contents", RP_OK, RP_INFO, sum, NULL);
+		rp_finding_add(scan, rp_id_keys_contents, RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 	}
 	if (w.unrecognized || w.skipped || w.unreadable) {
@@ -147,7 +148,7 @@ int rp_check_keys_contents(rp_scan *scan, rp_err *err)
 					 w.unrecognized, w.unrecognized == 1 ? "" : "s", w.skipped,
 					 w.unreadable);
 		rp_finding *f =
-		    rp_finding_add(scan, "keys.contents", RP_OK, RP_INFO, sum,
+		    rp_finding_add(scan, rp_id_keys_contents, RP_OK, RP_INFO, sum,
 				   "CNG keys and files of other formats are not judged; only "
 				   "plainly broken CAPI containers are moved.");
 		if (w.unreadable)

@@ -10,7 +10,7 @@
  * Enabled") and, so that removing a policy later does not bring the problem back, the local
  * value as well.
  */
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -40,7 +40,7 @@ static void check_deny(rp_scan *scan)
 		    "Remote Desktop, so the server refuses every RDP connection; the client shows "
 		    "0x904 / extended 0x7 or cannot connect at all. The fix sets the policy value "
 		    "to 0 (allow), and the local value too when it is not 0.");
-		f = rp_finding_add(scan, "rdp.access", RP_PROBLEM, RP_ERROR, sum, explain);
+		f = rp_finding_add(scan, rp_id_rdp_access, RP_PROBLEM, RP_ERROR, sum, explain);
 		free(origin);
 		free(sum);
 		free(explain);
@@ -52,7 +52,7 @@ static void check_deny(rp_scan *scan)
 		    "Terminal Server\\fDenyTSConnections must be 0 for the RDP listener to accept "
 		    "connections; when it is 1 or missing the server drops every connection (the "
 		    "client shows 0x904 / extended 0x7 or 'can't connect'). The fix sets it to 0.");
-		f = rp_finding_add(scan, "rdp.access", RP_PROBLEM, RP_ERROR, sum, explain);
+		f = rp_finding_add(scan, rp_id_rdp_access, RP_PROBLEM, RP_ERROR, sum, explain);
 		free(sum);
 		free(explain);
 	} else {
@@ -62,7 +62,7 @@ static void check_deny(rp_scan *scan)
 						"alone would deny it)",
 						origin)
 				 : rp_xasprintf("Remote Desktop is allowed (by %s)", origin);
-		f = rp_finding_add(scan, "rdp.access", RP_OK, RP_INFO, note, NULL);
+		f = rp_finding_add(scan, rp_id_rdp_access, RP_OK, RP_INFO, note, NULL);
 		free(origin);
 		free(note);
 	}
@@ -84,10 +84,11 @@ static const rp_expected switches[] = {
 int rp_check_rdp_access(rp_scan *scan, rp_err *err)
 {
 	(void)err;
-	rp_report_bad_pols(scan, "rdp.access");
+	rp_report_bad_pols(scan, rp_id_rdp_access);
 	check_deny(scan);
 	char *key = rp_registry_ccs_path(scan->reg, TS_KEY);
-	rp_expect_dwords(scan, "rdp.access", key, switches, sizeof switches / sizeof switches[0]);
+	rp_expect_dwords(scan, rp_id_rdp_access, key, switches,
+			 sizeof switches / sizeof switches[0]);
 	free(key);
 	return 0;
 }

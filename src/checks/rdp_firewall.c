@@ -19,7 +19,7 @@
  * has no RDP rule at all, lowers security: only with --allow-weaker-security.  rdprescue never
  * invents a rule.
  */
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "reg/fwrule.h"
 #include "util/text.h"
 
@@ -232,8 +232,8 @@ static void check_no_exceptions(fw_state *st)
 		    "the RDP port never arrives: the client says it cannot connect. The fix "
 		    "sets it to 0 (the same as absent: the profile's rules apply again) at its "
 		    "source, and in a local copy that blocks too; the firewall stays on.");
-		rp_finding *f =
-		    rp_finding_add(st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum, explain);
+		rp_finding *f = rp_finding_add(st->scan, rp_id_rdp_firewall, RP_PROBLEM, RP_ERROR,
+					       sum, explain);
 		rp_evidence_effective(f, reg, &eff);
 		int local_blocks = eff.local_present && !(eff.local_is_dword && eff.local == 0);
 		rp_plan_effective(f, &eff, 0, local_blocks ? RP_PLAN_LOCAL : 0);
@@ -248,7 +248,7 @@ static void check_no_exceptions(fw_state *st)
 static void deliberate_rule(fw_state *st, fw_rule *fr, const char *sum, const char *explain)
 {
 	rp_finding *f =
-	    rp_finding_add(st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum, explain);
+	    rp_finding_add(st->scan, rp_id_rdp_firewall, RP_PROBLEM, RP_ERROR, sum, explain);
 	add_rule_evidence(f, st, fr);
 	if (st->scan->allow_weaker)
 		plan_active(f, fr, 0, 1);
@@ -317,7 +317,7 @@ static void check_allow_rules(fw_state *st)
 			char *sum = rp_xasprintf("the Remote Desktop firewall rule is inactive (%s "
 						 "profile%s)",
 						 plist, strchr(plist, ',') ? "s" : "");
-			f = rp_finding_add(st->scan, "rdp.firewall", RP_PROBLEM, RP_ERROR, sum,
+			f = rp_finding_add(st->scan, rp_id_rdp_firewall, RP_PROBLEM, RP_ERROR, sum,
 					   "Windows Firewall is on for these profiles and the rule "
 					   "that lets TCP to the "
 					   "RDP port in is disabled (Active=FALSE), so the "
@@ -346,7 +346,7 @@ static void check_allow_rules(fw_state *st)
 			  : rp_xasprintf("no firewall rule allows RDP (TCP %u) in (%s profile%s)",
 					 st->port, plist, strchr(plist, ',') ? "s" : "");
 	f = rp_finding_add(
-	    st->scan, "rdp.firewall", RP_PROBLEM, RP_WARNING, sum,
+	    st->scan, rp_id_rdp_firewall, RP_PROBLEM, RP_WARNING, sum,
 	    moved
 		? "The RDP listener was moved off 3389 and no firewall rule opens the new port "
 		  "while the firewall is on, so the connection is dropped and the client says "
@@ -419,7 +419,7 @@ static void read_profiles(fw_state *st)
 			    rp_xasprintf("Windows Firewall is off for the %s profile (by %s)",
 					 profiles[p].name, origin);
 			rp_finding *f =
-			    rp_finding_add(st->scan, "rdp.firewall", RP_OK, RP_INFO, sum,
+			    rp_finding_add(st->scan, rp_id_rdp_firewall, RP_OK, RP_INFO, sum,
 					   "A firewall that is off does not block RDP; rdprescue "
 					   "leaves it as it is "
 					   "(turning it back on is your decision).");
@@ -474,7 +474,7 @@ int rp_check_rdp_firewall(rp_scan *scan, rp_err *err)
 						  "profile where it is on",
 						  st.port)
 				   : rp_xstrdup("Windows Firewall is off for every profile");
-		rp_finding *f = rp_finding_add(scan, "rdp.firewall", RP_OK, RP_INFO, sum, NULL);
+		rp_finding *f = rp_finding_add(scan, rp_id_rdp_firewall, RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 		for (size_t i = 0; i < st.nrules; i++)
 			if (rp_fwrule_is(&st.rules[i].r, "Action", "Allow") &&

@@ -6,7 +6,7 @@
  * accepts the TCP connection badly or not at all.  A port other than 3389 works but needs the
  * client and the firewall to follow, so it is reported, not changed.
  */
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -40,7 +40,7 @@ static void check_port(rp_scan *scan, const char *key)
 		char *sum =
 		    rp_xasprintf("RDP-Tcp PortNumber is %s: the listener has no valid port", was);
 		f = rp_finding_add(
-		    scan, "rdp.listener", RP_PROBLEM, RP_ERROR, sum,
+		    scan, rp_id_rdp_listener, RP_PROBLEM, RP_ERROR, sum,
 		    "Without a valid PortNumber the RDP listener cannot start: nothing answers on "
 		    "the RDP port and the client cannot connect. The fix sets the standard "
 		    "port 3389.");
@@ -52,13 +52,13 @@ static void check_port(rp_scan *scan, const char *key)
 	if (port != 3389) {
 		char *sum = rp_xasprintf("RDP listens on port %u, not 3389", port);
 		f = rp_finding_add(
-		    scan, "rdp.listener", RP_OK, RP_WARNING, sum,
+		    scan, rp_id_rdp_listener, RP_OK, RP_WARNING, sum,
 		    "A custom port works, but the client must connect to host:port, "
 		    "and Windows' built-in firewall rule and cloud network rules only "
 		    "open 3389. Left as it is.");
 		free(sum);
 	} else {
-		f = rp_finding_add(scan, "rdp.listener", RP_OK, RP_INFO,
+		f = rp_finding_add(scan, rp_id_rdp_listener, RP_OK, RP_INFO,
 				   "RDP-Tcp listens on port 3389", NULL);
 	}
 	rp_evidence_value(f, system, key, "PortNumber", RP_SRC_LOCAL);
@@ -72,7 +72,7 @@ static void check_instances(rp_scan *scan, const char *key)
 	if (!rp_read_dword(system, key, "MaxInstanceCount", &n, &present) || n != 0)
 		return;
 	rp_finding *f =
-	    rp_finding_add(scan, "rdp.listener", RP_PROBLEM, RP_ERROR,
+	    rp_finding_add(scan, rp_id_rdp_listener, RP_PROBLEM, RP_ERROR,
 			   "RDP-Tcp MaxInstanceCount is 0: no session is allowed",
 			   "MaxInstanceCount limits the sessions of the listener; 0 lets "
 			   "nobody in: every connection is refused and the client cannot "
@@ -93,7 +93,7 @@ int rp_check_rdp_listener(rp_scan *scan, rp_err *err)
 	if (!exists) {
 		char *sum = rp_xasprintf("the RDP-Tcp listener is missing (SYSTEM\\%s)", key);
 		rp_finding *f = rp_finding_add(
-		    scan, "rdp.listener", RP_PROBLEM, RP_ERROR, sum,
+		    scan, rp_id_rdp_listener, RP_PROBLEM, RP_ERROR, sum,
 		    "Without the RDP-Tcp WinStation key there is no RDP listener at all. "
 		    "rdprescue does not invent its ~80 values: import the key from a healthy "
 		    "machine of the same Windows build (rdprescue reg TARGET import FILE.reg).");
@@ -102,7 +102,8 @@ int rp_check_rdp_listener(rp_scan *scan, rp_err *err)
 		free(key);
 		return 0;
 	}
-	rp_expect_dwords(scan, "rdp.listener", key, listener, sizeof listener / sizeof listener[0]);
+	rp_expect_dwords(scan, rp_id_rdp_listener, key, listener,
+			 sizeof listener / sizeof listener[0]);
 	check_instances(scan, key);
 	check_port(scan, key);
 	free(key);

@@ -9,7 +9,7 @@
  * ever raises security; lowering it (NLA off, the negotiating layer) happens only with
  * --allow-weaker-security, and the report says so.
  */
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -82,7 +82,7 @@ static void check_ranges(rp_scan *scan, setting *set)
 		    s->value, s->fallback);
 		char *explain = rp_effective_explain(e, base);
 		rp_finding *f =
-		    rp_finding_add(scan, "rdp.security", RP_PROBLEM, RP_ERROR, sum, explain);
+		    rp_finding_add(scan, rp_id_rdp_security, RP_PROBLEM, RP_ERROR, sum, explain);
 		free(sum);
 		free(base);
 		free(explain);
@@ -102,7 +102,8 @@ static void check_ranges(rp_scan *scan, setting *set)
 static rp_finding *add_problem(rp_scan *scan, const char *sum, const char *base, const setting *s)
 {
 	char *explain = rp_effective_explain(&s->eff, base);
-	rp_finding *f = rp_finding_add(scan, "rdp.security", RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_finding *f =
+	    rp_finding_add(scan, rp_id_rdp_security, RP_PROBLEM, RP_ERROR, sum, explain);
 	free(explain);
 	return f;
 }
@@ -152,7 +153,7 @@ static void weaken(rp_scan *scan, setting *set)
 	if (!nla_on && !tls_only)
 		return;
 	rp_finding *f = rp_finding_add(
-	    scan, "rdp.security", RP_PROBLEM, RP_WARNING,
+	    scan, rp_id_rdp_security, RP_PROBLEM, RP_WARNING,
 	    "weaker security requested: NLA off and the negotiating security layer",
 	    "--allow-weaker-security was given: NLA (UserAuthentication) is turned off and "
 	    "SecurityLayer set to 1 (negotiate), so clients that fail CredSSP or TLS (broken "
@@ -178,7 +179,7 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 	};
 	for (int i = 0; i < 3; i++)
 		rp_effective_dword(scan->reg, RDP_TCP, RP_POLICY_TS, set[i].value, &set[i].eff);
-	rp_report_bad_pols(scan, "rdp.security");
+	rp_report_bad_pols(scan, rp_id_rdp_security);
 	size_t before = scan->nfindings;
 	check_ranges(scan, set);
 	check_combinations(scan, set);
@@ -195,7 +196,7 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 						       : "off";
 		char *sum =
 		    rp_xasprintf("SecurityLayer %s, NLA %s, MinEncryptionLevel %s", sl, nla, mel);
-		rp_finding *f = rp_finding_add(scan, "rdp.security", RP_OK, RP_INFO, sum, NULL);
+		rp_finding *f = rp_finding_add(scan, rp_id_rdp_security, RP_OK, RP_INFO, sum, NULL);
 		free(sum);
 		for (int i = 0; i < 3; i++)
 			add_evidence(f, scan, &set[i]);

@@ -9,7 +9,7 @@
  * set to automatic instead of manual is left alone.  TermService must also run as NETWORK
  * SERVICE (the RDP key's ACL grants that account) in a Win32 service process (Type 16 or 32).
  */
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -69,7 +69,8 @@ static void check_start(rp_scan *scan, const service *s, const char *key, int *h
 			: rp_xasprintf("service %s has no usable Start value (%s)", s->name, was);
 	char *explain = rp_xasprintf("%s. The fix sets Start to %u (%s), Windows' default.",
 				     s->role, s->start, s->start == 2 ? "automatic" : "manual");
-	rp_finding *f = rp_finding_add(scan, "rdp.services", RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_finding *f =
+	    rp_finding_add(scan, rp_id_rdp_services, RP_PROBLEM, RP_ERROR, sum, explain);
 	rp_evidence_value(f, system, key, "Start", RP_SRC_LOCAL);
 	rp_change_dword_was(f, "SYSTEM", key, "Start", s->start, was, 0);
 	free(sum);
@@ -92,7 +93,7 @@ static void check_termservice(rp_scan *scan, const char *key, int *healthy)
 		char *sum =
 		    rp_xasprintf("TermService runs as %s, not NT Authority\\NetworkService", shown);
 		rp_finding *f = rp_finding_add(
-		    scan, "rdp.services", RP_PROBLEM, RP_ERROR, sum,
+		    scan, rp_id_rdp_services, RP_PROBLEM, RP_ERROR, sum,
 		    "Remote Desktop Services must run as NETWORK SERVICE: the RDP key container "
 		    "and "
 		    "the listener's registry keys grant that account, so under another account the "
@@ -121,7 +122,7 @@ static void check_termservice(rp_scan *scan, const char *key, int *healthy)
 	const char *was = rp_dword_shown(present, is_dword, type, buf, sizeof buf);
 	char *sum = rp_xasprintf("TermService Type is %s, not a Win32 service process", was);
 	rp_finding *f = rp_finding_add(
-	    scan, "rdp.services", RP_PROBLEM, RP_ERROR, sum,
+	    scan, rp_id_rdp_services, RP_PROBLEM, RP_ERROR, sum,
 	    "The service control manager starts TermService only as a Win32 service (Type 16, "
 	    "own process, or 32, shared svchost process); any other type keeps Remote Desktop "
 	    "Services from starting and the client cannot connect. The fix sets Type 16, the "
@@ -157,8 +158,8 @@ int rp_check_rdp_services(rp_scan *scan, rp_err *err)
 			    "import "
 			    "FILE.reg) or repair Windows (DISM /RestoreHealth, sfc).",
 			    s->role);
-			rp_finding *f = rp_finding_add(scan, "rdp.services", RP_PROBLEM, RP_ERROR,
-						       sum, explain);
+			rp_finding *f = rp_finding_add(scan, rp_id_rdp_services, RP_PROBLEM,
+						       RP_ERROR, sum, explain);
 			rp_evidence_value(f, &scan->reg->system, keys[i], "Start", RP_SRC_LOCAL);
 			free(sum);
 			free(explain);
@@ -170,7 +171,7 @@ int rp_check_rdp_services(rp_scan *scan, rp_err *err)
 	}
 	if (rc == 0 && healthy) {
 		rp_finding *ok =
-		    rp_finding_add(scan, "rdp.services", RP_OK, RP_INFO,
+		    rp_finding_add(scan, rp_id_rdp_services, RP_OK, RP_INFO,
 				   "TermService and the services RDP needs are startable", NULL);
 		for (size_t i = 0; i < n; i++)
 			rp_evidence_value(ok, &scan->reg->system, keys[i], "Start", RP_SRC_LOCAL);

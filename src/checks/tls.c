@@ -15,7 +15,7 @@
  * Windows' default applies.  Both policy values are read through rp_effective_dword, which knows
  * every copy and which one decides (checks.h).
  */
-#include "checks/checks.h"
+#include "checks/catalogue.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -118,7 +118,7 @@ static void check_protocols(rp_scan *scan)
 	if (any) {
 		char *sum = rp_xasprintf("the RDP server offers %s", offered);
 		f = rp_finding_add(
-		    scan, "tls.schannel", RP_OK,
+		    scan, rp_id_tls_schannel, RP_OK,
 		    !ps[TLS12].offered && !ps[TLS13].offered ? RP_WARNING : RP_INFO, sum,
 		    !ps[TLS12].offered && !ps[TLS13].offered
 			? "Only old TLS versions are left; clients that refuse them (hardened or "
@@ -140,7 +140,7 @@ static void check_protocols(rp_scan *scan)
 			     "with update KB3080079 installed; without it, TLS 1.0 "
 			     "(--allow-weaker-security) is what lets clients in."
 			   : "");
-		f = rp_finding_add(scan, "tls.schannel", RP_PROBLEM, RP_ERROR,
+		f = rp_finding_add(scan, rp_id_tls_schannel, RP_PROBLEM, RP_ERROR,
 				   "no TLS version is left for the RDP server", explain);
 		free(explain);
 		for (int i = 0; i < NPROTO; i++)
@@ -242,7 +242,8 @@ static void check_cipher_policy(rp_scan *scan)
 	    "negotiate, so every TLS handshake fails: the RDP client shows 0x904 / extended 0x7. "
 	    "The fix deletes the empty Functions value, so Windows' default suite order applies.";
 	char *explain = removal_explain(&eff, base);
-	rp_finding *f = rp_finding_add(scan, "tls.schannel", RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_finding *f =
+	    rp_finding_add(scan, rp_id_tls_schannel, RP_PROBLEM, RP_ERROR, sum, explain);
 	rp_evidence_effective(f, reg, &eff);
 	if (regpol_empty) {
 		char *what = rp_xasprintf("remove the empty entry %s\\Functions from %s",
@@ -303,7 +304,8 @@ int rp_check_tls_credssp(rp_scan *scan, rp_err *err)
 	rp_finding *f;
 	if (!eff.present || (is_dword && v <= 2)) {
 		const credssp_state *c = &credssp_states[eff.present ? v + 1 : 0];
-		f = rp_finding_add(scan, "tls.credssp", RP_OK, c->severity, c->summary, c->explain);
+		f = rp_finding_add(scan, rp_id_tls_credssp, RP_OK, c->severity, c->summary,
+				   c->explain);
 	} else {
 		char buf[16];
 		const char *was = rp_dword_shown(1, is_dword, v, buf, sizeof buf);
@@ -317,7 +319,7 @@ int rp_check_tls_credssp(rp_scan *scan, rp_err *err)
 		    "cannot log on (0x904 / extended 0x7 or a CredSSP error). The fix deletes "
 		    "the value so that Windows' default (Mitigated on updated Windows) "
 		    "applies.");
-		f = rp_finding_add(scan, "tls.credssp", RP_PROBLEM, RP_ERROR, sum, explain);
+		f = rp_finding_add(scan, rp_id_tls_credssp, RP_PROBLEM, RP_ERROR, sum, explain);
 		free(explain);
 		free(sum);
 		free(origin);

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Every check `rdprescue --help` lists is in README.md's table ("| ID |"), has a section in
+# docs/checks.md ("## ... ID") and an item in docs/rdprescue.1.md ("- ... `ID`").  A new check
+# without its docs fails here.  (test_catalogue holds the README rows to the catalogue's text.)
+. tests/lib/assert.sh
+"$RP" --help >"$T/help" 2>&1
+ids=$(sed -n '/^Checks:/,$ s/^  \([a-z_]*\.[a-z_]*\) .*/\1/p' "$T/help")
+check "rdprescue --help lists checks" test -n "$ids"
+for id in $ids; do
+	re=$(printf '%s' "$id" | sed 's/\./\\./g')
+	check "README.md lists $id" grep -q "^| $re |" README.md
+	check "docs/checks.md has a section on $id" grep -q "^## .*\\b$re\\b" docs/checks.md
+	check "docs/rdprescue.1.md lists $id" grep -q "^- .*\`$re\`" docs/rdprescue.1.md
+done
+finish
