@@ -95,8 +95,9 @@ int rp_check_rdp_listener(rp_scan *scan, rp_err *err)
 		rp_finding *f = rp_finding_add(
 		    scan, rp_id_rdp_listener, RP_PROBLEM, RP_ERROR, sum,
 		    "Without the RDP-Tcp WinStation key there is no RDP listener at all. "
-		    "rdprescue does not invent its ~80 values: import the key from a healthy "
-		    "machine of the same Windows build (rdprescue reg TARGET import FILE.reg).");
+		    "rdprescue does not invent its ~80 values: export the key on a healthy "
+		    "machine of the same Windows build and import it with Windows' own "
+		    "'reg import' (from a recovery command prompt), or repair Windows.");
 		rp_evidence_value(f, &scan->reg->system, key, "PortNumber", RP_SRC_LOCAL);
 		free(sum);
 		free(key);

@@ -154,9 +154,9 @@ int rp_check_rdp_services(rp_scan *scan, rp_err *err)
 			char *explain = rp_xasprintf(
 			    "%s. Its key is gone, so Windows does not know the service at all. "
 			    "rdprescue does not invent a service definition: restore it from a "
-			    "healthy machine of the same Windows build (rdprescue reg TARGET "
-			    "import "
-			    "FILE.reg) or repair Windows (DISM /RestoreHealth, sfc).",
+			    "healthy machine of the same Windows build (export its key there and "
+			    "import it with Windows' own 'reg import' from a recovery command "
+			    "prompt) or repair Windows (DISM /RestoreHealth, sfc).",
 			    s->role);
 			rp_finding *f = rp_finding_add(scan, rp_id_rdp_services, RP_PROBLEM,
 						       RP_ERROR, sum, explain);

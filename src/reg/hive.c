@@ -255,11 +255,6 @@ void rp_hive_close(rp_hive *h)
 	free(h);
 }
 
-const char *rp_hive_name(const rp_hive *h)
-{
-	return h->name;
-}
-
 const uint8_t *rp_hive_image(const rp_hive *h, size_t *len)
 {
 	*len = h->len;

@@ -18,12 +18,6 @@
 #define REGF_TYPE_LOG_VERYOLD 2
 #define REGF_TYPE_LOG_NEW 6
 
-static inline void put64(uint8_t *p, uint64_t v)
-{
-	rp_put_le32(p, (uint32_t)v);
-	rp_put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
 /* a is "before" b in sequence-number order with wrap-around. */
 static inline int seq_before(uint32_t a, uint32_t b)
 {

@@ -92,11 +92,6 @@ const char *rp_vol_label(const rp_vol *vol)
 	return vol->label;
 }
 
-uint64_t rp_vol_size(const rp_vol *vol)
-{
-	return vol->size;
-}
-
 const rp_vol_state *rp_vol_get_state(const rp_vol *vol)
 {
 	return &vol->state;
@@ -348,11 +343,4 @@ int rp_vol_check_room(rp_vol *vol, uint64_t need, rp_err *err)
 		       "the recycle bin, delete files in Windows\\Temp) and run fix again",
 		       vol->where, (unsigned long long)(free_bytes >> 10),
 		       (unsigned long long)((need + METADATA_SLACK) >> 10));
-}
-
-int rp_vol_sync(rp_vol *vol, rp_err *err)
-{
-	if (may_write(vol, "syncing", "", err) < 0)
-		return -1;
-	return after_write(vol, vol->ops->sync(vol, err), err);
 }

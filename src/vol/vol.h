@@ -57,7 +57,6 @@ int rp_vol_close(rp_vol *vol, rp_err *err);
 
 const char *rp_vol_backend(const rp_vol *vol); /* "ntfs" or "dir" */
 const char *rp_vol_label(const rp_vol *vol);   /* volume label ("" when none) */
-uint64_t rp_vol_size(const rp_vol *vol);
 const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
 
 /* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */
@@ -81,7 +80,6 @@ int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t
 		      const uint8_t *sd, size_t sd_len, rp_err *err);
 /* Removes a file (quarantine: only after its bytes are safe in a verified backup). */
 int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err);
-int rp_vol_sync(rp_vol *vol, rp_err *err);
 /* Free bytes on the volume (ntfs: free clusters from $Bitmap; dir: what the mount grants). */
 int rp_vol_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err);
 /* 0 when need bytes (plus room for metadata) are free; otherwise -1 with RP_EXIT_UNUSABLE and a
