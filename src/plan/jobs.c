@@ -20,16 +20,6 @@ int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker
 	return f->status == RP_PROBLEM && (!c->weakens || allow_weaker);
 }
 
-char *rp_sd_bytes_to_sddl(const uint8_t *sd, size_t len)
-{
-	rp_sd parsed;
-	if (rp_sd_parse(sd, len, &parsed, NULL) < 0)
-		return NULL;
-	char *s = rp_sd_to_sddl(&parsed);
-	rp_sd_free(&parsed);
-	return s;
-}
-
 static void add_note(rp_plan_result *res, char *note)
 {
 	res->notes = rp_xrealloc(res->notes, (res->nnotes + 1) * sizeof *res->notes);

@@ -10,6 +10,7 @@
 #define RP_PLAN_JOBS_H
 
 #include "plan/plan.h"
+#include "sd/sd.h" /* rp_sd_bytes_to_sddl for the manifests */
 
 typedef struct rp_job {
 	char *path;		 /* volume path */
@@ -36,8 +37,5 @@ int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker
 /* Computes and verifies every job of the scan's selected changes (notes go to res). */
 int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err);
 void rp_jobs_free(rp_jobs *jobs);
-
-/* SDDL of a binary SD for manifests (malloc'd, NULL when it cannot be expressed). */
-char *rp_sd_bytes_to_sddl(const uint8_t *sd, size_t len);
 
 #endif

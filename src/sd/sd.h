@@ -57,6 +57,9 @@ int rp_sd_parse(const uint8_t *buf, size_t len, rp_sd *sd, rp_err *err);
 int rp_sd_build(const rp_sd *sd, uint8_t **buf, size_t *len, rp_err *err);
 int rp_sd_from_sddl(const char *sddl, rp_sd *sd, rp_err *err);
 char *rp_sd_to_sddl(const rp_sd *sd); /* malloc'd; NULL when SDDL cannot express it */
+/* SDDL of self-relative SD bytes (malloc'd; NULL when they do not parse or SDDL cannot express
+ * them). */
+char *rp_sd_bytes_to_sddl(const uint8_t *sd, size_t len);
 /* Same, saying why not: callback/conditional, resource-attribute and unknown ACE types, ACEs
  * with application data after the SID, ACE flag 0x20 (docs/sddl.md). */
 char *rp_sd_format_sddl(const rp_sd *sd, rp_err *err);

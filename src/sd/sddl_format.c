@@ -234,3 +234,13 @@ char *rp_sd_to_sddl(const rp_sd *sd)
 {
 	return rp_sd_format_sddl(sd, NULL);
 }
+
+char *rp_sd_bytes_to_sddl(const uint8_t *sd, size_t len)
+{
+	rp_sd parsed;
+	if (rp_sd_parse(sd, len, &parsed, NULL) < 0)
+		return NULL;
+	char *s = rp_sd_to_sddl(&parsed);
+	rp_sd_free(&parsed);
+	return s;
+}
