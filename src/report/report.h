@@ -8,6 +8,7 @@
 
 #include "checks/checks.h"
 #include "plan/plan.h"
+#include "sd/sd.h"
 
 #include <stdio.h>
 
@@ -28,6 +29,14 @@ void rp_report_text(FILE *out, const rp_report *r);
 void rp_report_json(FILE *out, const rp_report *r);
 /* One line: "{"rdprescue":"summary",...}" — under 4 KiB whatever the findings. */
 void rp_report_summary(FILE *out, const rp_report *r);
+
+/* `rdprescue acl show`: the SD of path as SDDL (NULL: why_no_sddl says why) and in words, as
+ * text or as JSON (schema "rdprescue-acl/1"). */
+void rp_report_acl(FILE *out, int json, const char *path, const rp_sd *sd, const char *sddl,
+		   const char *why_no_sddl);
+/* `rdprescue acl reset --json`: what was set and where its backup is. */
+void rp_report_acl_reset_json(FILE *out, const char *path, const char *sddl, int dry_run,
+			      const rp_plan_result *pr);
 
 const char *rp_status_name(rp_status s);
 const char *rp_severity_name(rp_severity s);

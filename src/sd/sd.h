@@ -15,6 +15,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Security descriptor control bits (rp_sd.control; Windows' SE_*). */
+enum {
+	SD_OWNER_DEFAULTED = 0x0001,
+	SD_GROUP_DEFAULTED = 0x0002,
+	SD_DACL_PRESENT = 0x0004,
+	SD_DACL_DEFAULTED = 0x0008,
+	SD_SACL_PRESENT = 0x0010,
+	SD_SACL_DEFAULTED = 0x0020,
+	SD_DACL_AUTO_INHERIT_REQ = 0x0100,
+	SD_SACL_AUTO_INHERIT_REQ = 0x0200,
+	SD_DACL_AUTO_INHERITED = 0x0400,
+	SD_SACL_AUTO_INHERITED = 0x0800,
+	SD_DACL_PROTECTED = 0x1000,
+	SD_SACL_PROTECTED = 0x2000,
+	SD_RM_CONTROL_VALID = 0x4000,
+	SD_SELF_RELATIVE = 0x8000,
+};
+
 typedef struct rp_sid {
 	uint8_t revision;
 	uint8_t count; /* sub-authorities, <= 15 */
