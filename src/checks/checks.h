@@ -105,6 +105,8 @@ rp_finding *rp_finding_add(rp_scan *scan, const char *check, rp_status status, r
 rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key, const char *value,
 			       const char *source);
 rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *e);
+/* A new, empty evidence entry of f to fill in. */
+rp_evidence *rp_evidence_new(rp_finding *f);
 /* Plans setting a DWORD; what describes it; weakens marks a security downgrade. */
 rp_change *rp_change_dword(rp_finding *f, const char *hive, const char *key, const char *value,
 			   uint32_t data, int weakens, const char *what);
@@ -189,6 +191,8 @@ typedef struct rp_effective {
 } rp_effective;
 
 #define RP_POLICY_TS "Policies\\Microsoft\\Windows NT\\Terminal Services"
+
+/* ---- effective.c: every copy of a policy-capable value, and planning its repair ---- */
 
 /* Reads every copy of value: local (SYSTEM <ccs>\local_key), policy (SOFTWARE\policy_key, a
  * key below "Policies\\"), and the Registry.pol entries for "Software\\<policy_key>".

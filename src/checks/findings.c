@@ -1,6 +1,6 @@
-/* findings.c — building findings, evidence and planned changes (see checks.h). */
+/* findings.c — building findings, evidence and planned changes (see checks.h); where a
+ * policy-capable value comes from and planning its repair: effective.c. */
 #include "checks/checks.h"
-#include "util/bytes.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -27,7 +27,7 @@ rp_finding *rp_finding_add(rp_scan *scan, const char *check, rp_status status, r
 	return f;
 }
 
-static rp_evidence *new_evidence(rp_finding *f)
+rp_evidence *rp_evidence_new(rp_finding *f)
 {
 	f->evidence = rp_xrealloc(f->evidence, (f->nevidence + 1) * sizeof *f->evidence);
 	rp_evidence *e = &f->evidence[f->nevidence++];
@@ -38,7 +38,7 @@ static rp_evidence *new_evidence(rp_finding *f)
 rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key, const char *value,
 			       const char *source)
 {
-	rp_evidence *e = new_evidence(f);
+	rp_evidence *e = rp_evidence_new(f);
 	e->hive = rp_xstrdup(hf->name);
 	e->key = rp_xstrdup(key);
 	e->value = rp_xstrdup(value);
@@ -55,7 +55,7 @@ rp_evidence *rp_evidence_value(rp_finding *f, rp_hive_file *hf, const char *key,
 
 rp_evidence *rp_evidence_copy(rp_finding *f, const rp_evidence *src)
 {
-	rp_evidence *e = new_evidence(f);
+	rp_evidence *e = rp_evidence_new(f);
 	e->hive = dup_or_null(src->hive);
 	e->key = dup_or_null(src->key);
 	e->value = dup_or_null(src->value);
@@ -196,278 +196,6 @@ int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t
 	int ok = found && rp_value_dword(&v, out) == 0;
 	rp_value_free(&v);
 	return ok;
-}
-
-/* What one .pol file does to Software\<policy_key>\name at the refresh. */
-static rp_pol_action pol_action(const rp_pol_file *pf, const char *key, const char *name,
-				const rp_pol_entry **entry)
-{
-	*entry = NULL;
-	if (!pf->parsed)
-		return RP_POL_NONE;
-	if (rp_pol_deletes(&pf->pol, key, name))
-		return RP_POL_DELETES;
-	*entry = rp_pol_find(&pf->pol, key, name);
-	return *entry ? RP_POL_SETS : RP_POL_NONE;
-}
-
-static void read_pol_copy(const rp_pol_file *pf, const char *key, const char *name, rp_pol_copy *c)
-{
-	const rp_pol_entry *e;
-	rp_pol_action a = pol_action(pf, key, name, &e);
-	if (a == RP_POL_NONE)
-		return;
-	memset(c, 0, sizeof *c);
-	c->action = a;
-	c->path = pf->path;
-	c->key = e ? e->key : NULL;
-	if (e && (e->type == RP_REG_DWORD || e->type == RP_REG_DWORD_BE) && e->len == 4) {
-		c->is_dword = 1;
-		c->value = e->type == RP_REG_DWORD ? rp_le32(e->data) : rp_be32(e->data);
-	}
-}
-
-void rp_effective_dword(rp_registry *reg, const char *local_key, const char *policy_key,
-			const char *value, rp_effective *out)
-{
-	memset(out, 0, sizeof *out);
-	out->policy_key = policy_key;
-	out->name = value;
-	if (local_key) {
-		snprintf(out->local_key, sizeof out->local_key, "%s\\%s", reg->ccs, local_key);
-		out->local_is_dword = rp_read_dword(&reg->system, out->local_key, value,
-						    &out->local, &out->local_present);
-	}
-	out->policy_is_dword =
-	    rp_read_dword(&reg->software, policy_key, value, &out->policy, &out->policy_present);
-
-	char *pol_key = rp_xasprintf("Software\\%s", policy_key);
-	if (reg->local_pol)
-		read_pol_copy(reg->local_pol, pol_key, value, &out->regpol);
-	for (size_t i = 0; i < reg->ngpos; i++)
-		read_pol_copy(&reg->gpos[i], pol_key, value, &out->domain);
-	free(pol_key);
-
-	/* The policy copy after the refresh: the domain's entries are applied after the local
-	 * file's, so they win. */
-	const rp_pol_copy *pol = out->domain.action != RP_POL_NONE   ? &out->domain
-				 : out->regpol.action != RP_POL_NONE ? &out->regpol
-								     : NULL;
-	out->policy_removed = pol && pol->action == RP_POL_DELETES;
-	if (pol && pol->action == RP_POL_SETS) {
-		out->present = 1;
-		out->value = pol->value;
-		out->is_dword = pol->is_dword;
-		out->source = pol == &out->domain ? RP_SRC_DOMAIN : RP_SRC_REGPOL;
-		out->path = pol->path;
-	} else if (out->policy_present && !out->policy_removed) {
-		out->present = 1;
-		out->value = out->policy;
-		out->is_dword = out->policy_is_dword;
-		out->source = RP_SRC_POLICY;
-	} else if (out->local_present) {
-		out->present = 1;
-		out->value = out->local;
-		out->is_dword = out->local_is_dword;
-		out->source = RP_SRC_LOCAL;
-	}
-}
-
-static const char *effective_note(const char *source, int policy_removed)
-{
-	if (strcmp(source, RP_SRC_LOCAL) == 0)
-		return policy_removed ? "effective (a Registry.pol entry removes the policy copy "
-					"at the next refresh)"
-				      : "effective (no policy sets it)";
-	if (strcmp(source, RP_SRC_POLICY) == 0)
-		return "effective (policy beats local)";
-	if (strcmp(source, RP_SRC_REGPOL) == 0)
-		return "effective (written into SOFTWARE\\Policies at every policy refresh)";
-	return "effective (domain GPO, re-applied at every policy refresh)";
-}
-
-static void pol_evidence(rp_finding *f, const rp_effective *eff, const rp_pol_file *pf,
-			 const char *source)
-{
-	char *key = rp_xasprintf("Software\\%s", eff->policy_key);
-	const rp_pol_entry *entry;
-	rp_pol_action a = pol_action(pf, key, eff->name, &entry);
-	if (a != RP_POL_NONE) {
-		rp_evidence *e = new_evidence(f);
-		e->key = rp_xstrdup(entry ? entry->key : key);
-		e->value = rp_xstrdup(entry ? entry->value : eff->name);
-		e->source = rp_xstrdup(source);
-		e->path = rp_xstrdup(pf->path);
-		if (entry) {
-			e->present = 1;
-			e->type = entry->type;
-			e->len = entry->len;
-			e->data = rp_xmalloc(entry->len ? entry->len : 1);
-			memcpy(e->data, entry->data, entry->len);
-		}
-		int decides = eff->path && strcmp(eff->path, pf->path) == 0;
-		if (decides)
-			e->note = rp_xstrdup(effective_note(source, 0));
-		else if (a == RP_POL_DELETES)
-			e->note = rp_xstrdup("removes the policy copy at the next refresh");
-	}
-	free(key);
-}
-
-void rp_evidence_effective(rp_finding *f, rp_registry *reg, const rp_effective *eff)
-{
-	if (eff->local_key[0]) {
-		rp_evidence *local =
-		    rp_evidence_value(f, &reg->system, eff->local_key, eff->name, RP_SRC_LOCAL);
-		if (eff->source && strcmp(eff->source, RP_SRC_LOCAL) == 0)
-			local->note = rp_xstrdup(effective_note(RP_SRC_LOCAL, eff->policy_removed));
-	}
-	rp_evidence *policy =
-	    rp_evidence_value(f, &reg->software, eff->policy_key, eff->name, RP_SRC_POLICY);
-	if (eff->source && strcmp(eff->source, RP_SRC_POLICY) == 0)
-		policy->note = rp_xstrdup(effective_note(RP_SRC_POLICY, 0));
-	else if (policy->present && eff->policy_removed)
-		policy->note = rp_xstrdup("removed at the next policy refresh");
-	if (reg->local_pol)
-		pol_evidence(f, eff, reg->local_pol, RP_SRC_REGPOL);
-	for (size_t i = 0; i < reg->ngpos; i++)
-		pol_evidence(f, eff, &reg->gpos[i], RP_SRC_DOMAIN);
-}
-
-char *rp_effective_origin(const rp_effective *eff)
-{
-	if (!eff->source || strcmp(eff->source, RP_SRC_LOCAL) == 0)
-		return rp_xstrdup("the local setting");
-	if (strcmp(eff->source, RP_SRC_POLICY) == 0)
-		return rp_xasprintf("Group Policy (SOFTWARE\\%s)", eff->policy_key);
-	if (strcmp(eff->source, RP_SRC_REGPOL) == 0)
-		return rp_xasprintf("the local Group Policy file %s", eff->path);
-	return rp_xasprintf("a domain GPO (cached in %s)", eff->path);
-}
-
-char *rp_effective_explain(const rp_effective *eff, const char *base)
-{
-	if (!eff->source)
-		return rp_xstrdup(base);
-	if (strcmp(eff->source, RP_SRC_REGPOL) == 0)
-		return rp_xasprintf(
-		    "%s The value comes from the local Group Policy file %s, which writes it into "
-		    "SOFTWARE\\Policies again at every policy refresh: the fix sets the entry in "
-		    "that file as well as the policy copy.",
-		    base, eff->path);
-	if (strcmp(eff->source, RP_SRC_DOMAIN) == 0)
-		return rp_xasprintf(
-		    "%s The value comes from a domain GPO (cached in %s). The domain re-applies it "
-		    "at every policy refresh, so it cannot be fixed offline: the fix makes the "
-		    "local copies healthy, so the machine accepts connections after boot until it "
-		    "next gets policy from a domain controller (at boot, when one is reachable). "
-		    "To keep it working, change the setting in that GPO in the domain (Group "
-		    "Policy Management), or move the computer to an OU the GPO does not apply to.",
-		    base, eff->path);
-	if (eff->policy_removed)
-		return rp_xasprintf(
-		    "%s A Registry.pol entry removes the SOFTWARE\\Policies copy at "
-		    "the next policy refresh, so the local value decides; the fix "
-		    "removes the stale policy copy now.",
-		    base);
-	return rp_xstrdup(base);
-}
-
-static int holds(int present, int is_dword, uint32_t v, uint32_t want)
-{
-	return present && is_dword && v == want;
-}
-
-void rp_plan_copy(rp_finding *f, const rp_effective *eff, const char *source, uint32_t want,
-		  unsigned flags)
-{
-	int weakens = (flags & RP_PLAN_WEAKENS) != 0;
-	char buf[16];
-	if (strcmp(source, RP_SRC_REGPOL) == 0) {
-		const char *was =
-		    rp_dword_shown(1, eff->regpol.is_dword, eff->regpol.value, buf, sizeof buf);
-		char *what = rp_xasprintf("set %s\\%s in %s to %u (was %s)", eff->regpol.key,
-					  eff->name, eff->regpol.path, want, was);
-		rp_change_pol_dword(f, eff->regpol.path, eff->regpol.key, eff->name, want, weakens,
-				    what);
-		free(what);
-	} else if (strcmp(source, RP_SRC_POLICY) == 0) {
-		const char *was = rp_dword_shown(eff->policy_present, eff->policy_is_dword,
-						 eff->policy, buf, sizeof buf);
-		rp_change_dword_was(f, "SOFTWARE", eff->policy_key, eff->name, want, was, weakens);
-	} else {
-		const char *was = rp_dword_shown(eff->local_present, eff->local_is_dword,
-						 eff->local, buf, sizeof buf);
-		rp_change_dword_was(f, "SYSTEM", eff->local_key, eff->name, want, was, weakens);
-	}
-}
-
-int rp_plan_effective(rp_finding *f, const rp_effective *eff, uint32_t want, unsigned flags)
-{
-	if (eff->regpol.action == RP_POL_SETS &&
-	    !holds(1, eff->regpol.is_dword, eff->regpol.value, want))
-		rp_plan_copy(f, eff, RP_SRC_REGPOL, want, flags);
-	if (eff->policy_present && !holds(1, eff->policy_is_dword, eff->policy, want)) {
-		if (eff->policy_removed) {
-			char buf[16];
-			char *what = rp_xasprintf(
-			    "delete SOFTWARE\\%s\\%s (was %s; Registry.pol removes it at the next "
-			    "refresh)",
-			    eff->policy_key, eff->name,
-			    rp_dword_shown(1, eff->policy_is_dword, eff->policy, buf, sizeof buf));
-			rp_change_delete_value(f, "SOFTWARE", eff->policy_key, eff->name, what);
-			free(what);
-		} else {
-			rp_plan_copy(f, eff, RP_SRC_POLICY, want, flags);
-		}
-	}
-	/* Below a domain GPO that sets the value, the copy that decides until the next refresh
-	 * from a domain controller. */
-	int local_decides;
-	if (eff->domain.action == RP_POL_SETS)
-		local_decides = eff->regpol.action != RP_POL_SETS &&
-				(eff->regpol.action == RP_POL_DELETES || !eff->policy_present);
-	else
-		local_decides = !eff->source || strcmp(eff->source, RP_SRC_LOCAL) == 0;
-	if (eff->local_key[0] && (local_decides || (flags & RP_PLAN_LOCAL)) &&
-	    !holds(eff->local_present, eff->local_is_dword, eff->local, want))
-		rp_plan_copy(f, eff, RP_SRC_LOCAL, want, flags);
-	return eff->domain.action != RP_POL_SETS ||
-	       holds(1, eff->domain.is_dword, eff->domain.value, want);
-}
-
-void rp_report_bad_pols(rp_scan *scan, const char *check)
-{
-	rp_registry *reg = scan->reg;
-	size_t n = reg->ngpos + (reg->local_pol ? 1 : 0);
-	for (size_t i = 0; i < n; i++) {
-		const rp_pol_file *pf =
-		    reg->local_pol ? (i == 0 ? reg->local_pol : &reg->gpos[i - 1]) : &reg->gpos[i];
-		if (pf->parsed)
-			continue;
-		char *sum =
-		    rp_xasprintf("Group Policy file %s cannot be read: %s", pf->path, pf->error);
-		int known = 0;
-		for (size_t j = 0; j < scan->nfindings; j++)
-			known |= strcmp(scan->findings[j].summary, sum) == 0;
-		if (!known) {
-			rp_finding *f = rp_finding_add(scan, check, RP_PROBLEM, RP_WARNING, sum,
-						       "Windows cannot apply the policy in this "
-						       "file either (event 1096 in the "
-						       "System log) and keeps the values it wrote "
-						       "before. rdprescue ignores the "
-						       "file when it judges settings and never "
-						       "writes it. On a running Windows, "
-						       "rename it and run 'gpupdate /force' so "
-						       "that local policy is rebuilt, or "
-						       "restore it from a backup.");
-			rp_evidence *e = new_evidence(f);
-			e->path = rp_xstrdup(pf->path);
-			e->source =
-			    rp_xstrdup(pf == reg->local_pol ? RP_SRC_REGPOL : RP_SRC_DOMAIN);
-		}
-		free(sum);
-	}
 }
 
 void rp_evidence_free(rp_evidence *e)
