@@ -31,17 +31,17 @@ static const uint8_t *cell_at(const chk *c, uint32_t rel, uint32_t *data_size)
 {
 	if (rel >= c->hbins || rel % 8 != 0 || !(c->map[rel / 8] & CELL_ALLOC))
 		return NULL;
-	*data_size = (uint32_t)(-(int32_t)rp_le32(c->bins + rel)) - 4;
-	return c->bins + rel + 4;
+	*data_size = (uint32_t)(-(int32_t)rp_le32(c->bins + rel + REGF_CELL_SIZE)) - REGF_CELL_DATA;
+	return c->bins + rel + REGF_CELL_DATA;
 }
 
 static int tile_cells(chk *c)
 {
-	for (uint32_t bin = 0; bin < c->hbins; bin += rp_le32(c->bins + bin + 8)) {
-		uint32_t end = bin + rp_le32(c->bins + bin + 8);
-		uint32_t pos = bin + 32;
+	for (uint32_t bin = 0; bin < c->hbins; bin += rp_le32(c->bins + bin + REGF_HBIN_SIZE)) {
+		uint32_t end = bin + rp_le32(c->bins + bin + REGF_HBIN_SIZE);
+		uint32_t pos = bin + REGF_HBIN_HEADER;
 		while (pos < end) {
-			int64_t raw = (int32_t)rp_le32(c->bins + pos);
+			int64_t raw = (int32_t)rp_le32(c->bins + pos + REGF_CELL_SIZE);
 			int64_t size = raw < 0 ? -raw : raw;
 			if (size < 8 || size % 8 != 0 || size > end - pos)
 				return rp_fail(
@@ -146,15 +146,15 @@ static const uint8_t *key_at(chk *c, uint32_t off, keyname *name)
 			"hive is corrupt: key node 0x%x is not an allocated cell", off);
 		return NULL;
 	}
-	if (sz < 76 || memcmp(d, "nk", 2) != 0) {
+	if (sz < REGF_NK_NAME || memcmp(d, "nk", 2) != 0) {
 		rp_fail(c->err, RP_EXIT_UNUSABLE,
 			"hive is corrupt: cell 0x%x is not a key node (nk)", off);
 		return NULL;
 	}
-	name->p = d + 76;
-	name->len = rp_le16(d + 72);
-	name->comp = (rp_le16(d + 2) & 0x20) != 0;
-	if (name->len > sz - 76) {
+	name->p = d + REGF_NK_NAME;
+	name->len = rp_le16(d + REGF_NK_NAME_LEN);
+	name->comp = (rp_le16(d + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0;
+	if (name->len > sz - REGF_NK_NAME) {
 		rp_fail(c->err, RP_EXIT_UNUSABLE,
 			"hive is corrupt: the name of key node 0x%x (%u bytes) runs past its cell",
 			off, name->len);
@@ -167,7 +167,8 @@ static int check_security(chk *c, uint32_t key, uint32_t sk)
 {
 	uint32_t sz;
 	const uint8_t *d = cell_at(c, sk, &sz);
-	if (!d || sz < 20 || memcmp(d, "sk", 2) != 0 || rp_le32(d + 16) > sz - 20)
+	if (!d || sz < REGF_SK_SD || memcmp(d, "sk", 2) != 0 ||
+	    rp_le32(d + REGF_SK_SD_SIZE) > sz - REGF_SK_SD)
 		return rp_fail(c->err, RP_EXIT_UNUSABLE,
 			       "hive is corrupt: key node 0x%x has a bad security cell 0x%x", key,
 			       sk);
@@ -192,7 +193,8 @@ static int check_data(chk *c, uint32_t vk, uint32_t size, uint32_t off)
 			    "hive is corrupt: value 0x%x holds %u bytes but cell 0x%x is "
 			    "not a big-data (db) record",
 			    vk, size, off);
-		uint32_t nseg = rp_le16(d + 2), list = rp_le32(d + 4), lsz;
+		uint32_t nseg = rp_le16(d + REGF_DB_SEGMENTS), list = rp_le32(d + REGF_DB_LIST),
+			 lsz;
 		const uint8_t *l = cell_at(c, list, &lsz);
 		uint64_t room = (uint64_t)nseg * BIG_DATA_SEGMENT;
 		if (!l || nseg > lsz / 4 || room < size || room - size >= BIG_DATA_SEGMENT)
@@ -225,7 +227,7 @@ static int check_data(chk *c, uint32_t vk, uint32_t size, uint32_t off)
 
 static int check_values(chk *c, uint32_t key, const uint8_t *nk)
 {
-	uint32_t count = rp_le32(nk + 36), list = rp_le32(nk + 40), sz;
+	uint32_t count = rp_le32(nk + REGF_NK_VALUES), list = rp_le32(nk + REGF_NK_VALUE_LIST), sz;
 	if (count == 0)
 		return 0;
 	const uint8_t *l = cell_at(c, list, &sz);
@@ -237,20 +239,20 @@ static int check_values(chk *c, uint32_t key, const uint8_t *nk)
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t vk = rp_le32(l + 4 * (size_t)i), vsz;
 		const uint8_t *v = cell_at(c, vk, &vsz);
-		if (!v || vsz < 20 || memcmp(v, "vk", 2) != 0)
+		if (!v || vsz < REGF_VK_NAME || memcmp(v, "vk", 2) != 0)
 			return rp_fail(
 			    c->err, RP_EXIT_UNUSABLE,
 			    "hive is corrupt: value %u of key node 0x%x (0x%x) is not an "
 			    "allocated vk cell",
 			    i, key, vk);
-		if (rp_le16(v + 2) > vsz - 20)
+		if (rp_le16(v + REGF_VK_NAME_LEN) > vsz - REGF_VK_NAME)
 			return rp_fail(c->err, RP_EXIT_UNUSABLE,
 				       "hive is corrupt: the name of value 0x%x runs past its cell",
 				       vk);
-		uint32_t size = rp_le32(v + 4);
-		if (size & 0x80000000u || size == 0)
+		uint32_t size = rp_le32(v + REGF_VK_DATA_SIZE);
+		if (size & REGF_VK_DATA_INLINE || size == 0)
 			continue; /* inline (up to 4 bytes in the offset field) or empty */
-		if (check_data(c, vk, size, rp_le32(v + 8)) < 0)
+		if (check_data(c, vk, size, rp_le32(v + REGF_VK_DATA)) < 0)
 			return -1;
 	}
 	return 0;
@@ -324,7 +326,7 @@ static int walk_list(chk *c, todo *t, uint32_t key, uint32_t depth, uint32_t lis
 			       "hive is corrupt: subkey list 0x%x of key node 0x%x is not an "
 			       "allocated cell",
 			       list, key);
-	uint32_t n = rp_le16(l + 2), step;
+	uint32_t n = rp_le16(l + REGF_LIST_COUNT), step;
 	if (!memcmp(l, "lf", 2) || !memcmp(l, "lh", 2))
 		step = 8;
 	else if (!memcmp(l, "li", 2) || !memcmp(l, "ri", 2))
@@ -335,7 +337,7 @@ static int walk_list(chk *c, todo *t, uint32_t key, uint32_t depth, uint32_t lis
 		    "hive is corrupt: subkey list 0x%x of key node 0x%x has no lf/lh/li/ri "
 		    "signature",
 		    list, key);
-	if (n > (sz - 4) / step)
+	if (n > (sz - REGF_LIST_ELEMENTS) / step)
 		return rp_fail(c->err, RP_EXIT_UNUSABLE,
 			       "hive is corrupt: subkey list 0x%x of key node 0x%x counts %u "
 			       "elements, more than its cell holds",
@@ -348,7 +350,7 @@ static int walk_list(chk *c, todo *t, uint32_t key, uint32_t depth, uint32_t lis
 		    "index root",
 		    list, key);
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t e = rp_le32(l + 4 + (size_t)i * step);
+		uint32_t e = rp_le32(l + REGF_LIST_ELEMENTS + (size_t)i * step);
 		int rc = is_ri ? walk_list(c, t, key, depth, e, 1, found, prev, have_prev)
 			       : child(c, t, key, depth, e, prev, have_prev);
 		if (rc < 0)
@@ -365,33 +367,34 @@ static int check_key(chk *c, todo *t, uint32_t off, uint32_t parent, uint32_t de
 	const uint8_t *nk = key_at(c, off, &name);
 	if (!nk)
 		return -1;
-	if (!root && rp_le32(nk + 16) != parent)
+	if (!root && rp_le32(nk + REGF_NK_PARENT) != parent)
 		return rp_fail(
 		    c->err, RP_EXIT_UNUSABLE,
 		    "hive is corrupt: key node 0x%x names 0x%x as its parent, but it is a "
 		    "subkey of 0x%x",
-		    off, rp_le32(nk + 16), parent);
+		    off, rp_le32(nk + REGF_NK_PARENT), parent);
 	if (depth > MAX_KEY_DEPTH)
 		return rp_fail(c->err, RP_EXIT_UNUSABLE,
 			       "hive is corrupt: key node 0x%x is nested deeper than %d levels",
 			       off, MAX_KEY_DEPTH);
-	if (check_security(c, off, rp_le32(nk + 44)) < 0)
+	if (check_security(c, off, rp_le32(nk + REGF_NK_SECURITY)) < 0)
 		return -1;
-	uint32_t class_len = rp_le16(nk + 74), csz;
-	if (class_len && (!cell_at(c, rp_le32(nk + 48), &csz) || csz < class_len))
+	uint32_t class_len = rp_le16(nk + REGF_NK_CLASS_LEN), csz;
+	if (class_len && (!cell_at(c, rp_le32(nk + REGF_NK_CLASS), &csz) || csz < class_len))
 		return rp_fail(
 		    c->err, RP_EXIT_UNUSABLE,
 		    "hive is corrupt: the class name of key node 0x%x (cell 0x%x) is not "
 		    "an allocated cell of %u bytes",
-		    off, rp_le32(nk + 48), class_len);
+		    off, rp_le32(nk + REGF_NK_CLASS), class_len);
 	if (check_values(c, off, nk) < 0)
 		return -1;
-	uint32_t subkeys = rp_le32(nk + 20), found = 0;
+	uint32_t subkeys = rp_le32(nk + REGF_NK_SUBKEYS), found = 0;
 	if (subkeys == 0)
 		return 0;
 	keyname prev = {0};
 	int have_prev = 0;
-	if (walk_list(c, t, off, depth, rp_le32(nk + 28), 0, &found, &prev, &have_prev) < 0)
+	if (walk_list(c, t, off, depth, rp_le32(nk + REGF_NK_SUBKEY_LIST), 0, &found, &prev,
+		      &have_prev) < 0)
 		return -1;
 	if (found != subkeys)
 		return rp_fail(
@@ -407,18 +410,18 @@ int rp_regf_check(const uint8_t *image, size_t len, rp_err *err)
 	char why[200];
 	uint32_t bad_at;
 
-	if (len < RP_REGF_BASE_BLOCK + 4096 || memcmp(image, "regf", 4) != 0)
+	if (len < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(image, "regf", 4) != 0)
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "hive image of %zu bytes has no regf base block and hive bin", len);
-	if (rp_regf_checksum(image) != rp_le32(image + 508))
+	if (rp_regf_checksum(image) != rp_le32(image + REGF_BB_CHECKSUM))
 		return rp_fail(err, RP_EXIT_UNUSABLE, "hive base block checksum is wrong");
-	if (rp_le32(image + 4) != rp_le32(image + 8))
+	if (rp_le32(image + REGF_BB_SEQ1) != rp_le32(image + REGF_BB_SEQ2))
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "hive is dirty (seq %u/%u): replay its logs before checking it",
-			       rp_le32(image + 4), rp_le32(image + 8));
+			       rp_le32(image + REGF_BB_SEQ1), rp_le32(image + REGF_BB_SEQ2));
 	if (!regf_base_fields_ok(image, why, sizeof why))
 		return rp_fail(err, RP_EXIT_UNUSABLE, "hive base block: %s", why);
-	uint32_t hbins = rp_le32(image + 40);
+	uint32_t hbins = rp_le32(image + REGF_BB_HBINS_SIZE);
 	if (len != (size_t)RP_REGF_BASE_BLOCK + hbins)
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "hive image is %zu bytes but its base block says 4096 + 0x%x", len,
@@ -428,12 +431,12 @@ int rp_regf_check(const uint8_t *image, size_t len, rp_err *err)
 
 	chk c = {.bins = image + RP_REGF_BASE_BLOCK,
 		 .hbins = hbins,
-		 .minor = rp_le32(image + 24),
+		 .minor = rp_le32(image + REGF_BB_MINOR),
 		 .map = rp_xcalloc(hbins / 8, 1),
 		 .err = err};
 	todo t = {0};
 	int rc = tile_cells(&c);
-	uint32_t root = rp_le32(image + 36);
+	uint32_t root = rp_le32(image + REGF_BB_ROOT);
 	if (rc == 0) {
 		keyname name;
 		if (!key_at(&c, root, &name)) {

@@ -10,38 +10,40 @@
 
 int regf_entry_parse(const uint8_t *log, size_t len, size_t offset, regf_entry *e)
 {
-	if (offset > len || len - offset < 40)
+	if (offset > len || len - offset < REGF_LE_PAGE_REFS)
 		return 0;
 	const uint8_t *p = log + offset;
 	if (memcmp(p, "HvLE", 4) != 0)
 		return 0;
-	uint32_t size = rp_le32(p + 4), hbins = rp_le32(p + 16), pages = rp_le32(p + 20);
-	if (size < 512 || size % 512 != 0 || size > len - offset)
+	uint32_t size = rp_le32(p + REGF_LE_SIZE), hbins = rp_le32(p + REGF_LE_HBINS_SIZE),
+		 pages = rp_le32(p + REGF_LE_PAGES);
+	if (size < REGF_LOG_SECTOR || size % REGF_LOG_SECTOR != 0 || size > len - offset)
 		return 0;
-	if (hbins == 0 || hbins % 4096 != 0 || pages == 0)
+	if (hbins == 0 || hbins % REGF_HBIN_ALIGN != 0 || pages == 0)
 		return 0;
-	if (pages > (size - 40) / 8)
+	if (pages > (size - REGF_LE_PAGE_REFS) / REGF_PR_LEN)
 		return 0;
 	/* The page data follows the references; all of it must lie inside the entry and every
 	 * page inside the hive bins the entry describes. */
 	uint64_t data = 0;
 	for (uint32_t i = 0; i < pages; i++) {
-		uint32_t rel = rp_le32(p + 40 + 8 * (size_t)i),
-			 psize = rp_le32(p + 44 + 8 * (size_t)i);
+		const uint8_t *ref = p + REGF_LE_PAGE_REFS + REGF_PR_LEN * (size_t)i;
+		uint32_t rel = rp_le32(ref + REGF_PR_OFFSET), psize = rp_le32(ref + REGF_PR_SIZE);
 		if (psize == 0 || (uint64_t)rel + psize > hbins)
 			return 0;
 		data += psize;
 	}
-	if (40 + 8 * (uint64_t)pages + data > size)
+	if (REGF_LE_PAGE_REFS + REGF_PR_LEN * (uint64_t)pages + data > size)
 		return 0;
-	if (rp_regf_marvin32(p, 32) != rp_le64(p + 32))
+	if (rp_regf_marvin32(p, REGF_LE_HASH2) != rp_le64(p + REGF_LE_HASH2))
 		return 0;
-	if (rp_regf_marvin32(p + 40, size - 40) != rp_le64(p + 24))
+	if (rp_regf_marvin32(p + REGF_LE_PAGE_REFS, size - REGF_LE_PAGE_REFS) !=
+	    rp_le64(p + REGF_LE_HASH1))
 		return 0;
 	e->offset = offset;
 	e->size = size;
-	e->flags = rp_le32(p + 8);
-	e->seq = rp_le32(p + 12);
+	e->flags = rp_le32(p + REGF_LE_FLAGS);
+	e->seq = rp_le32(p + REGF_LE_SEQ);
 	e->hbins_size = hbins;
 	e->pages = pages;
 	return 1;
@@ -54,7 +56,7 @@ void regf_new_scan(regf_log *log)
 	while (pos < log->len && log->len - pos >= 40) {
 		regf_entry e;
 		if (!regf_entry_parse(log->data, log->len, pos, &e)) {
-			pos += 512;
+			pos += REGF_LOG_SECTOR;
 			continue;
 		}
 		if (log->n_entries == cap) {
@@ -97,11 +99,12 @@ unsigned regf_new_apply(regf_work *w, const regf_log *log, uint64_t max_hbins)
 		if (e->hbins_size > max_hbins)
 			break;
 		const uint8_t *p = log->data + e->offset;
-		const uint8_t *page = p + 40 + 8 * (size_t)e->pages;
+		const uint8_t *page = p + REGF_LE_PAGE_REFS + REGF_PR_LEN * (size_t)e->pages;
 		regf_work_grow(w, e->hbins_size);
 		for (uint32_t k = 0; k < e->pages; k++) {
-			uint32_t rel = rp_le32(p + 40 + 8 * (size_t)k),
-				 psize = rp_le32(p + 44 + 8 * (size_t)k);
+			const uint8_t *ref = p + REGF_LE_PAGE_REFS + REGF_PR_LEN * (size_t)k;
+			uint32_t rel = rp_le32(ref + REGF_PR_OFFSET),
+				 psize = rp_le32(ref + REGF_PR_SIZE);
 			memcpy(w->img + RP_REGF_BASE_BLOCK + rel, page, psize);
 			page += psize;
 		}

@@ -24,15 +24,15 @@ void regf_log_parse(regf_log *log, const char *name, const uint8_t *data, size_t
 		return;
 	}
 	log->has_sig = 1;
-	log->seq1 = rp_le32(data + 4);
-	log->seq2 = rp_le32(data + 8);
-	log->type = rp_le32(data + 28);
-	log->hbins_size = rp_le32(data + 40);
+	log->seq1 = rp_le32(data + REGF_BB_SEQ1);
+	log->seq2 = rp_le32(data + REGF_BB_SEQ2);
+	log->type = rp_le32(data + REGF_BB_TYPE);
+	log->hbins_size = rp_le32(data + REGF_BB_HBINS_SIZE);
 	/* Entries are scanned even behind a bad base block: their sequence numbers still count
 	 * for the clean write (§8), though such a log is never replayed. */
 	if (log->type == REGF_TYPE_LOG_NEW)
 		regf_new_scan(log);
-	if (rp_regf_checksum(data) != rp_le32(data + 508)) {
+	if (rp_regf_checksum(data) != rp_le32(data + REGF_BB_CHECKSUM)) {
 		snprintf(log->problem, sizeof log->problem, "bad base-block checksum");
 		return;
 	}
@@ -41,9 +41,10 @@ void regf_log_parse(regf_log *log, const char *name, const uint8_t *data, size_t
 			 log->seq1, log->seq2);
 		return;
 	}
-	if (rp_le32(data + 20) != 1 || rp_le32(data + 24) < 3 || rp_le32(data + 24) > 6) {
+	if (rp_le32(data + REGF_BB_MAJOR) != 1 || rp_le32(data + REGF_BB_MINOR) < 3 ||
+	    rp_le32(data + REGF_BB_MINOR) > 6) {
 		snprintf(log->problem, sizeof log->problem, "unsupported version %u.%u",
-			 rp_le32(data + 20), rp_le32(data + 24));
+			 rp_le32(data + REGF_BB_MAJOR), rp_le32(data + REGF_BB_MINOR));
 		return;
 	}
 	if (log->type == REGF_TYPE_LOG_NEW) {

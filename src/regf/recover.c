@@ -20,8 +20,8 @@ static void seq_max(uint32_t *m, uint32_t v)
 /* max_seq over the primary, every log base block and every valid entry (remnants too). */
 static uint32_t max_sequence(const uint8_t *primary, regf_log logs[3])
 {
-	uint32_t m = rp_le32(primary + 4);
-	seq_max(&m, rp_le32(primary + 8));
+	uint32_t m = rp_le32(primary + REGF_BB_SEQ1);
+	seq_max(&m, rp_le32(primary + REGF_BB_SEQ2));
 	for (int i = 0; i < 3; i++) {
 		if (!logs[i].has_sig)
 			continue;
@@ -88,7 +88,10 @@ static void choose_logs(regf_log logs[3], plan *p)
 		}
 	if (usable_old(l1) && usable_old(l2)) {
 		/* yarp and the spec: the log with the later last-written timestamp. */
-		p->old = rp_le64(l1->data + 12) >= rp_le64(l2->data + 12) ? l1 : l2;
+		p->old =
+		    rp_le64(l1->data + REGF_BB_TIMESTAMP) >= rp_le64(l2->data + REGF_BB_TIMESTAMP)
+			? l1
+			: l2;
 		return;
 	}
 	regf_log *single_old[] = {l1, l2, l};
@@ -141,7 +144,7 @@ static int replay_new(regf_work *w, plan *p, int primary_valid, uint32_t primary
 	for (int i = 0; i < 2 && run[i]; i++) {
 		if (i == 1 && (w->applied == 0 || run[1]->seq1 != w->last_seq + 1))
 			break;
-		w->flags = rp_le32(run[i]->data + 144);
+		w->flags = rp_le32(run[i]->data + REGF_BB_FLAGS);
 		if (regf_new_apply(w, run[i], max_hbins) > 0)
 			append(used, usedlen, run[i]->name);
 	}
@@ -167,9 +170,9 @@ static int finish(regf_work *w, uint8_t *bb, uint32_t seq, const char *name, con
 
 	regf_work_grow(w, w->hbins_size);
 	memcpy(w->img, bb, RP_REGF_BASE_BLOCK);
-	rp_put_le32(w->img + 144, w->flags);
-	rp_put_le32(w->img + 28, REGF_TYPE_PRIMARY);
-	rp_put_le32(w->img + 40, w->hbins_size);
+	rp_put_le32(w->img + REGF_BB_FLAGS, w->flags);
+	rp_put_le32(w->img + REGF_BB_TYPE, REGF_TYPE_PRIMARY);
+	rp_put_le32(w->img + REGF_BB_HBINS_SIZE, w->hbins_size);
 	if (regf_bin_chain(w->img, len, w->hbins_size, &bad_at, why, sizeof why) != w->hbins_size)
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "%s %s has a bad hive bin (%s); restore %s from a backup or RegBack",
@@ -197,15 +200,15 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 	*image = NULL;
 	*image_len = 0;
 	memset(info, 0, sizeof *info);
-	if (plen < RP_REGF_BASE_BLOCK + 4096 || memcmp(pri, "regf", 4) != 0)
+	if (plen < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(pri, "regf", 4) != 0)
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "%s is not a registry hive (%zu bytes, no regf base block and hive "
 			       "bin); restore it from a backup or RegBack",
 			       name, plen);
 
-	info->seq1 = rp_le32(pri + 4);
-	info->seq2 = rp_le32(pri + 8);
-	info->primary_valid = rp_regf_checksum(pri) == rp_le32(pri + 508);
+	info->seq1 = rp_le32(pri + REGF_BB_SEQ1);
+	info->seq2 = rp_le32(pri + REGF_BB_SEQ2);
+	info->primary_valid = rp_regf_checksum(pri) == rp_le32(pri + REGF_BB_CHECKSUM);
 	info->was_dirty = !info->primary_valid || info->seq1 != info->seq2;
 	regf_log_parse(&logs[0], "LOG1", files->log1, files->log1_len);
 	regf_log_parse(&logs[1], "LOG2", files->log2, files->log2_len);
@@ -225,8 +228,8 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 	regf_work w = {0};
 	uint8_t bb[RP_REGF_BASE_BLOCK];
 	memcpy(bb, pri, RP_REGF_BASE_BLOCK);
-	w.flags = rp_le32(pri + 144);
-	w.hbins_size = rp_le32(pri + 40);
+	w.flags = rp_le32(pri + REGF_BB_FLAGS);
+	w.hbins_size = rp_le32(pri + REGF_BB_HBINS_SIZE);
 
 	if (!info->was_dirty) {
 		uint32_t bad_at;
@@ -274,9 +277,10 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 		/* Applicable only if the log is not older than the primary: its last-written
 		 * time >= the primary's (the first bin's copy when the base block is damaged,
 		 * which BadBaseBlockHive shows can be older than the log's). */
-		uint64_t log_ts = rp_le64(p.old->data + 12);
-		uint64_t pri_ts =
-		    info->primary_valid ? rp_le64(pri + 12) : rp_le64(pri + 4096 + 20);
+		uint64_t log_ts = rp_le64(p.old->data + REGF_BB_TIMESTAMP);
+		uint64_t pri_ts = info->primary_valid
+				      ? rp_le64(pri + REGF_BB_TIMESTAMP)
+				      : rp_le64(pri + RP_REGF_BASE_BLOCK + REGF_HBIN_TIMESTAMP);
 		if (log_ts < pri_ts) {
 			rp_fail(err, RP_EXIT_UNUSABLE,
 				"%s is dirty and its %s is older than the primary (last-written "
@@ -295,7 +299,7 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 			memcpy(bb, p.old->data, REGF_LOG_BASE_BLOCK);
 			info->base_from_log = 1;
 		}
-		w.flags = rp_le32(p.old->data + 144);
+		w.flags = rp_le32(p.old->data + REGF_BB_FLAGS);
 		regf_old_apply(&w, p.old);
 		w.first_seq = w.last_seq = p.old->seq1;
 		append(used, sizeof used, p.old->name);
@@ -315,7 +319,7 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 	}
 
 	/* The image represents the last applied seq; with nothing applied, the base block's. */
-	uint32_t seq = w.applied || p.old ? w.last_seq : rp_le32(bb + 4);
+	uint32_t seq = w.applied || p.old ? w.last_seq : rp_le32(bb + REGF_BB_SEQ1);
 	if (w.hbins_size > max_hbins) {
 		rp_fail(err, RP_EXIT_UNUSABLE,
 			"%s is truncated: its base block says 0x%x bytes of hive bins but the file "
@@ -332,7 +336,7 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 			 : "");
 	if (finish(&w, bb, seq, name, stage, image, image_len, err) < 0)
 		goto out_work;
-	info->hbins_size = rp_le32(*image + 40);
+	info->hbins_size = rp_le32(*image + REGF_BB_HBINS_SIZE);
 
 	if (info->dirty_without_logs)
 		snprintf(info->detail, sizeof info->detail,

@@ -5,6 +5,7 @@
 #ifndef RP_REGF_INTERNAL_H
 #define RP_REGF_INTERNAL_H
 
+#include "regf/format.h"
 #include "regf/regf.h"
 #include "util/bytes.h"
 
