@@ -21,11 +21,6 @@
 
 #define HIVE_USAGE "usage: rdprescue hive FILE [LOG1 LOG2] [--recover OUT]"
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* FILE.<ext> in FILE's directory, any case; NULL when there is none. */
 static char *find_log(const char *file, const char *ext)
 {
@@ -49,19 +44,19 @@ static char *find_log(const char *file, const char *ext)
 
 static void print_base_block(const uint8_t *p, size_t len)
 {
-	if (len < 512 || memcmp(p, "regf", 4) != 0) {
+	rp_regf_base_info b;
+	rp_regf_describe_base(p, len, &b);
+	if (!b.present) {
 		printf("  base block: none (no regf signature)\n");
 		return;
 	}
-	uint32_t stored = rd32(p + 508), want = rp_regf_checksum(p);
-	char *fname = rp_utf16_to_utf8(p + 48, 64), *ename = rp_escape(fname);
+	int sum_ok = b.checksum == b.checksum_want;
+	char *ename = rp_escape(b.file_name);
 	printf("  base block: seq %u/%u (%s), checksum 0x%08x %s, version %u.%u, type %u, "
 	       "hive bins 0x%x, flags 0x%x, root 0x%x, file name \"%s\"\n",
-	       rd32(p + 4), rd32(p + 8),
-	       rd32(p + 4) == rd32(p + 8) && stored == want ? "clean" : "dirty", stored,
-	       stored == want ? "ok" : "BAD", rd32(p + 20), rd32(p + 24), rd32(p + 28),
-	       rd32(p + 40), rd32(p + 144), rd32(p + 36), ename);
-	free(fname);
+	       b.seq1, b.seq2, b.seq1 == b.seq2 && sum_ok ? "clean" : "dirty", b.checksum,
+	       sum_ok ? "ok" : "BAD", b.major, b.minor, b.type, b.hbins_size, b.flags, b.root,
+	       ename);
 	free(ename);
 }
 

@@ -4,8 +4,10 @@
  */
 #include "regf/regf_internal.h"
 #include "util/err.h"
+#include "util/text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 uint32_t rp_regf_checksum(const uint8_t *base_block)
@@ -22,8 +24,10 @@ uint32_t rp_regf_checksum(const uint8_t *base_block)
 
 int regf_base_fields_ok(const uint8_t *bb, char *why, size_t whylen)
 {
-	uint32_t major = rp_le32(bb + 20), minor = rp_le32(bb + 24), type = rp_le32(bb + 28);
-	uint32_t format = rp_le32(bb + 32), root = rp_le32(bb + 36), hbins = rp_le32(bb + 40);
+	uint32_t major = rp_le32(bb + REGF_BB_MAJOR), minor = rp_le32(bb + REGF_BB_MINOR),
+		 type = rp_le32(bb + REGF_BB_TYPE);
+	uint32_t format = rp_le32(bb + REGF_BB_FORMAT), root = rp_le32(bb + REGF_BB_ROOT),
+		 hbins = rp_le32(bb + REGF_BB_HBINS_SIZE);
 
 	if (major != 1 || minor < 3 || minor > 6) {
 		snprintf(why, whylen,
@@ -40,7 +44,7 @@ int regf_base_fields_ok(const uint8_t *bb, char *why, size_t whylen)
 		snprintf(why, whylen, "file format %u is not 1 (direct memory load)", format);
 		return 0;
 	}
-	if (hbins == 0 || hbins % 4096 != 0) {
+	if (hbins == 0 || hbins % REGF_HBIN_ALIGN != 0) {
 		snprintf(why, whylen, "hive-bins size 0x%x is not a non-zero multiple of 4096",
 			 hbins);
 		return 0;
@@ -60,12 +64,12 @@ uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32
 	why[0] = 0;
 	while (rel < limit) {
 		size_t pos = (size_t)RP_REGF_BASE_BLOCK + rel;
-		if (pos + 32 > len) {
+		if (pos + REGF_HBIN_HEADER > len) {
 			snprintf(why, whylen, "the file ends at 0x%zx, inside the hive bins", len);
 			break;
 		}
 		const uint8_t *b = image + pos;
-		uint32_t off = rp_le32(b + 4), size = rp_le32(b + 8);
+		uint32_t off = rp_le32(b + REGF_HBIN_OFFSET), size = rp_le32(b + REGF_HBIN_SIZE);
 		if (memcmp(b, "hbin", 4) != 0) {
 			snprintf(why, whylen, "no hbin signature at file offset 0x%zx", pos);
 			break;
@@ -77,7 +81,8 @@ uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32
 			    pos, off, rel);
 			break;
 		}
-		if (size < 4096 || size % 4096 != 0 || size > limit - rel || pos + size > len) {
+		if (size < REGF_HBIN_ALIGN || size % REGF_HBIN_ALIGN != 0 || size > limit - rel ||
+		    pos + size > len) {
 			snprintf(
 			    why, whylen,
 			    "the hive bin at file offset 0x%zx has a bad size 0x%x (the hive bins "
@@ -93,11 +98,11 @@ uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32
 
 void regf_seal_base_block(uint8_t *bb, uint32_t seq, uint32_t hbins_size)
 {
-	rp_put_le32(bb + 4, seq);
-	rp_put_le32(bb + 8, seq);
-	rp_put_le32(bb + 28, REGF_TYPE_PRIMARY);
-	rp_put_le32(bb + 40, hbins_size);
-	rp_put_le32(bb + 508, rp_regf_checksum(bb));
+	rp_put_le32(bb + REGF_BB_SEQ1, seq);
+	rp_put_le32(bb + REGF_BB_SEQ2, seq);
+	rp_put_le32(bb + REGF_BB_TYPE, REGF_TYPE_PRIMARY);
+	rp_put_le32(bb + REGF_BB_HBINS_SIZE, hbins_size);
+	rp_put_le32(bb + REGF_BB_CHECKSUM, rp_regf_checksum(bb));
 }
 
 int rp_regf_finalize(uint8_t *image, size_t *image_len, uint32_t seq, rp_err *err)
@@ -105,13 +110,13 @@ int rp_regf_finalize(uint8_t *image, size_t *image_len, uint32_t seq, rp_err *er
 	char why[200];
 	uint32_t bad_at;
 
-	if (*image_len < RP_REGF_BASE_BLOCK + 4096 || memcmp(image, "regf", 4) != 0)
+	if (*image_len < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(image, "regf", 4) != 0)
 		return rp_fail(
 		    err, RP_EXIT_UNUSABLE,
 		    "hive image of %zu bytes has no base block and hive bin; it is not a "
 		    "registry hive",
 		    *image_len);
-	size_t room = (*image_len - RP_REGF_BASE_BLOCK) / 4096 * 4096;
+	size_t room = (*image_len - RP_REGF_BASE_BLOCK) / REGF_HBIN_ALIGN * REGF_HBIN_ALIGN;
 	uint32_t limit = room > 0xFFFFF000u ? 0xFFFFF000u : (uint32_t)room;
 	uint32_t chain = regf_bin_chain(image, *image_len, limit, &bad_at, why, sizeof why);
 	if (chain == 0)
@@ -120,4 +125,25 @@ int rp_regf_finalize(uint8_t *image, size_t *image_len, uint32_t seq, rp_err *er
 	regf_seal_base_block(image, seq, chain);
 	*image_len = (size_t)RP_REGF_BASE_BLOCK + chain;
 	return 0;
+}
+
+void rp_regf_describe_base(const uint8_t *p, size_t len, rp_regf_base_info *out)
+{
+	memset(out, 0, sizeof *out);
+	if (len < REGF_LOG_BASE_BLOCK || memcmp(p + REGF_BB_SIGNATURE, "regf", 4) != 0)
+		return;
+	out->present = 1;
+	out->seq1 = rp_le32(p + REGF_BB_SEQ1);
+	out->seq2 = rp_le32(p + REGF_BB_SEQ2);
+	out->major = rp_le32(p + REGF_BB_MAJOR);
+	out->minor = rp_le32(p + REGF_BB_MINOR);
+	out->type = rp_le32(p + REGF_BB_TYPE);
+	out->hbins_size = rp_le32(p + REGF_BB_HBINS_SIZE);
+	out->flags = rp_le32(p + REGF_BB_FLAGS);
+	out->root = rp_le32(p + REGF_BB_ROOT);
+	out->checksum = rp_le32(p + REGF_BB_CHECKSUM);
+	out->checksum_want = rp_regf_checksum(p);
+	char *name = rp_utf16_to_utf8(p + REGF_BB_FILE_NAME, REGF_BB_FILE_NAME_LEN);
+	snprintf(out->file_name, sizeof out->file_name, "%s", name ? name : "");
+	free(name);
 }

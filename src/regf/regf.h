@@ -58,6 +58,18 @@ typedef struct rp_regf_log_info {
 	char problem[160];    /* why it cannot be replayed; "" when it can */
 } rp_regf_log_info;
 
+/* A primary's base block as found: for reports (`rdprescue hive`). */
+typedef struct rp_regf_base_info {
+	int present; /* at least 512 bytes starting with "regf"; nothing else is set otherwise */
+	uint32_t seq1, seq2, major, minor, type, hbins_size, flags, root;
+	uint32_t checksum;	/* as stored */
+	uint32_t checksum_want; /* as computed */
+	char file_name[200];	/* the name field as UTF-8, unescaped (it comes from the disk) */
+} rp_regf_base_info;
+
+/* Reads a base block's fields for a report; never fails. */
+void rp_regf_describe_base(const uint8_t *base_block, size_t len, rp_regf_base_info *out);
+
 /* Parses one log (any format) for a report; never fails. */
 void rp_regf_describe_log(const uint8_t *log, size_t len, rp_regf_log_info *out);
 
