@@ -5,11 +5,9 @@
 #include "checks/catalogue.h"
 #include "plan/plan.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: rdprescue COMMAND TARGET [options]\n"
@@ -36,37 +34,6 @@ static void print_usage(FILE *out)
 	fputs("\nChecks:\n", out);
 	for (size_t i = 0; i < rp_ncheck; i++)
 		fprintf(out, "  %-14s %s\n", rp_checks[i].id, rp_checks[i].title);
-}
-
-int cli_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("rdprescue: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return code;
-}
-
-int cli_backup_dir_ok(const char *dir)
-{
-	if (dir && access(dir, W_OK) != 0)
-		return cli_fail(RP_EXIT_USAGE,
-				"--backup-dir %s is not a writable directory: create it or choose "
-				"another",
-				dir);
-	return 0;
-}
-
-int cli_install_index(const char *arg, int *out)
-{
-	char *end;
-	long n = strtol(arg, &end, 10);
-	if (*end || end == arg || n < 1 || n > 64)
-		return cli_fail(RP_EXIT_USAGE, "--install takes a number from 'rdprescue list'");
-	*out = (int)n;
-	return 0;
 }
 
 int main(int argc, char **argv)
