@@ -8,6 +8,7 @@
  * it N times (10 by default) and prints the milliseconds per replay and per structural check. Never
  * asserts.
  */
+#include "util/file.h"
 #include "regf/regf.h"
 #include "util/text.h"
 
@@ -16,22 +17,14 @@
 #include <string.h>
 #include <time.h>
 
+/* A whole file; NULL and *len 0 when it cannot be read (an absent log). */
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	uint8_t *data = NULL;
+	if (rp_file_read(path, &data, len, 1, NULL) == 0)
+		return data;
 	*len = 0;
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	long n = ftell(f);
-	rewind(f);
-	uint8_t *b = rp_xmalloc(n > 0 ? (size_t)n : 1);
-	*len = fread(b, 1, n > 0 ? (size_t)n : 0, f);
-	fclose(f);
-	return b;
+	return NULL;
 }
 
 static double now_ms(void)

@@ -78,10 +78,7 @@ static int parse_fields(rp_fwrule *r, rp_err *err)
 			return rp_fail(err, RP_EXIT_UNUSABLE,
 				       "firewall rule field at unit %zu does not end with '|'",
 				       key);
-		if (r->nfields == cap) {
-			cap = cap ? cap * 2 : 16;
-			r->fields = rp_xrealloc(r->fields, cap * sizeof *r->fields);
-		}
+		r->fields = rp_grow(r->fields, &cap, r->nfields + 1, sizeof *r->fields);
 		r->fields[r->nfields++] = (rp_fwfield){
 		    .key = key, .key_len = val - 1 - key, .val = val, .val_len = i - val};
 		i++;

@@ -400,10 +400,7 @@ int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
 			break;
 		}
 		for (size_t i = 0; children[i]; i++) {
-			if (top == cap) {
-				cap *= 2;
-				stack = rp_xrealloc(stack, cap * sizeof *stack);
-			}
+			stack = rp_grow(stack, &cap, top + 1, sizeof *stack);
 			stack[top++] = children[i];
 		}
 		free(children);

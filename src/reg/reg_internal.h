@@ -60,13 +60,4 @@ int reg_lookup_existing(hive_h *hx, const char *hive, const char *key, hive_node
 int reg_path_equal(const char *a, const char *b);
 int reg_path_within(const char *key, const char *ancestor);
 
-/* A growing NUL-terminated string. */
-typedef struct reg_buf {
-	char *s;
-	size_t len, cap;
-} reg_buf;
-
-void reg_buf_add(reg_buf *b, const char *s);
-void reg_buf_addf(reg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 #endif

@@ -146,10 +146,7 @@ static void free_entry_fields(rp_regfile_entry *e)
 
 static rp_regfile_entry *new_entry(parser *ps, rp_edit_kind kind)
 {
-	if (ps->n == ps->cap) {
-		ps->cap = ps->cap ? ps->cap * 2 : 16;
-		ps->entries = rp_xrealloc(ps->entries, ps->cap * sizeof *ps->entries);
-	}
+	ps->entries = rp_grow(ps->entries, &ps->cap, ps->n + 1, sizeof *ps->entries);
 	rp_regfile_entry *e = &ps->entries[ps->n++];
 	memset(e, 0, sizeof *e);
 	e->root = rp_xstrdup(ps->root);
@@ -458,7 +455,7 @@ void rp_regfile_free(rp_regfile_entry *entries, size_t n)
 
 typedef struct exporter {
 	rp_hive *h;
-	reg_buf out;
+	rp_strbuf out;
 	rp_err *err;
 } exporter;
 
@@ -470,18 +467,18 @@ static int has_control(const char *s)
 	return 0;
 }
 
-static void add_escaped(reg_buf *b, const char *s)
+static void add_escaped(rp_strbuf *b, const char *s)
 {
-	reg_buf_add(b, "\"");
+	rp_strbuf_add(b, "\"");
 	for (; *s; s++) {
 		char c[3] = {*s, 0, 0};
 		if (*s == '\\' || *s == '"') {
 			c[0] = '\\';
 			c[1] = *s;
 		}
-		reg_buf_add(b, c);
+		rp_strbuf_add(b, c);
 	}
-	reg_buf_add(b, "\"");
+	rp_strbuf_add(b, "\"");
 }
 
 /* The UTF-8 text of a REG_SZ whose data is exactly that text in UTF-16LE plus a NUL unit, so
@@ -502,36 +499,37 @@ static char *exact_string(const uint8_t *data, size_t len)
 	return s;
 }
 
-static void add_value(reg_buf *b, const char *name, uint32_t type, const uint8_t *data, size_t len)
+static void add_value(rp_strbuf *b, const char *name, uint32_t type, const uint8_t *data,
+		      size_t len)
 {
 	size_t line_start = b->len;
 	if (*name)
 		add_escaped(b, name);
 	else
-		reg_buf_add(b, "@");
-	reg_buf_add(b, "=");
+		rp_strbuf_add(b, "@");
+	rp_strbuf_add(b, "=");
 	char *text = type == RP_REG_SZ ? exact_string(data, len) : NULL;
 	if (text) {
 		add_escaped(b, text);
 		free(text);
 	} else if (type == RP_REG_DWORD && len == 4) {
-		reg_buf_addf(
+		rp_strbuf_addf(
 		    b, "dword:%08x",
 		    (unsigned)(data[0] | data[1] << 8 | data[2] << 16 | (unsigned)data[3] << 24));
 	} else {
 		if (type == RP_REG_BINARY)
-			reg_buf_add(b, "hex:");
+			rp_strbuf_add(b, "hex:");
 		else
-			reg_buf_addf(b, "hex(%x):", type);
+			rp_strbuf_addf(b, "hex(%x):", type);
 		for (size_t i = 0; i < len; i++) {
-			reg_buf_addf(b, i + 1 < len ? "%02x," : "%02x", data[i]);
+			rp_strbuf_addf(b, i + 1 < len ? "%02x," : "%02x", data[i]);
 			if (i + 1 < len && b->len - line_start >= HEX_WRAP) {
-				reg_buf_add(b, "\\\r\n  ");
+				rp_strbuf_add(b, "\\\r\n  ");
 				line_start = b->len - 2;
 			}
 		}
 	}
-	reg_buf_add(b, "\r\n");
+	rp_strbuf_add(b, "\r\n");
 }
 
 static int export_fail(exporter *ex, const char *path, const char *what, int e)
@@ -580,9 +578,9 @@ static int export_key(exporter *ex, hive_node_h node, const char *path, unsigned
 {
 	if (depth > REG_MAX_DEPTH)
 		return export_fail(ex, path, "keys nested deeper than 512 levels (a loop?)", 0);
-	reg_buf_add(&ex->out, "\r\n[");
-	reg_buf_add(&ex->out, path);
-	reg_buf_add(&ex->out, "]\r\n");
+	rp_strbuf_add(&ex->out, "\r\n[");
+	rp_strbuf_add(&ex->out, path);
+	rp_strbuf_add(&ex->out, "]\r\n");
 	if (export_values(ex, node, path) < 0)
 		return -1;
 	errno = 0;
@@ -626,14 +624,14 @@ int rp_regfile_export(rp_hive *h, const char *key, const char *root_name, char *
 		path = longer;
 	}
 	exporter ex = {.h = h, .err = err};
-	reg_buf_add(&ex.out, HEADER_V5 "\r\n");
+	rp_strbuf_add(&ex.out, HEADER_V5 "\r\n");
 	int rc = export_key(&ex, node, path, 0);
 	free(path);
 	if (rc < 0) {
 		free(ex.out.s);
 		return -1;
 	}
-	reg_buf_add(&ex.out, "\r\n");
+	rp_strbuf_add(&ex.out, "\r\n");
 	*out = ex.out.s;
 	return 0;
 }

@@ -41,48 +41,19 @@ char *rp_value_string(const rp_value *v)
 	return rp_utf16_to_utf8(v->data, v->len & ~(size_t)1);
 }
 
-void reg_buf_add(reg_buf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = rp_xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
-}
-
-void reg_buf_addf(reg_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (b->len + (size_t)n + 1 > b->cap) {
-		b->cap = (b->len + (size_t)n + 1) * 2;
-		b->s = rp_xrealloc(b->s, b->cap);
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
 /* Adds one UTF-16 string (at most FORMAT_MAX_UNITS units shown) as "text", escaped. */
-static void add_quoted(reg_buf *b, const uint8_t *u16, size_t bytes)
+static void add_quoted(rp_strbuf *b, const uint8_t *u16, size_t bytes)
 {
 	size_t units = bytes / 2, shown_units = units;
 	if (shown_units > FORMAT_MAX_UNITS)
 		shown_units = FORMAT_MAX_UNITS;
 	char *utf8 = rp_utf16_to_utf8(u16, shown_units * 2);
 	char *esc = rp_escape(utf8);
-	reg_buf_add(b, "\"");
-	reg_buf_add(b, esc);
-	reg_buf_add(b, "\"");
+	rp_strbuf_add(b, "\"");
+	rp_strbuf_add(b, esc);
+	rp_strbuf_add(b, "\"");
 	if (shown_units < units) {
-		reg_buf_addf(b, "... (%zu characters)", units);
+		rp_strbuf_addf(b, "... (%zu characters)", units);
 	}
 	free(esc);
 	free(utf8);
@@ -97,53 +68,53 @@ static size_t u16_strlen(const uint8_t *u16, size_t bytes)
 	return i;
 }
 
-static void add_hex(reg_buf *b, const rp_value *v)
+static void add_hex(rp_strbuf *b, const rp_value *v)
 {
 	if (v->type == RP_REG_BINARY)
-		reg_buf_add(b, "hex:");
+		rp_strbuf_add(b, "hex:");
 	else
-		reg_buf_addf(b, "hex(%x):", v->type);
+		rp_strbuf_addf(b, "hex(%x):", v->type);
 	size_t shown = v->len < FORMAT_MAX_BYTES ? v->len : FORMAT_MAX_BYTES;
 	for (size_t i = 0; i < shown; i++)
-		reg_buf_addf(b, i ? ",%02x" : "%02x", v->data[i]);
+		rp_strbuf_addf(b, i ? ",%02x" : "%02x", v->data[i]);
 	if (shown < v->len) {
-		reg_buf_addf(b, "... (%zu bytes)", v->len);
+		rp_strbuf_addf(b, "... (%zu bytes)", v->len);
 	}
 }
 
 char *rp_value_format(const rp_value *v)
 {
-	reg_buf b = {0};
-	reg_buf_add(&b, "");
+	rp_strbuf b = {0};
+	rp_strbuf_add(&b, "");
 	if (v->type == RP_REG_DWORD && v->len == 4) {
 		uint32_t d;
 		rp_value_dword(v, &d);
-		reg_buf_addf(&b, "0x%08x (%u)", d, d);
+		rp_strbuf_addf(&b, "0x%08x (%u)", d, d);
 	} else if (v->type == RP_REG_QWORD && v->len == 8) {
 		unsigned long long q = 0;
 		for (int i = 7; i >= 0; i--)
 			q = q << 8 | v->data[i];
-		reg_buf_addf(&b, "0x%016llx (%llu)", q, q);
+		rp_strbuf_addf(&b, "0x%016llx (%llu)", q, q);
 	} else if (v->type == RP_REG_SZ || v->type == RP_REG_EXPAND_SZ) {
 		add_quoted(&b, v->data, u16_strlen(v->data, v->len & ~(size_t)1));
 	} else if (v->type == RP_REG_MULTI_SZ) {
 		/* "a", "b", ... — stops at the empty string that ends the list. */
 		size_t off = 0, count = 0, end = v->len & ~(size_t)1;
-		reg_buf_add(&b, "[");
+		rp_strbuf_add(&b, "[");
 		while (off < end) {
 			size_t n = u16_strlen(v->data + off, end - off);
 			if (n == 0)
 				break;
 			if (count == 16) {
-				reg_buf_add(&b, ", ...");
+				rp_strbuf_add(&b, ", ...");
 				break;
 			}
 			if (count++)
-				reg_buf_add(&b, ", ");
+				rp_strbuf_add(&b, ", ");
 			add_quoted(&b, v->data + off, n);
 			off += n + 2;
 		}
-		reg_buf_add(&b, "]");
+		rp_strbuf_add(&b, "]");
 	} else {
 		add_hex(&b, v);
 	}

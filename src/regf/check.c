@@ -260,22 +260,16 @@ static int check_values(chk *c, uint32_t key, const uint8_t *nk)
 
 /* A stack of keys still to visit. */
 typedef struct todo {
-	uint32_t *off, *parent, *depth;
+	struct todo_key {
+		uint32_t off, parent, depth;
+	} * v;
 	size_t n, cap;
 } todo;
 
 static void push(todo *t, uint32_t off, uint32_t parent, uint32_t depth)
 {
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->off = rp_xrealloc(t->off, t->cap * sizeof *t->off);
-		t->parent = rp_xrealloc(t->parent, t->cap * sizeof *t->parent);
-		t->depth = rp_xrealloc(t->depth, t->cap * sizeof *t->depth);
-	}
-	t->off[t->n] = off;
-	t->parent[t->n] = parent;
-	t->depth[t->n] = depth;
-	t->n++;
+	t->v = rp_grow(t->v, &t->cap, t->n + 1, sizeof *t->v);
+	t->v[t->n++] = (struct todo_key){off, parent, depth};
 }
 
 /* Queues one child: it must be a key node seen for the first time, after the previous one. */
@@ -450,12 +444,10 @@ int rp_regf_check(const uint8_t *image, size_t len, rp_err *err)
 	int first = 1;
 	while (rc == 0 && t.n > 0) {
 		t.n--;
-		rc = check_key(&c, &t, t.off[t.n], t.parent[t.n], t.depth[t.n], first);
+		rc = check_key(&c, &t, t.v[t.n].off, t.v[t.n].parent, t.v[t.n].depth, first);
 		first = 0;
 	}
-	free(t.off);
-	free(t.parent);
-	free(t.depth);
+	free(t.v);
 	free(c.map);
 	return rc;
 }

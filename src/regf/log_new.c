@@ -59,10 +59,7 @@ void regf_new_scan(regf_log *log)
 			pos += REGF_LOG_SECTOR;
 			continue;
 		}
-		if (log->n_entries == cap) {
-			cap = cap ? cap * 2 : 16;
-			log->entries = rp_xrealloc(log->entries, cap * sizeof *log->entries);
-		}
+		log->entries = rp_grow(log->entries, &cap, log->n_entries + 1, sizeof *log->entries);
 		log->entries[log->n_entries++] = e;
 		pos += e.size;
 	}

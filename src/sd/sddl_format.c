@@ -19,22 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct strbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void sb_add(struct strbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = rp_xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
-}
-
 struct named_mask {
 	const char *code;
 	uint32_t mask;
@@ -58,7 +42,7 @@ static const char *const bit_names[32] = {
 /* Mandatory label ACEs name their low bits no-write-up, no-read-up, no-execute-up. */
 static const char *const label_bit_names[3] = {"NW", "NR", "NX"};
 
-static void format_rights(struct strbuf *b, uint8_t type, uint32_t mask)
+static void format_rights(rp_strbuf *b, uint8_t type, uint32_t mask)
 {
 	const int label = type == 0x11;
 	if (mask == 0)
@@ -66,7 +50,7 @@ static void format_rights(struct strbuf *b, uint8_t type, uint32_t mask)
 	if (!label) {
 		for (size_t i = 0; i < sizeof(composites) / sizeof(composites[0]); i++) {
 			if (composites[i].mask == mask) {
-				sb_add(b, composites[i].code);
+				rp_strbuf_add(b, composites[i].code);
 				return;
 			}
 		}
@@ -76,36 +60,36 @@ static void format_rights(struct strbuf *b, uint8_t type, uint32_t mask)
 		if ((mask >> i & 1) && !name) {
 			char hex[16];
 			snprintf(hex, sizeof(hex), "0x%x", mask);
-			sb_add(b, hex);
+			rp_strbuf_add(b, hex);
 			return;
 		}
 	}
 	for (int i = 0; i < 32; i++)
 		if (mask >> i & 1)
-			sb_add(b, label && i < 3 ? label_bit_names[i] : bit_names[i]);
+			rp_strbuf_add(b, label && i < 3 ? label_bit_names[i] : bit_names[i]);
 }
 
-static void format_sid(struct strbuf *b, const rp_sid *sid)
+static void format_sid(rp_strbuf *b, const rp_sid *sid)
 {
 	const char *alias = sd_sid_alias(sid);
 	if (alias) {
-		sb_add(b, alias);
+		rp_strbuf_add(b, alias);
 		return;
 	}
 	char *text = rp_sid_to_text(sid);
-	sb_add(b, text);
+	rp_strbuf_add(b, text);
 	free(text);
 }
 
 /* A GUID as stored (Data1 le32, Data2 le16, Data3 le16, Data4 bytes), lower-case. */
-static void format_guid(struct strbuf *b, const uint8_t g[16])
+static void format_guid(rp_strbuf *b, const uint8_t g[16])
 {
 	char s[40];
 	snprintf(s, sizeof(s),
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", g[3], g[2],
 		 g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14],
 		 g[15]);
-	sb_add(b, s);
+	rp_strbuf_add(b, s);
 }
 
 static const char *ace_type_code(uint8_t type)
@@ -144,7 +128,7 @@ static const struct {
     {"ID", 0x10}, {"SA", 0x40}, {"FA", 0x80},
 };
 
-static int format_ace(struct strbuf *b, const rp_ace *ace, const char *acl_name, size_t index,
+static int format_ace(rp_strbuf *b, const rp_ace *ace, const char *acl_name, size_t index,
 		      rp_err *err)
 {
 	const char *type = ace_type_code(ace->type);
@@ -167,39 +151,39 @@ static int format_ace(struct strbuf *b, const rp_ace *ace, const char *acl_name,
 		return rp_fail(err, RP_EXIT_PROBLEMS,
 			       "%s ACE %zu has object flags 0x%x, which SDDL cannot show", acl_name,
 			       index, ace->object_flags);
-	sb_add(b, "(");
-	sb_add(b, type);
-	sb_add(b, ";");
+	rp_strbuf_add(b, "(");
+	rp_strbuf_add(b, type);
+	rp_strbuf_add(b, ";");
 	for (size_t i = 0; i < sizeof(ace_flag_names) / sizeof(ace_flag_names[0]); i++)
 		if (ace->flags & ace_flag_names[i].flag)
-			sb_add(b, ace_flag_names[i].code);
-	sb_add(b, ";");
+			rp_strbuf_add(b, ace_flag_names[i].code);
+	rp_strbuf_add(b, ";");
 	format_rights(b, ace->type, ace->mask);
-	sb_add(b, ";");
+	rp_strbuf_add(b, ";");
 	int object = sd_ace_layout(ace->type) == SD_ACE_OBJECT;
 	if (object && (ace->object_flags & SD_ACE_OBJECT_TYPE_PRESENT))
 		format_guid(b, ace->object_type);
-	sb_add(b, ";");
+	rp_strbuf_add(b, ";");
 	if (object && (ace->object_flags & SD_ACE_INHERITED_OBJECT_TYPE_PRESENT))
 		format_guid(b, ace->inherited_type);
-	sb_add(b, ";");
+	rp_strbuf_add(b, ";");
 	format_sid(b, &ace->sid);
-	sb_add(b, ")");
+	rp_strbuf_add(b, ")");
 	return 0;
 }
 
-static int format_acl(struct strbuf *b, const char *tag, uint16_t control, int is_null,
+static int format_acl(rp_strbuf *b, const char *tag, uint16_t control, int is_null,
 		      const rp_acl *acl, int sacl, rp_err *err)
 {
-	sb_add(b, tag);
+	rp_strbuf_add(b, tag);
 	if (control & (sacl ? SD_SACL_PROTECTED : SD_DACL_PROTECTED))
-		sb_add(b, "P");
+		rp_strbuf_add(b, "P");
 	if (control & (sacl ? SD_SACL_AUTO_INHERIT_REQ : SD_DACL_AUTO_INHERIT_REQ))
-		sb_add(b, "AR");
+		rp_strbuf_add(b, "AR");
 	if (control & (sacl ? SD_SACL_AUTO_INHERITED : SD_DACL_AUTO_INHERITED))
-		sb_add(b, "AI");
+		rp_strbuf_add(b, "AI");
 	if (is_null) {
-		sb_add(b, "NO_ACCESS_CONTROL");
+		rp_strbuf_add(b, "NO_ACCESS_CONTROL");
 		return 0;
 	}
 	for (size_t i = 0; i < acl->count; i++)
@@ -210,14 +194,14 @@ static int format_acl(struct strbuf *b, const char *tag, uint16_t control, int i
 
 char *rp_sd_format_sddl(const rp_sd *sd, rp_err *err)
 {
-	struct strbuf b = {rp_xmalloc(64), 0, 64};
+	rp_strbuf b = {rp_xmalloc(64), 0, 64};
 	b.s[0] = '\0';
 	if (sd->has_owner) {
-		sb_add(&b, "O:");
+		rp_strbuf_add(&b, "O:");
 		format_sid(&b, &sd->owner);
 	}
 	if (sd->has_group) {
-		sb_add(&b, "G:");
+		rp_strbuf_add(&b, "G:");
 		format_sid(&b, &sd->group);
 	}
 	if (sd->has_dacl && format_acl(&b, "D:", sd->control, sd->dacl_null, &sd->dacl, 0, err) < 0)

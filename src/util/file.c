@@ -12,8 +12,7 @@ int rp_stream_read(FILE *f, uint8_t **data, size_t *len)
 	uint8_t *buf = rp_xmalloc(cap);
 	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += got;
-		if (n == cap)
-			buf = rp_xrealloc(buf, cap *= 2);
+		buf = rp_grow(buf, &cap, n + 1, 1);
 	}
 	if (ferror(f)) {
 		int saved = errno;

@@ -2,6 +2,7 @@
 #include "util/text.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,57 @@ char *rp_xasprintf(const char *fmt, ...)
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+void *rp_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap : 16;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			n = need;
+		else
+			n *= 2;
+	}
+	if (size && n > SIZE_MAX / size) {
+		fputs("rdprescue: out of memory\n", stderr);
+		abort();
+	}
+	*cap = n;
+	return rp_xrealloc(p, n * size);
+}
+
+/* Room for n more bytes and the NUL. */
+static void strbuf_room(rp_strbuf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = rp_xrealloc(b->s, b->cap);
+	}
+}
+
+void rp_strbuf_add(rp_strbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+	strbuf_room(b, n);
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
+}
+
+void rp_strbuf_addf(rp_strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	strbuf_room(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid.  Overlong forms,

@@ -37,4 +37,19 @@ void *rp_xrealloc(void *p, size_t n);
 char *rp_xstrdup(const char *s);
 char *rp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The one way to grow an array: returns p with room for at least need elements of size bytes,
+ * *cap updated (doubled, from 16); p unchanged when it has room.  Aborts on exhaustion or on a
+ * size that overflows. */
+void *rp_grow(void *p, size_t *cap, size_t need, size_t size);
+
+/* A growing NUL-terminated string: rp_strbuf b = {0}; rp_strbuf_add(&b, "..."); then b.s
+ * (malloc'd; NULL while nothing was added). */
+typedef struct rp_strbuf {
+	char *s;
+	size_t len, cap;
+} rp_strbuf;
+
+void rp_strbuf_add(rp_strbuf *b, const char *s);
+void rp_strbuf_addf(rp_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

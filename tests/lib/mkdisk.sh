@@ -9,25 +9,28 @@
 # one-line message on stderr and status 1.
 #
 # A disk of one scheme and size is built once and copied after that (cp --sparse=always) from
-# $RP_CACHE: tests/run.sh gives all suites one cache; a suite run alone keeps its own in $T.
-
-RP_CACHE=${RP_CACHE:-$T/cache}
+# $RP_CACHE: tests/run.sh gives all suites one cache; a suite run alone keeps its own in
+# $T/cache.
 
 # rp_cached KEY DEST BUILDER ARGS...: DEST is a copy of $RP_CACHE/KEY, which "BUILDER ARGS...
 # FILE" makes once (into a file of its own, renamed into place: parallel suites share it).
 # BUILDER may call rp_cached itself (its variables are local: dash and bash have local).
 rp_cached()
 {
-	local _rc_key _rc_dest _rc_tmp
-	_rc_key=$1 _rc_dest=$2
+	local _rc_key _rc_dest _rc_tmp _rc_dir
+	_rc_key=$1 _rc_dest=$2 _rc_dir=${RP_CACHE:-${T:+$T/cache}}
 	shift 2
-	mkdir -p "$RP_CACHE" || return 1
-	if [ ! -e "$RP_CACHE/$_rc_key" ]; then
-		_rc_tmp=$(mktemp -u "$RP_CACHE/$_rc_key.XXXXXX")
-		"$@" "$_rc_tmp" || { rm -rf "$_rc_tmp"; return 1; }
-		mv -T "$_rc_tmp" "$RP_CACHE/$_rc_key" 2>/dev/null || rm -rf "$_rc_tmp"
+	if [ -z "$_rc_dir" ]; then # neither a run's cache nor a scratch directory: no cache
+		"$@" "$_rc_dest"
+		return
 	fi
-	cp -R --sparse=always "$RP_CACHE/$_rc_key" "$_rc_dest"
+	mkdir -p "$_rc_dir" || return 1
+	if [ ! -e "$_rc_dir/$_rc_key" ]; then
+		_rc_tmp=$(mktemp -u "$_rc_dir/$_rc_key.XXXXXX")
+		"$@" "$_rc_tmp" || { rm -rf "$_rc_tmp"; return 1; }
+		mv -T "$_rc_tmp" "$_rc_dir/$_rc_key" 2>/dev/null || rm -rf "$_rc_tmp"
+	fi
+	cp -R --sparse=always "$_rc_dir/$_rc_key" "$_rc_dest"
 }
 
 # _mkdisk_fs FILE SECTORS LABEL: a fresh NTFS file system in FILE.

@@ -116,9 +116,7 @@ static void log_entry(logbuf *l, const uint8_t *bins, const uint32_t *run_off,
 	for (size_t i = first; i < last; i++)
 		data += run_len[i];
 	size_t size = (40 + 8 * (last - first) + data + 511) / 512 * 512;
-	while (l->len + size > l->cap)
-		l->cap *= 2;
-	l->data = rp_xrealloc(l->data, l->cap);
+	l->data = rp_grow(l->data, &l->cap, l->len + size, 1);
 	uint8_t *e = l->data + l->len;
 	memset(e, 0, size);
 	memcpy(e, "HvLE", 4);

@@ -7,6 +7,7 @@
  * nothing) are tested on their own.  The disk is the "healthy" scenario built by
  * tests/lib/scenario.sh; files are put on it with rp-testfs (our vol layer).
  */
+#include "util/file.h"
 #include "checks/checks.h"
 #include "plan/plan.h"
 #include "reg/pol.h"
@@ -97,17 +98,11 @@ static int make_disk(void)
 
 static void image_sha(char out[65])
 {
+	uint8_t *b = NULL;
+	size_t n;
 	out[0] = 0;
-	FILE *f = fopen(in_dir("disk.img"), "rb");
-	if (!f)
-		return;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	uint8_t *b = rp_xmalloc((size_t)n);
-	if (fread(b, 1, (size_t)n, f) == (size_t)n)
-		rp_sha256_hex(b, (size_t)n, out);
-	fclose(f);
+	if (rp_file_read(in_dir("disk.img"), &b, &n, 1, NULL) == 0)
+		rp_sha256_hex(b, n, out);
 	free(b);
 }
 

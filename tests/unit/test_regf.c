@@ -4,6 +4,7 @@
  * special cases, Marvin32 on Windows-made log entries, the structural check on every sample,
  * and rp-mklogs' dirty SYSTEM hive with logs.
  */
+#include "util/file.h"
 #include "regf/regf.h"
 #include "test.h"
 #include "util/text.h"
@@ -17,19 +18,14 @@
 static char tmpdir[] = "/tmp/test_regf.XXXXXX";
 static const char *build_dir;
 
+/* A whole file; NULL and *len 0 when it cannot be read (an absent log). */
 static uint8_t *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	uint8_t *data = NULL;
+	if (rp_file_read(path, &data, len, 1, NULL) == 0)
+		return data;
 	*len = 0;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	uint8_t *b = rp_xmalloc((size_t)n + 1);
-	*len = fread(b, 1, (size_t)n, f);
-	fclose(f);
-	return b;
+	return NULL;
 }
 
 static int spill(const char *path, const uint8_t *data, size_t len)

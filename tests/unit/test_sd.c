@@ -5,6 +5,7 @@
  * every security descriptor ("sk" cell) of the real sample hives, and libntfs-3g accepting
  * and returning the built bytes unchanged on an image made by mkntfs.
  */
+#include "util/file.h"
 #include "sd/sd.h"
 #include "util/text.h"
 
@@ -518,19 +519,10 @@ struct hive_stats {
 /* Every allocated "sk" cell of a hive file: parse, rebuild, SDDL round trip. */
 static int scan_hive(const char *path, struct hive_stats *st)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	uint8_t *h = NULL;
+	size_t got;
+	if (rp_file_read(path, &h, &got, 1, NULL) < 0)
 		return -1;
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *h = rp_xmalloc((size_t)size);
-	size_t got = fread(h, 1, (size_t)size, f);
-	fclose(f);
-	if (got != (size_t)size) {
-		free(h);
-		return -1;
-	}
 	size_t bin = 4096;
 	while (bin + 32 <= got && memcmp(h + bin, "hbin", 4) == 0) {
 		size_t bin_size = rd32(h + bin + 8);

@@ -4,6 +4,7 @@
  * trip, hibernation refusal, read-only opens leaving the image byte-identical, checked with
  * ntfsfix -n), the dir backend (symlinks as reparse points, no SD xattr) and target probing.
  */
+#include "util/file.h"
 #include "test.h"
 #include "util/hash.h"
 #include "vol/vol.h"
@@ -34,18 +35,12 @@ static const uint8_t machinekeys_sd[] = {
 
 static void file_sha(const char *path, char out[65])
 {
-	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t n;
 	out[0] = 0;
-	if (!f)
-		return;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	uint8_t *buf = malloc((size_t)n);
-	if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
-		rp_sha256_hex(buf, (size_t)n, out);
+	if (rp_file_read(path, &buf, &n, 1, NULL) == 0)
+		rp_sha256_hex(buf, n, out);
 	free(buf);
-	fclose(f);
 }
 
 /* Partition 2 of a mkdisk image: sector 34816, 94208 sectors for 64 MB. */
