@@ -65,6 +65,8 @@ $(filter-out $(FAULT_OBJ),$(OBJ_LIB) $(OBJ_CLI)): $(BUILD)/%.o: $(PLAIN)/%.o
 	cp $< $@
 $(PLAIN)/%.o: %.c
 	$(MAKE) --no-print-directory FAULTS=0 BUILD=$(PLAIN) $@
+# the plain objects' header dependencies, so that a changed header remakes them first
+-include $(patsubst $(BUILD)/%.o,$(PLAIN)/%.d,$(OBJ_LIB) $(OBJ_CLI))
 endif
 endif
 
