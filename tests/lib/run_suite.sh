@@ -6,13 +6,21 @@
 out=$1 suite=$2
 name=$(basename "$suite" .sh)
 log=$out/$name.log
-start=$(date +%s)
 case $suite in
-*.sh) sh "$suite" >"$log" 2>&1 ;;
-*) "$suite" >"$log" 2>&1 ;;
+*.sh) set -- sh "$suite" ;;
+*) set -- "$suite" ;;
 esac
-rc=$?
-secs=$(($(date +%s) - start))
+# wall and CPU seconds (children included) with /usr/bin/time (Debian "time", make deps)
+if [ -x /usr/bin/time ]; then
+	/usr/bin/time -f '%e %U %S' -o "$out/$name.time" "$@" >"$log" 2>&1
+	rc=$?
+	took=$(awk '{ printf "%.0f s, CPU %.0f s", $1, $2 + $3 }' "$out/$name.time" 2>/dev/null)
+else
+	start=$(date +%s)
+	"$@" >"$log" 2>&1
+	rc=$?
+	took="$(($(date +%s) - start)) s"
+fi
 if [ "$rc" != 0 ] && ! grep -q '^not ok - ' "$log"; then
 	echo "not ok - $name: exited with status $rc before saying what failed" >>"$log"
 elif ! grep -q -e '^ok - ' -e '^not ok - ' -e '^skip - ' "$log"; then
@@ -20,6 +28,6 @@ elif ! grep -q -e '^ok - ' -e '^not ok - ' -e '^skip - ' "$log"; then
 fi
 {
 	flock 9
-	echo "== $name: exit $rc, $secs s"
+	echo "== $name: exit $rc, $took"
 	cat "$log"
 } 9>"$out/.lock"
