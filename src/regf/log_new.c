@@ -59,7 +59,8 @@ void regf_new_scan(regf_log *log)
 			pos += REGF_LOG_SECTOR;
 			continue;
 		}
-		log->entries = rp_grow(log->entries, &cap, log->n_entries + 1, sizeof *log->entries);
+		log->entries =
+		    rp_grow(log->entries, &cap, log->n_entries + 1, sizeof *log->entries);
 		log->entries[log->n_entries++] = e;
 		pos += e.size;
 	}

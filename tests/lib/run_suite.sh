@@ -14,7 +14,7 @@ esac
 if [ -x /usr/bin/time ]; then
 	/usr/bin/time -f '%e %U %S' -o "$out/$name.time" "$@" >"$log" 2>&1
 	rc=$?
-	took=$(awk '{ printf "%.0f s, CPU %.0f s", $1, $2 + $3 }' "$out/$name.time" 2>/dev/null)
+	took=$(tail -n 1 "$out/$name.time" | awk '{ printf "%.0f s, CPU %.0f s", $1, $2 + $3 }')
 else
 	start=$(date +%s)
 	"$@" >"$log" 2>&1
