@@ -4,8 +4,8 @@
 #
 # Each suite's output is printed in one piece when it ends ("== NAME: exit S, T s, CPU C s"
 # first).  The counts are its "ok - ", "not ok - " and "skip - " lines (tests/lib/assert.sh,
-# tests/unit/test.h); a suite that exits non-zero without a "not ok" line (it crashed, or died before
-# saying why) or prints no result at all counts one more failure, named after the suite.
+# tests/unit/test.h); a suite that exits non-zero without a "not ok" line (it crashed, or died
+# before saying why) or prints no result at all counts one more failure, named after the suite.
 # Suites share disk images and hives through $RP_CACHE (tests/lib/mkdisk.sh, scenario.sh).
 # SUITES="t_keys test_sd" runs only those.
 BUILD=${BUILD:-build}

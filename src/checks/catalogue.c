@@ -2,7 +2,7 @@
  * catalogue.c — the list of checks and running a selection of them.
  * Each family lives in its own file; catalogue.def is the only place that names them all.
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "util/text.h"
 
 #include <stdlib.h>

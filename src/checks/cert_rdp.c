@@ -20,7 +20,7 @@
  */
 #include "capi/capi.h"
 #include "cert/cert.h"
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "util/text.h"
 
 #include <ctype.h>

@@ -15,7 +15,6 @@
  */
 #include "capi/capi.h"
 #include "cert/cert.h"
-#include "checks/catalogue.h"
 #include "checks/keys.h"
 #include "sd/sd.h"
 #include "util/text.h"

@@ -15,7 +15,6 @@
  * Files are read one at a time; only the broken ones are remembered.
  */
 #include "capi/capi.h"
-#include "checks/catalogue.h"
 #include "checks/keys.h"
 #include "util/text.h"
 

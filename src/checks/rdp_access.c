@@ -10,7 +10,7 @@
  * Enabled") and, so that removing a policy later does not bring the problem back, the local
  * value as well.
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "util/text.h"
 
 #include <stdio.h>

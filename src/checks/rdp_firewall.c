@@ -19,7 +19,7 @@
  * has no RDP rule at all, lowers security: only with --allow-weaker-security.  rdprescue never
  * invents a rule.
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "reg/fwrule.h"
 #include "util/text.h"
 

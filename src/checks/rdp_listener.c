@@ -6,7 +6,7 @@
  * accepts the TCP connection badly or not at all.  A port other than 3389 works but needs the
  * client and the firewall to follow, so it is reported, not changed.
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "util/text.h"
 
 #include <stdio.h>

@@ -9,7 +9,7 @@
  * ever raises security; lowering it (NLA off, the negotiating layer) happens only with
  * --allow-weaker-security, and the report says so.
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "util/text.h"
 
 #include <stdio.h>

@@ -9,7 +9,7 @@
  * set to automatic instead of manual is left alone.  TermService must also run as NETWORK
  * SERVICE (the RDP key's ACL grants that account) in a Win32 service process (Type 16 or 32).
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "util/text.h"
 
 #include <stdio.h>

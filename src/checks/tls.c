@@ -15,7 +15,7 @@
  * Windows' default applies.  Both policy values are read through rp_effective_dword, which knows
  * every copy and which one decides (checks.h).
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "util/text.h"
 
 #include <stdio.h>

@@ -7,7 +7,6 @@
  *       comes from that re-scan, never from what we meant to do.
  */
 #include "cli/cli.h"
-#include "checks/catalogue.h"
 #include "plan/plan.h"
 #include "report/report.h"
 #include "util/text.h"

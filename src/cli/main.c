@@ -2,7 +2,6 @@
  * main.c — rdprescue's entry point: dispatch to a command, nothing else.
  */
 #include "cli/cli.h"
-#include "checks/catalogue.h"
 #include "plan/plan.h"
 
 #include <stdio.h>

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every check `rdprescue --help` lists is in README.md's table ("| ID |"), has a section in
 # docs/checks.md ("## ... ID") and an item in docs/rdprescue.1.md ("- ... `ID`").  A new check
-# without its docs fails here; so does a message that names a command rdprescue does not have.  (test_catalogue holds the README rows to the catalogue's text.)
+# without its docs fails here; so does a message that names a command rdprescue does not have.
+# (test_catalogue holds the README rows to the catalogue's text.)
 . tests/lib/assert.sh
 "$RP" --help >"$T/help" 2>&1
 ids=$(sed -n '/^Checks:/,$ s/^  \([a-z_]*\.[a-z_]*\) .*/\1/p' "$T/help")

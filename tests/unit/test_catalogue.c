@@ -4,7 +4,7 @@
  * "| ID | LOOKS_AT |" word for word, docs/checks.md has a section and docs/rdprescue.1.md a
  * line naming it.  (t_docs checks the same three files against `rdprescue --help`.)
  */
-#include "checks/catalogue.h"
+#include "checks/checks.h"
 #include "test.h"
 #include "util/file.h"
 
