@@ -22,6 +22,7 @@ static const char usage[] =
     "  acl    TARGET show PATH [--json] | TARGET reset PATH --sddl SDDL [--yes] [--backup-dir "
     "DIR]\n"
     "  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
+    "  events TARGET [--since last-boot|YYYY-MM-DD] [--all] [--install N] [--json]\n"
     "\n"
     "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
     "directory where a Windows volume is mounted.\n"
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
 		return cmd_acl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hive"))
 		return cmd_hive(argc - 1, argv + 1);
+	if (!strcmp(cmd, "events"))
+		return cmd_events(argc - 1, argv + 1);
 	return cli_fail(2, "unknown command '%s'; run 'rdprescue --help' for the list",
 			cmd[0] ? cmd : "''");
 }

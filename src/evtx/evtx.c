@@ -48,9 +48,8 @@ static void count_chunks(const uint8_t *d, size_t len, rp_evlog *st)
 {
 	if (len >= EVTX_FILE_HEADER_SIZE && memcmp(d, "ElfFile", 8) == 0)
 		st->dirty = (rp_le32(d + FH_FLAGS) & 1u) != 0;
-	for (size_t off = EVTX_FILE_HEADER_SIZE; len >= EVTX_CHUNK_SIZE &&
-						 off <= len - EVTX_CHUNK_SIZE;
-	     off += EVTX_CHUNK_SIZE) {
+	for (size_t off = EVTX_FILE_HEADER_SIZE;
+	     len >= EVTX_CHUNK_SIZE && off <= len - EVTX_CHUNK_SIZE; off += EVTX_CHUNK_SIZE) {
 		const uint8_t *c = d + off;
 		int blank = 1;
 		for (size_t i = 0; i < 8 && blank; i++)
@@ -226,6 +225,32 @@ void rp_events_sort(rp_events *ev)
 {
 	if (ev->n > 1)
 		qsort(ev->ev, ev->n, sizeof *ev->ev, cmp_event);
+}
+
+#define SAME_BOOT_TICKS (600ULL * 10000000ULL) /* 10 minutes of FILETIME */
+
+int rp_events_boot_starts(const rp_events *ev, size_t i)
+{
+	if (i >= ev->n || !ev->ev[i].rule || ev->ev[i].rule->marker != RP_EV_BOOT)
+		return 0;
+	for (size_t j = i; j-- > 0;) {
+		const rp_event *p = &ev->ev[j];
+		if (ev->ev[i].filetime - p->filetime > SAME_BOOT_TICKS)
+			break;
+		if (p->rule->marker == RP_EV_SHUTDOWN)
+			return 1;
+		if (p->rule->marker == RP_EV_BOOT)
+			return 0;
+	}
+	return 1;
+}
+
+size_t rp_events_last_boot(const rp_events *ev)
+{
+	for (size_t i = ev->n; i-- > 0;)
+		if (rp_events_boot_starts(ev, i))
+			return i;
+	return 0;
 }
 
 int rp_events_load(rp_vol *vol, rp_events *out, rp_err *err)

@@ -33,10 +33,10 @@ typedef struct rp_ev_rule {
 	const char *shortname;
 	uint32_t id;
 	rp_ev_marker marker;
-	int failure;	   /* an RDP-related failure: unexplained when no check explains it */
-	const char *check; /* the check it points to ("" = none, e.g. connection history) */
-	int service_arg;   /* 1-based insert naming a service (SCM), 0 = none */
-	int logon_type;	   /* 1-based insert holding LogonType (Security 4624/4625), 0 = none */
+	int failure;	     /* an RDP-related failure: unexplained when no check explains it */
+	const char *check;   /* the check it points to ("" = none, e.g. connection history) */
+	int service_arg;     /* 1-based insert naming a service (SCM), 0 = none */
+	int logon_type;	     /* 1-based insert holding LogonType (Security 4624/4625), 0 = none */
 	const char *meaning; /* plain words; %1.. are the inserts (with %%N in words) */
 } rp_ev_rule;
 
@@ -53,13 +53,13 @@ typedef struct rp_event {
 } rp_event;
 
 typedef struct rp_evlog {
-	const char *name; /* short name */
-	const char *path; /* volume path */
-	int present;	  /* the file exists */
-	int opened;	  /* libevtx accepted its header */
-	int dirty;	  /* the file header says Windows did not close it cleanly */
-	size_t records;	  /* records read (all, kept or not) */
-	size_t kept;	  /* records the rule table knows */
+	const char *name;   /* short name */
+	const char *path;   /* volume path */
+	int present;	    /* the file exists */
+	int opened;	    /* libevtx accepted its header */
+	int dirty;	    /* the file header says Windows did not close it cleanly */
+	size_t records;	    /* records read (all, kept or not) */
+	size_t kept;	    /* records the rule table knows */
 	size_t bad_records; /* records that could not be read (skipped) */
 	size_t chunks;	    /* chunks with a valid header */
 	size_t bad_chunks;  /* chunks skipped or read only in part (bad magic, checksum) */
@@ -83,6 +83,12 @@ void rp_events_load_buffer(rp_events *out, rp_evlog *st, uint8_t *data, size_t l
 /* Sorts the events by time (then log, then record). */
 void rp_events_sort(rp_events *ev);
 void rp_events_free(rp_events *ev);
+
+/* Event i (of the sorted events) starts a boot: a boot marker that is not a second marker of the
+ * same start (Kernel-General 12 and EventLog 6005 of one boot, within 10 minutes). */
+int rp_events_boot_starts(const rp_events *ev, size_t i);
+/* Index of the first event of the last boot (0 when no boot marker was logged). */
+size_t rp_events_last_boot(const rp_events *ev);
 
 /* The rule for (provider, id), or NULL. */
 const rp_ev_rule *rp_ev_rule_find(const char *provider, uint32_t id);

@@ -68,11 +68,10 @@ static const rp_ev_rule rules[] = {
     {CORE, "RdpCoreTS", 102, RP_EV_NONE, 0, "", 0, 0,
      "The server terminated the main RDP connection with the client"},
     {CORE, "RdpCoreTS", 103, RP_EV_NONE, 0, "", 0, 0, "The disconnect reason is %1"},
-    {CORE, "RdpCoreTS", 226, RP_EV_NONE, 1, "rdp.listener,rdp.security", 0, 0,
-     "RDP_TCP: an error was encountered when transitioning from %1 to %2 in response to %3 "
-     "(error code %4)"},
-    {CORE, "RdpCoreTS", 227, RP_EV_NONE, 1, "rdp.listener,rdp.security", 0, 0,
-     "'%1' in %2 at %3 err=[%4]: the RDP stack failed while setting up a connection"},
+    {CORE, "RdpCoreTS", 226, RP_EV_NONE, 0, "", 0, 0,
+     "%1: an error was encountered when transitioning from %3 to %5 in response to %7 (a "
+     "connection that ended early; routine on a machine scanned from the internet)"},
+    {CORE, "RdpCoreTS", 227, RP_EV_NONE, 0, "", 0, 0, "RDP stack error in %1: %3"},
 
     {LSM, "LocalSessionManager", 21, RP_EV_NONE, 0, "", 0, 0,
      "Session logon succeeded: user %1, session %2, from %3"},
@@ -83,8 +82,7 @@ static const rp_ev_rule rules[] = {
     {LSM, "LocalSessionManager", 25, RP_EV_NONE, 0, "", 0, 0,
      "Session reconnection succeeded: user %1, session %2, from %3"},
 
-    {SCM, SCM, 7000, RP_EV_NONE, 1, "rdp.services", 1, 0,
-     "The %1 service failed to start: %2"},
+    {SCM, SCM, 7000, RP_EV_NONE, 1, "rdp.services", 1, 0, "The %1 service failed to start: %2"},
     {SCM, SCM, 7001, RP_EV_NONE, 1, "rdp.services", 1, 0,
      "The %1 service depends on the %2 service, which failed to start: %3"},
     {SCM, SCM, 7009, RP_EV_NONE, 1, "rdp.services", 2, 0,
@@ -108,8 +106,7 @@ static const rp_ev_rule rules[] = {
 
     {SEC, "Security", 4625, RP_EV_NONE, 0, "rdp.access", 0, 11,
      "An RDP logon failed for %7\\%6 from %20 (status %8, sub-status %10)"},
-    {SEC, "Security", 4624, RP_EV_NONE, 0, "", 0, 9,
-     "An RDP logon succeeded for %7\\%6 from %19"},
+    {SEC, "Security", 4624, RP_EV_NONE, 0, "", 0, 9, "An RDP logon succeeded for %7\\%6 from %19"},
 };
 
 const rp_ev_rule *rp_ev_rule_find(const char *provider, uint32_t id)
@@ -122,15 +119,38 @@ const rp_ev_rule *rp_ev_rule_find(const char *provider, uint32_t id)
 
 /* Services (names and English display names) RDP needs: TermService, its dependencies and
  * helpers, the key isolation service, the firewall and the network path. */
-static const char *const rdp_services[] = {
-    "TermService", "Remote Desktop Services", "Terminal Services", "UmRdpService",
-    "Remote Desktop Services UserMode Port Redirector", "SessionEnv",
-    "Remote Desktop Configuration", "TermDD", "Remote Desktop Device Redirector Driver", "RDPDR",
-    "RpcSs", "Remote Procedure Call (RPC)", "RpcEptMapper", "RPC Endpoint Mapper", "DcomLaunch",
-    "DCOM Server Process Launcher", "KeyIso", "CNG Key Isolation", "CryptSvc",
-    "Cryptographic Services", "MpsSvc", "Windows Firewall", "Windows Defender Firewall", "BFE",
-    "Base Filtering Engine", "mpsdrv", "Dhcp", "DHCP Client", "NlaSvc",
-    "Network Location Awareness", "Tcpip", "Netlogon"};
+static const char *const rdp_services[] = {"TermService",
+					   "Remote Desktop Services",
+					   "Terminal Services",
+					   "UmRdpService",
+					   "Remote Desktop Services UserMode Port Redirector",
+					   "SessionEnv",
+					   "Remote Desktop Configuration",
+					   "TermDD",
+					   "Remote Desktop Device Redirector Driver",
+					   "RDPDR",
+					   "RpcSs",
+					   "Remote Procedure Call (RPC)",
+					   "RpcEptMapper",
+					   "RPC Endpoint Mapper",
+					   "DcomLaunch",
+					   "DCOM Server Process Launcher",
+					   "KeyIso",
+					   "CNG Key Isolation",
+					   "CryptSvc",
+					   "Cryptographic Services",
+					   "MpsSvc",
+					   "Windows Firewall",
+					   "Windows Defender Firewall",
+					   "BFE",
+					   "Base Filtering Engine",
+					   "mpsdrv",
+					   "Dhcp",
+					   "DHCP Client",
+					   "NlaSvc",
+					   "Network Location Awareness",
+					   "Tcpip",
+					   "Netlogon"};
 
 int rp_ev_rdp_service(const char *name)
 {
@@ -164,6 +184,7 @@ static const struct {
 	const char *text;
 } win32[] = {
     {2, "The system cannot find the file specified."},
+    {50, "The request is not supported."},
     {3, "The system cannot find the path specified."},
     {5, "Access is denied."},
     {14, "Not enough memory resources are available to complete this operation."},
