@@ -19,6 +19,7 @@ int rp_check_cert_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_acl(rp_scan *scan, rp_err *err);
 int rp_check_keys_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_contents(rp_scan *scan, rp_err *err);
+int rp_check_events_unexplained(rp_scan *scan, rp_err *err);
 
 const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
@@ -32,6 +33,9 @@ const rp_check rp_checks[] = {
     {"keys.acl", "MachineKeys folder access rules", rp_check_keys_acl},
     {"keys.rdp", "RDP key container: present, sound, readable", rp_check_keys_rdp},
     {"keys.contents", "Broken key container files", rp_check_keys_contents},
+    /* Last: it looks at what the checks before it found. */
+    {"events.unexplained", "RDP failures in the event logs no check explains",
+     rp_check_events_unexplained},
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 
@@ -74,10 +78,14 @@ int rp_checks_validate(const char *ids, rp_err *err)
 
 int rp_scan_run(rp_scan *scan, const char *ids, rp_err *err)
 {
-	if (ids)
-		return for_each_id(ids, scan, err);
-	for (size_t i = 0; i < rp_ncheck; i++)
-		if (rp_checks[i].run(scan, err) < 0)
+	if (ids) {
+		if (for_each_id(ids, scan, err) < 0)
 			return -1;
+	} else {
+		for (size_t i = 0; i < rp_ncheck; i++)
+			if (rp_checks[i].run(scan, err) < 0)
+				return -1;
+	}
+	rp_events_cite(scan);
 	return 0;
 }

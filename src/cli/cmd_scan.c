@@ -223,6 +223,7 @@ int cmd_scan(int argc, char **argv)
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
+	rp_events events = {0};
 	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
@@ -242,8 +243,14 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.reg = &reg;
+	/* Missing or damaged logs are noted, not fatal; only a volume error stops the scan. */
+	if (rp_events_load(vol, &events, &err) < 0) {
+		rc = cli_fail(err.exit_code, "%s", err.msg);
+		goto out;
+	}
 	scan.vol = vol;
 	scan.reg = &reg;
+	scan.events = &events;
 	if (rp_scan_run(&scan, a.checks, &err) < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 		goto out;
@@ -281,7 +288,7 @@ int cmd_scan(int argc, char **argv)
 	if (!a.dry_run && pr.files_written) {
 		/* Judge by what the disk holds now. */
 		rp_registry after_reg = {0};
-		rp_scan after = {.allow_weaker = 0, .now = scan.now};
+		rp_scan after = {.allow_weaker = 0, .now = scan.now, .events = &events};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <
@@ -305,6 +312,7 @@ int cmd_scan(int argc, char **argv)
 	rp_plan_result_free(&pr);
 out:
 	rp_scan_free(&scan);
+	rp_events_free(&events);
 	rp_registry_free(&reg);
 	rp_vol_close(vol, NULL);
 	rp_target_free(&t);

@@ -136,6 +136,8 @@ static int read_record(libevtx_record_t *r, rp_events *out, rp_evlog *st)
 		free(provider);
 		return -1;
 	}
+	ev.user = get_utf8(r, libevtx_record_get_utf8_user_security_identifier_size,
+			   libevtx_record_get_utf8_user_security_identifier);
 	if (libevtx_record_get_event_level(r, &ev.level, &e) != 1)
 		libevtx_error_free(&e);
 	int ns = 0;
@@ -156,6 +158,7 @@ static int read_record(libevtx_record_t *r, rp_events *out, rp_evlog *st)
 			for (size_t i = 0; i < ev.nstrings; i++)
 				free(ev.strings[i]);
 			free(ev.strings);
+			free(ev.user);
 			free(provider);
 			return 0;
 		}
@@ -301,6 +304,7 @@ void rp_events_free(rp_events *ev)
 			free(ev->ev[i].strings[k]);
 		free(ev->ev[i].strings);
 		free(ev->ev[i].provider);
+		free(ev->ev[i].user);
 	}
 	free(ev->ev);
 	memset(ev, 0, sizeof *ev);

@@ -47,6 +47,7 @@ typedef struct rp_event {
 	uint32_t id;	   /* event identifier (without qualifiers) */
 	uint8_t level;
 	char *provider;
+	char *user;	/* the UserID SID of the event (who did it), NULL when none */
 	char **strings; /* the inserted strings as logged */
 	size_t nstrings;
 	const rp_ev_rule *rule;
@@ -103,7 +104,8 @@ int rp_ev_rdp_service(const char *name);
 /* An insert in words: "%%1058" -> "The service cannot be started, ... (error 1058)"; other
  * strings are returned as they are.  malloc'd. */
 char *rp_ev_insert_words(const char *s);
-/* The rule's meaning with the inserts filled in (in words).  malloc'd. */
+/* The rule's meaning with the inserts filled in (in words; %U: who, from the event's UserID).
+ * malloc'd. */
 char *rp_event_text(const rp_event *e);
 /* "2026-03-02 04:12:05" (UTC) into buf; iso: "2026-03-02T04:12:05.1234567Z". */
 void rp_ev_time(uint64_t filetime, int iso, char *buf, size_t n);

@@ -100,7 +100,7 @@ static const rp_ev_rule rules[] = {
     {SCM, SCM, 7034, RP_EV_NONE, 1, "rdp.services", 1, 0,
      "The %1 service terminated unexpectedly; it has done this %2 time(s)"},
     {SCM, SCM, 7040, RP_EV_NONE, 0, "rdp.services", 1, 0,
-     "The start type of the %1 service was changed from %2 to %3 (by %4)"},
+     "The start type of the %1 service was changed from %2 to %3 (by %U)"},
     {SCM, SCM, 7045, RP_EV_NONE, 0, "", 0, 0,
      "A service was installed: %1 (file %2, type %3, start %4, account %5)"},
 
@@ -236,7 +236,16 @@ char *rp_event_text(const rp_event *e)
 		const char *piece = NULL;
 		char *owned = NULL;
 		size_t plen = 1;
-		if (p[0] == '%' && p[1] >= '1' && p[1] <= '9') {
+		if (p[0] == '%' && p[1] == 'U') {
+			plen = 2;
+			const char *u = e->user;
+			owned = rp_xstrdup(!u				? "an unknown account"
+					   : strcmp(u, "S-1-5-18") == 0 ? "SYSTEM"
+					   : strcmp(u, "S-1-5-19") == 0 ? "LOCAL SERVICE"
+					   : strcmp(u, "S-1-5-20") == 0 ? "NETWORK SERVICE"
+									: u);
+			piece = owned;
+		} else if (p[0] == '%' && p[1] >= '1' && p[1] <= '9') {
 			char *end;
 			unsigned long k = strtoul(p + 1, &end, 10);
 			plen = (size_t)(end - p);
