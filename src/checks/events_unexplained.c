@@ -108,16 +108,42 @@ static char *checks_of(const rp_event *e)
 	return rp_xstrdup(e->rule->check);
 }
 
+/* Does the finding name the service (summary, or evidence under Services\<key>)? */
+static int names_service(const rp_finding *f, const char *key)
+{
+	if (strcasestr(f->summary, key))
+		return 1;
+	char *part = rp_xasprintf("\\Services\\%s", key);
+	size_t n = strlen(part);
+	int found = 0;
+	for (size_t k = 0; k < f->nevidence && !found; k++) {
+		const char *ek = f->evidence[k].key;
+		const char *at = ek ? strcasestr(ek, part) : NULL;
+		found = at && (at[n] == 0 || at[n] == '\\');
+	}
+	free(part);
+	return found;
+}
+
+/* An event naming a service confirms the findings about that service; any other event the
+ * first problem finding of each check it points to. */
 static void cite_kind(rp_scan *scan, size_t last, size_t count, void *ctx)
 {
 	(void)ctx;
 	const rp_event *e = &scan->events->ev[last];
 	char *checks = checks_of(e);
 	char *name = event_name(e);
+	const char *svc = rp_ev_service_key(rp_event_service(e));
+	char *cited = rp_xstrdup(",");
 	for (size_t i = 0; i < scan->nfindings; i++) {
 		rp_finding *f = &scan->findings[i];
 		if (f->status != RP_PROBLEM || !in_list(checks, f->check))
 			continue;
+		if (svc ? !names_service(f, svc) : in_list(cited, f->check))
+			continue;
+		char *more = rp_xasprintf("%s%s,", cited, f->check);
+		free(cited);
+		cited = more;
 		int dup = 0;
 		for (size_t k = 0; k < f->ncites && !dup; k++)
 			dup = strcmp(f->cites[k].event, name) == 0;
@@ -134,6 +160,7 @@ static void cite_kind(rp_scan *scan, size_t last, size_t count, void *ctx)
 		snprintf(c->last, sizeof c->last, "%.19sZ", t);
 		c->text = rp_event_text(e);
 	}
+	free(cited);
 	free(name);
 	free(checks);
 }

@@ -100,6 +100,8 @@ int rp_event_is_failure(const rp_event *e);
 const char *rp_event_service(const rp_event *e);
 /* A service RDP needs: TermService, its dependencies, or the network path (case-insensitive). */
 int rp_ev_rdp_service(const char *name);
+/* The service's key name ("TermService") for a key or display name RDP needs, else NULL. */
+const char *rp_ev_service_key(const char *name);
 
 /* An insert in words: "%%1058" -> "The service cannot be started, ... (error 1058)"; other
  * strings are returned as they are.  malloc'd. */

@@ -117,47 +117,45 @@ const rp_ev_rule *rp_ev_rule_find(const char *provider, uint32_t id)
 	return NULL;
 }
 
-/* Services (names and English display names) RDP needs: TermService, its dependencies and
- * helpers, the key isolation service, the firewall and the network path. */
-static const char *const rdp_services[] = {"TermService",
-					   "Remote Desktop Services",
-					   "Terminal Services",
-					   "UmRdpService",
-					   "Remote Desktop Services UserMode Port Redirector",
-					   "SessionEnv",
-					   "Remote Desktop Configuration",
-					   "TermDD",
-					   "Remote Desktop Device Redirector Driver",
-					   "RDPDR",
-					   "RpcSs",
-					   "Remote Procedure Call (RPC)",
-					   "RpcEptMapper",
-					   "RPC Endpoint Mapper",
-					   "DcomLaunch",
-					   "DCOM Server Process Launcher",
-					   "KeyIso",
-					   "CNG Key Isolation",
-					   "CryptSvc",
-					   "Cryptographic Services",
-					   "MpsSvc",
-					   "Windows Firewall",
-					   "Windows Defender Firewall",
-					   "BFE",
-					   "Base Filtering Engine",
-					   "mpsdrv",
-					   "Dhcp",
-					   "DHCP Client",
-					   "NlaSvc",
-					   "Network Location Awareness",
-					   "Tcpip",
-					   "Netlogon"};
+/* Services RDP needs, by key name, with their English display names: TermService, its
+ * dependencies and helpers, the key isolation service, the firewall and the network path. */
+static const struct {
+	const char *key, *display1, *display2;
+} rdp_services[] = {
+    {"TermService", "Remote Desktop Services", "Terminal Services"},
+    {"UmRdpService", "Remote Desktop Services UserMode Port Redirector", NULL},
+    {"SessionEnv", "Remote Desktop Configuration", NULL},
+    {"TermDD", "Remote Desktop Device Redirector Driver", NULL},
+    {"RDPDR", NULL, NULL},
+    {"RpcSs", "Remote Procedure Call (RPC)", NULL},
+    {"RpcEptMapper", "RPC Endpoint Mapper", NULL},
+    {"DcomLaunch", "DCOM Server Process Launcher", NULL},
+    {"KeyIso", "CNG Key Isolation", NULL},
+    {"CryptSvc", "Cryptographic Services", NULL},
+    {"MpsSvc", "Windows Firewall", "Windows Defender Firewall"},
+    {"BFE", "Base Filtering Engine", NULL},
+    {"mpsdrv", "Windows Firewall Authorization Driver", NULL},
+    {"Dhcp", "DHCP Client", NULL},
+    {"NlaSvc", "Network Location Awareness", NULL},
+    {"Tcpip", "TCP/IP Protocol Driver", NULL},
+    {"Netlogon", NULL, NULL},
+};
+
+const char *rp_ev_service_key(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof rdp_services / sizeof rdp_services[0]; i++) {
+		const char *n[3] = {rdp_services[i].key, rdp_services[i].display1,
+				    rdp_services[i].display2};
+		for (int k = 0; k < 3; k++)
+			if (n[k] && rp_strcasecmp(n[k], name) == 0)
+				return rdp_services[i].key;
+	}
+	return NULL;
+}
 
 int rp_ev_rdp_service(const char *name)
 {
-	for (size_t i = 0; i < sizeof rdp_services / sizeof rdp_services[0]; i++)
-		if (rp_strcasecmp(rdp_services[i], name) == 0)
-			return 1;
-	return 0;
+	return rp_ev_service_key(name) != NULL;
 }
 
 const char *rp_event_service(const rp_event *e)
