@@ -8,6 +8,7 @@
  * read is skipped and counted; the next one is tried.
  */
 #include "evtx/evtx.h"
+#include "evtx/prefilter.h"
 #include "util/bytes.h"
 #include "util/text.h"
 
@@ -169,6 +170,51 @@ static int read_record(libevtx_record_t *r, rp_events *out, rp_evlog *st)
 	return 0;
 }
 
+static void free_event(rp_event *ev)
+{
+	for (size_t k = 0; k < ev->nstrings; k++)
+		free(ev->strings[k]);
+	free(ev->strings);
+	free(ev->provider);
+	free(ev->user);
+}
+
+/* Reads the n records of f.  With recs (the prefilter's list, same length): a record whose
+ * event id no rule has is counted without being parsed, and each record parsed must carry the
+ * identifier recs names (the first and the last are always parsed to check that); -1 when one
+ * does not. */
+static int read_records(libevtx_file_t *f, int n, const rp_evtx_rec *recs, rp_events *out,
+			rp_evlog *st)
+{
+	libevtx_error_t *e = NULL;
+	for (int i = 0; i < n; i++) {
+		if (recs && i != 0 && i != n - 1 && recs[i].event_id != RP_EVID_UNKNOWN &&
+		    !rp_ev_id_known(recs[i].event_id)) {
+			st->records++;
+			continue;
+		}
+		libevtx_record_t *r = NULL;
+		if (libevtx_file_get_record_by_index(f, i, &r, &e) != 1) {
+			libevtx_error_free(&e);
+			st->bad_records++;
+			continue;
+		}
+		uint64_t rid = 0;
+		if (recs &&
+		    (libevtx_record_get_identifier(r, &rid, &e) != 1 || rid != recs[i].record)) {
+			libevtx_error_free(&e);
+			libevtx_record_free(&r, NULL);
+			return -1;
+		}
+		if (read_record(r, out, st) < 0)
+			st->bad_records++;
+		else
+			st->records++;
+		libevtx_record_free(&r, NULL);
+	}
+	return 0;
+}
+
 void rp_events_load_buffer(rp_events *out, rp_evlog *st, uint8_t *data, size_t len)
 {
 	count_chunks(data, len, st);
@@ -194,19 +240,19 @@ void rp_events_load_buffer(rp_events *out, rp_evlog *st, uint8_t *data, size_t l
 		libevtx_error_free(&e);
 		n = 0;
 	}
-	for (int i = 0; i < n; i++) {
-		libevtx_record_t *r = NULL;
-		if (libevtx_file_get_record_by_index(f, i, &r, &e) != 1) {
-			libevtx_error_free(&e);
-			st->bad_records++;
-			continue;
-		}
-		if (read_record(r, out, st) < 0)
-			st->bad_records++;
-		else
-			st->records++;
-		libevtx_record_free(&r, NULL);
+	rp_evtx_rec *recs = NULL;
+	size_t nrec = 0;
+	rp_evtx_prefilter(data, len, &recs, &nrec);
+	size_t kept0 = out->n;
+	if (read_records(f, n, nrec == (size_t)n ? recs : NULL, out, st) < 0) {
+		/* The walk and libevtx disagree (a damaged chunk): read every record. */
+		for (size_t i = kept0; i < out->n; i++)
+			free_event(&out->ev[i]);
+		out->n = kept0;
+		st->records = st->kept = st->bad_records = 0;
+		read_records(f, n, NULL, out, st);
 	}
+	free(recs);
 	libevtx_file_close(f, NULL);
 out:
 	libevtx_file_free(&f, NULL);
@@ -299,13 +345,8 @@ int rp_events_load(rp_vol *vol, rp_events *out, rp_err *err)
 
 void rp_events_free(rp_events *ev)
 {
-	for (size_t i = 0; i < ev->n; i++) {
-		for (size_t k = 0; k < ev->ev[i].nstrings; k++)
-			free(ev->ev[i].strings[k]);
-		free(ev->ev[i].strings);
-		free(ev->ev[i].provider);
-		free(ev->ev[i].user);
-	}
+	for (size_t i = 0; i < ev->n; i++)
+		free_event(&ev->ev[i]);
 	free(ev->ev);
 	memset(ev, 0, sizeof *ev);
 }

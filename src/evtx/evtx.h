@@ -91,6 +91,8 @@ int rp_events_boot_starts(const rp_events *ev, size_t i);
 /* Index of the first event of the last boot (0 when no boot marker was logged). */
 size_t rp_events_last_boot(const rp_events *ev);
 
+/* Some rule has this event id (whatever the provider). */
+int rp_ev_id_known(uint32_t id);
 /* The rule for (provider, id), or NULL. */
 const rp_ev_rule *rp_ev_rule_find(const char *provider, uint32_t id);
 /* The event is an RDP-related failure (its rule says so, and for Service Control Manager events

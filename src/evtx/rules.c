@@ -109,6 +109,14 @@ static const rp_ev_rule rules[] = {
     {SEC, "Security", 4624, RP_EV_NONE, 0, "", 0, 9, "An RDP logon succeeded for %7\\%6 from %19"},
 };
 
+int rp_ev_id_known(uint32_t id)
+{
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+		if (rules[i].id == id)
+			return 1;
+	return 0;
+}
+
 const rp_ev_rule *rp_ev_rule_find(const char *provider, uint32_t id)
 {
 	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
