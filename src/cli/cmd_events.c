@@ -176,6 +176,18 @@ static void print_text(FILE *out, const ev_args *a, const rp_events *ev, size_t 
 		shown == 1 ? "" : "s", fails, fails == 1 ? "" : "s");
 }
 
+/* Disk strings may not be valid UTF-8: jansson refuses those, so they are escaped first. */
+static json_t *disk_string(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (j)
+		return j;
+	char *e = rp_escape(s);
+	j = json_string(e);
+	free(e);
+	return j ? j : json_string("");
+}
+
 static json_t *event_json(const rp_events *ev, size_t i)
 {
 	const rp_event *e = &ev->ev[i];
@@ -183,21 +195,22 @@ static json_t *event_json(const rp_events *ev, size_t i)
 	rp_ev_time(e->filetime, 1, t, sizeof t);
 	json_t *strings = json_array(), *words = json_array();
 	for (size_t k = 0; k < e->nstrings; k++) {
-		json_array_append_new(strings, json_string(e->strings[k]));
+		json_array_append_new(strings, disk_string(e->strings[k]));
 		char *w = rp_ev_insert_words(e->strings[k]);
-		json_array_append_new(words, json_string(w));
+		json_array_append_new(words, disk_string(w));
 		free(w);
 	}
 	char *text = rp_event_text(e);
 	const char *m = marker_name(e->rule->marker);
 	const char *svc = rp_event_service(e);
-	json_t *o = json_pack("{s:s,s:I,s:s,s:s,s:i,s:s,s:o,s:o,s:s,s:b,s:b}", "log", e->log,
-			      "record", (json_int_t)e->record, "time", t, "provider", e->provider,
-			      "id", (int)e->id, "level", level_name(e->level), "strings", strings,
-			      "strings_in_words", words, "text", text, "rdp_failure",
-			      rp_event_is_failure(e), "boot_start", rp_events_boot_starts(ev, i));
+	json_t *o =
+	    json_pack("{s:s,s:I,s:s,s:o,s:i,s:s,s:o,s:o,s:o,s:b,s:b}", "log", e->log, "record",
+		      (json_int_t)e->record, "time", t, "provider", disk_string(e->provider), "id",
+		      (int)e->id, "level", level_name(e->level), "strings", strings,
+		      "strings_in_words", words, "text", disk_string(text), "rdp_failure",
+		      rp_event_is_failure(e), "boot_start", rp_events_boot_starts(ev, i));
 	json_object_set_new(o, "marker", m ? json_string(m) : json_null());
-	json_object_set_new(o, "service", svc ? json_string(svc) : json_null());
+	json_object_set_new(o, "service", svc ? disk_string(svc) : json_null());
 	json_object_set_new(o, "check",
 			    e->rule->check[0] && (!svc || rp_ev_rdp_service(svc))
 				? json_string(e->rule->check)
@@ -217,7 +230,7 @@ static void print_json(FILE *out, const ev_args *a, const rp_events *ev, size_t 
 		    l->dirty, "records", (json_int_t)l->records, "kept", (json_int_t)l->kept,
 		    "bad_records", (json_int_t)l->bad_records, "chunks", (json_int_t)l->chunks,
 		    "bad_chunks", (json_int_t)l->bad_chunks);
-		json_object_set_new(o, "note", l->note[0] ? json_string(l->note) : json_null());
+		json_object_set_new(o, "note", l->note[0] ? disk_string(l->note) : json_null());
 		json_array_append_new(logs, o);
 	}
 	json_t *events = json_array();
@@ -226,8 +239,8 @@ static void print_json(FILE *out, const ev_args *a, const rp_events *ev, size_t 
 	char since[48] = "";
 	if (from < ev->n)
 		rp_ev_time(ev->ev[from].filetime, 1, since, sizeof since);
-	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o}", "schema", "rdprescue-events/1", "target",
-			      a->target, "period",
+	json_t *o = json_pack("{s:s,s:o,s:s,s:o,s:o}", "schema", "rdprescue-events/1", "target",
+			      disk_string(a->target), "period",
 			      a->all	     ? "all"
 			      : a->since_set ? "since"
 					     : "last-boot",
@@ -256,7 +269,7 @@ int cmd_events(int argc, char **argv)
 	int rc = 0;
 	if (rp_target_probe(&t, a.target, &err) < 0 ||
 	    rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
-	    rp_events_load(vol, &ev, &err) < 0) {
+	    rp_events_load(vol, &ev, 0, &err) < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 		goto out;
 	}

@@ -20,17 +20,19 @@
 
 #define LOGDIR "Windows/System32/winevt/Logs/"
 
+/* scan: the log can hold an event a finding cites. */
 static const struct {
 	const char *name, *file;
+	int scan;
 } known_logs[RP_EVLOG_COUNT] = {
-    {"System", "System.evtx"},
-    {"Application", "Application.evtx"},
-    {"Security", "Security.evtx"},
+    {"System", "System.evtx", 1},
+    {"Application", "Application.evtx", 1},
+    {"Security", "Security.evtx", 0},
     {"RemoteConnectionManager",
-     "Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx"},
-    {"RdpCoreTS", "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx"},
+     "Microsoft-Windows-TerminalServices-RemoteConnectionManager%4Operational.evtx", 1},
+    {"RdpCoreTS", "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx", 0},
     {"LocalSessionManager",
-     "Microsoft-Windows-TerminalServices-LocalSessionManager%4Operational.evtx"},
+     "Microsoft-Windows-TerminalServices-LocalSessionManager%4Operational.evtx", 0},
 };
 
 /* On-disk layout (libyal's "Windows XML Event Log (EVTX)" documentation). */
@@ -218,6 +220,23 @@ static int read_records(libevtx_file_t *f, int n, const rp_evtx_rec *recs, rp_ev
 void rp_events_load_buffer(rp_events *out, rp_evlog *st, uint8_t *data, size_t len)
 {
 	count_chunks(data, len, st);
+	/* libbfio's memory range (Debian's 20170123) does not clamp a read at the end of the
+	 * range: libevtx reads the 4096-byte header and whole 64 KiB chunks, so a short or
+	 * truncated file is given to it zero-padded to the end of its last chunk (a zero chunk is
+	 * an unused one).  fuzz_evtx found the over-read. */
+	if (len < EVTX_FILE_HEADER_SIZE || memcmp(data, "ElfFile", 8) != 0) {
+		snprintf(st->note, sizeof st->note, "not an event log (no EVTX file header)");
+		return;
+	}
+	uint8_t *padded = NULL;
+	size_t tail = (len - EVTX_FILE_HEADER_SIZE) % EVTX_CHUNK_SIZE;
+	if (tail) {
+		size_t plen = len + (EVTX_CHUNK_SIZE - tail);
+		padded = rp_xcalloc(1, plen);
+		memcpy(padded, data, len);
+		data = padded;
+		len = plen;
+	}
 	libbfio_handle_t *h = NULL;
 	libbfio_error_t *be = NULL;
 	libevtx_file_t *f = NULL;
@@ -257,6 +276,7 @@ void rp_events_load_buffer(rp_events *out, rp_evlog *st, uint8_t *data, size_t l
 out:
 	libevtx_file_free(&f, NULL);
 	libbfio_handle_free(&h, NULL);
+	free(padded);
 }
 
 static int cmp_event(const void *pa, const void *pb)
@@ -302,7 +322,7 @@ size_t rp_events_last_boot(const rp_events *ev)
 	return 0;
 }
 
-int rp_events_load(rp_vol *vol, rp_events *out, rp_err *err)
+int rp_events_load(rp_vol *vol, rp_events *out, int for_scan, rp_err *err)
 {
 	memset(out, 0, sizeof *out);
 	out->loaded = 1;
@@ -320,6 +340,11 @@ int rp_events_load(rp_vol *vol, rp_events *out, rp_err *err)
 		if (!s.exists || s.is_dir)
 			continue;
 		st->present = 1;
+		if (for_scan && !known_logs[i].scan) {
+			snprintf(st->note, sizeof st->note,
+				 "not read for a scan (no finding cites it)");
+			continue;
+		}
 		if (s.is_reparse || s.is_encrypted) {
 			snprintf(st->note, sizeof st->note, "%s",
 				 s.is_reparse ? "a reparse point: not followed"

@@ -76,9 +76,12 @@ typedef struct rp_events {
 	int loaded; /* rp_events_load ran */
 } rp_events;
 
-/* Reads every log of the installation's Windows/System32/winevt/Logs.  Only a volume error is
- * an error; missing or unreadable logs are noted in out->logs. */
-int rp_events_load(rp_vol *vol, rp_events *out, rp_err *err);
+/* Reads the logs of the installation's Windows/System32/winevt/Logs.  Only a volume error is
+ * an error; missing or unreadable logs are noted in out->logs.  for_scan: only the logs that
+ * can hold an event a finding cites (System, Application, RemoteConnectionManager); the others
+ * (Security, RdpCoreTS, LocalSessionManager: history of connections and logons) are left out,
+ * noted "not read for a scan". */
+int rp_events_load(rp_vol *vol, rp_events *out, int for_scan, rp_err *err);
 /* Reads one log from memory (tests, fuzzing): appends its kept events to out, fills st. */
 void rp_events_load_buffer(rp_events *out, rp_evlog *st, uint8_t *data, size_t len);
 /* Sorts the events by time (then log, then record). */
