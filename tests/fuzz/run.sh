@@ -22,6 +22,8 @@ for c in src/*/*.c; do
 	objs="$objs $o"
 done
 status=0
+# Leaks inside third-party libraries that rdprescue cannot free (see the file).
+export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for h in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
 	case " ${FUZZ_ONLY:-$name} " in *" $name "*) ;; *) continue ;; esac

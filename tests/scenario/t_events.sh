@@ -99,6 +99,10 @@ check "36870 is explained: no events.unexplained problem" $JQ "$T/keys.json" \
 expect_exit 1 "scan (text)" "$RP" scan "$D"
 check "text: 'Windows logged this: Schannel 36870, 14 times, last 2026-03-02 04:12'" \
 	grep -qF "Windows logged this: Schannel 36870, 14 times, last 2026-03-02 04:12" "$T/out"
+expect_exit 0 "fix --yes: the cited problem is fixed, the old 36870 is not a new problem" \
+	"$RP" fix "$D" --yes --json
+check "keys.acl fixed, events.unexplained not a problem" $JQ "$T/out" \
+	"F('keys.acl','fixed') and not F('events.unexplained','problem') and not F('events.unexplained','not-fixed')"
 
 # --- SCM 7000/7023 for TermService: rdp.services cites them ---
 D=$T/svc-ev.img
@@ -139,6 +143,10 @@ check "the driver installed before the outage is named" $JQ "$T/unexp.json" \
 	"any('Acme NetFilter' in f['summary'] and f['severity']=='warning' for f in F('events.unexplained','ok'))"
 check "the other checks found nothing" $JQ "$T/unexp.json" \
 	"[f['check'] for f in d['findings'] if f['status']=='problem']==['events.unexplained']"
+cp --sparse=always "$D" "$T/unexp-fix.img"
+expect_exit 1 "fix --yes: nothing rdprescue can change" "$RP" fix "$T/unexp-fix.img" --yes --json
+check "events.unexplained stays (not-fixed), nothing written" $JQ "$T/out" \
+	"len(F('events.unexplained','not-fixed'))==1 and not F('events.unexplained','fixed')"
 expect_exit 0 "events (default: the last boot)" "$RP" events "$D" --json
 check "last boot only: 36871 shown, 36874 not" $JQ "$T/out" \
 	"d['period']=='last-boot' and any(e['id']==36871 for e in d['events']) and not any(e['id']==36874 for e in d['events'])"
