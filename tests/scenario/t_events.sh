@@ -62,6 +62,11 @@ check "boots separated by Kernel-General 12" $JQ "$T/real.json" \
 	"any(e['boot_start'] and e['id']==12 for e in d['events'])"
 expect_exit 0 "events (last boot) as text" "$RP" events "$D"
 check "text timeline names the logs and a boot" sh -c "grep -q '^=== boot ' '$T/out' && grep -q 'RdpCoreTS' '$T/out'"
+if [ "${SANITIZE:-0}" != 1 ] && command -v strace >/dev/null 2>&1; then
+	check "events (libevtx) opens no shared object, converter or locale file" sh -c \
+		"strace -f -e trace=open,openat -o '$T/trace' '$RP' events '$D' --all >/dev/null 2>&1 &&
+		 ! grep -E '[.]so|gconv|locale' '$T/trace'"
+fi
 
 # --- a chunk with a broken signature in the middle of a log: read past it ---
 check "rp-mkevtx: 3 chunks, the middle one's signature broken; evtxexport reads the others" sh -c "
