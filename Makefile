@@ -31,7 +31,7 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(NTFS_DEFS)
 # --undefined: see src/plan/archive_link.c (keeps libxml2 and ICU out of the binary) and
 # src/util/iconv.c (our iconv ahead of glibc's, which a static binary cannot load).
 LIBS      := -Wl,--undefined=__archive_write_entry_filetype_unsupported -Wl,--undefined=iconv_open \
-             -larchive -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz -lhivex -lntfs-3g -ljansson \
+             -larchive -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz -lhivex -lntfs-3g -ljansson -levtx -lbfio \
              -lcrypto -lz -llzma -ldl -lpthread -lm
 LDFLAGS   ?=
 ifeq ($(SANITIZE),1)

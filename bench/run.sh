@@ -41,3 +41,19 @@ cp "$SHARED/hives/windows-made/EmptyHive" "$B/SOFTWARE"
 
 echo "== MachineKeys: 100,000 key files (bench/keys.sh)"
 BUILD=$BUILD RP_SHARED=$SHARED sh bench/keys.sh
+
+echo "== event logs: a 20 MB System.evtx (bench_evtx, and what it adds to a whole scan)"
+# 16,000 records (20 MB), one in ten one rdprescue keeps (SCM 7036 state changes are not kept, like
+# most of a real System log), written by the test-only EVTX writer.
+awk 'BEGIN { for (i = 0; i < 16000; i++) {
+	t = sprintf("2026-03-%02dT%02d:%02d:%02dZ", 1 + int(i / 8640) % 28, int(i / 360) % 24, int(i / 6) % 60, (i * 10) % 60)
+	if (i % 10 == 0) print t "|Service Control Manager|7023|2|System|WIN-BENCH|TermService|%%1058"
+	else print t "|Service Control Manager|7036|4|System|WIN-BENCH|Windows Update service number " i "|running|770075006100750073007600000000000000000000000000"
+} }' | "$BUILD/tests/rp-mkevtx" "$B/System.evtx"
+"$BUILD/bench/bench_evtx" "$B/System.evtx" 5
+"$BUILD/tests/rp-testfs" "$B/disk.img" mkdir Windows/System32/winevt/Logs
+/usr/bin/time -f "scan without the log: %e s wall, %M KiB peak RSS" "$BUILD/rdprescue" scan \
+	"$B/disk.img" --check rdp.access 2>&1 >/dev/null | grep -E "^scan" || true
+"$BUILD/tests/rp-testfs" "$B/disk.img" put "$B/System.evtx" Windows/System32/winevt/Logs/System.evtx
+/usr/bin/time -f "scan with the 20 MB log: %e s wall, %M KiB peak RSS" "$BUILD/rdprescue" scan \
+	"$B/disk.img" --check rdp.access 2>&1 >/dev/null | grep -E "^scan" || true

@@ -58,10 +58,14 @@ int rp_checks_validate(const char *ids, rp_err *err)
 
 int rp_scan_run(rp_scan *scan, const char *ids, rp_err *err)
 {
-	if (ids)
-		return for_each_id(ids, scan, err);
-	for (size_t i = 0; i < rp_ncheck; i++)
-		if (rp_checks[i].run(scan, err) < 0)
+	if (ids) {
+		if (for_each_id(ids, scan, err) < 0)
 			return -1;
+	} else {
+		for (size_t i = 0; i < rp_ncheck; i++)
+			if (rp_checks[i].run(scan, err) < 0)
+				return -1;
+	}
+	rp_events_cite(scan);
 	return 0;
 }

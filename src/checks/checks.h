@@ -8,6 +8,7 @@
 #ifndef RP_CHECKS_H
 #define RP_CHECKS_H
 
+#include "evtx/evtx.h"
 #include "reg/install.h"
 #include "vol/vol.h"
 
@@ -68,6 +69,15 @@ typedef struct rp_change {
 	int weakens; /* lowers security: only with --allow-weaker-security */
 } rp_change;
 
+/* An event of the machine's own logs that confirms a finding: "Schannel 36870, 14 times, last
+ * 2026-03-02 04:12" (filled by rp_events_cite, events_unexplained.c). */
+typedef struct rp_cite {
+	char *event;   /* "Schannel 36870" */
+	size_t count;  /* times logged */
+	char last[32]; /* last time, "2026-03-02T04:12:05Z" */
+	char *text;    /* the last one in words (disk strings: escape before printing) */
+} rp_cite;
+
 typedef struct rp_finding {
 	const char *check;
 	rp_status status;
@@ -78,7 +88,9 @@ typedef struct rp_finding {
 	size_t nevidence;
 	rp_change *changes;
 	size_t nchanges;
-	int weakened; /* a change that lowers security was planned (and allowed) */
+	int weakened;	/* a change that lowers security was planned (and allowed) */
+	rp_cite *cites; /* events that confirm it */
+	size_t ncites;
 } rp_finding;
 
 /* Progress of a long check (keys.contents walks folders of 100,000 files and more): files
@@ -94,6 +106,7 @@ typedef struct rp_scan {
 	size_t nfindings;
 	rp_progress_cb progress; /* NULL: no progress wanted */
 	void *progress_ctx;
+	const rp_events *events; /* the machine's event logs (evtx/), NULL: not read */
 } rp_scan;
 
 /* ---- the catalogue (catalogue.def is the one list; catalogue.c runs a selection) ---- */
@@ -121,6 +134,8 @@ int rp_scan_run(rp_scan *scan, const char *ids, rp_err *err);
 /* Validates a --check list without running it. */
 int rp_checks_validate(const char *ids, rp_err *err);
 void rp_scan_free(rp_scan *scan);
+/* Adds to each problem finding the events that confirm it (after the checks ran). */
+void rp_events_cite(rp_scan *scan);
 
 /* ---- helpers for check modules (findings.c) ---- */
 rp_finding *rp_finding_add(rp_scan *scan, const char *check, rp_status status, rp_severity sev,

@@ -228,6 +228,11 @@ void rp_scan_free(rp_scan *scan)
 			free(c->what);
 		}
 		free(f->changes);
+		for (size_t j = 0; j < f->ncites; j++) {
+			free(f->cites[j].event);
+			free(f->cites[j].text);
+		}
+		free(f->cites);
 	}
 	free(scan->findings);
 	scan->findings = NULL;

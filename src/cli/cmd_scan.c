@@ -143,11 +143,15 @@ static void settle(rp_scan *before, rp_scan *after)
 		rp_finding *f = &before->findings[i];
 		if (f->status != RP_PROBLEM)
 			continue;
-		int persists = 0;
-		for (size_t j = 0; j < after->nfindings; j++)
+		int persists = 0, judged = 0;
+		for (size_t j = 0; j < after->nfindings; j++) {
 			persists |= after->findings[j].status == RP_PROBLEM &&
 				    same_problem(f, &after->findings[j]);
-		f->status = persists ? RP_NOT_FIXED : RP_FIXED;
+			judged |= strcmp(after->findings[j].check, f->check) == 0 &&
+				  after->findings[j].status != RP_SKIPPED;
+		}
+		/* A problem nothing was planned for, that the re-scan cannot judge, stays. */
+		f->status = persists || (!judged && !f->nchanges) ? RP_NOT_FIXED : RP_FIXED;
 	}
 	/* A problem the re-scan sees that the first scan did not: report it as it is. */
 	for (size_t j = 0; j < after->nfindings; j++) {
@@ -224,6 +228,7 @@ int cmd_scan(int argc, char **argv)
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
+	rp_events events = {0};
 	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
@@ -243,8 +248,14 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.reg = &reg;
+	/* Missing or damaged logs are noted, not fatal; only a volume error stops the scan. */
+	if (rp_events_load(vol, &events, 1, &err) < 0) {
+		rc = cli_fail(err.exit_code, "%s", err.msg);
+		goto out;
+	}
 	scan.vol = vol;
 	scan.reg = &reg;
+	scan.events = &events;
 	if (rp_scan_run(&scan, a.checks, &err) < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 		goto out;
@@ -282,6 +293,8 @@ int cmd_scan(int argc, char **argv)
 	if (!a.dry_run && pr.files_written) {
 		/* Judge by what the disk holds now. */
 		rp_registry after_reg = {0};
+		/* No event logs: they tell what happened before the fix, not what the disk holds
+		 * now (events.unexplained is skipped, its findings stay not-fixed). */
 		rp_scan after = {.allow_weaker = 0, .now = scan.now};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
@@ -306,6 +319,7 @@ int cmd_scan(int argc, char **argv)
 	rp_plan_result_free(&pr);
 out:
 	rp_scan_free(&scan);
+	rp_events_free(&events);
 	rp_registry_free(&reg);
 	rp_vol_close(vol, NULL);
 	rp_target_free(&t);

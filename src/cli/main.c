@@ -20,6 +20,7 @@ static const char usage[] =
     "  acl    TARGET show PATH [--json] | TARGET reset PATH --sddl SDDL [--yes] [--backup-dir "
     "DIR]\n"
     "  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
+    "  events TARGET [--since last-boot|YYYY-MM-DD] [--all] [--install N] [--json]\n"
     "\n"
     "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
     "directory where a Windows volume is mounted.\n"
@@ -31,8 +32,12 @@ static void print_usage(FILE *out)
 {
 	fputs(usage, out);
 	fputs("\nChecks:\n", out);
+	int width = 0;
 	for (size_t i = 0; i < rp_ncheck; i++)
-		fprintf(out, "  %-14s %s\n", rp_checks[i].id, rp_checks[i].title);
+		if ((int)strlen(rp_checks[i].id) > width)
+			width = (int)strlen(rp_checks[i].id);
+	for (size_t i = 0; i < rp_ncheck; i++)
+		fprintf(out, "  %-*s  %s\n", width, rp_checks[i].id, rp_checks[i].title);
 }
 
 int main(int argc, char **argv)
@@ -54,6 +59,8 @@ int main(int argc, char **argv)
 		return cmd_acl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hive"))
 		return cmd_hive(argc - 1, argv + 1);
+	if (!strcmp(cmd, "events"))
+		return cmd_events(argc - 1, argv + 1);
 	return cli_fail(RP_EXIT_USAGE, "unknown command '%s'; run 'rdprescue --help' for the list",
 			cmd[0] ? cmd : "''");
 }

@@ -113,6 +113,17 @@ static json_t *finding_json(const rp_report *r, const rp_finding *f)
 		json_array_append_new(ch, cj);
 	}
 	json_object_set_new(o, "changes", ch);
+	json_t *cites = json_array();
+	for (size_t i = 0; i < f->ncites; i++) {
+		const rp_cite *c = &f->cites[i];
+		json_t *cj = json_object();
+		json_object_set_new(cj, "event", disk_string(c->event));
+		json_object_set_new(cj, "count", json_integer((json_int_t)c->count));
+		json_object_set_new(cj, "last", json_string(c->last));
+		json_object_set_new(cj, "text", disk_string(c->text));
+		json_array_append_new(cites, cj);
+	}
+	json_object_set_new(o, "events", cites);
 	if (f->weakened)
 		json_object_set_new(o, "weakened_security", json_true());
 	return o;

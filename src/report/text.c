@@ -161,6 +161,16 @@ void rp_report_text(FILE *out, const rp_report *r)
 				put_wrapped(out, "      ", f->explain);
 			for (size_t j = 0; j < f->nevidence; j++)
 				put_evidence(out, &f->evidence[j]);
+			for (size_t j = 0; j < f->ncites; j++) {
+				const rp_cite *c = &f->cites[j];
+				fputs("      Windows logged this: ", out);
+				put_escaped(out, c->event);
+				fprintf(out, ", %zu time%s, last %.10s %.5s\n", c->count,
+					c->count == 1 ? "" : "s", c->last, c->last + 11);
+				fputs("        ", out);
+				put_escaped(out, c->text);
+				fputc('\n', out);
+			}
 			for (size_t j = 0; j < f->nchanges; j++) {
 				const rp_change *c = &f->changes[j];
 				int applied = r->plan && !r->dry_run && r->plan->files_written &&

@@ -12,7 +12,7 @@ OUT=$BUILD/fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=c11 -D_GNU_SOURCE -Isrc
  -DHAVE_STDINT_H=1 -DHAVE_SYS_TYPES_H=1 -DHAVE_STDARG_H=1 -DHAVE_TIME_H=1 -DHAVE_SYS_STAT_H=1
  -DHAVE_STDDEF_H=1 -DHAVE_STDIO_H=1 -DHAVE_SYS_PARAM_H=1 -DHAVE_ENDIAN_H=1 -DHAVE_BYTESWAP_H=1"
-LIBS="-larchive -lhivex -lntfs-3g -ljansson -lcrypto -lzstd -lz -lm"
+LIBS="-larchive -lhivex -lntfs-3g -ljansson -levtx -lbfio -lpthread -lcrypto -lzstd -lz -lm"
 mkdir -p "$OUT/obj"
 objs=""
 for c in src/*/*.c; do
@@ -22,6 +22,8 @@ for c in src/*/*.c; do
 	objs="$objs $o"
 done
 status=0
+# Leaks inside third-party libraries that rdprescue cannot free (see the file).
+export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for h in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
 	case " ${FUZZ_ONLY:-$name} " in *" $name "*) ;; *) continue ;; esac
