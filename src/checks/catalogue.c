@@ -19,6 +19,8 @@ int rp_check_cert_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_acl(rp_scan *scan, rp_err *err);
 int rp_check_keys_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_contents(rp_scan *scan, rp_err *err);
+int rp_check_net_dhcp(rp_scan *scan, rp_err *err);
+int rp_check_fw_service(rp_scan *scan, rp_err *err);
 
 const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
@@ -32,6 +34,8 @@ const rp_check rp_checks[] = {
     {"keys.acl", "MachineKeys folder access rules", rp_check_keys_acl},
     {"keys.rdp", "RDP key container: present, sound, readable", rp_check_keys_rdp},
     {"keys.contents", "Broken key container files", rp_check_keys_contents},
+    {"net.dhcp", "DHCP Client service starts at boot", rp_check_net_dhcp},
+    {"fw.service", "Windows Firewall and BFE services start", rp_check_fw_service},
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 
