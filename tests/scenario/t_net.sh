@@ -95,4 +95,18 @@ check "fw-service: the firewall policy is untouched" $JQ "$T/fw-service.fix.json
 undo_identical fw-service
 rm -f "$I"
 
+# --- net.adapter ---
+EN=$CS1'\Enum\PCI\VEN_8086&DEV_100F&SUBSYS_075015AD&REV_01\4&B70F118&0&0888'
+round_trip net-adapter net.adapter
+check "net-adapter: the disabled device and the disabled driver (E1G60) found" $JQ \
+	"$T/net-adapter.scan.json" \
+	"len(F('net.adapter','problem'))==2 and sum('Device Manager' in f['summary'] for f in F('net.adapter','problem'))==1 and sum('E1G60' in f['summary'] for f in F('net.adapter','problem'))==1"
+check "net-adapter: the evidence names the adapter (DriverDesc)" $JQ "$T/net-adapter.scan.json" \
+	"all(any(e['value']=='DriverDesc' for e in f['evidence']) for f in F('net.adapter','problem'))"
+check "net-adapter: ConfigFlags 0x400, the other bit kept (hivexget)" is "$(sys_get "$I" "$EN" ConfigFlags)" 1024
+check "net-adapter: E1G60 Start 3 as in the real hive (hivexget)" \
+	is "$(sys_get "$I" $CS1'\Services\E1G60' Start)" "$(base_get $CS1'\Services\E1G60' Start)"
+undo_identical net-adapter
+rm -f "$I"
+
 finish
