@@ -94,6 +94,8 @@ typedef struct rp_scan {
 	size_t nfindings;
 	rp_progress_cb progress; /* NULL: no progress wanted */
 	void *progress_ctx;
+	int reset_ip;		    /* --reset-ip: static addresses to DHCP off the clouds too */
+	const char *disable_driver; /* --disable-driver NAME (net.filters), or NULL */
 } rp_scan;
 
 typedef struct rp_check {

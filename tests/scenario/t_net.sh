@@ -17,14 +17,14 @@ is() { [ "$1" = "$2" ]; }
 # base_get KEY VALUE: the value in the unmodified real hive.
 base_get() { hivexget "$T/base/SYSTEM" "$1" "$2"; }
 
-# round_trip NAME CHECK [FIX OPTIONS...]: builds the MBR disk $T/NAME.img, scan finds CHECK's
+# round_trip NAME CHECK [FIX OPTIONS...]: builds the MBR disk $T/NAME.img (kept when it exists), scan finds CHECK's
 # problem (scan JSON kept in $T/NAME.scan.json), fix repairs it (JSON in $T/NAME.fix.json),
 # scan --check CHECK is clean after; the original SYSTEM's hash is left in $s0.
 round_trip() {
 	_name=$1 _check=$2
 	shift 2
 	I=$T/$_name.img
-	check "$_name: build the disk" scenario_disk "$_name" mbr "$I"
+	[ -f "$I" ] || check "$_name: build the disk" scenario_disk "$_name" mbr "$I"
 	s0=$(vol_sha "$I" $SYS)
 	expect_exit 1 "$_name: scan finds problems" "$RP" scan "$I" --json --check "$_check"
 	cp "$T/out" "$T/$_name.scan.json"
@@ -34,7 +34,7 @@ round_trip() {
 	cp "$T/out" "$T/$_name.fix.json"
 	check "$_name: $_check reported fixed" $JQ "$T/out" \
 		"len(F('$_check','fixed'))>=1 and not F('$_check','problem') and not F('$_check','not-fixed')"
-	expect_exit 0 "$_name: rescan --check $_check clean" "$RP" scan "$I" --check "$_check" "$@"
+	expect_exit 0 "$_name: rescan --check $_check clean" "$RP" scan "$I" --check "$_check"
 }
 
 undo_identical() {
@@ -107,6 +107,53 @@ check "net-adapter: ConfigFlags 0x400, the other bit kept (hivexget)" is "$(sys_
 check "net-adapter: E1G60 Start 3 as in the real hive (hivexget)" \
 	is "$(sys_get "$I" $CS1'\Services\E1G60' Start)" "$(base_get $CS1'\Services\E1G60' Start)"
 undo_identical net-adapter
+rm -f "$I"
+
+# --- net.ip ---
+IF=$CS1'\Services\Tcpip\Parameters\Interfaces'
+IFA="$IF\{698E50A9-4F58-4D86-B61D-F42E58DCACF6}"
+IFB="$IF\{6AAFC9A9-0542-4DB2-8760-CCFFA953737C}"
+check "healthy: net.ip reports both static addresses as warnings, plans nothing" $JQ "$T/healthy.json" \
+	"len([f for f in F('net.ip','ok') if f['severity']=='warning' and 'static' in f['summary']])==2 and not any(f['changes'] for f in F('net.ip'))"
+check "healthy: the static interface names its adapter and connection" $JQ "$T/healthy.json" \
+	"any('10.3.58.5' in f['summary'] and 'Local Area Connection 2' in f['summary'] and 'Intel(R) PRO/1000' in f['summary'] for f in F('net.ip','ok'))"
+round_trip net-ip-azure net.ip
+check "net-ip-azure: both static interfaces are problems naming Azure" $JQ "$T/net-ip-azure.scan.json" \
+	"len(F('net.ip','problem'))==2 and all('Azure' in f['explain'] for f in F('net.ip','problem'))"
+check "net-ip-azure: the old address is kept in the report" $JQ "$T/net-ip-azure.fix.json" \
+	"any('10.3.58.5' in c['what'] for f in F('net.ip','fixed') for c in f['changes']) and any(e['value']=='IPAddress' and e['present'] for f in F('net.ip','fixed') for e in f['evidence'])"
+for k in "$IFA" "$IFB"; do
+	check "net-ip-azure: EnableDHCP 1 (hivexget) ${k##*\\}" is "$(sys_get "$I" "$k" EnableDHCP)" 1
+	check "net-ip-azure: IPAddress removed ${k##*\\}" sh -c "! hivexget '$T/g.hive' '$k' IPAddress"
+	check "net-ip-azure: DefaultGateway removed ${k##*\\}" sh -c "! hivexget '$T/g.hive' '$k' DefaultGateway"
+	check "net-ip-azure: NameServer empty ${k##*\\}" is "$(hivexget "$T/g.hive" "$k" NameServer)" ""
+	check "net-ip-azure: other values kept ${k##*\\}" is "$(hivexget "$T/g.hive" "$k" EnableDeadGWDetect)" 1
+done
+check "net-ip-azure: ControlSet002 keeps its static address" is "$(sys_get "$I" "$CS2\\Services\\Tcpip\\Parameters\\Interfaces\\{698E50A9-4F58-4D86-B61D-F42E58DCACF6}" EnableDHCP)" 0
+undo_identical net-ip-azure
+rm -f "$I"
+
+round_trip net-ip-aws net.ip
+check "net-ip-aws: only the static interface is a problem (AWS)" $JQ "$T/net-ip-aws.scan.json" \
+	"len(F('net.ip','problem'))==1 and 'AWS' in F('net.ip','problem')[0]['explain'] and '10.3.58.5' in F('net.ip','problem')[0]['summary']"
+undo_identical net-ip-aws
+rm -f "$I"
+
+# No cloud agent: a static address changes only with --reset-ip.
+I=$T/reset.img
+check "reset-ip: build the healthy disk" scenario_disk healthy mbr "$I"
+s0=$(vol_sha "$I" $SYS)
+expect_exit 2 "reset-ip: --reset-ip is an option of fix, not of scan" "$RP" scan "$I" --reset-ip
+expect_exit 0 "reset-ip: fix without --reset-ip changes nothing" "$RP" fix "$I" --yes --check net.ip
+check "reset-ip: SYSTEM unchanged without --reset-ip" test "$(vol_sha "$I" $SYS)" = "$s0"
+expect_exit 1 "reset-ip: fix --dry-run --reset-ip plans the switch" "$RP" fix "$I" --dry-run --json --check net.ip --reset-ip
+check "reset-ip: two warnings planned, with EnableDHCP 1" $JQ "$T/out" \
+	"len([f for f in F('net.ip','problem') if f['severity']=='warning' and any(c['value']=='EnableDHCP' for c in f['changes'])])==2"
+expect_exit 0 "reset-ip: fix --yes --reset-ip" "$RP" fix "$I" --yes --json --check net.ip --reset-ip
+check "reset-ip: both interfaces fixed" $JQ "$T/out" "len(F('net.ip','fixed'))==2 and not F('net.ip','not-fixed')"
+expect_exit 0 "reset-ip: rescan clean" "$RP" scan "$I" --check net.ip
+check "reset-ip: EnableDHCP 1 (hivexget)" is "$(sys_get "$I" "$IFA" EnableDHCP)" 1
+undo_identical reset-ip
 rm -f "$I"
 
 finish
