@@ -23,6 +23,7 @@ int rp_check_net_dhcp(rp_scan *scan, rp_err *err);
 int rp_check_fw_service(rp_scan *scan, rp_err *err);
 int rp_check_net_adapter(rp_scan *scan, rp_err *err);
 int rp_check_net_ip(rp_scan *scan, rp_err *err);
+int rp_check_net_filters(rp_scan *scan, rp_err *err);
 
 const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
@@ -40,6 +41,7 @@ const rp_check rp_checks[] = {
     {"fw.service", "Windows Firewall and BFE services start", rp_check_fw_service},
     {"net.adapter", "Network adapters enabled", rp_check_net_adapter},
     {"net.ip", "Interface addresses: DHCP or static", rp_check_net_ip},
+    {"net.filters", "Third-party drivers in the network path", rp_check_net_filters},
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 

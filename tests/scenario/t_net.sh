@@ -156,4 +156,57 @@ check "reset-ip: EnableDHCP 1 (hivexget)" is "$(sys_get "$I" "$IFA" EnableDHCP)"
 undo_identical reset-ip
 rm -f "$I"
 
+# --- net.filters ---
+# Driver files made by tests/lib/mkpe.py, their CompanyName read back with pefile (an
+# independent PE reader, python3-pefile) before rdprescue reads it.
+pe_company() { /usr/bin/python3 -c "
+import pefile, sys
+p = pefile.PE(sys.argv[1])
+print([e for fi in p.FileInfo[0] if fi.Key == b'StringFileInfo' for st in fi.StringTable for k, e in st.entries.items() if k == b'CompanyName'][0].decode())" "$1"; }
+MKPE="python3 tests/lib/mkpe.py"
+I=$T/net-filters.img
+check "net-filters: build the disk" scenario_disk net-filters mbr "$I"
+$MKPE "$T/contosolwf.sys" "CompanyName=Contoso Security Ltd." "FileDescription=Contoso Network Shield"
+$MKPE "$T/contosouf.sys" "FileDescription=Contoso upper filter" "CompanyName=Contoso Security Ltd."
+$MKPE "$T/tcpip.sys" "CompanyName=Microsoft Corporation" "FileDescription=TCP/IP Driver"
+check "net-filters: pefile reads the test driver's CompanyName" is "$(pe_company "$T/contosolwf.sys")" "Contoso Security Ltd."
+check "net-filters: pefile reads the Microsoft driver's CompanyName" is "$(pe_company "$T/tcpip.sys")" "Microsoft Corporation"
+for f in contosolwf contosouf tcpip; do
+	check "net-filters: put $f.sys" "$TOOLS/rp-testfs" "$I" put "$T/$f.sys" "Windows/System32/drivers/$f.sys"
+done
+s0=$(vol_sha "$I" $SYS)
+expect_exit 0 "net-filters: scan exit 0 (report only)" "$RP" scan "$I" --json --check net.filters
+cp "$T/out" "$T/filters.json"
+check "net-filters: ContosoLwf reported with the PE's vendor, its role and date" $JQ "$T/filters.json" \
+	"any('ContosoLwf' in f['summary'] and 'Contoso Security Ltd.' in f['summary'] and 'NDIS lightweight filter' in f['summary'] and 'kernel driver of group NDIS' in f['summary'] and 'start system (1)' in f['summary'] and ' UTC' in f['summary'] for f in F('net.filters','ok'))"
+check "net-filters: the driver file is evidence with its CompanyName" $JQ "$T/filters.json" \
+	"any(e['source']=='file' and e['path'].lower()=='windows/system32/drivers/contosolwf.sys' and 'Contoso Security Ltd.' in e['note'] for f in F('net.filters') for e in f['evidence'])"
+check "net-filters: the class upper filter ContosoUf is reported" $JQ "$T/filters.json" \
+	"any('ContosoUf' in f['summary'] and 'network class upper filter' in f['summary'] and 'Contoso Security' in f['summary'] for f in F('net.filters','ok'))"
+check "net-filters: a filter without its file is reported from its ComponentId" $JQ "$T/filters.json" \
+	"any('ContosoMand' in f['summary'] and 'driver file not found' in f['summary'] for f in F('net.filters','ok'))"
+check "net-filters: tcpip (Microsoft Corporation) is not reported" $JQ "$T/filters.json" \
+	"not any('Tcpip ' in f['summary'] or 'tcpip ' in f['summary'] for f in F('net.filters'))"
+check "net-filters: McAfee's filter of the real hive is a warning" $JQ "$T/filters.json" \
+	"any('mfenlfk' in f['summary'] and f['severity']=='warning' for f in F('net.filters','ok'))"
+expect_exit 2 "net-filters: --disable-driver is an option of fix" "$RP" scan "$I" --disable-driver ContosoLwf
+expect_exit 2 "net-filters: --disable-driver of an unknown driver is refused" "$RP" fix "$I" --yes --disable-driver NoSuchDriver
+check "net-filters: the refusal is one line naming net.filters" grep -q "^rdprescue: --disable-driver NoSuchDriver: .*net.filters" "$T/err"
+expect_exit 2 "net-filters: --disable-driver of a Microsoft driver is refused" "$RP" fix "$I" --yes --disable-driver tcpip
+expect_exit 1 "net-filters: a mandatory filter is not disabled" "$RP" fix "$I" --yes --json --check net.filters --disable-driver ContosoMand
+check "net-filters: the mandatory filter is not-fixed, with the reason" $JQ "$T/out" \
+	"any('ContosoMand' in f['summary'] and 'mandatory' in f['explain'] for f in F('net.filters','not-fixed'))"
+check "net-filters: nothing written by the refusals" test "$(vol_sha "$I" $SYS)" = "$s0"
+expect_exit 0 "net-filters: fix --disable-driver ContosoLwf" "$RP" fix "$I" --yes --json --check net.filters --disable-driver contosolwf
+check "net-filters: fixed, marked as weakening security, saying what is lost" $JQ "$T/out" \
+	"len(F('net.filters','fixed'))==1 and F('net.filters','fixed')[0].get('weakened_security') and 'less protected' in F('net.filters','fixed')[0]['explain']"
+check "net-filters: ContosoLwf Start 4 (hivexget)" is "$(sys_get "$I" $CS1'\Services\ContosoLwf' Start)" 4
+check "net-filters: ContosoUf untouched" is "$(hivexget "$T/g.hive" $CS1'\Services\ContosoUf' Start)" 3
+check "net-filters: McAfee untouched" is "$(hivexget "$T/g.hive" $CS1'\Services\mfenlfk' Start)" 1
+expect_exit 0 "net-filters: rescan clean" "$RP" scan "$I" --json --check net.filters
+check "net-filters: rescan shows it disabled" $JQ "$T/out" \
+	"any('ContosoLwf' in f['summary'] and 'start disabled (4)' in f['summary'] for f in F('net.filters','ok'))"
+undo_identical net-filters
+rm -f "$I"
+
 finish
