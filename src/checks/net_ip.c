@@ -11,10 +11,12 @@
  * network, or from a NIC that was replaced) makes the VM unreachable.  The cloud is told by its
  * guest agent's service: WindowsAzureGuestAgent / RdAgent (Azure), AmazonSSMAgent / EC2Launch /
  * Ec2Config (AWS), GCEAgent (GCP).  There a static interface is a problem and the fix switches
- * it to DHCP: EnableDHCP 1, IPAddress, SubnetMask, DefaultGateway and DefaultGatewayMetric
- * removed, NameServer "" (DNS from DHCP too), as Azure's "reset NIC" does; the old values are
- * in the finding's evidence and in the backup.  Elsewhere a static address is reported and
- * changed only with --reset-ip.
+ * it to DHCP: EnableDHCP 1; IPAddress, SubnetMask, DefaultGateway and DefaultGatewayMetric
+ * removed; NameServer "" (DNS from DHCP too); the persistent default routes through its old
+ * gateway (Tcpip\Parameters\PersistentRoutes, which Windows writes with a static gateway)
+ * removed, as the usual "back to DHCP" procedures remove the gateway's routes before enabling
+ * DHCP.  The old values are in the finding's evidence and in the backup.  Elsewhere a static
+ * address is reported and changed only with --reset-ip.
  */
 #include "checks/checks.h"
 #include "util/text.h"
@@ -77,26 +79,38 @@ static char *shown(rp_hive *h, const char *key, const char *value)
 	return s ? s : rp_xstrdup("none");
 }
 
-/* A REG_MULTI_SZ holds some address other than "" and "0.0.0.0". */
-static int has_address(rp_hive *h, const char *key)
+/* The strings of a REG_MULTI_SZ (malloc'd UTF-8), up to the empty one that ends the list. */
+static char **multi_sz(rp_hive *h, const char *key, const char *value, size_t *count)
 {
 	rp_value v = {0};
-	int found = 0;
-	if (rp_hive_get(h, key, "IPAddress", &v, NULL) == 1 && v.type == RP_REG_MULTI_SZ) {
+	char **out = NULL;
+	*count = 0;
+	if (rp_hive_get(h, key, value, &v, NULL) == 1 && v.type == RP_REG_MULTI_SZ) {
 		size_t off = 0, end = v.len & ~(size_t)1;
-		while (off < end && !found) {
+		while (off < end) {
 			size_t n = 0;
 			while (off + n + 1 < end && (v.data[off + n] || v.data[off + n + 1]))
 				n += 2;
 			if (n == 0)
 				break;
-			char *a = rp_utf16_to_utf8(v.data + off, n);
-			found = strcmp(a, "0.0.0.0") != 0;
-			free(a);
+			out = rp_xrealloc(out, (*count + 1) * sizeof *out);
+			out[(*count)++] = rp_utf16_to_utf8(v.data + off, n);
 			off += n + 2;
 		}
 	}
 	rp_value_free(&v);
+	return out;
+}
+
+/* IPAddress holds some address other than "0.0.0.0". */
+static int has_address(rp_hive *h, const char *key)
+{
+	size_t n = 0;
+	char **list = multi_sz(h, key, "IPAddress", &n);
+	int found = 0;
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(list[i], "0.0.0.0") != 0;
+	rp_names_free(list, n);
 	return found;
 }
 
@@ -136,6 +150,47 @@ static char *adapter_of(rp_scan *scan, const char *guid, char **cls_key)
 	free(name);
 	free(desc);
 	return out;
+}
+
+/* Persistent default routes through one of the interface's static gateways
+ * ("0.0.0.0,0.0.0.0,GATEWAY,METRIC" under Tcpip\Parameters\PersistentRoutes; Windows writes
+ * them with a static gateway): with DHCP they would keep a dead default route, so they go too. */
+static void plan_routes(rp_finding *f, rp_scan *scan, const char *key)
+{
+	rp_hive *h = scan->reg->system.hive;
+	size_t ngw = 0, nvals = 0;
+	char **gws = multi_sz(h, key, "DefaultGateway", &ngw);
+	char *routes =
+	    rp_registry_ccs_path(scan->reg, "Services\\Tcpip\\Parameters\\PersistentRoutes");
+	char **vals = NULL;
+	if (ngw && rp_hive_values(h, routes, &vals, &nvals, NULL) == 0) {
+		for (size_t i = 0; i < nvals; i++) {
+			const char *prefix = "0.0.0.0,0.0.0.0,";
+			if (strncmp(vals[i], prefix, strlen(prefix)) != 0)
+				continue;
+			const char *gw = vals[i] + strlen(prefix);
+			const char *comma = strchr(gw, ',');
+			size_t len = comma ? (size_t)(comma - gw) : strlen(gw);
+			for (size_t g = 0; g < ngw; g++) {
+				if (strlen(gws[g]) != len || strncmp(gws[g], gw, len) != 0)
+					continue;
+				rp_evidence_value(f, &scan->reg->system, routes, vals[i],
+						  RP_SRC_LOCAL);
+				char *shown = rp_escape(vals[i]);
+				char *what =
+				    rp_xasprintf("delete SYSTEM\\%s\\%s (the persistent default "
+						 "route through the old gateway)",
+						 routes, shown);
+				rp_change_delete_value(f, "SYSTEM", routes, vals[i], what);
+				free(what);
+				free(shown);
+				break;
+			}
+		}
+	}
+	rp_names_free(vals, nvals);
+	rp_names_free(gws, ngw);
+	free(routes);
 }
 
 static void plan_dhcp(rp_finding *f, rp_hive *h, const char *key, const char *was)
@@ -212,8 +267,8 @@ static void check_interface(rp_scan *scan, const agent *cloud, const char *iface
 		    "subnet or host: the VM boots with an address the cloud's network does not "
 		    "route and nothing, RDP included, can reach it. The fix switches this "
 		    "interface to DHCP (EnableDHCP 1; IPAddress, SubnetMask, DefaultGateway and "
-		    "its metric removed; DNS from DHCP); the old values are in this report and in "
-		    "the backup.",
+		    "its metric removed; DNS from DHCP; persistent default routes through the old "
+		    "gateway removed); the old values are in this report and in the backup.",
 		    cloud->cloud, cloud->service, cloud->cloud);
 		f = rp_finding_add(scan, CHECK, RP_PROBLEM, RP_ERROR, sum, explain);
 		free(explain);
@@ -223,7 +278,9 @@ static void check_interface(rp_scan *scan, const agent *cloud, const char *iface
 		    "No cloud guest agent is installed, so a static address may be intended; "
 		    "--reset-ip asks for DHCP anyway. The fix switches this interface to DHCP "
 		    "(EnableDHCP 1; IPAddress, SubnetMask, DefaultGateway and its metric removed; "
-		    "DNS from DHCP); the old values are in this report and in the backup. Without "
+		    "DNS from DHCP; persistent default routes through the old gateway removed); "
+		    "the "
+		    "old values are in this report and in the backup. Without "
 		    "a DHCP server on its network the machine gets no address.");
 	} else {
 		f = rp_finding_add(
@@ -233,8 +290,10 @@ static void check_interface(rp_scan *scan, const agent *cloud, const char *iface
 		    "address: 'rdprescue fix --reset-ip' switches the interface to DHCP.");
 	}
 	add_evidence(f, scan, key, key6, cls_key);
-	if (f->status == RP_PROBLEM)
+	if (f->status == RP_PROBLEM) {
+		plan_routes(f, scan, key);
 		plan_dhcp(f, h, key, "0");
+	}
 	free(sum);
 	free(g);
 	free(ip);

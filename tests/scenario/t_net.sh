@@ -113,6 +113,7 @@ rm -f "$I"
 IF=$CS1'\Services\Tcpip\Parameters\Interfaces'
 IFA="$IF\{698E50A9-4F58-4D86-B61D-F42E58DCACF6}"
 IFB="$IF\{6AAFC9A9-0542-4DB2-8760-CCFFA953737C}"
+ROUTES=$CS1'\Services\Tcpip\Parameters\PersistentRoutes'
 check "healthy: net.ip reports both static addresses as warnings, plans nothing" $JQ "$T/healthy.json" \
 	"len([f for f in F('net.ip','ok') if f['severity']=='warning' and 'static' in f['summary']])==2 and not any(f['changes'] for f in F('net.ip'))"
 check "healthy: the static interface names its adapter and connection" $JQ "$T/healthy.json" \
@@ -129,6 +130,9 @@ for k in "$IFA" "$IFB"; do
 	check "net-ip-azure: NameServer empty ${k##*\\}" is "$(hivexget "$T/g.hive" "$k" NameServer)" ""
 	check "net-ip-azure: other values kept ${k##*\\}" is "$(hivexget "$T/g.hive" "$k" EnableDeadGWDetect)" 1
 done
+check "net-ip-azure: both persistent default routes through the old gateways removed" sh -c \
+	"! hivexget '$T/g.hive' '$ROUTES' '0.0.0.0,0.0.0.0,10.3.58.1,-1' && ! hivexget '$T/g.hive' '$ROUTES' '0.0.0.0,0.0.0.0,192.168.1.1,-1'"
+check "net-ip-azure: they were there before (real hive)" base_get "$ROUTES" '0.0.0.0,0.0.0.0,10.3.58.1,-1'
 check "net-ip-azure: ControlSet002 keeps its static address" is "$(sys_get "$I" "$CS2\\Services\\Tcpip\\Parameters\\Interfaces\\{698E50A9-4F58-4D86-B61D-F42E58DCACF6}" EnableDHCP)" 0
 undo_identical net-ip-azure
 rm -f "$I"
@@ -136,6 +140,8 @@ rm -f "$I"
 round_trip net-ip-aws net.ip
 check "net-ip-aws: only the static interface is a problem (AWS)" $JQ "$T/net-ip-aws.scan.json" \
 	"len(F('net.ip','problem'))==1 and 'AWS' in F('net.ip','problem')[0]['explain'] and '10.3.58.5' in F('net.ip','problem')[0]['summary']"
+check "net-ip-aws: the static interface's route removed, the other interface's kept" sh -c \
+	"'$TOOLS/rp-testfs' '$I' cat $SYS >'$T/g.hive' && ! hivexget '$T/g.hive' '$ROUTES' '0.0.0.0,0.0.0.0,10.3.58.1,-1' && hivexget '$T/g.hive' '$ROUTES' '0.0.0.0,0.0.0.0,192.168.1.1,-1'"
 undo_identical net-ip-aws
 rm -f "$I"
 
