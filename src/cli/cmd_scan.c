@@ -221,6 +221,12 @@ int cmd_scan(int argc, char **argv)
 	rp_err err = {0};
 	if (rp_checks_validate(a.checks, &err) < 0)
 		return cli_fail(err.exit_code, "%s", err.msg);
+	if (a.checks && a.reset_ip && !strstr(a.checks, "net.ip"))
+		return cli_fail(2, "--reset-ip works through the net.ip check; add it to --check");
+	if (a.checks && a.disable_driver && !strstr(a.checks, "net.filters"))
+		return cli_fail(2,
+				"--disable-driver works through the net.filters check; add it to "
+				"--check");
 	if (a.fix && !a.yes && !a.dry_run && !isatty(STDIN_FILENO))
 		return cli_fail(2,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "

@@ -150,6 +150,7 @@ I=$T/reset.img
 check "reset-ip: build the healthy disk" scenario_disk healthy mbr "$I"
 s0=$(vol_sha "$I" $SYS)
 expect_exit 2 "reset-ip: --reset-ip is an option of fix, not of scan" "$RP" scan "$I" --reset-ip
+expect_exit 2 "reset-ip: --reset-ip needs net.ip in --check" "$RP" fix "$I" --yes --check net.dhcp --reset-ip
 expect_exit 0 "reset-ip: fix without --reset-ip changes nothing" "$RP" fix "$I" --yes --check net.ip
 check "reset-ip: SYSTEM unchanged without --reset-ip" test "$(vol_sha "$I" $SYS)" = "$s0"
 expect_exit 1 "reset-ip: fix --dry-run --reset-ip plans the switch" "$RP" fix "$I" --dry-run --json --check net.ip --reset-ip
@@ -198,6 +199,7 @@ check "net-filters: McAfee's filter of the real hive is a warning" $JQ "$T/filte
 expect_exit 2 "net-filters: --disable-driver is an option of fix" "$RP" scan "$I" --disable-driver ContosoLwf
 expect_exit 2 "net-filters: --disable-driver of an unknown driver is refused" "$RP" fix "$I" --yes --disable-driver NoSuchDriver
 check "net-filters: the refusal is one line naming net.filters" grep -q "^rdprescue: --disable-driver NoSuchDriver: .*net.filters" "$T/err"
+expect_exit 2 "net-filters: --disable-driver needs net.filters in --check" "$RP" fix "$I" --yes --check net.ip --disable-driver ContosoLwf
 expect_exit 2 "net-filters: --disable-driver of a Microsoft driver is refused" "$RP" fix "$I" --yes --disable-driver tcpip
 expect_exit 1 "net-filters: a mandatory filter is not disabled" "$RP" fix "$I" --yes --json --check net.filters --disable-driver ContosoMand
 check "net-filters: the mandatory filter is not-fixed, with the reason" $JQ "$T/out" \
