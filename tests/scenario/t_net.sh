@@ -194,6 +194,9 @@ check "net-filters: a filter without its file is reported from its ComponentId" 
 	"any('ContosoMand' in f['summary'] and 'driver file not found' in f['summary'] for f in F('net.filters','ok'))"
 check "net-filters: tcpip (Microsoft Corporation) is not reported" $JQ "$T/filters.json" \
 	"not any('Tcpip ' in f['summary'] or 'tcpip ' in f['summary'] for f in F('net.filters'))"
+mt=$(hivexml "$T/base/SYSTEM" 2>/dev/null | grep -o '<node name="mfenlfk"><mtime>[^<]*' | head -1 | sed 's/.*<mtime>//; s/T/ /; s/:[0-9]*Z$/ UTC/')
+check "net-filters: mfenlfk's date is its key's last-write time as hivexml reads it ($mt)" $JQ "$T/filters.json" \
+	"len('$mt')>10 and any('mfenlfk' in f['summary'] and 'last written $mt' in f['summary'] for f in F('net.filters'))"
 check "net-filters: McAfee's filter of the real hive is a warning" $JQ "$T/filters.json" \
 	"any('mfenlfk' in f['summary'] and f['severity']=='warning' for f in F('net.filters','ok'))"
 expect_exit 2 "net-filters: --disable-driver is an option of fix" "$RP" scan "$I" --disable-driver ContosoLwf
