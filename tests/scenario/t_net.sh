@@ -14,6 +14,12 @@ CS2='ControlSet002'
 # sys_get IMG KEY VALUE: a value of the image's SYSTEM as hivexget prints it.
 sys_get() { "$TOOLS/rp-testfs" "$1" cat $SYS >"$T/g.hive" && hivexget "$T/g.hive" "$2" "$3"; }
 is() { [ "$1" = "$2" ]; }
+# net_disk NAME IMG: the MBR disk of hive/scenarios/NAME, copied from one blank disk made once.
+net_disk() {
+	[ -f "$T/blank.img" ] || mkdisk "$T/blank.img" mbr 96 || return 1
+	cp --sparse=always "$T/blank.img" "$2" && scenario_hives "$1" "$T/hives-$1" &&
+		put_windows "$2" "$T/hives-$1"
+}
 # base_get KEY VALUE: the value in the unmodified real hive.
 base_get() { hivexget "$T/base/SYSTEM" "$1" "$2"; }
 
@@ -24,7 +30,7 @@ round_trip() {
 	_name=$1 _check=$2
 	shift 2
 	I=$T/$_name.img
-	[ -f "$I" ] || check "$_name: build the disk" scenario_disk "$_name" mbr "$I"
+	[ -f "$I" ] || check "$_name: build the disk" net_disk "$_name" "$I"
 	s0=$(vol_sha "$I" $SYS)
 	expect_exit 1 "$_name: scan finds problems" "$RP" scan "$I" --json --check "$_check"
 	cp "$T/out" "$T/$_name.scan.json"
@@ -45,7 +51,7 @@ undo_identical() {
 # --- healthy: the real Windows 7 machine (no cloud agent, two static addresses, McAfee's NDIS
 # filter) has no network problem ---
 I=$T/healthy.img
-check "healthy: build the GPT disk" scenario_disk healthy gpt "$I"
+check "healthy: build the disk" net_disk healthy "$I"
 expect_exit 0 "healthy: scan exit 0" "$RP" scan "$I" --json
 cp "$T/out" "$T/healthy.json"
 for c in $(echo $NET | tr , ' '); do
@@ -147,7 +153,7 @@ rm -f "$I"
 
 # No cloud agent: a static address changes only with --reset-ip.
 I=$T/reset.img
-check "reset-ip: build the healthy disk" scenario_disk healthy mbr "$I"
+check "reset-ip: build the healthy disk" net_disk healthy "$I"
 s0=$(vol_sha "$I" $SYS)
 expect_exit 2 "reset-ip: --reset-ip is an option of fix, not of scan" "$RP" scan "$I" --reset-ip
 expect_exit 2 "reset-ip: --reset-ip needs net.ip in --check" "$RP" fix "$I" --yes --check net.dhcp --reset-ip
@@ -172,7 +178,7 @@ p = pefile.PE(sys.argv[1])
 print([e for fi in p.FileInfo[0] if fi.Key == b'StringFileInfo' for st in fi.StringTable for k, e in st.entries.items() if k == b'CompanyName'][0].decode())" "$1"; }
 MKPE="python3 tests/lib/mkpe.py"
 I=$T/net-filters.img
-check "net-filters: build the disk" scenario_disk net-filters mbr "$I"
+check "net-filters: build the disk" net_disk net-filters "$I"
 $MKPE "$T/contosolwf.sys" "CompanyName=Contoso Security Ltd." "FileDescription=Contoso Network Shield"
 $MKPE "$T/contosouf.sys" "FileDescription=Contoso upper filter" "CompanyName=Contoso Security Ltd."
 $MKPE "$T/tcpip.sys" "CompanyName=Microsoft Corporation" "FileDescription=TCP/IP Driver"
