@@ -315,7 +315,8 @@ static void report(rp_scan *scan, const driver *d, const char *vendor, const cha
 {
 	rp_hive_file *system = &scan->reg->system;
 	uint32_t start = 0;
-	int has_start = rp_read_dword(system, key, "Start", &start, NULL);
+	int start_present = 0;
+	int has_start = rp_read_dword(system, key, "Start", &start, &start_present);
 	int64_t ft = 0;
 	char when[40];
 	iso_date(rp_hive_key_time(system->hive, key, &ft, NULL) == 1 ? ft : 0, when, sizeof when);
@@ -359,8 +360,9 @@ static void report(rp_scan *scan, const driver *d, const char *vendor, const cha
 		f = rp_finding_add(scan, CHECK, RP_PROBLEM, RP_WARNING, sum, explain);
 		free(explain);
 		char buf[16];
-		rp_change_dword_was(f, "SYSTEM", key, "Start", 4,
-				    rp_dword_shown(1, has_start, start, buf, sizeof buf), 0);
+		rp_change_dword_was(
+		    f, "SYSTEM", key, "Start", 4,
+		    rp_dword_shown(start_present, has_start, start, buf, sizeof buf), 0);
 		f->weakened = 1; /* asked for by name; the report says what is lost */
 	}
 	rp_evidence_value(f, system, key, "Start", RP_SRC_LOCAL);
