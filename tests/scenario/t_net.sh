@@ -140,7 +140,9 @@ check "net-ip-azure: both persistent default routes through the old gateways rem
 	"! hivexget '$T/g.hive' '$ROUTES' '0.0.0.0,0.0.0.0,10.3.58.1,-1' && ! hivexget '$T/g.hive' '$ROUTES' '0.0.0.0,0.0.0.0,192.168.1.1,-1'"
 check "net-ip-azure: they were there before (real hive)" base_get "$ROUTES" '0.0.0.0,0.0.0.0,10.3.58.1,-1'
 check "net-ip-azure: ControlSet002 keeps its static address" is "$(sys_get "$I" "$CS2\\Services\\Tcpip\\Parameters\\Interfaces\\{698E50A9-4F58-4D86-B61D-F42E58DCACF6}" EnableDHCP)" 0
+check "net-ip-azure: the volume passes ntfsfix -n after the fix" ntfs_check "$I" 2
 undo_identical net-ip-azure
+check "net-ip-azure: the volume passes ntfsfix -n after undo" ntfs_check "$I" 2
 rm -f "$I"
 
 round_trip net-ip-aws net.ip
