@@ -107,6 +107,8 @@ typedef struct rp_scan {
 	rp_progress_cb progress; /* NULL: no progress wanted */
 	void *progress_ctx;
 	const rp_events *events; /* the machine's event logs (evtx/), NULL: not read */
+	int reset_ip;		    /* --reset-ip: static addresses to DHCP off the clouds too */
+	const char *disable_driver; /* --disable-driver NAME (net.filters), or NULL */
 } rp_scan;
 
 /* ---- the catalogue (catalogue.def is the one list; catalogue.c runs a selection) ---- */

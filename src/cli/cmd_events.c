@@ -59,7 +59,7 @@ static int parse(int argc, char **argv, ev_args *a)
 				if (end && *end == 'T')
 					end = strptime(end + 1, "%H:%M:%SZ", &tm);
 				if (!end || *end)
-					return cli_fail(2,
+					return cli_fail(RP_EXIT_USAGE,
 							"--since takes last-boot or a UTC time "
 							"YYYY-MM-DD[THH:MM:SSZ], not '%s'",
 							optarg);
@@ -69,20 +69,22 @@ static int parse(int argc, char **argv, ev_args *a)
 			break;
 		case 'i':
 			if (cli_install_index(optarg, &a->install))
-				return 2;
+				return RP_EXIT_USAGE;
 			break;
 		case 'h':
 			return -1;
 		default:
-			return cli_fail(2, "unknown option '%s'; run 'rdprescue events --help'",
+			return cli_fail(RP_EXIT_USAGE,
+					"unknown option '%s'; run 'rdprescue events --help'",
 					argv[optind - 1]);
 		}
 	}
 	if (a->all && a->since_set)
-		return cli_fail(2, "--all and --since exclude each other; choose one");
+		return cli_fail(RP_EXIT_USAGE, "--all and --since exclude each other; choose one");
 	if (optind != argc - 1)
-		return cli_fail(2, "events needs exactly one TARGET (a disk, image, VHD or mounted "
-				   "directory); run 'rdprescue events --help'");
+		return cli_fail(RP_EXIT_USAGE,
+				"events needs exactly one TARGET (a disk, image, VHD or mounted "
+				"directory); run 'rdprescue events --help'");
 	a->target = argv[optind];
 	return 0;
 }

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 typedef struct scan_args {
-	int fix, json, dry_run, allow_weaker, yes;
-	const char *checks, *backup_dir, *target;
+	int fix, json, dry_run, allow_weaker, yes, reset_ip;
+	const char *checks, *backup_dir, *target, *disable_driver;
 	int install;
 	time_t now; /* --now, or 0: the clock */
 } scan_args;
@@ -54,6 +54,8 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"allow-weaker-security", no_argument, NULL, 'w'},
 	    {"yes", no_argument, NULL, 'y'},
 	    {"now", required_argument, NULL, 't'},
+	    {"reset-ip", no_argument, NULL, 'r'},
+	    {"disable-driver", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -63,7 +65,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	optind = 0; /* 0: glibc re-initializes getopt fully */
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!a->fix && strchr("nbwy", c))
+		if (!a->fix && strchr("nbwyrd", c))
 			return cli_fail(RP_EXIT_USAGE, "%s is an option of 'fix', not of 'scan'",
 					argv[optind - 1]);
 		switch (c) {
@@ -88,6 +90,12 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'y':
 			a->yes = 1;
+			break;
+		case 'r':
+			a->reset_ip = 1;
+			break;
+		case 'd':
+			a->disable_driver = optarg;
 			break;
 		case 't':
 			if (parse_now(optarg, &a->now))
@@ -208,7 +216,8 @@ int cmd_scan(int argc, char **argv)
 			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
 			argv[0],
 			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
-						      "[--allow-weaker-security] [--yes]"
+						      "[--allow-weaker-security] [--yes] "
+						      "[--reset-ip] [--disable-driver NAME]"
 						    : "");
 		return 0;
 	}
@@ -217,6 +226,13 @@ int cmd_scan(int argc, char **argv)
 	rp_err err = {0};
 	if (rp_checks_validate(a.checks, &err) < 0)
 		return cli_fail(err.exit_code, "%s", err.msg);
+	if (a.checks && a.reset_ip && !strstr(a.checks, "net.ip"))
+		return cli_fail(RP_EXIT_USAGE,
+				"--reset-ip works through the net.ip check; add it to --check");
+	if (a.checks && a.disable_driver && !strstr(a.checks, "net.filters"))
+		return cli_fail(RP_EXIT_USAGE,
+				"--disable-driver works through the net.filters check; add it to "
+				"--check");
 	if (a.fix && !a.yes && !a.dry_run && !isatty(STDIN_FILENO))
 		return cli_fail(RP_EXIT_USAGE,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
@@ -229,7 +245,10 @@ int cmd_scan(int argc, char **argv)
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
 	rp_events events = {0};
-	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
+	rp_scan scan = {.allow_weaker = a.allow_weaker,
+			.now = a.now ? a.now : time(NULL),
+			.reset_ip = a.reset_ip,
+			.disable_driver = a.disable_driver};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
@@ -295,7 +314,10 @@ int cmd_scan(int argc, char **argv)
 		rp_registry after_reg = {0};
 		/* No event logs: they tell what happened before the fix, not what the disk holds
 		 * now (events.unexplained is skipped, its findings stay not-fixed). */
-		rp_scan after = {.allow_weaker = 0, .now = scan.now};
+		rp_scan after = {.allow_weaker = 0,
+				 .now = scan.now,
+				 .reset_ip = a.reset_ip,
+				 .disable_driver = a.disable_driver};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <

@@ -267,6 +267,20 @@ int rp_hive_key_exists(rp_hive *h, const char *key, rp_err *err)
 	return reg_lookup(h->hx, h->name, key, &node, err);
 }
 
+int rp_hive_key_time(rp_hive *h, const char *key, int64_t *filetime, rp_err *err)
+{
+	hive_node_h node;
+	int found = reg_lookup(h->hx, h->name, key, &node, err);
+	if (found <= 0)
+		return found;
+	errno = 0;
+	int64_t t = hivex_node_timestamp(h->hx, node);
+	if (t < 0)
+		return key_error(h, key, "read its last-write time", errno ? errno : EINVAL, err);
+	*filetime = t;
+	return 1;
+}
+
 int rp_hive_get(rp_hive *h, const char *key, const char *value, rp_value *out, rp_err *err)
 {
 	hive_node_h node;

@@ -46,6 +46,8 @@ const uint8_t *rp_hive_image(const rp_hive *h, size_t *len);
 
 /* 1 when the key exists, 0 when not, -1 on a structural error. */
 int rp_hive_key_exists(rp_hive *h, const char *key, rp_err *err);
+/* The key's last-write time (FILETIME: 100 ns since 1601-01-01 UTC): 1 found, 0 absent, -1. */
+int rp_hive_key_time(rp_hive *h, const char *key, int64_t *filetime, rp_err *err);
 /* 1 found (out filled), 0 key or value absent, -1 error.  value "" is the default value. */
 int rp_hive_get(rp_hive *h, const char *key, const char *value, rp_value *out, rp_err *err);
 /* Names of subkeys / values (malloc'd array of malloc'd UTF-8 strings), in hive order. */

@@ -27,6 +27,9 @@ _base_hives() {
 		"$HIVE_DIR/software-base.reg"
 }
 
+# base_hives DIR: DIR gets the healthy base SYSTEM and SOFTWARE (built once per run).
+base_hives() { rp_cached hives-base "$1" _base_hives; }
+
 # _scenario_hives NAME DIR: the base hives with the scenario's .reg files merged.
 _scenario_hives() {
 	rp_cached hives-base "$2" _base_hives || return 1
