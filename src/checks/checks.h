@@ -8,6 +8,7 @@
 #ifndef RP_CHECKS_H
 #define RP_CHECKS_H
 
+#include "reg/bcd.h"
 #include "reg/install.h"
 #include "vol/vol.h"
 
@@ -94,6 +95,9 @@ typedef struct rp_scan {
 	size_t nfindings;
 	rp_progress_cb progress; /* NULL: no progress wanted */
 	void *progress_ctx;
+	int enable_sac; /* fix --enable-sac: EMS for the default boot entry is wanted */
+	int bcd_loaded; /* bcd was looked for (boot.safemode loads it on first use) */
+	rp_bcd bcd;	/* the BCD store; its file is written like SYSTEM and SOFTWARE */
 } rp_scan;
 
 typedef struct rp_check {

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 typedef struct scan_args {
-	int fix, json, dry_run, allow_weaker, yes;
+	int fix, json, dry_run, allow_weaker, yes, enable_sac;
 	const char *checks, *backup_dir, *target;
 	int install;
 	time_t now; /* --now, or 0: the clock */
@@ -53,6 +53,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"backup-dir", required_argument, NULL, 'b'},
 	    {"allow-weaker-security", no_argument, NULL, 'w'},
 	    {"yes", no_argument, NULL, 'y'},
+	    {"enable-sac", no_argument, NULL, 'e'},
 	    {"now", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -63,7 +64,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	optind = 0; /* 0: glibc re-initializes getopt fully */
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!a->fix && strchr("nbwy", c))
+		if (!a->fix && strchr("nbwye", c))
 			return cli_fail(2, "%s is an option of 'fix', not of 'scan'",
 					argv[optind - 1]);
 		switch (c) {
@@ -88,6 +89,9 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'y':
 			a->yes = 1;
+			break;
+		case 'e':
+			a->enable_sac = 1;
 			break;
 		case 't':
 			if (parse_now(optarg, &a->now))
@@ -202,9 +206,10 @@ int cmd_scan(int argc, char **argv)
 			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N] "
 			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
 			argv[0],
-			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
-						      "[--allow-weaker-security] [--yes]"
-						    : "");
+			strcmp(argv[0], "fix") == 0
+			    ? " [--dry-run] [--backup-dir DIR] "
+			      "[--allow-weaker-security] [--enable-sac] [--yes]"
+			    : "");
 		return 0;
 	}
 	if (prc > 0)
@@ -223,7 +228,9 @@ int cmd_scan(int argc, char **argv)
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
-	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
+	rp_scan scan = {.allow_weaker = a.allow_weaker,
+			.now = a.now ? a.now : time(NULL),
+			.enable_sac = a.enable_sac};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
@@ -281,7 +288,7 @@ int cmd_scan(int argc, char **argv)
 	if (!a.dry_run && pr.files_written) {
 		/* Judge by what the disk holds now. */
 		rp_registry after_reg = {0};
-		rp_scan after = {.allow_weaker = 0, .now = scan.now};
+		rp_scan after = {.allow_weaker = 0, .now = scan.now, .enable_sac = a.enable_sac};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <

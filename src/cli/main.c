@@ -15,7 +15,7 @@ static const char usage[] =
     "\n"
     "  scan   TARGET [--json] [--check ID,...] [--install N] [--now YYYY-MM-DD]\n"
     "  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
-    "                [--allow-weaker-security] [--yes] [--now YYYY-MM-DD]\n"
+    "                [--allow-weaker-security] [--enable-sac] [--yes] [--now YYYY-MM-DD]\n"
     "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
     "[--yes]\n"
     "  list   [DEVICE|IMAGE ...]\n"

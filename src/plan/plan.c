@@ -295,6 +295,12 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	for (size_t i = 0; i < jobs.n; i++)
 		if (back_up_job(vol, &jobs.v[i], &b, err) < 0)
 			goto close;
+	/* A backend that cannot write a file this way (FAT: only in place, same size) says so
+	 * before anything is written. */
+	for (size_t i = 0; i < jobs.n; i++)
+		if (jobs.v[i].action == RP_BACKUP_REPLACE &&
+		    rp_vol_check_replace(vol, jobs.v[i].path, jobs.v[i].len, err) < 0)
+			goto close;
 	/* The backup holds at most the originals' bytes; it and the new files must fit. */
 	uint64_t need = 0;
 	for (size_t i = 0; i < jobs.n; i++)

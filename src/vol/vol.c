@@ -39,6 +39,11 @@ void rp_vol_set_boot_note(rp_vol *vol, const char *note)
 	vol->boot_note = note ? rp_xstrdup(note) : NULL;
 }
 
+const char *rp_vol_boot_note(const rp_vol *vol)
+{
+	return vol->boot_note;
+}
+
 const char *rp_vol_boot_backend(const rp_vol *vol)
 {
 	return vol->boot ? vol->boot->ops->name : NULL;

@@ -65,6 +65,8 @@ int rp_vol_open_fat(rp_vol **out, const char *dev_path, uint64_t offset, uint64_
 void rp_vol_attach_boot(rp_vol *vol, rp_vol *boot);
 /* Records why no boot volume is attached (shown when a <boot> path is used). */
 void rp_vol_set_boot_note(rp_vol *vol, const char *note);
+/* Why the boot partition could not be opened, or NULL. */
+const char *rp_vol_boot_note(const rp_vol *vol);
 /* The boot volume's backend ("fat", "ntfs") or NULL when none is attached. */
 const char *rp_vol_boot_backend(const rp_vol *vol);
 /* Syncs and closes; reports a failed write-back.  NULL is a no-op. */

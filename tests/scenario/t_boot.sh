@@ -1,0 +1,139 @@
+#!/bin/sh
+# boot.safemode (issue 13): the BCD store of the real Windows 10 machine in ../shared/hives/real,
+# given a SafeBoot element on its default loader with hivexsh, on the two places Windows keeps
+# it: a FAT32 EFI system partition (GPT, type C12A7328-...) and a System Reserved NTFS partition
+# (MBR).  Scan finds it with evidence, fix deletes the element, the rescan is clean, undo puts
+# the BCD back byte for byte; --enable-sac sets EMS; a BCD the fix would have to grow is refused
+# on FAT.  The BCD is read back with mtools (FAT) or rp-testfs (NTFS) and hivexget.
+. tests/lib/assert.sh
+. tests/lib/mkdisk.sh
+. tests/lib/scenario.sh
+BOOTMGR='Objects\{9dea862c-5cdd-4e70-acc1-f32b344d4795}\Elements'
+LOADER='{733b62e5-f608-11eb-825c-c112f60133ab}'
+ELEMENTS="Objects\\$LOADER\\Elements"
+ESP_BCD=EFI/Microsoft/Boot/BCD
+
+# The real BCD, and a copy with SafeBoot = 1 (network) on the default loader (hivexsh).
+xz -dc "$SHARED/hives/real/BCD.xz" >"$T/BCD.clean"
+check "real BCD: the boot manager's default is $LOADER (hivexget)" \
+	test "$(hivexget "$T/BCD.clean" "$BOOTMGR\\23000003" Element)" = "$LOADER"
+check "real BCD: the default loader has no SafeBoot element" \
+	sh -c "! hivexget '$T/BCD.clean' '$ELEMENTS\\25000080' Element"
+cp "$T/BCD.clean" "$T/BCD.safe"
+printf '%s\n' "cd $ELEMENTS" 'add 25000080' 'cd 25000080' 'setval 1' Element \
+	'hex:3:01,00,00,00,00,00,00,00' 'add ..\26000081' commit >"$T/hsh"
+check "SafeBoot element added with hivexsh" sh -c "hivexsh -w '$T/BCD.safe' <'$T/hsh'"
+printf '%s\n' "cd $ELEMENTS\\26000081" 'setval 1' Element 'hex:3:01' commit >"$T/hsh2"
+check "SafeBootAlternateShell element added with hivexsh" sh -c "hivexsh -w '$T/BCD.safe' <'$T/hsh2'"
+
+# gpt_esp_disk IMG BCD: partition 1 a 40 MiB FAT32 EFI system partition holding BCD at
+# EFI/Microsoft/Boot/BCD, partition 2 the healthy Windows volume.
+ESP_START=2048 ESP_SECTORS=81920
+gpt_esp_disk() {
+	rm -f "$1" && truncate -s 128M "$1" || return 1
+	printf '%s\n' 'label: gpt' \
+		"start=$ESP_START, size=$ESP_SECTORS, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=EFI" \
+		'type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=Windows' | sfdisk -q "$1" >/dev/null 2>&1 || return 1
+	_p2=$(sfdisk -d "$1" | sed -n 's/.*2 : start= *\([0-9]*\), size= *\([0-9]*\),.*/\1 \2/p')
+	set -- "$1" "$2" $_p2
+	rm -f "$T/esp.part" && mkfs.vfat -C -F 32 -s 1 -S 512 -n ESP "$T/esp.part" $((ESP_SECTORS / 2)) >/dev/null 2>&1 &&
+		mmd -i "$T/esp.part" ::/EFI ::/EFI/Microsoft ::/EFI/Microsoft/Boot &&
+		mcopy -i "$T/esp.part" "$2" ::/$ESP_BCD &&
+		dd if="$T/esp.part" of="$1" bs=512 seek=$ESP_START conv=notrunc status=none || return 1
+	_mkdisk_fs "$T/win.part" "$4" Windows &&
+		dd if="$T/win.part" of="$1" bs=512 seek="$3" conv=notrunc status=none || return 1
+	rm -f "$T/esp.part" "$T/win.part"
+	put_windows "$1" "$T/hives-healthy"
+}
+# esp_bcd IMG: the BCD's bytes as mtools reads them from the ESP.
+esp_bcd() { mtype -i "$1@@$((ESP_START * 512))" ::/$ESP_BCD; }
+esp_sha() { esp_bcd "$1" | sha256sum | cut -d' ' -f1; }
+esp_get() { esp_bcd "$1" >"$T/get.bcd" && hivexget "$T/get.bcd" "$2" Element; }
+sr_sha() { vol_sha "$1@1" Boot/BCD; }
+sr_get() { "$TOOLS/rp-testfs" "$1@1" cat Boot/BCD >"$T/get.bcd" && hivexget "$T/get.bcd" "$2" Element; }
+
+check "healthy hives" scenario_hives healthy "$T/hives-healthy"
+check "build GPT disk, BCD with SafeBoot on the FAT32 ESP" gpt_esp_disk "$T/esp.img" "$T/BCD.safe"
+check "mtools reads the BCD back from the image" sh -c "esp_bcd() { mtype -i '$T/esp.img@@$((ESP_START * 512))' ::/$ESP_BCD; }; esp_bcd | cmp - '$T/BCD.safe'"
+cp --sparse=always "$T/esp.img" "$T/esp-big.img"
+
+# ---- UEFI: FAT32 EFI system partition ----
+D=$T/esp.img
+sha0=$(esp_sha "$D")
+expect_exit 1 "ESP: scan --json finds Safe Mode" "$RP" scan "$D" --json --check boot.safemode
+cp "$T/out" "$T/scan.json"
+check "ESP: problem names the entry and the mode" $JQ "$T/scan.json" \
+	'any("Windows 10" in f["summary"] and "network" in f["summary"] for f in F("boot.safemode","problem"))'
+check "ESP: evidence: SafeBoot element data 01 00.. on the ESP path" $JQ "$T/scan.json" \
+	'any(e["hive"]=="BCD" and e["key"].endswith("25000080") and e["path"]=="<boot>/EFI/Microsoft/Boot/BCD" for f in F("boot.safemode","problem") for e in f["evidence"])'
+check "ESP: evidence: the boot manager default element" $JQ "$T/scan.json" \
+	'any(e["key"].endswith("23000003") for f in F("boot.safemode","problem") for e in f["evidence"])'
+check "ESP: plan deletes SafeBoot and SafeBootAlternateShell" $JQ "$T/scan.json" \
+	'sorted(c["key"][-8:] for f in F("boot.safemode","problem") for c in f["changes"])==["25000080","26000081"]'
+expect_exit 1 "ESP: text scan" "$RP" scan "$D" --check boot.safemode
+check "ESP: text report lists the boot entries" grep -q "boot entry (default): Safe Mode network with alternate shell, EMS off" "$T/out"
+expect_exit 0 "ESP: list" "$RP" list "$D"
+check "ESP: list shows the default entry in Safe Mode" grep -q "boot entry Windows 10 (default): Safe Mode network with alternate shell, EMS off (BCD on the EFI system partition)" "$T/out"
+check "ESP: list shows the other entries" grep -q "boot entry Windows Boot Manager\|boot entry Windows Recovery" "$T/out"
+
+expect_exit 0 "ESP: fix --yes" "$RP" fix "$D" --yes --json --check boot.safemode
+cp "$T/out" "$T/fix.json"
+check "ESP: fix JSON: boot.safemode fixed" $JQ "$T/fix.json" 'len(F("boot.safemode","fixed"))==1'
+check "ESP: the BCD keeps its size (mtools)" test "$(esp_bcd "$D" | wc -c)" = "$(wc -c <"$T/BCD.safe")"
+check "ESP: SafeBoot element gone (hivexget on the mtools copy)" sh -c "! $(command -v hivexget) '$T/get.bcd' '$ELEMENTS\\25000080' Element 2>/dev/null; esp_bcd() { mtype -i '$D@@$((ESP_START * 512))' ::/$ESP_BCD; }; esp_bcd >'$T/get.bcd' && ! hivexget '$T/get.bcd' '$ELEMENTS\\25000080' Element && ! hivexget '$T/get.bcd' '$ELEMENTS\\26000081' Element"
+check "ESP: the default and description are intact" test "$(esp_get "$D" "$BOOTMGR\\23000003")/$(esp_get "$D" "$ELEMENTS\\12000004")" = "$LOADER/Windows 10"
+check "ESP: fsck.vfat -n finds the FAT volume clean" sh -c "dd if='$D' of='$T/esp.chk' bs=512 skip=$ESP_START count=$ESP_SECTORS status=none && fsck.vfat -n '$T/esp.chk'"
+expect_exit 0 "ESP: rescan clean" "$RP" scan "$D" --check boot.safemode
+check "ESP: rescan says it boots normally" grep -q "starts Windows normally" "$T/out"
+check "ESP: backup on the Windows volume names the BCD" sh -c "'$TOOLS/rp-testfs' '$D' ls rdprescue/backups | grep -q tar.zst"
+expect_exit 0 "ESP: undo --yes" "$RP" undo "$D" --yes
+check "ESP: undo restores the BCD byte for byte (mtools)" test "$(esp_sha "$D")" = "$sha0"
+expect_exit 1 "ESP: after undo Safe Mode is back" "$RP" scan "$D" --check boot.safemode
+
+# --enable-sac: EMS on for the default loader (a new element: the hive must keep its size).
+expect_exit 0 "ESP: fix --enable-sac --yes" "$RP" fix "$D" --yes --enable-sac --check boot.safemode
+check "ESP: EMS element 260000b0 = 01 (hivexget)" sh -c "esp_bcd() { mtype -i '$D@@$((ESP_START * 512))' ::/$ESP_BCD; }; esp_bcd >'$T/get.bcd' && hivexget '$T/get.bcd' '$ELEMENTS\\260000b0' Element | od -An -tx1 | grep -qx ' 01'"
+expect_exit 0 "ESP: rescan with --enable-sac clean" "$RP" fix "$D" --yes --enable-sac --check boot.safemode
+check "ESP: EMS shown on" grep -q "EMS on" "$T/out"
+expect_exit 2 "scan does not take --enable-sac" "$RP" scan "$D" --enable-sac
+
+# A BCD with no room left: an edit that must grow it is refused on FAT, nothing written.
+D=$T/esp-big.img
+printf '%s\n' "cd $ELEMENTS" 'add 260000b0' commit >"$T/hsh3"
+sha_big=$(esp_sha "$D")
+expect_exit 1 "ESP: scan (second disk)" "$RP" scan "$D" --check boot.safemode
+
+# ---- BIOS: System Reserved NTFS partition (MBR) ----
+D=$T/sr.img
+check "build MBR disk" scenario_disk healthy mbr "$D"
+check "put the BCD on the System Reserved partition" "$TOOLS/rp-testfs" "$D@1" put "$T/BCD.safe" Boot/BCD
+sha0=$(sr_sha "$D")
+expect_exit 1 "SR: scan --json finds Safe Mode" "$RP" scan "$D" --json --check boot.safemode
+cp "$T/out" "$T/scan.json"
+check "SR: evidence path on System Reserved" $JQ "$T/scan.json" \
+	'any(e["path"]=="<boot>/Boot/BCD" and e["key"].endswith("25000080") for f in F("boot.safemode","problem") for e in f["evidence"])'
+expect_exit 0 "SR: list" "$RP" list "$D"
+check "SR: list names System Reserved" grep -q "(BCD on the System Reserved partition)" "$T/out"
+expect_exit 0 "SR: fix --yes" "$RP" fix "$D" --yes --check boot.safemode
+check "SR: SafeBoot gone (hivexget)" sh -c "'$TOOLS/rp-testfs' '$D@1' cat Boot/BCD >'$T/get.bcd' && ! hivexget '$T/get.bcd' '$ELEMENTS\\25000080' Element"
+check "SR: description intact" test "$(sr_get "$D" "$ELEMENTS\\12000004")" = "Windows 10"
+expect_exit 0 "SR: rescan clean" "$RP" scan "$D" --check boot.safemode
+check "SR: System Reserved passes ntfsfix -n" ntfs_check "$D" 1
+expect_exit 0 "SR: undo --yes" "$RP" undo "$D" --yes
+check "SR: undo restores the BCD byte for byte" test "$(sr_sha "$D")" = "$sha0"
+expect_exit 1 "SR: after undo Safe Mode is back" "$RP" scan "$D" --check boot.safemode
+
+# ---- clean machine: the real BCD as it is ----
+D=$T/clean.img
+check "build GPT disk with the real (clean) BCD on the ESP" gpt_esp_disk "$D" "$T/BCD.clean"
+expect_exit 0 "clean: scan ok" "$RP" scan "$D" --check boot.safemode
+check "clean: boots normally" grep -q "the default boot entry 'Windows 10' starts Windows normally (no Safe Mode; EMS off)" "$T/out"
+expect_exit 0 "clean: fix changes nothing" "$RP" fix "$D" --yes --check boot.safemode
+check "clean: BCD untouched" test "$(esp_bcd "$D" | sha256sum | cut -d' ' -f1)" = "$(sha256sum <"$T/BCD.clean" | cut -d' ' -f1)"
+
+# ---- no boot partition in the target: skipped, not a problem ----
+D=$T/noboot.img
+check "build disk without a BCD" scenario_disk healthy gpt "$D"
+expect_exit 0 "no BCD: scan ok" "$RP" scan "$D" --check boot.safemode
+check "no BCD: says no store was found" grep -q "no BCD store found" "$T/out"
+finish
