@@ -8,13 +8,15 @@
  * cluster area and may not loop, files must fit their chains.  Names are the long (VFAT) name
  * when there is one, else the 8.3 name; lookups are case-insensitive.
  *
- * Writing is deliberately narrow: a file is rewritten in place, cluster by cluster, when the
- * new content has exactly the file's size (a BCD hive edited by rp_hive_apply keeps its
- * size).  No allocation, no directory update, no FAT update — so nothing else on the volume
- * can be damaged.  The rewrite is not atomic: the caller's verified backup is what makes it
- * safe (plan/ writes it first, and undo rewrites the original the same way).  Anything else
- * (a new file, another size, mkdir, remove, security descriptors) is refused before a byte is
- * written.
+ * Writing is deliberately narrow: an existing, non-empty file is rewritten in place, cluster by
+ * cluster.  When the new content needs more clusters (hivex grows a hive by a 4 KiB page for a
+ * new key), free clusters are filled first, then the file's own clusters, and only then is the
+ * chain extended in every FAT copy and the directory entry's size set; fewer clusters (undo of
+ * such a write) cut the chain after the data is written.  Nothing is created, renamed or moved,
+ * so nothing else on the volume can be damaged.  The rewrite is not atomic: the caller's
+ * verified backup is what makes it safe (plan/ writes it first, undo rewrites the original the
+ * same way).  Anything else (a new or empty file, mkdir, remove, security descriptors, a full
+ * volume) is refused before a byte is written.
  */
 #include "vol/backend.h"
 #include "util/bytes.h"
@@ -43,6 +45,7 @@
 #define BPB_TOTAL_SECTORS32 32
 #define BPB32_FAT_SECTORS 36
 #define BPB32_ROOT_CLUSTER 44
+#define BPB32_FSINFO_SECTOR 48
 #define BPB16_LABEL 43
 #define BPB32_LABEL 71
 
@@ -62,9 +65,11 @@ struct fat_priv {
 	uint64_t base, size; /* the partition inside the file */
 	int bits;	     /* 12, 16 or 32 */
 	uint32_t cluster_size;
-	uint64_t fat_off;  /* first FAT, bytes from base */
-	uint64_t fat_len;  /* bytes of one FAT */
-	uint64_t root_off; /* FAT12/16 fixed root directory */
+	uint64_t fat_off; /* first FAT, bytes from base */
+	uint64_t fat_len; /* bytes of one FAT */
+	uint32_t nfats;
+	uint64_t fsinfo_off; /* FAT32 FSInfo sector (0: none) */
+	uint64_t root_off;   /* FAT12/16 fixed root directory */
 	uint32_t root_len;
 	uint32_t root_cluster; /* FAT32 */
 	uint64_t data_off;     /* cluster 2 */
@@ -78,6 +83,7 @@ typedef struct fat_entry {
 	uint8_t attr;
 	uint32_t cluster;
 	uint32_t size;
+	uint64_t de_off; /* the 32-byte directory entry, bytes from the partition start */
 } fat_entry;
 
 static struct fat_priv *fp(rp_vol *vol)
@@ -199,12 +205,15 @@ static int chain(rp_vol *vol, uint32_t first, uint32_t want, uint32_t **out, uin
 	return 0;
 }
 
-/* Reads a directory's raw entries (cluster 0 = the root). */
-static int read_dir(rp_vol *vol, uint32_t cluster, uint8_t **buf, size_t *len, rp_err *err)
+/* Reads a directory's raw entries (cluster 0 = the root); *cl (malloc'd, NULL for the fixed
+ * FAT12/16 root) maps them back to the disk. */
+static int read_dir(rp_vol *vol, uint32_t cluster, uint8_t **buf, size_t *len, uint32_t **cl,
+		    rp_err *err)
 {
 	struct fat_priv *p = fp(vol);
 	*buf = NULL;
 	*len = 0;
+	*cl = NULL;
 	if (cluster == 0 && p->bits != 32) {
 		*buf = rp_xmalloc(p->root_len ? p->root_len : 1);
 		*len = p->root_len;
@@ -212,17 +221,24 @@ static int read_dir(rp_vol *vol, uint32_t cluster, uint8_t **buf, size_t *len, r
 	}
 	if (cluster == 0)
 		cluster = p->root_cluster;
-	uint32_t *cl, n;
-	if (chain(vol, cluster, 0, &cl, &n, err) < 0)
+	uint32_t n;
+	if (chain(vol, cluster, 0, cl, &n, err) < 0)
 		return -1;
 	*len = (size_t)n * p->cluster_size;
 	*buf = rp_xmalloc(*len);
 	int rc = 0;
 	for (uint32_t i = 0; i < n && rc == 0; i++)
-		rc = read_at(vol, cluster_off(p, cl[i]), *buf + (size_t)i * p->cluster_size,
+		rc = read_at(vol, cluster_off(p, (*cl)[i]), *buf + (size_t)i * p->cluster_size,
 			     p->cluster_size, err);
-	free(cl);
 	return rc;
+}
+
+/* Where byte boff of a directory read by read_dir lies on the disk. */
+static uint64_t dir_disk_off(const struct fat_priv *p, const uint32_t *cl, size_t boff)
+{
+	if (!cl)
+		return p->root_off + boff;
+	return cluster_off(p, cl[boff / p->cluster_size]) + boff % p->cluster_size;
 }
 
 /* Walks the entries of a directory image: cb gets each live entry with its name (long name
@@ -329,7 +345,9 @@ static void entry_of(const uint8_t *de, int bits, fat_entry *e)
 typedef struct find_ctx {
 	const char *name;
 	int bits;
+	const uint8_t *buf;
 	fat_entry *found;
+	size_t boff;
 } find_ctx;
 
 static int find_cb(void *ctx, const char *name, const uint8_t *de)
@@ -338,6 +356,7 @@ static int find_cb(void *ctx, const char *name, const uint8_t *de)
 	if (rp_strcasecmp(name, f->name) != 0)
 		return 0;
 	entry_of(de, f->bits, f->found);
+	f->boff = (size_t)(de - f->buf);
 	return 1;
 }
 
@@ -361,14 +380,20 @@ static int lookup(rp_vol *vol, const char *path, fat_entry *e, rp_err *err)
 		}
 		uint8_t *buf;
 		size_t len;
-		if (read_dir(vol, dir, &buf, &len, err) < 0) {
+		uint32_t *cl;
+		if (read_dir(vol, dir, &buf, &len, &cl, err) < 0) {
+			free(buf);
+			free(cl);
 			rc = -1;
 			break;
 		}
 		fat_entry found = {0};
-		find_ctx f = {.name = comp, .bits = p->bits, .found = &found};
+		find_ctx f = {.name = comp, .bits = p->bits, .buf = buf, .found = &found};
 		walk_dir(buf, len, find_cb, &f);
+		if (found.exists)
+			found.de_off = dir_disk_off(p, cl, f.boff);
 		free(buf);
+		free(cl);
 		*e = found;
 		if (!e->exists)
 			break;
@@ -477,12 +502,14 @@ static int fat_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, 
 		return not_found(vol, dir, err);
 	uint8_t *buf;
 	size_t len;
-	if (read_dir(vol, *dir ? e.cluster : 0, &buf, &len, err) < 0)
-		return -1;
+	uint32_t *cl;
+	int rc = read_dir(vol, *dir ? e.cluster : 0, &buf, &len, &cl, err);
 	list_ctx l = {.cb = cb, .ctx = ctx, .bits = fp(vol)->bits};
-	walk_dir(buf, len, list_cb, &l);
+	if (rc == 0)
+		walk_dir(buf, len, list_cb, &l);
 	free(buf);
-	return 0;
+	free(cl);
+	return rc;
 }
 
 /* FAT keeps no security descriptors: there is none to read (sd stays NULL). */
@@ -524,28 +551,56 @@ static int fat_remove(rp_vol *vol, const char *path, rp_err *err)
 	return refuse(vol, "removing", path, err);
 }
 
-/* The refusal for a write that would need allocation (checked before anything is written). */
+static uint32_t clusters_for(const struct fat_priv *p, uint64_t bytes)
+{
+	return (uint32_t)((bytes + p->cluster_size - 1) / p->cluster_size);
+}
+
+/* Up to want free clusters (FAT entry 0), lowest first; *got says how many were found. */
+static int find_free(rp_vol *vol, uint32_t want, uint32_t *out, uint32_t *got, rp_err *err)
+{
+	struct fat_priv *p = fp(vol);
+	*got = 0;
+	for (uint32_t c = 2; c - 2 < p->nclusters && *got < want; c++) {
+		uint32_t next;
+		if (fat_next(vol, c, &next, err) < 0)
+			return -1;
+		if (next == 0)
+			out[(*got)++] = c;
+	}
+	return 0;
+}
+
+/* The refusal for a write this backend cannot do (checked before anything is written). */
 static int check_replace(rp_vol *vol, const char *path, size_t len, rp_err *err)
 {
+	struct fat_priv *p = fp(vol);
 	fat_entry e;
 	if (lookup(vol, path, &e, err) < 0)
 		return -1;
-	if (!e.exists || e.is_dir)
-		return refuse(vol, "creating", path, err);
+	if (!e.exists || e.is_dir || e.size == 0 || len == 0)
+		return refuse(vol, !e.exists ? "creating" : "writing", path, err);
 	if (e.attr & ATTR_READONLY)
 		return refuse(vol, "writing the read-only file", path, err);
-	if (e.size != len) {
+	if (len > FAT_MAX_READ)
+		return refuse(vol, "writing a very large", path, err);
+	uint32_t have = clusters_for(p, e.size), need = clusters_for(p, len);
+	if (need <= have)
+		return 0;
+	uint32_t *spare = rp_xmalloc((size_t)(need - have) * sizeof *spare), got;
+	int rc = find_free(vol, need - have, spare, &got, err);
+	free(spare);
+	if (rc == 0 && got < need - have) {
 		char *shown = rp_escape(path);
-		rp_fail(err, RP_EXIT_UNUSABLE,
-			"writing %s on the FAT volume %s: the new content has %zu bytes and the "
-			"file %u; rdprescue rewrites FAT files only in place at the same size, so "
-			"nothing was written; make the change from Windows (bcdedit) or Windows "
-			"RE instead",
-			shown, vol->where, len, e.size);
+		rc =
+		    rp_fail(err, RP_EXIT_UNUSABLE,
+			    "writing %s on the FAT volume %s: it grows to %zu bytes and the volume "
+			    "has only %u free clusters of the %u needed; nothing was written; free "
+			    "space on the EFI system partition first",
+			    shown, vol->where, len, got, need - have);
 		free(shown);
-		return -1;
 	}
-	return 0;
+	return rc;
 }
 
 static int fat_check_replace(rp_vol *vol, const char *path, size_t len, rp_err *err)
@@ -573,6 +628,68 @@ static int write_at(rp_vol *vol, uint64_t off, const uint8_t *buf, size_t n, rp_
 	return 0;
 }
 
+/* Sets cluster c's FAT entry to v in every FAT copy. */
+static int fat_set(rp_vol *vol, uint32_t c, uint32_t v, rp_err *err)
+{
+	struct fat_priv *p = fp(vol);
+	for (uint32_t k = 0; k < p->nfats; k++) {
+		uint64_t base = p->fat_off + k * p->fat_len;
+		uint8_t b[4];
+		if (p->bits == 32) {
+			if (read_at(vol, base + (uint64_t)c * 4, b, 4, err) < 0)
+				return -1;
+			rp_put_le32(b, (rp_le32(b) & 0xF0000000u) | (v & 0x0FFFFFFFu));
+			if (write_at(vol, base + (uint64_t)c * 4, b, 4, err) < 0)
+				return -1;
+		} else if (p->bits == 16) {
+			b[0] = (uint8_t)v;
+			b[1] = (uint8_t)(v >> 8);
+			if (write_at(vol, base + (uint64_t)c * 2, b, 2, err) < 0)
+				return -1;
+		} else {
+			uint64_t at = base + (uint64_t)c * 3 / 2;
+			if (read_at(vol, at, b, 2, err) < 0)
+				return -1;
+			uint16_t w = rp_le16(b);
+			w = (c & 1) ? (uint16_t)((w & 0x000F) | (v & 0xFFF) << 4)
+				    : (uint16_t)((w & 0xF000) | (v & 0xFFF));
+			b[0] = (uint8_t)w;
+			b[1] = (uint8_t)(w >> 8);
+			if (write_at(vol, at, b, 2, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static uint32_t end_of_chain(const struct fat_priv *p)
+{
+	return p->bits == 32 ? 0x0FFFFFFF : p->bits == 16 ? 0xFFFF : 0xFFF;
+}
+
+/* Keeps the FAT32 FSInfo free-cluster hint right after taking (delta < 0) or giving back
+ * clusters (an unknown count, 0xFFFFFFFF, stays unknown). */
+static int fsinfo_adjust(rp_vol *vol, int64_t delta, rp_err *err)
+{
+	struct fat_priv *p = fp(vol);
+	uint8_t sig[4], b[4];
+	if (!p->fsinfo_off || delta == 0)
+		return 0;
+	if (read_at(vol, p->fsinfo_off, sig, 4, err) < 0)
+		return -1;
+	if (rp_le32(sig) != 0x41615252)
+		return 0;
+	if (read_at(vol, p->fsinfo_off + 484, sig, 4, err) < 0 ||
+	    read_at(vol, p->fsinfo_off + 488, b, 4, err) < 0)
+		return -1;
+	uint32_t n = rp_le32(b);
+	if (rp_le32(sig) != 0x61417272 || n == 0xFFFFFFFF || (int64_t)n + delta < 0 ||
+	    (int64_t)n + delta > p->nclusters)
+		return 0;
+	rp_put_le32(b, (uint32_t)((int64_t)n + delta));
+	return write_at(vol, p->fsinfo_off + 488, b, 4, err);
+}
+
 static int fat_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
 			  const uint8_t *sd, size_t sd_len, rp_err *err)
 {
@@ -582,18 +699,50 @@ static int fat_write_file(rp_vol *vol, const char *path, const uint8_t *data, si
 	if (check_replace(vol, path, len, err) < 0)
 		return -1;
 	fat_entry e;
-	uint32_t *cl, n;
-	if (lookup(vol, path, &e, err) < 0 || file_clusters(vol, &e, &cl, &n, err) < 0)
+	uint32_t *old, have;
+	if (lookup(vol, path, &e, err) < 0 || file_clusters(vol, &e, &old, &have, err) < 0)
 		return -1;
-	/* Everything after the first cluster first, the first (a hive's base block) last, so
-	 * that an interrupted rewrite leaves the old header in front. */
-	int rc = 0;
-	for (uint32_t k = 0; k < n && rc == 0; k++) {
-		uint32_t i = (k + 1) % n;
+	uint32_t need = clusters_for(p, len), extra = need > have ? need - have : 0, got = 0;
+	uint32_t *cl = rp_xmalloc((size_t)(have + extra) * sizeof *cl);
+	memcpy(cl, old, (size_t)have * sizeof *cl);
+	int rc = find_free(vol, extra, cl + have, &got, err);
+	if (rc == 0 && got < extra)
+		rc = rp_fail(err, RP_EXIT_UNUSABLE,
+			     "%s: the free clusters are gone; nothing written", vol->where);
+	/* Data first: the new clusters (still free, so harmless), then the file's own clusters
+	 * after the first, the first (a hive's base block) last. */
+	for (uint32_t k = 0; k < need && rc == 0; k++) {
+		uint32_t i = need - 1 - k;
+		if (i == 0 && k + 1 < need)
+			continue;
 		size_t at = (size_t)i * p->cluster_size;
 		size_t chunk = len - at < p->cluster_size ? len - at : p->cluster_size;
 		rc = write_at(vol, cluster_off(p, cl[i]), data + at, chunk, err);
 	}
+	if (rc == 0 && need > 1) {
+		size_t chunk = len < p->cluster_size ? len : p->cluster_size;
+		rc = write_at(vol, cluster_off(p, cl[0]), data, chunk, err);
+	}
+	if (rc == 0 && (rp_fault("fat.fsync") || fsync(p->fd) < 0))
+		rc = rp_fail(err, RP_EXIT_WRITE_FAILED, "flushing %s failed: %s", vol->where,
+			     strerror(errno));
+	/* Then the chain: new clusters linked in, or the tail given back. */
+	for (uint32_t j = have; j < need && rc == 0; j++)
+		rc = fat_set(vol, cl[j], j + 1 < need ? cl[j + 1] : end_of_chain(p), err);
+	if (rc == 0 && need > have)
+		rc = fat_set(vol, cl[have - 1], cl[have], err);
+	if (rc == 0 && need < have)
+		rc = fat_set(vol, cl[need - 1], end_of_chain(p), err);
+	for (uint32_t j = need; j < have && rc == 0; j++)
+		rc = fat_set(vol, cl[j], 0, err);
+	if (rc == 0 && need != have)
+		rc = fsinfo_adjust(vol, (int64_t)have - (int64_t)need, err);
+	if (rc == 0 && len != e.size) {
+		uint8_t b[4];
+		rp_put_le32(b, (uint32_t)len);
+		rc = write_at(vol, e.de_off + DE_SIZE, b, 4, err);
+	}
+	free(old);
 	free(cl);
 	if (rc == 0 && (rp_fault("fat.fsync") || fsync(p->fd) < 0))
 		rc = rp_fail(err, RP_EXIT_WRITE_FAILED, "flushing %s failed: %s", vol->where,
@@ -702,6 +851,7 @@ static int parse_bpb(rp_vol *vol, const uint8_t *bs)
 	p->cluster_size = bps * spc;
 	p->fat_off = (uint64_t)reserved * bps;
 	p->fat_len = fat_sectors * bps;
+	p->nfats = nfats;
 	p->root_off = p->fat_off + nfats * p->fat_len;
 	p->root_len = (uint32_t)(root_entries * DIRENT_SIZE);
 	p->data_off = meta * bps;
@@ -710,6 +860,9 @@ static int parse_bpb(rp_vol *vol, const uint8_t *bs)
 	if ((uint64_t)(clusters + 2) * (uint64_t)p->bits > p->fat_len * 8)
 		return -1;
 	p->root_cluster = is32 ? rp_le32(bs + BPB32_ROOT_CLUSTER) : 0;
+	uint32_t fsinfo = is32 ? rp_le16(bs + BPB32_FSINFO_SECTOR) : 0;
+	if (fsinfo && fsinfo < reserved)
+		p->fsinfo_off = (uint64_t)fsinfo * bps;
 	if (is32 && !valid_cluster(p, p->root_cluster))
 		return -1;
 	const uint8_t *label = bs + (is32 ? BPB32_LABEL : BPB16_LABEL);
