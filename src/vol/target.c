@@ -161,8 +161,17 @@ static void attach_boot(const rp_target *t, rp_vol *vol, int writable)
 		rp_vol_attach_boot(vol, boot);
 		return;
 	}
-	char *note = rp_xasprintf("the boot partition (partition %d) cannot be opened: %s",
-				  t->boot_part, e.msg);
+	/* libntfs-3g opens a block device exclusively (O_EXCL), once: the Windows volume has it. */
+	char *note =
+	    writable && t->disk.is_blockdev && t->boot_fs == RP_FS_NTFS
+		? rp_xasprintf(
+		      "the System Reserved partition (partition %d) cannot be opened for "
+		      "writing beside the Windows volume on a block device (each needs "
+		      "the disk exclusively); nothing was written: remove the setting from "
+		      "Windows RE with bcdedit, or run rdprescue on an image of the disk",
+		      t->boot_part)
+		: rp_xasprintf("the boot partition (partition %d) cannot be opened: %s",
+			       t->boot_part, e.msg);
 	rp_vol_set_boot_note(vol, note);
 	free(note);
 }
