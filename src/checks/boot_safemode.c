@@ -16,8 +16,6 @@
 #include <stdlib.h>
 
 #define CHECK "boot.safemode"
-/* The evidence source: the boot configuration, not a registry setting. */
-#define SRC_BCD "BCD store"
 
 static const uint8_t bool_true[1] = {1};
 
@@ -33,7 +31,7 @@ static void entries_evidence(rp_finding *f, rp_bcd *bcd)
 	for (size_t i = 0; i < bcd->n; i++) {
 		const rp_bcd_entry *e = &bcd->entries[i];
 		char *key = rp_bcd_element_key(e->id, RP_BCD_DESCRIPTION);
-		rp_evidence *ev = rp_evidence_value(f, &bcd->file, key, "Element", SRC_BCD);
+		rp_evidence *ev = rp_evidence_value(f, &bcd->file, key, "Element", RP_SRC_BCD);
 		char buf[16];
 		ev->path = rp_xstrdup(bcd->file.path);
 		ev->note = rp_xasprintf(
@@ -48,7 +46,7 @@ static void element_evidence(rp_finding *f, rp_bcd *bcd, const char *id, const c
 			     const char *note)
 {
 	char *key = rp_bcd_element_key(id, el);
-	rp_evidence *ev = rp_evidence_value(f, &bcd->file, key, "Element", SRC_BCD);
+	rp_evidence *ev = rp_evidence_value(f, &bcd->file, key, "Element", RP_SRC_BCD);
 	ev->path = rp_xstrdup(bcd->file.path);
 	ev->note = rp_xstrdup(note);
 	free(key);

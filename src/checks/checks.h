@@ -32,6 +32,7 @@ typedef enum rp_severity { RP_INFO = 0, RP_WARNING, RP_ERROR } rp_severity;
 #define RP_SRC_REGPOL "registry.pol"
 #define RP_SRC_DOMAIN "domain-gpo"
 #define RP_SRC_FILE "file"
+#define RP_SRC_BCD "bcd" /* an element of the BCD store (boot.safemode) */
 
 typedef struct rp_evidence {
 	char *hive; /* "SYSTEM" / "SOFTWARE" / NULL for files */

@@ -76,7 +76,7 @@ check "ESP: evidence: the boot manager default element" $JQ "$T/scan.json" \
 check "ESP: plan deletes SafeBoot and SafeBootAlternateShell" $JQ "$T/scan.json" \
 	'sorted(c["key"][-8:] for f in F("boot.safemode","problem") for c in f["changes"])==["25000080","26000081"]'
 expect_exit 1 "ESP: text scan" "$RP" scan "$D" --check boot.safemode
-check "ESP: text report shows the boot entry and its state" grep -q 'Elements.12000004.Element = "Windows 10"  \[BCD store, boot entry (default): Safe Mode network with alternate shell, EMS off\]' "$T/out"
+check "ESP: text report shows the boot entry and its state" grep -q 'Elements.12000004.Element = "Windows 10"  \[bcd, boot entry (default): Safe Mode network with alternate shell, EMS off\]' "$T/out"
 expect_exit 0 "ESP: list" "$RP" list "$D"
 check "ESP: list shows the default entry in Safe Mode" grep -q "boot entry Windows 10 (default): Safe Mode network with alternate shell, EMS off (BCD on the EFI system partition)" "$T/out"
 
@@ -138,6 +138,30 @@ check "SR: System Reserved passes ntfsfix -n" ntfs_check "$D" 1
 expect_exit 0 "SR: undo --yes" "$RP" undo "$D" --yes
 check "SR: undo restores the BCD byte for byte" test "$(sr_sha "$D")" = "$sha0"
 expect_exit 1 "SR: after undo Safe Mode is back" "$RP" scan "$D" --check boot.safemode
+
+# ---- block devices (loop): the ESP is written beside the Windows volume; System Reserved NTFS
+# cannot be (libntfs-3g opens the disk exclusively), which the fix says, writing nothing ----
+LOOPS=""
+trap 'for l in $LOOPS; do losetup -d "$l"; done; [ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
+check "ESP disk for a loop device" gpt_esp_disk "$T/loop-esp.img" "$T/BCD.safe"
+L=$(losetup -f --show -P "$T/loop-esp.img") && LOOPS="$LOOPS $L"
+if [ -n "$L" ]; then
+	expect_exit 0 "loop ESP: fix --yes" "$RP" fix "$L" --yes --check boot.safemode
+	expect_exit 0 "loop ESP: rescan clean" "$RP" scan "$L" --check boot.safemode
+	expect_exit 0 "loop ESP: undo --yes" "$RP" undo "$L" --yes
+	check "loop ESP: undo restores the BCD byte for byte" sh -c "mtype -i '$L@@$((ESP_START * 512))' ::/$ESP_BCD | cmp - '$T/BCD.safe'"
+else
+	fail "loop ESP" "losetup failed"
+fi
+L=$(losetup -f --show -P "$T/sr.img") && LOOPS="$LOOPS $L"
+if [ -n "$L" ]; then
+	sha_sr=$(sr_sha "$T/sr.img")
+	expect_exit 3 "loop System Reserved: fix refused" "$RP" fix "$L" --yes --check boot.safemode
+	check "loop System Reserved: the message says why and that nothing was written" grep -q "System Reserved partition (partition 1) cannot be opened for writing.*nothing was written" "$T/err"
+	check "loop System Reserved: BCD untouched" test "$(sr_sha "$T/sr.img")" = "$sha_sr"
+else
+	fail "loop System Reserved" "losetup failed"
+fi
 
 # ---- clean machine: the real BCD as it is ----
 D=$T/clean.img
