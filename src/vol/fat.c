@@ -155,8 +155,10 @@ static int is_end(const struct fat_priv *p, uint32_t v)
 	return p->bits == 32 ? v >= 0x0FFFFFF8 : p->bits == 16 ? v >= 0xFFF8 : v >= 0xFF8;
 }
 
-/* The clusters of a chain starting at first: exactly want of them when want > 0, else all
- * (a directory).  malloc'd. */
+/* The clusters of a chain starting at first: its first want clusters when want > 0 (a chain
+ * that goes on past a file's size is read the way Windows reads it; one that ends before is
+ * damaged), else the whole chain up to its end (a directory, or a file being rewritten).  A
+ * chain that visits a cluster twice is damaged.  malloc'd. */
 static int chain(rp_vol *vol, uint32_t first, uint32_t want, uint32_t **out, uint32_t *n,
 		 rp_err *err)
 {
@@ -165,44 +167,50 @@ static int chain(rp_vol *vol, uint32_t first, uint32_t want, uint32_t **out, uin
 	*n = 0;
 	uint32_t cap = 0, c = first;
 	uint64_t limit = want ? want : FAT_MAX_READ / p->cluster_size;
+	uint8_t *seen = rp_xcalloc((size_t)p->nclusters / 8 + 1, 1);
+	int rc = 0;
 	for (;;) {
 		if (!valid_cluster(p, c)) {
-			free(*out);
-			*out = NULL;
-			return corrupt(vol, "a cluster chain leaves the data area", err);
+			rc = corrupt(vol, "a cluster chain leaves the data area", err);
+			break;
 		}
-		if (*n >= limit || *n >= p->nclusters) {
-			free(*out);
-			*out = NULL;
-			return corrupt(vol, "a cluster chain is longer than its file or loops",
-				       err);
+		uint32_t bit = c - 2;
+		if ((seen[bit / 8] >> (bit % 8)) & 1) {
+			rc = corrupt(vol, "a cluster chain loops", err);
+			break;
+		}
+		seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+		if (*n >= limit) {
+			rc = corrupt(vol, "a cluster chain is too long to load", err);
+			break;
 		}
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			*out = rp_xrealloc(*out, (size_t)cap * sizeof **out);
 		}
 		(*out)[(*n)++] = c;
+		if (want && *n == want)
+			break;
 		uint32_t next;
 		if (fat_next(vol, c, &next, err) < 0) {
-			free(*out);
-			*out = NULL;
-			return -1;
-		}
-		if (is_end(p, next))
+			rc = -1;
 			break;
-		if (want && *n == want) {
-			free(*out);
-			*out = NULL;
-			return corrupt(vol, "a file's cluster chain is longer than the file", err);
+		}
+		if (is_end(p, next)) {
+			if (want)
+				rc = corrupt(vol, "a file's cluster chain is shorter than the file",
+					     err);
+			break;
 		}
 		c = next;
 	}
-	if (want && *n != want) {
+	free(seen);
+	if (rc < 0) {
 		free(*out);
 		*out = NULL;
-		return corrupt(vol, "a file's cluster chain is shorter than the file", err);
+		*n = 0;
 	}
-	return 0;
+	return rc;
 }
 
 /* Reads a directory's raw entries (cluster 0 = the root); *cl (malloc'd, NULL for the fixed
@@ -608,14 +616,17 @@ static int fat_check_replace(rp_vol *vol, const char *path, size_t len, rp_err *
 	return check_replace(vol, path, len, err);
 }
 
-static int write_at(rp_vol *vol, uint64_t off, const uint8_t *buf, size_t n, rp_err *err)
+/* point names the write for fault injection: "fat.data" (file content) or "fat.meta" (FAT
+ * entries, the directory entry, FSInfo). */
+static int write_at(rp_vol *vol, uint64_t off, const uint8_t *buf, size_t n, const char *point,
+		    rp_err *err)
 {
 	struct fat_priv *p = fp(vol);
 	size_t done = 0;
 	while (done < n) {
-		ssize_t w = rp_fault("fat.write") ? (errno = EIO, -1)
-						  : pwrite(p->fd, buf + done, n - done,
-							   (off_t)(p->base + off + done));
+		ssize_t w = rp_fault(point) ? (errno = EIO, -1)
+					    : pwrite(p->fd, buf + done, n - done,
+						     (off_t)(p->base + off + done));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -639,12 +650,12 @@ static int fat_set(rp_vol *vol, uint32_t c, uint32_t v, rp_err *err)
 			if (read_at(vol, base + (uint64_t)c * 4, b, 4, err) < 0)
 				return -1;
 			rp_put_le32(b, (rp_le32(b) & 0xF0000000u) | (v & 0x0FFFFFFFu));
-			if (write_at(vol, base + (uint64_t)c * 4, b, 4, err) < 0)
+			if (write_at(vol, base + (uint64_t)c * 4, b, 4, "fat.meta", err) < 0)
 				return -1;
 		} else if (p->bits == 16) {
 			b[0] = (uint8_t)v;
 			b[1] = (uint8_t)(v >> 8);
-			if (write_at(vol, base + (uint64_t)c * 2, b, 2, err) < 0)
+			if (write_at(vol, base + (uint64_t)c * 2, b, 2, "fat.meta", err) < 0)
 				return -1;
 		} else {
 			uint64_t at = base + (uint64_t)c * 3 / 2;
@@ -655,7 +666,7 @@ static int fat_set(rp_vol *vol, uint32_t c, uint32_t v, rp_err *err)
 				    : (uint16_t)((w & 0xF000) | (v & 0xFFF));
 			b[0] = (uint8_t)w;
 			b[1] = (uint8_t)(w >> 8);
-			if (write_at(vol, at, b, 2, err) < 0)
+			if (write_at(vol, at, b, 2, "fat.meta", err) < 0)
 				return -1;
 		}
 	}
@@ -667,27 +678,38 @@ static uint32_t end_of_chain(const struct fat_priv *p)
 	return p->bits == 32 ? 0x0FFFFFFF : p->bits == 16 ? 0xFFFF : 0xFFF;
 }
 
-/* Keeps the FAT32 FSInfo free-cluster hint right after taking (delta < 0) or giving back
- * clusters (an unknown count, 0xFFFFFFFF, stays unknown). */
-static int fsinfo_adjust(rp_vol *vol, int64_t delta, rp_err *err)
+static int count_free(rp_vol *vol, uint64_t *n, rp_err *err)
 {
 	struct fat_priv *p = fp(vol);
-	uint8_t sig[4], b[4];
-	if (!p->fsinfo_off || delta == 0)
+	*n = 0;
+	for (uint32_t c = 2; c - 2 < p->nclusters; c++) {
+		uint32_t next;
+		if (fat_next(vol, c, &next, err) < 0)
+			return -1;
+		*n += next == 0;
+	}
+	return 0;
+}
+
+/* Sets the FAT32 FSInfo free-cluster hint to the real count after the chain changed (a count
+ * recorded as unknown, 0xFFFFFFFF, stays unknown; an FSInfo without its signatures is left). */
+static int fsinfo_update(rp_vol *vol, rp_err *err)
+{
+	struct fat_priv *p = fp(vol);
+	uint8_t lead[4], sig[4], b[4];
+	if (!p->fsinfo_off)
 		return 0;
-	if (read_at(vol, p->fsinfo_off, sig, 4, err) < 0)
-		return -1;
-	if (rp_le32(sig) != 0x41615252)
-		return 0;
-	if (read_at(vol, p->fsinfo_off + 484, sig, 4, err) < 0 ||
+	if (read_at(vol, p->fsinfo_off, lead, 4, err) < 0 ||
+	    read_at(vol, p->fsinfo_off + 484, sig, 4, err) < 0 ||
 	    read_at(vol, p->fsinfo_off + 488, b, 4, err) < 0)
 		return -1;
-	uint32_t n = rp_le32(b);
-	if (rp_le32(sig) != 0x61417272 || n == 0xFFFFFFFF || (int64_t)n + delta < 0 ||
-	    (int64_t)n + delta > p->nclusters)
+	if (rp_le32(lead) != 0x41615252 || rp_le32(sig) != 0x61417272 || rp_le32(b) == 0xFFFFFFFF)
 		return 0;
-	rp_put_le32(b, (uint32_t)((int64_t)n + delta));
-	return write_at(vol, p->fsinfo_off + 488, b, 4, err);
+	uint64_t n;
+	if (count_free(vol, &n, err) < 0)
+		return -1;
+	rp_put_le32(b, (uint32_t)n);
+	return write_at(vol, p->fsinfo_off + 488, b, 4, "fat.meta", err);
 }
 
 static int fat_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
@@ -700,7 +722,8 @@ static int fat_write_file(rp_vol *vol, const char *path, const uint8_t *data, si
 		return -1;
 	fat_entry e;
 	uint32_t *old, have;
-	if (lookup(vol, path, &e, err) < 0 || file_clusters(vol, &e, &old, &have, err) < 0)
+	/* The whole chain, which may be longer than the size says (an interrupted growth). */
+	if (lookup(vol, path, &e, err) < 0 || chain(vol, e.cluster, 0, &old, &have, err) < 0)
 		return -1;
 	uint32_t need = clusters_for(p, len), extra = need > have ? need - have : 0, got = 0;
 	uint32_t *cl = rp_xmalloc((size_t)(have + extra) * sizeof *cl);
@@ -717,31 +740,42 @@ static int fat_write_file(rp_vol *vol, const char *path, const uint8_t *data, si
 			continue;
 		size_t at = (size_t)i * p->cluster_size;
 		size_t chunk = len - at < p->cluster_size ? len - at : p->cluster_size;
-		rc = write_at(vol, cluster_off(p, cl[i]), data + at, chunk, err);
+		rc = write_at(vol, cluster_off(p, cl[i]), data + at, chunk, "fat.data", err);
 	}
 	if (rc == 0 && need > 1) {
 		size_t chunk = len < p->cluster_size ? len : p->cluster_size;
-		rc = write_at(vol, cluster_off(p, cl[0]), data, chunk, err);
+		rc = write_at(vol, cluster_off(p, cl[0]), data, chunk, "fat.data", err);
 	}
 	if (rc == 0 && (rp_fault("fat.fsync") || fsync(p->fd) < 0))
 		rc = rp_fail(err, RP_EXIT_WRITE_FAILED, "flushing %s failed: %s", vol->where,
 			     strerror(errno));
-	/* Then the chain: new clusters linked in, or the tail given back. */
-	for (uint32_t j = have; j < need && rc == 0; j++)
+	/* Then the metadata, in an order that leaves a readable file at every step (a chain
+	 * longer than the size is read like Windows reads it): growing, the new clusters are
+	 * chained, then linked in, then the size set; shrinking, the size first, then the chain
+	 * cut and its tail freed. */
+	uint32_t chained = have;
+	for (uint32_t j = have; j < need && rc == 0; j++, chained++)
 		rc = fat_set(vol, cl[j], j + 1 < need ? cl[j + 1] : end_of_chain(p), err);
 	if (rc == 0 && need > have)
 		rc = fat_set(vol, cl[have - 1], cl[have], err);
+	uint32_t last_next = 0;
+	if (rc < 0 && need > have && fat_next(vol, cl[have - 1], &last_next, NULL) == 0 &&
+	    is_end(p, last_next))
+		/* Not linked in (the first FAT, the one read, still ends the file there): give the
+		 * new clusters back, as far as the volume still lets us. */
+		for (uint32_t j = have; j < chained; j++)
+			fat_set(vol, cl[j], 0, NULL);
+	if (rc == 0 && len != e.size) {
+		uint8_t b[4];
+		rp_put_le32(b, (uint32_t)len);
+		rc = write_at(vol, e.de_off + DE_SIZE, b, 4, "fat.meta", err);
+	}
 	if (rc == 0 && need < have)
 		rc = fat_set(vol, cl[need - 1], end_of_chain(p), err);
 	for (uint32_t j = need; j < have && rc == 0; j++)
 		rc = fat_set(vol, cl[j], 0, err);
 	if (rc == 0 && need != have)
-		rc = fsinfo_adjust(vol, (int64_t)have - (int64_t)need, err);
-	if (rc == 0 && len != e.size) {
-		uint8_t b[4];
-		rp_put_le32(b, (uint32_t)len);
-		rc = write_at(vol, e.de_off + DE_SIZE, b, 4, err);
-	}
+		rc = fsinfo_update(vol, err);
 	free(old);
 	free(cl);
 	if (rc == 0 && (rp_fault("fat.fsync") || fsync(p->fd) < 0))
@@ -777,15 +811,10 @@ static int fat_sync(rp_vol *vol, rp_err *err)
 
 static int fat_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err)
 {
-	struct fat_priv *p = fp(vol);
-	uint64_t free_clusters = 0;
-	for (uint32_t c = 2; c - 2 < p->nclusters; c++) {
-		uint32_t next;
-		if (fat_next(vol, c, &next, err) < 0)
-			return -1;
-		free_clusters += next == 0;
-	}
-	*bytes = free_clusters * p->cluster_size;
+	uint64_t n;
+	if (count_free(vol, &n, err) < 0)
+		return -1;
+	*bytes = n * fp(vol)->cluster_size;
 	return 0;
 }
 

@@ -119,6 +119,42 @@ check "full ESP: the message says why and that nothing was written" grep -q "fre
 check "full ESP: BCD untouched" test "$(esp_sha "$D")" = "$sha_full"
 check "full ESP: no backup was left behind" sh -c "! '$TOOLS/rp-testfs' '$D' ls rdprescue/backups 2>/dev/null | grep -q tar.zst"
 
+# ---- faults on the FAT writer (a FAULTS=1 build, as t_faults.sh): fix --enable-sac grows the
+# BCD; whichever write point fails (every FAT, directory-entry, FSInfo and fsync point, and the
+# first and last content write), the fix exits 4 and rolls back: the BCD is the original, the
+# FAT volume passes fsck.vfat -n, and an unfaulted fix afterwards writes what it always writes ----
+FB=${BUILD:-build}/faults
+RPF=$PWD/$FB/rdprescue
+check "FAULTS=1 build in $FB" make -s BUILD="$FB" FAULTS=1 all
+check "ESP disk for the fault runs" gpt_esp_disk "$T/fault.img" "$T/BCD.safe"
+F=$T/fault-copy.img
+cp --sparse=always "$T/fault.img" "$F"
+rm -f "$T/points"
+RP_FAULT_LOG=$T/points expect_exit 0 "unfaulted fix --enable-sac lists the fault points" \
+	"$RPF" fix "$F" --yes --enable-sac --check boot.safemode
+sha_fixed=$(esp_sha "$F") sha_orig=$(esp_sha "$T/fault.img")
+check "the fault run reached FAT content and metadata write points" sh -c "grep -q ' fat.data\$' '$T/points' && grep -q ' fat.meta\$' '$T/points'"
+first_data=$(grep -m1 ' fat.data$' "$T/points" | cut -d' ' -f1)
+last_data=$(grep ' fat.data$' "$T/points" | tail -n 1 | cut -d' ' -f1)
+while read -r n point; do
+	case $point in
+	fat.meta | fat.fsync) ;;
+	fat.data) [ "$n" = "$first_data" ] || [ "$n" = "$last_data" ] || continue ;;
+	*) continue ;;
+	esac
+	cp --sparse=always "$T/fault.img" "$F"
+	RP_FAULT_AT=$n "$RPF" fix "$F" --yes --enable-sac --check boot.safemode >"$T/fout" 2>"$T/ferr"
+	rc=$? bad=""
+	[ "$rc" = 4 ] || bad="$bad exit $rc (wanted 4);"
+	grep -q "rolled back" "$T/ferr" || bad="$bad no rollback: $(head -c 300 "$T/ferr");"
+	[ "$(esp_sha "$F")" = "$sha_orig" ] || bad="$bad the BCD is not the original;"
+	dd if="$F" of="$T/esp.chk" bs=512 skip=$ESP_START count=$ESP_SECTORS status=none
+	fsck.vfat -n "$T/esp.chk" >"$T/fsck.out" 2>&1 || bad="$bad fsck.vfat -n: $(tail -n 3 "$T/fsck.out" | tr '\n' ' ');"
+	"$RP" fix "$F" --yes --enable-sac --check boot.safemode >/dev/null 2>"$T/rerr" || bad="$bad fix after it: $(head -c 200 "$T/rerr");"
+	[ "$(esp_sha "$F")" = "$sha_fixed" ] || bad="$bad fix after it wrote something else;"
+	if [ -z "$bad" ]; then ok "fault $n at $point: exit 4, rolled back, fsck clean"; else fail "fault $n at $point" "$bad"; fi
+done <"$T/points"
+
 # ---- BIOS: System Reserved NTFS partition (MBR) ----
 D=$T/sr.img
 check "build MBR disk" scenario_disk healthy mbr "$D"
