@@ -2,7 +2,8 @@
  * test_fat.c — the FAT backend (src/vol/fat.c) on FAT12 and FAT32 images made by mkfs.vfat and
  * filled by mcopy (independent tools): names (8.3 and long), reads, in-place rewrites that keep,
  * grow and shrink a file (read back with mtype, checked with fsck.vfat -n), the refusals, and
- * damaged volumes (a looping chain, a cluster outside the volume, a size beyond the chain).
+ * damaged volumes (a looping chain, a cluster outside the volume, a size beyond the chain), and
+ * a chain longer than its size (what an interrupted growth leaves) read and then repaired.
  */
 #include "test.h"
 #include "util/bytes.h"
@@ -215,6 +216,52 @@ static void full(void)
 	rp_vol_close(vol, NULL);
 }
 
+/* Sets the size field of the directory entry with 8.3 name name11 (first match). */
+static int set_size(const char *img, const char *name11, uint32_t size)
+{
+	FILE *f = fopen(img, "r+b");
+	if (!f)
+		return -1;
+	static uint8_t buf[512 * 1024];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	int rc = -1;
+	for (size_t off = 0; off + 32 <= n; off += 32) {
+		if (memcmp(buf + off, name11, 11) == 0 && !(buf[off + 11] & 0x18)) {
+			rp_put_le32(buf + off + 28, size);
+			fseek(f, (long)(off + 28), SEEK_SET);
+			rc = fwrite(buf + off + 28, 1, 4, f) == 4 ? 0 : -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static void longer_chain(void)
+{
+	char img[128];
+	snprintf(img, sizeof img, "%s/long.img", dir);
+	CHECK(make_image(img, "-s 1", 512, 3000) == 0 && set_size(img, "BCD        ", 1000) == 0,
+	      "image whose BCD chain (6 clusters) is longer than its size (1000)");
+	CHECK(sh("fsck.vfat -n %s >/dev/null 2>&1", img) != 0,
+	      "fsck.vfat -n sees the mismatch before the repair");
+	rp_vol *vol = NULL;
+	rp_err err = {0};
+	uint8_t *data = NULL;
+	size_t len = 0;
+	CHECK(rp_vol_open_fat(&vol, img, 0, 512 * 1024, 1, &err) == 0 &&
+		  rp_vol_read(vol, "EFI/Microsoft/Boot/BCD", &data, &len, &err) == 0 &&
+		  len == 1000 && data[999] == (uint8_t)(999 * 31 % 251),
+	      "read: the size decides (%s)", err.msg);
+	CHECK(vol &&
+		  rp_vol_write_file(vol, "EFI/Microsoft/Boot/BCD", data, len, NULL, 0, &err) == 0,
+	      "rewritten at 1000 bytes: the whole chain is known (%s)", err.msg);
+	rp_vol_close(vol, NULL);
+	CHECK(sh("fsck.vfat -n %s >/dev/null 2>&1", img) == 0,
+	      "fsck.vfat -n clean: the chain was cut to the size");
+	free(data);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_fat.XXXXXX");
@@ -223,6 +270,7 @@ int main(void)
 	round_trip("fat12", "-s 1", 512);
 	round_trip("fat32", "-F 32 -s 1 -S 512", 40 * 1024);
 	damaged();
+	longer_chain();
 	full();
 	sh("rm -rf %s", dir);
 	TEST_DONE();
