@@ -24,13 +24,9 @@ static void list_boot(rp_vol *vol)
 {
 	rp_bcd bcd;
 	rp_bcd_load(vol, &bcd);
-	if (!bcd.found) {
-		if (bcd.error)
-			put("  boot: ", bcd.error);
-		if (bcd.error)
-			putchar('\n');
-		rp_bcd_free(&bcd);
-		return;
+	if (!bcd.found && bcd.error) {
+		put("  boot: ", bcd.error);
+		putchar('\n');
 	}
 	for (size_t i = 0; i < bcd.n; i++) {
 		const rp_bcd_entry *e = &bcd.entries[i];

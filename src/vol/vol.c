@@ -44,11 +44,6 @@ const char *rp_vol_boot_note(const rp_vol *vol)
 	return vol->boot_note;
 }
 
-const char *rp_vol_boot_backend(const rp_vol *vol)
-{
-	return vol->boot ? vol->boot->ops->name : NULL;
-}
-
 /* 1 when path names the boot volume ("<boot>" or "<boot>/..."): *to is the attached volume
  * and *rest the path inside it; 0 for a path of vol itself; -1 when no boot volume is
  * attached. */

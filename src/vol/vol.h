@@ -67,8 +67,6 @@ void rp_vol_attach_boot(rp_vol *vol, rp_vol *boot);
 void rp_vol_set_boot_note(rp_vol *vol, const char *note);
 /* Why the boot partition could not be opened, or NULL. */
 const char *rp_vol_boot_note(const rp_vol *vol);
-/* The boot volume's backend ("fat", "ntfs") or NULL when none is attached. */
-const char *rp_vol_boot_backend(const rp_vol *vol);
 /* Syncs and closes; reports a failed write-back.  NULL is a no-op. */
 int rp_vol_close(rp_vol *vol, rp_err *err);
 
