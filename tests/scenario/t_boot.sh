@@ -114,6 +114,8 @@ expect_exit 2 "scan does not take --enable-sac" "$RP" scan "$D" --enable-sac
 D=$T/esp-full.img
 check "build GPT disk with a full ESP" gpt_esp_disk "$D" "$T/BCD.clean" full
 sha_full=$(esp_sha "$D")
+expect_exit 3 "full ESP: fix --dry-run --enable-sac already says it would be refused" "$RP" fix "$D" --dry-run --enable-sac --check boot.safemode
+check "full ESP: dry-run message names the free clusters" grep -q "free clusters" "$T/err"
 expect_exit 3 "full ESP: fix --enable-sac refused" "$RP" fix "$D" --yes --enable-sac --check boot.safemode
 check "full ESP: the message says why and that nothing was written" grep -q "free clusters.*nothing was written" "$T/err"
 check "full ESP: BCD untouched" test "$(esp_sha "$D")" = "$sha_full"
