@@ -9,6 +9,7 @@
 #define RP_CHECKS_H
 
 #include "evtx/evtx.h"
+#include "reg/bcd.h"
 #include "reg/install.h"
 #include "vol/vol.h"
 
@@ -32,6 +33,7 @@ typedef enum rp_severity { RP_INFO = 0, RP_WARNING, RP_ERROR } rp_severity;
 #define RP_SRC_REGPOL "registry.pol"
 #define RP_SRC_DOMAIN "domain-gpo"
 #define RP_SRC_FILE "file"
+#define RP_SRC_BCD "bcd" /* an element of the BCD store (boot.safemode) */
 
 typedef struct rp_evidence {
 	char *hive; /* "SYSTEM" / "SOFTWARE" / NULL for files */
@@ -106,9 +108,12 @@ typedef struct rp_scan {
 	size_t nfindings;
 	rp_progress_cb progress; /* NULL: no progress wanted */
 	void *progress_ctx;
-	const rp_events *events; /* the machine's event logs (evtx/), NULL: not read */
+	const rp_events *events;    /* the machine's event logs (evtx/), NULL: not read */
 	int reset_ip;		    /* --reset-ip: static addresses to DHCP off the clouds too */
 	const char *disable_driver; /* --disable-driver NAME (net.filters), or NULL */
+	int enable_sac;		    /* fix --enable-sac: EMS for the default boot entry is wanted */
+	int bcd_loaded;		    /* bcd was looked for (boot.safemode loads it on first use) */
+	rp_bcd bcd; /* the BCD store; its file is written like SYSTEM and SOFTWARE */
 } rp_scan;
 
 /* ---- the catalogue (catalogue.def is the one list; catalogue.c runs a selection) ---- */

@@ -235,6 +235,8 @@ void rp_scan_free(rp_scan *scan)
 		free(f->cites);
 	}
 	free(scan->findings);
+	rp_bcd_free(&scan->bcd);
+	scan->bcd_loaded = 0;
 	scan->findings = NULL;
 	scan->nfindings = 0;
 }

@@ -3,6 +3,7 @@
  * block device of this machine when none is given (the rescue VM / USB case).
  */
 #include "cli/cli.h"
+#include "reg/bcd.h"
 #include "reg/install.h"
 #include "util/text.h"
 
@@ -16,6 +17,27 @@ static void put(const char *label, const char *s)
 	char *e = rp_escape(s ? s : "?");
 	printf("%s%s", label, e);
 	free(e);
+}
+
+/* The boot entries of the BCD store beside the installation, one line each. */
+static void list_boot(rp_vol *vol)
+{
+	rp_bcd bcd;
+	rp_bcd_load(vol, &bcd);
+	if (!bcd.found && bcd.error) {
+		put("  boot: ", bcd.error);
+		putchar('\n');
+	}
+	for (size_t i = 0; i < bcd.n; i++) {
+		const rp_bcd_entry *e = &bcd.entries[i];
+		char buf[16];
+		put("  boot entry ", e->description ? e->description : e->id);
+		printf(
+		    "%s: Safe Mode %s%s, EMS %s (BCD on %s)\n", e->is_default ? " (default)" : "",
+		    e->safeboot < 0 ? "off" : rp_bcd_safeboot_name(e->safeboot, buf, sizeof buf),
+		    e->alt_shell ? " with alternate shell" : "", e->ems ? "on" : "off", bcd.where);
+	}
+	rp_bcd_free(&bcd);
 }
 
 /* Returns the number of installations printed; quiet: no message for "no Windows". */
@@ -48,6 +70,8 @@ static int list_one(const char *path, int quiet)
 			put(", computer ", reg.computer);
 		}
 		putchar('\n');
+		if (vol)
+			list_boot(vol);
 		rp_registry_free(&reg);
 		rp_vol_close(vol, NULL);
 	}

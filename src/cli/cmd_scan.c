@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 typedef struct scan_args {
-	int fix, json, dry_run, allow_weaker, yes, reset_ip;
+	int fix, json, dry_run, allow_weaker, yes, reset_ip, enable_sac;
 	const char *checks, *backup_dir, *target, *disable_driver;
 	int install;
 	time_t now; /* --now, or 0: the clock */
@@ -53,6 +53,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"backup-dir", required_argument, NULL, 'b'},
 	    {"allow-weaker-security", no_argument, NULL, 'w'},
 	    {"yes", no_argument, NULL, 'y'},
+	    {"enable-sac", no_argument, NULL, 'e'},
 	    {"now", required_argument, NULL, 't'},
 	    {"reset-ip", no_argument, NULL, 'r'},
 	    {"disable-driver", required_argument, NULL, 'd'},
@@ -65,7 +66,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	optind = 0; /* 0: glibc re-initializes getopt fully */
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!a->fix && strchr("nbwyrd", c))
+		if (!a->fix && strchr("nbwyrde", c))
 			return cli_fail(RP_EXIT_USAGE, "%s is an option of 'fix', not of 'scan'",
 					argv[optind - 1]);
 		switch (c) {
@@ -96,6 +97,9 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'd':
 			a->disable_driver = optarg;
+			break;
+		case 'e':
+			a->enable_sac = 1;
 			break;
 		case 't':
 			if (parse_now(optarg, &a->now))
@@ -215,10 +219,11 @@ int cmd_scan(int argc, char **argv)
 			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N] "
 			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
 			argv[0],
-			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
-						      "[--allow-weaker-security] [--yes] "
-						      "[--reset-ip] [--disable-driver NAME]"
-						    : "");
+			strcmp(argv[0], "fix") == 0
+			    ? " [--dry-run] [--backup-dir DIR] "
+			      "[--allow-weaker-security] [--yes] "
+			      "[--reset-ip] [--disable-driver NAME] [--enable-sac]"
+			    : "");
 		return 0;
 	}
 	if (prc > 0)
@@ -248,7 +253,8 @@ int cmd_scan(int argc, char **argv)
 	rp_scan scan = {.allow_weaker = a.allow_weaker,
 			.now = a.now ? a.now : time(NULL),
 			.reset_ip = a.reset_ip,
-			.disable_driver = a.disable_driver};
+			.disable_driver = a.disable_driver,
+			.enable_sac = a.enable_sac};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
@@ -317,7 +323,8 @@ int cmd_scan(int argc, char **argv)
 		rp_scan after = {.allow_weaker = 0,
 				 .now = scan.now,
 				 .reset_ip = a.reset_ip,
-				 .disable_driver = a.disable_driver};
+				 .disable_driver = a.disable_driver,
+				 .enable_sac = a.enable_sac};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <

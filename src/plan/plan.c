@@ -272,6 +272,12 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	rp_jobs jobs;
 	int rc = -1;
 	int built = rp_jobs_build(scan, opts->allow_weaker, &jobs, res, err);
+	/* A file the backend cannot write this way (FAT: no room to grow) is refused now, so that
+	 * --dry-run says so too; it is asked again on the read-write mount below. */
+	for (size_t i = 0; built == 0 && i < jobs.n; i++)
+		if (jobs.v[i].action == RP_BACKUP_REPLACE &&
+		    rp_vol_check_replace(scan->vol, jobs.v[i].path, jobs.v[i].len, err) < 0)
+			built = -1;
 	/* libntfs-3g must not have the volume open twice when it is reopened read-write. */
 	rp_vol_close(scan->vol, NULL);
 	scan->vol = NULL;
@@ -294,6 +300,12 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	free(install_json);
 	for (size_t i = 0; i < jobs.n; i++)
 		if (back_up_job(vol, &jobs.v[i], &b, err) < 0)
+			goto close;
+	/* A backend that cannot write a file this way (FAT: only in place, same size) says so
+	 * before anything is written. */
+	for (size_t i = 0; i < jobs.n; i++)
+		if (jobs.v[i].action == RP_BACKUP_REPLACE &&
+		    rp_vol_check_replace(vol, jobs.v[i].path, jobs.v[i].len, err) < 0)
 			goto close;
 	/* The backup holds at most the originals' bytes; it and the new files must fit. */
 	uint64_t need = 0;

@@ -70,19 +70,27 @@ static int match_name(void *ctx, const char *entry, const rp_stat *st)
 
 static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *err)
 {
-	name_search ns = {.name = name};
-	memset(hf, 0, sizeof *hf);
-	snprintf(hf->name, sizeof hf->name, "%s", name);
-	if (rp_vol_list(vol, RP_CONFIG_DIR, match_name, &ns, err) < 0)
-		return -1;
-	if (!ns.found)
+	int rc = rp_hive_file_load(vol, RP_CONFIG_DIR, name, hf, err);
+	if (rc == 0 && !hf->path)
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "%s/%s is missing: this volume does not hold a complete Windows "
 			       "installation",
 			       RP_CONFIG_DIR, name);
-	hf->path = rp_xasprintf("%s/%s", RP_CONFIG_DIR, ns.found);
+	return rc;
+}
+
+int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf, rp_err *err)
+{
+	name_search ns = {.name = name};
+	memset(hf, 0, sizeof *hf);
+	snprintf(hf->name, sizeof hf->name, "%s", name);
+	if (rp_vol_list(vol, dir, match_name, &ns, err) < 0)
+		return -1;
+	if (!ns.found)
+		return 0;
+	hf->path = rp_xasprintf("%s/%s", dir, ns.found);
 	free(ns.found);
-	if (rp_hive_find_logs(vol, RP_CONFIG_DIR, name, hf->log_path, err) < 0)
+	if (rp_hive_find_logs(vol, dir, name, hf->log_path, err) < 0)
 		return -1;
 
 	uint8_t *data[4] = {0};
@@ -305,7 +313,7 @@ int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 	return 0;
 }
 
-static void free_hive_file(rp_hive_file *hf)
+void rp_hive_file_free(rp_hive_file *hf)
 {
 	if (hf->hive)
 		rp_hive_close(hf->hive);
@@ -331,8 +339,8 @@ void rp_registry_free(rp_registry *reg)
 	for (size_t i = 0; i < reg->ngpos; i++)
 		free_pol_file(&reg->gpos[i]);
 	free(reg->gpos);
-	free_hive_file(&reg->system);
-	free_hive_file(&reg->software);
+	rp_hive_file_free(&reg->system);
+	rp_hive_file_free(&reg->software);
 	free(reg->product);
 	free(reg->build);
 	free(reg->computer);

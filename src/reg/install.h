@@ -32,12 +32,18 @@ typedef struct rp_pol_file {
 } rp_pol_file;
 
 typedef struct rp_hive_file {
-	char name[16];	   /* "SYSTEM", "SOFTWARE" */
+	char name[16];	   /* "SYSTEM", "SOFTWARE", "BCD" */
 	char *path;	   /* volume path of the primary, real case */
 	char *log_path[3]; /* .LOG1, .LOG2, .LOG as found (NULL when absent) */
 	rp_regf_recovery recovery;
 	rp_hive *hive; /* opened on the recovered image */
 } rp_hive_file;
+
+/* Loads dir/name (found case-insensitively) with its logs, replayed as Windows would.  A
+ * missing file: 0 with hf->path NULL.  A file that cannot be recovered: -1. */
+int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf,
+		      rp_err *err);
+void rp_hive_file_free(rp_hive_file *hf);
 
 typedef struct rp_registry {
 	rp_hive_file system, software;

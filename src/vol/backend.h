@@ -28,6 +28,8 @@ struct rp_vol_ops {
 	int (*free_space)(rp_vol *vol, uint64_t *bytes, rp_err *err);
 	/* Releases everything, also after a failure; reports a failed write-back. */
 	int (*close)(rp_vol *vol, rp_err *err);
+	/* Optional: refuses (nothing written) a write_file of len bytes the backend cannot do. */
+	int (*check_replace)(rp_vol *vol, const char *path, size_t len, rp_err *err);
 };
 
 struct rp_vol {
@@ -39,10 +41,13 @@ struct rp_vol {
 	char label[128];
 	uint64_t size;
 	rp_vol_state state;
+	struct rp_vol *boot; /* the boot volume seen under RP_VOL_BOOT (owned), or NULL */
+	char *boot_note;     /* why there is none, for messages (NULL: no boot partition) */
 };
 
 extern const struct rp_vol_ops rp_vol_ntfs_ops;
 extern const struct rp_vol_ops rp_vol_dir_ops;
+extern const struct rp_vol_ops rp_vol_fat_ops;
 
 /* Allocates the common part (where = a copy of where). */
 rp_vol *rp_vol_new(const struct rp_vol_ops *ops, const char *where, int writable);

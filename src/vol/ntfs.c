@@ -70,7 +70,10 @@ static int od_open(struct ntfs_device *dev, int flags)
 	if (!od->is_blockdev) {
 		/* An open file description lock: unlike a classic fcntl lock it is not dropped
 		 * when this process closes another descriptor of the same file. */
-		struct flock lk = {.l_type = rw ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET};
+		struct flock lk = {.l_type = rw ? F_WRLCK : F_RDLCK,
+				   .l_whence = SEEK_SET,
+				   .l_start = (off_t)od->base,
+				   .l_len = (off_t)od->size};
 		if (fcntl(fd, F_OFD_SETLK, &lk) < 0) {
 			close(fd);
 			errno = EBUSY;

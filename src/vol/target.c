@@ -1,6 +1,7 @@
 /*
  * target.c — finding the Windows installations on a target: a mounted directory, or every NTFS
- * partition of a disk, image or VHD (each mounted read-only and looked into).
+ * partition of a disk, image or VHD (each mounted read-only and looked into), and the boot
+ * partition beside them (EFI system partition, or System Reserved holding Boot/BCD).
  */
 #include "util/text.h"
 #include "vol/vol.h"
@@ -11,6 +12,21 @@
 #include <sys/stat.h>
 
 #define WINDOWS_MARKER "Windows/System32/config/SYSTEM"
+#define SYSTEM_RESERVED_MARKER "Boot/BCD"
+
+static int is_esp(const rp_part *p)
+{
+	return p->fs == RP_FS_FAT &&
+	       (!strcmp(p->type, "gpt efi system") || !strcmp(p->type, "mbr 0xef"));
+}
+
+static void set_boot(rp_target *t, const rp_part *p)
+{
+	t->boot_part = p->number;
+	t->boot_fs = p->fs;
+	t->boot_offset = p->offset;
+	t->boot_size = p->size;
+}
 
 /* 1 when the volume holds Windows, 0 when not, -1 on a read error. */
 static int holds_windows(rp_vol *vol, rp_err *err)
@@ -52,6 +68,8 @@ static int probe_disk(rp_target *t, size_t *ntfs_seen, rp_err *err)
 		const rp_part *p = &t->disk.parts[i];
 		if (p->fs == RP_FS_BITLOCKER)
 			t->bitlocker_parts++;
+		if (is_esp(p) && (!t->boot_part || t->boot_fs != RP_FS_FAT))
+			set_boot(t, p);
 		if (p->fs != RP_FS_NTFS)
 			continue;
 		(*ntfs_seen)++;
@@ -68,6 +86,11 @@ static int probe_disk(rp_target *t, size_t *ntfs_seen, rp_err *err)
 			in->offset = p->offset;
 			in->size = p->size;
 			snprintf(in->label, sizeof in->label, "%s", rp_vol_label(vol));
+		} else if (found == 0 && !t->boot_part) {
+			rp_stat st;
+			if (rp_vol_stat(vol, SYSTEM_RESERVED_MARKER, &st, &verr) == 0 &&
+			    st.exists && !st.is_dir)
+				set_boot(t, p);
 		}
 		rp_vol_close(vol, NULL);
 	}
@@ -126,6 +149,33 @@ void rp_target_free(rp_target *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* Opens the boot partition beside vol; a failure is kept as vol's boot note. */
+static void attach_boot(const rp_target *t, rp_vol *vol, int writable)
+{
+	rp_vol *boot = NULL;
+	rp_err e = {0};
+	int rc = t->boot_fs == RP_FS_FAT
+		     ? rp_vol_open_fat(&boot, t->path, t->boot_offset, t->boot_size, writable, &e)
+		     : rp_vol_open_ntfs(&boot, t->path, t->boot_offset, t->boot_size, writable, &e);
+	if (rc == 0) {
+		rp_vol_attach_boot(vol, boot);
+		return;
+	}
+	/* libntfs-3g opens a block device exclusively (O_EXCL), once: the Windows volume has it. */
+	char *note =
+	    writable && t->disk.is_blockdev && t->boot_fs == RP_FS_NTFS
+		? rp_xasprintf(
+		      "the System Reserved partition (partition %d) cannot be opened for "
+		      "writing beside the Windows volume on a block device (each needs "
+		      "the disk exclusively); nothing was written: remove the setting from "
+		      "Windows RE with bcdedit, or run rdprescue on an image of the disk",
+		      t->boot_part)
+		: rp_xasprintf("the boot partition (partition %d) cannot be opened: %s",
+			       t->boot_part, e.msg);
+	rp_vol_set_boot_note(vol, note);
+	free(note);
+}
+
 int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 		   const rp_install **inst, rp_err *err)
 {
@@ -147,6 +197,8 @@ int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 	const rp_install *in = &t->installs[index - 1];
 	int rc = t->is_dir ? rp_vol_open_dir(vol, t->path, writable, err)
 			   : rp_vol_open_ntfs(vol, t->path, in->offset, in->size, writable, err);
+	if (rc == 0 && t->boot_part)
+		attach_boot(t, *vol, writable);
 	if (rc == 0 && inst)
 		*inst = in;
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * vol.c — the rp_vol interface: dispatch to the backend's ops table and the checks every backend
  * shares (path syntax, read-only and failed-write gates, no writes through reparse points,
- * mkdirs one level at a time).
+ * mkdirs one level at a time), and the routing of "<boot>/..." paths to the boot volume.
  */
 #include "vol/backend.h"
 #include "util/text.h"
@@ -23,8 +23,63 @@ void rp_vol_delete(rp_vol *vol)
 	if (!vol)
 		return;
 	free(vol->where);
+	free(vol->boot_note);
 	free(vol);
 }
+
+void rp_vol_attach_boot(rp_vol *vol, rp_vol *boot)
+{
+	rp_vol_close(vol->boot, NULL);
+	vol->boot = boot;
+}
+
+void rp_vol_set_boot_note(rp_vol *vol, const char *note)
+{
+	free(vol->boot_note);
+	vol->boot_note = note ? rp_xstrdup(note) : NULL;
+}
+
+const char *rp_vol_boot_note(const rp_vol *vol)
+{
+	return vol->boot_note;
+}
+
+/* 1 when path names the boot volume ("<boot>" or "<boot>/..."): *to is the attached volume
+ * and *rest the path inside it; 0 for a path of vol itself; -1 when no boot volume is
+ * attached. */
+static int boot_route(rp_vol *vol, const char *path, rp_vol **to, const char **rest, rp_err *err)
+{
+	const size_t n = strlen(RP_VOL_BOOT);
+	if (!path)
+		return 0;
+	while (*path == '/')
+		path++;
+	if (strncmp(path, RP_VOL_BOOT, n) != 0 || (path[n] && path[n] != '/'))
+		return 0;
+	if (!vol->boot)
+		return rp_fail(err, RP_EXIT_UNUSABLE, "%s: %s", vol->where,
+			       vol->boot_note ? vol->boot_note
+					      : "no boot partition (EFI system partition or System "
+						"Reserved) was opened beside this volume");
+	*to = vol->boot;
+	*rest = path + n;
+	return 1;
+}
+
+/* Forwards a call to the boot volume when path is under RP_VOL_BOOT. */
+#define ROUTE(vol, path, call)                                                                     \
+	do {                                                                                       \
+		rp_vol *to_;                                                                       \
+		const char *rest_;                                                                 \
+		int r_ = boot_route(vol, path, &to_, &rest_, err);                                 \
+		if (r_ < 0)                                                                        \
+			return -1;                                                                 \
+		if (r_ > 0) {                                                                      \
+			vol = to_;                                                                 \
+			path = rest_;                                                              \
+			return call;                                                               \
+		}                                                                                  \
+	} while (0)
 
 const char *rp_vol_state_refusal(const rp_vol_state *st)
 {
@@ -77,7 +132,10 @@ int rp_vol_close(rp_vol *vol, rp_err *err)
 {
 	if (!vol)
 		return 0;
-	int rc = vol->ops->close(vol, err);
+	int rc = rp_vol_close(vol->boot, err);
+	vol->boot = NULL;
+	if (vol->ops->close(vol, rc < 0 ? NULL : err) < 0)
+		rc = -1;
 	rp_vol_delete(vol);
 	return rc;
 }
@@ -100,6 +158,7 @@ const rp_vol_state *rp_vol_get_state(const rp_vol *vol)
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)
 {
 	memset(st, 0, sizeof *st);
+	ROUTE(vol, path, rp_vol_stat(vol, path, st, err));
 	char *norm = normalise(path, err);
 	if (!norm)
 		return -1;
@@ -112,6 +171,7 @@ int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_e
 {
 	*data = NULL;
 	*len = 0;
+	ROUTE(vol, path, rp_vol_read(vol, path, data, len, err));
 	char *norm = normalise(path, err);
 	if (!norm)
 		return -1;
@@ -122,6 +182,7 @@ int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_e
 
 int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err)
 {
+	ROUTE(vol, dir, rp_vol_list(vol, dir, cb, ctx, err));
 	char *norm = normalise(dir, err);
 	if (!norm)
 		return -1;
@@ -134,6 +195,7 @@ int rp_vol_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, rp_e
 {
 	*sd = NULL;
 	*len = 0;
+	ROUTE(vol, path, rp_vol_get_sd(vol, path, sd, len, err));
 	char *norm = normalise(path, err);
 	if (!norm)
 		return -1;
@@ -246,6 +308,7 @@ static int is_a_directory(rp_vol *vol, const char *what, const char *norm, rp_er
 
 int rp_vol_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t len, rp_err *err)
 {
+	ROUTE(vol, path, rp_vol_set_sd(vol, path, sd, len, err));
 	rp_stat st;
 	char *norm = begin_write(vol, "setting the security descriptor of", path, &st, err);
 	if (!norm)
@@ -258,6 +321,7 @@ int rp_vol_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t len, 
 
 int rp_vol_mkdirs(rp_vol *vol, const char *dir, rp_err *err)
 {
+	ROUTE(vol, dir, rp_vol_mkdirs(vol, dir, err));
 	rp_stat st;
 	char *norm = begin_write(vol, "creating directory", dir, &st, err);
 	if (!norm)
@@ -290,6 +354,7 @@ int rp_vol_mkdirs(rp_vol *vol, const char *dir, rp_err *err)
 int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
 		      const uint8_t *sd, size_t sd_len, rp_err *err)
 {
+	ROUTE(vol, path, rp_vol_write_file(vol, path, data, len, sd, sd_len, err));
 	rp_stat st;
 	char *norm = begin_write(vol, "writing", path, &st, err);
 	if (!norm)
@@ -306,6 +371,7 @@ int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t
 
 int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err)
 {
+	ROUTE(vol, path, rp_vol_remove(vol, path, err));
 	rp_stat st;
 	char *norm = begin_write(vol, "removing", path, &st, err);
 	if (!norm)
@@ -343,4 +409,17 @@ int rp_vol_check_room(rp_vol *vol, uint64_t need, rp_err *err)
 		       "the recycle bin, delete files in Windows\\Temp) and run fix again",
 		       vol->where, (unsigned long long)(free_bytes >> 10),
 		       (unsigned long long)((need + METADATA_SLACK) >> 10));
+}
+
+int rp_vol_check_replace(rp_vol *vol, const char *path, size_t len, rp_err *err)
+{
+	ROUTE(vol, path, rp_vol_check_replace(vol, path, len, err));
+	if (!vol->ops->check_replace)
+		return 0;
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->check_replace(vol, norm, len, err);
+	free(norm);
+	return rc;
 }

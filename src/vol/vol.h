@@ -52,6 +52,21 @@ typedef int (*rp_vol_list_cb)(void *ctx, const char *name, const rp_stat *st);
 int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64_t size,
 		     int writable, rp_err *err);
 int rp_vol_open_dir(rp_vol **out, const char *dir, int writable, rp_err *err);
+/* Opens the FAT file system (an EFI system partition) at [offset, offset+size) of dev_path.
+ * Only reads, plus in-place rewrites of existing files at their size (fat.c). */
+int rp_vol_open_fat(rp_vol **out, const char *dev_path, uint64_t offset, uint64_t size,
+		    int writable, rp_err *err);
+
+/* The boot volume (EFI system partition or System Reserved) beside the Windows one: its paths
+ * are "<boot>/EFI/Microsoft/Boot/BCD" on the Windows volume's rp_vol, so that backup, undo and
+ * read-back work on both through one handle.  No Windows file name can contain '<'. */
+#define RP_VOL_BOOT "<boot>"
+/* vol takes boot over (closed with it). */
+void rp_vol_attach_boot(rp_vol *vol, rp_vol *boot);
+/* Records why no boot volume is attached (shown when a <boot> path is used). */
+void rp_vol_set_boot_note(rp_vol *vol, const char *note);
+/* Why the boot partition could not be opened, or NULL. */
+const char *rp_vol_boot_note(const rp_vol *vol);
 /* Syncs and closes; reports a failed write-back.  NULL is a no-op. */
 int rp_vol_close(rp_vol *vol, rp_err *err);
 
@@ -80,6 +95,9 @@ int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t
 		      const uint8_t *sd, size_t sd_len, rp_err *err);
 /* Removes a file (quarantine: only after its bytes are safe in a verified backup). */
 int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err);
+/* 0 when rp_vol_write_file(path, len bytes) is possible on this backend; otherwise -1 with a
+ * message (RP_EXIT_UNUSABLE), nothing written.  Called before the backup is made. */
+int rp_vol_check_replace(rp_vol *vol, const char *path, size_t len, rp_err *err);
 /* Free bytes on the volume (ntfs: free clusters from $Bitmap; dir: what the mount grants). */
 int rp_vol_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err);
 /* 0 when need bytes (plus room for metadata) are free; otherwise -1 with RP_EXIT_UNUSABLE and a
@@ -104,6 +122,11 @@ typedef struct rp_target {
 	rp_install *installs;
 	size_t ninstalls;
 	int bitlocker_parts; /* BitLocker partitions seen (not searchable) */
+	/* The boot partition: the EFI system partition (FAT), else an NTFS partition without
+	 * Windows that holds Boot/BCD (System Reserved).  boot_part 0: none found. */
+	int boot_part;
+	rp_fs boot_fs;
+	uint64_t boot_offset, boot_size;
 } rp_target;
 
 /* Probes a target (disk, image, VHD, device or directory) and finds every volume that holds
@@ -111,7 +134,9 @@ typedef struct rp_target {
  * RP_EXIT_UNUSABLE with a message (and BitLocker named when that is why). */
 int rp_target_probe(rp_target *t, const char *path, rp_err *err);
 void rp_target_free(rp_target *t);
-/* Opens the volume of installation index (1-based; 0 = the only one, error if several). */
+/* Opens the volume of installation index (1-based; 0 = the only one, error if several), with
+ * the boot partition attached under RP_VOL_BOOT when there is one (opened the same way; when it
+ * cannot be opened, the reason is kept as the volume's boot note and the open still succeeds). */
 int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 		   const rp_install **inst, rp_err *err);
 
