@@ -51,7 +51,8 @@ static void put_evidence(FILE *out, const rp_evidence *e)
 			/* A certificate Blob or a firewall rule runs to kilobytes: the text report
 			 * shows its start, the JSON report all of it. */
 			if (strlen(shown) > SHOWN_MAX)
-				strcpy(shown + SHOWN_MAX - 40, "... (cut; --json shows the whole value)");
+				strcpy(shown + SHOWN_MAX - 40,
+				       "... (cut; --json shows the whole value)");
 			put_escaped(out, shown);
 			free(shown);
 		} else {
@@ -114,11 +115,15 @@ static void put_install(FILE *out, const rp_report *r)
 			reg->ccs_fallback ? " (Select\\Current missing)" : "");
 	fputc('\n', out);
 	if (reg) {
-		const rp_hive_file *h[2] = {&reg->system, &reg->software};
-		for (int k = 0; k < 2; k++) {
+		const rp_hive_file *h[4] = {&reg->system, &reg->software, &reg->sam,
+					    &reg->security};
+		for (int k = 0; k < 4; k++) {
+			if (!h[k]->hive && !h[k]->path)
+				continue; /* an optional hive that is not there */
 			fprintf(out, "  %s: ", h[k]->name);
-			put_escaped(out,
-				    h[k]->recovery.detail[0] ? h[k]->recovery.detail : "clean");
+			put_escaped(out, !h[k]->hive		    ? h[k]->error
+					 : h[k]->recovery.detail[0] ? h[k]->recovery.detail
+								    : "clean");
 			fputc('\n', out);
 		}
 	}
