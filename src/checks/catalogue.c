@@ -19,6 +19,7 @@ int rp_check_cert_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_acl(rp_scan *scan, rp_err *err);
 int rp_check_keys_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_contents(rp_scan *scan, rp_err *err);
+int rp_check_logon_rdp(rp_scan *scan, rp_err *err);
 
 const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
@@ -32,6 +33,7 @@ const rp_check rp_checks[] = {
     {"keys.acl", "MachineKeys folder access rules", rp_check_keys_acl},
     {"keys.rdp", "RDP key container: present, sound, readable", rp_check_keys_rdp},
     {"keys.contents", "Broken key container files", rp_check_keys_contents},
+    {"logon.rdp", "Who may log on over RDP (SAM, logon rights)", rp_check_logon_rdp},
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 

@@ -92,7 +92,8 @@ typedef struct rp_scan {
 	time_t now;
 	rp_finding *findings;
 	size_t nfindings;
-	rp_progress_cb progress; /* NULL: no progress wanted */
+	const char *grant_rdp_logon; /* fix --grant-rdp-logon ACCOUNT (logon.rdp), or NULL */
+	rp_progress_cb progress;     /* NULL: no progress wanted */
 	void *progress_ctx;
 } rp_scan;
 

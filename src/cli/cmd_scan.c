@@ -20,7 +20,7 @@
 
 typedef struct scan_args {
 	int fix, json, dry_run, allow_weaker, yes;
-	const char *checks, *backup_dir, *target;
+	const char *checks, *backup_dir, *target, *grant;
 	int install;
 	time_t now; /* --now, or 0: the clock */
 } scan_args;
@@ -53,6 +53,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"backup-dir", required_argument, NULL, 'b'},
 	    {"allow-weaker-security", no_argument, NULL, 'w'},
 	    {"yes", no_argument, NULL, 'y'},
+	    {"grant-rdp-logon", required_argument, NULL, 'g'},
 	    {"now", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -63,7 +64,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	optind = 0; /* 0: glibc re-initializes getopt fully */
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!a->fix && strchr("nbwy", c))
+		if (!a->fix && strchr("nbwyg", c))
 			return cli_fail(2, "%s is an option of 'fix', not of 'scan'",
 					argv[optind - 1]);
 		switch (c) {
@@ -88,6 +89,11 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'y':
 			a->yes = 1;
+			break;
+		case 'g':
+			if (!*optarg)
+				return cli_fail(2, "--grant-rdp-logon needs a local account name");
+			a->grant = optarg;
 			break;
 		case 't':
 			if (parse_now(optarg, &a->now))
@@ -202,9 +208,10 @@ int cmd_scan(int argc, char **argv)
 			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N] "
 			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
 			argv[0],
-			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
-						      "[--allow-weaker-security] [--yes]"
-						    : "");
+			strcmp(argv[0], "fix") == 0
+			    ? " [--dry-run] [--backup-dir DIR] "
+			      "[--allow-weaker-security] [--grant-rdp-logon ACCOUNT] [--yes]"
+			    : "");
 		return 0;
 	}
 	if (prc > 0)
@@ -212,6 +219,10 @@ int cmd_scan(int argc, char **argv)
 	rp_err err = {0};
 	if (rp_checks_validate(a.checks, &err) < 0)
 		return cli_fail(err.exit_code, "%s", err.msg);
+	if (a.grant && a.checks && !strstr(a.checks, "logon.rdp"))
+		return cli_fail(2,
+				"--grant-rdp-logon is carried out by the logon.rdp check; add it "
+				"to --check");
 	if (a.fix && !a.yes && !a.dry_run && !isatty(STDIN_FILENO))
 		return cli_fail(2,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
@@ -223,7 +234,9 @@ int cmd_scan(int argc, char **argv)
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
-	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
+	rp_scan scan = {.allow_weaker = a.allow_weaker,
+			.grant_rdp_logon = a.grant,
+			.now = a.now ? a.now : time(NULL)};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
@@ -281,7 +294,7 @@ int cmd_scan(int argc, char **argv)
 	if (!a.dry_run && pr.files_written) {
 		/* Judge by what the disk holds now. */
 		rp_registry after_reg = {0};
-		rp_scan after = {.allow_weaker = 0, .now = scan.now};
+		rp_scan after = {.allow_weaker = 0, .grant_rdp_logon = a.grant, .now = scan.now};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int rp_sam_sid_read(const uint8_t *b, size_t avail, rp_sid *sid, size_t *used)
 {
@@ -165,7 +166,7 @@ int rp_sam_domain_sid(const uint8_t *v, size_t len, rp_sid *sid, rp_err *err)
 			       "domain value V is %zu bytes, shorter than its "
 			       "header",
 			       len);
-	uint32_t off = rp_le32(v + 0x10), n = rp_le32(v + 0x14);
+	uint32_t off = rp_le32(v + 0x0C), n = rp_le32(v + 0x10);
 	size_t used = 0;
 	if (region(len, RP_SAM_DOMAIN_V_HEADER, off, n) < 0 ||
 	    rp_sam_sid_read(v + RP_SAM_DOMAIN_V_HEADER + off, n, sid, &used) < 0 || used != n)
@@ -181,4 +182,75 @@ uint8_t *rp_sam_membership_add(const uint8_t *data, size_t len, uint32_t rid, si
 	rp_put_le32(v + len, rid);
 	*out_len = len + 4;
 	return v;
+}
+
+/* Trims spaces and tabs at both ends of [b, *e). */
+static const char *trim(const char *b, const char **e)
+{
+	while (b < *e && (*b == ' ' || *b == '\t'))
+		b++;
+	while (*e > b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+		(*e)--;
+	return b;
+}
+
+int rp_secedit_right(const uint8_t *inf, size_t len, const char *right, char ***entries, size_t *n)
+{
+	*entries = NULL;
+	*n = 0;
+	char *text;
+	if (len >= 2 && inf[0] == 0xFF && inf[1] == 0xFE)
+		text = rp_utf16_to_utf8(inf + 2, (len - 2) & ~(size_t)1);
+	else {
+		text = rp_xmalloc(len + 1);
+		memcpy(text, inf, len);
+		text[len] = 0;
+	}
+	if (!text)
+		return 0;
+	int in_section = 0, found = 0;
+	size_t tlen = strlen(text); /* an embedded NUL ends the text */
+	for (const char *line = text; line < text + tlen && !found;) {
+		const char *end = memchr(line, '\n', (size_t)(text + tlen - line));
+		const char *next = end ? end + 1 : text + tlen;
+		if (!end)
+			end = text + tlen;
+		const char *b = trim(line, &end);
+		size_t l = (size_t)(end - b);
+		if (l > 0 && b[0] == '[') {
+			static const char section[] = "[Privilege Rights]";
+			in_section = l == sizeof section - 1 &&
+				     strncasecmp(b, section, sizeof section - 1) == 0;
+		} else if (in_section) {
+			const char *eq = memchr(b, '=', l);
+			const char *ke = eq;
+			if (eq) {
+				const char *k = trim(b, &ke);
+				if ((size_t)(ke - k) == strlen(right) &&
+				    strncasecmp(k, right, strlen(right)) == 0) {
+					found = 1;
+					const char *v = eq + 1;
+					while (v < end) {
+						const char *c = memchr(v, ',', (size_t)(end - v));
+						const char *ve = c ? c : end;
+						const char *vb = trim(v, &ve);
+						if (vb < ve && *vb == '*')
+							vb++;
+						if (vb < ve) {
+							*entries = rp_xrealloc(
+							    *entries, (*n + 1) * sizeof **entries);
+							char *s = rp_xmalloc((size_t)(ve - vb) + 1);
+							memcpy(s, vb, (size_t)(ve - vb));
+							s[ve - vb] = 0;
+							(*entries)[(*n)++] = s;
+						}
+						v = c ? c + 1 : end;
+					}
+				}
+			}
+		}
+		line = next;
+	}
+	free(text);
+	return found;
 }

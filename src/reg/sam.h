@@ -4,7 +4,7 @@
  * Layouts (checked on the real Windows 7 SAM and SECURITY in ../shared/hives/real, and against
  * the public descriptions in regripper's samparse and chntpw's sam.h):
  *
- *  - alias C (SAM\Domains\Builtin\Aliases\<RID>\C): a 0x34-byte header of four
+ *  - alias C (SAM\Domains\Builtin\Aliases\<RID>\C): a 0x34-byte header, the RID at 0x00 then four
  *    (offset, length, extra) descriptors at 0x04 (security descriptor), 0x10 (name, UTF-16),
  *    0x1C (comment, UTF-16) and 0x28 (members: binary SIDs one after another; its extra word at
  *    0x30 is the member count); offsets count from 0x34.
@@ -13,8 +13,8 @@
  *    failed logon count at 0x40 (16 bits).
  *  - user V: a 0xCC-byte header of 12-byte descriptors; the user name at 0x0C (offset) and
  *    0x10 (length, bytes of UTF-16); offsets count from 0xCC.
- *  - domain V (SAM\Domains\Account\V): header 0x30 bytes; the domain SID is described at 0x10
- *    (offset from 0x30) and 0x14 (length).
+ *  - domain V (SAM\Domains\Account\V): header 0x30 bytes; the domain SID is described at 0x0C
+ *    (offset from 0x30) and 0x10 (length), after the security descriptor's (0x00, 0x04).
  *  - SECURITY Policy\Accounts\<SID>\ActSysAc: a 32-bit mask of logon rights (ntsecapi.h
  *    SECURITY_ACCESS_*: 0x400 remote interactive, 0x800 deny remote interactive).
  *
@@ -79,5 +79,10 @@ int rp_sam_domain_sid(const uint8_t *v, size_t len, rp_sid *sid, rp_err *err);
 /* SAM\Domains\Builtin\Aliases\Members\<domain>\<RID> default value: its type is the number of
  * aliases, its data their RIDs.  The data with rid added (malloc'd; len + 4 bytes). */
 uint8_t *rp_sam_membership_add(const uint8_t *data, size_t len, uint32_t rid, size_t *out_len);
+
+/* A security template (GptTmpl.inf: UTF-16LE with a BOM, or 8-bit text): the entries of right
+ * in its [Privilege Rights] section ("*S-1-5-32-544", or an account name), as malloc'd UTF-8
+ * strings without the '*'.  Returns 1 when the right is listed (possibly empty), 0 when not. */
+int rp_secedit_right(const uint8_t *inf, size_t len, const char *right, char ***entries, size_t *n);
 
 #endif
