@@ -84,6 +84,7 @@ int rp_sam_alias_parse(const uint8_t *c, size_t len, rp_sam_alias *out, rp_err *
 		}
 		p += used;
 		left -= used;
+		out->members_used += (uint32_t)used;
 		out->nmembers++;
 	}
 	return 0;
@@ -103,13 +104,13 @@ int rp_sam_alias_add_member(const uint8_t *c, size_t len, const rp_sid *sid, uin
 	if (rp_sam_alias_parse(c, len, &a, err) < 0)
 		return -1;
 	size_t count = a.nmembers;
-	uint32_t moff = a.members_off, mlen = a.members_len;
+	uint32_t moff = a.members_off, mlen = a.members_len, used = a.members_used;
 	rp_sam_alias_free(&a);
 	if (count >= 0xFFFFu || mlen > 0xFFFFFFu)
 		return rp_fail(err, RP_EXIT_UNUSABLE, "alias value C: member list too large");
 	uint8_t bin[68];
 	size_t n = rp_sam_sid_write(sid, bin);
-	size_t at = RP_SAM_ALIAS_HEADER + (size_t)moff + mlen; /* the end of the list */
+	size_t at = RP_SAM_ALIAS_HEADER + (size_t)moff + used; /* after the last member */
 	uint8_t *v = rp_xmalloc(len + n);
 	memcpy(v, c, at);
 	memcpy(v + at, bin, n);
@@ -194,23 +195,24 @@ static const char *trim(const char *b, const char **e)
 	return b;
 }
 
-int rp_secedit_right(const uint8_t *inf, size_t len, const char *right, char ***entries, size_t *n)
+int rp_secedit_value(const uint8_t *inf, size_t len, const char *section, const char *key,
+		     char **value)
 {
-	*entries = NULL;
-	*n = 0;
+	*value = NULL;
 	char *text;
-	if (len >= 2 && inf[0] == 0xFF && inf[1] == 0xFE)
+	if (len >= 2 && inf[0] == 0xFF && inf[1] == 0xFE) {
 		text = rp_utf16_to_utf8(inf + 2, (len - 2) & ~(size_t)1);
-	else {
+	} else {
 		text = rp_xmalloc(len + 1);
 		memcpy(text, inf, len);
 		text[len] = 0;
 	}
 	if (!text)
 		return 0;
-	int in_section = 0, found = 0;
+	int in_section = 0;
 	size_t tlen = strlen(text); /* an embedded NUL ends the text */
-	for (const char *line = text; line < text + tlen && !found;) {
+	size_t slen = strlen(section), klen = strlen(key);
+	for (const char *line = text; line < text + tlen && !*value;) {
 		const char *end = memchr(line, '\n', (size_t)(text + tlen - line));
 		const char *next = end ? end + 1 : text + tlen;
 		if (!end)
@@ -218,39 +220,50 @@ int rp_secedit_right(const uint8_t *inf, size_t len, const char *right, char ***
 		const char *b = trim(line, &end);
 		size_t l = (size_t)(end - b);
 		if (l > 0 && b[0] == '[') {
-			static const char section[] = "[Privilege Rights]";
-			in_section = l == sizeof section - 1 &&
-				     strncasecmp(b, section, sizeof section - 1) == 0;
+			in_section = l == slen + 2 && b[l - 1] == ']' &&
+				     strncasecmp(b + 1, section, slen) == 0;
 		} else if (in_section) {
 			const char *eq = memchr(b, '=', l);
 			const char *ke = eq;
 			if (eq) {
 				const char *k = trim(b, &ke);
-				if ((size_t)(ke - k) == strlen(right) &&
-				    strncasecmp(k, right, strlen(right)) == 0) {
-					found = 1;
-					const char *v = eq + 1;
-					while (v < end) {
-						const char *c = memchr(v, ',', (size_t)(end - v));
-						const char *ve = c ? c : end;
-						const char *vb = trim(v, &ve);
-						if (vb < ve && *vb == '*')
-							vb++;
-						if (vb < ve) {
-							*entries = rp_xrealloc(
-							    *entries, (*n + 1) * sizeof **entries);
-							char *s = rp_xmalloc((size_t)(ve - vb) + 1);
-							memcpy(s, vb, (size_t)(ve - vb));
-							s[ve - vb] = 0;
-							(*entries)[(*n)++] = s;
-						}
-						v = c ? c + 1 : end;
-					}
+				if ((size_t)(ke - k) == klen && strncasecmp(k, key, klen) == 0) {
+					const char *v = trim(eq + 1, &end);
+					*value = rp_xmalloc((size_t)(end - v) + 1);
+					memcpy(*value, v, (size_t)(end - v));
+					(*value)[end - v] = 0;
 				}
 			}
 		}
 		line = next;
 	}
 	free(text);
-	return found;
+	return *value != NULL;
+}
+
+int rp_secedit_right(const uint8_t *inf, size_t len, const char *right, char ***entries, size_t *n)
+{
+	*entries = NULL;
+	*n = 0;
+	char *list = NULL;
+	if (!rp_secedit_value(inf, len, "Privilege Rights", right, &list))
+		return 0;
+	const char *end = list + strlen(list);
+	for (const char *v = list; v < end;) {
+		const char *c = memchr(v, ',', (size_t)(end - v));
+		const char *ve = c ? c : end;
+		const char *vb = trim(v, &ve);
+		if (vb < ve && *vb == '*')
+			vb++;
+		if (vb < ve) {
+			*entries = rp_xrealloc(*entries, (*n + 1) * sizeof **entries);
+			char *s = rp_xmalloc((size_t)(ve - vb) + 1);
+			memcpy(s, vb, (size_t)(ve - vb));
+			s[ve - vb] = 0;
+			(*entries)[(*n)++] = s;
+		}
+		v = c ? c + 1 : end;
+	}
+	free(list);
+	return 1;
 }

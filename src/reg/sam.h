@@ -49,6 +49,7 @@ typedef struct rp_sam_alias {
 	rp_sid *members;
 	size_t nmembers;
 	uint32_t members_off, members_len; /* as stored (offset from the header) */
+	uint32_t members_used;		   /* bytes the members take (<= members_len) */
 } rp_sam_alias;
 
 typedef struct rp_sam_user_f {
@@ -65,7 +66,7 @@ size_t rp_sam_sid_write(const rp_sid *sid, uint8_t out[68]);
 
 int rp_sam_alias_parse(const uint8_t *c, size_t len, rp_sam_alias *out, rp_err *err);
 void rp_sam_alias_free(rp_sam_alias *a);
-/* The alias C value with sid added at the end of its member list (count and length updated,
+/* The alias C value with sid added after its last member (count and length updated,
  * the descriptors of anything stored after the list moved along): malloc'd. */
 int rp_sam_alias_add_member(const uint8_t *c, size_t len, const rp_sid *sid, uint8_t **out,
 			    size_t *out_len, rp_err *err);
@@ -80,6 +81,10 @@ int rp_sam_domain_sid(const uint8_t *v, size_t len, rp_sid *sid, rp_err *err);
  * aliases, its data their RIDs.  The data with rid added (malloc'd; len + 4 bytes). */
 uint8_t *rp_sam_membership_add(const uint8_t *data, size_t len, uint32_t rid, size_t *out_len);
 
+/* A security template (GptTmpl.inf: UTF-16LE with a BOM, or 8-bit text): the text after '='
+ * of key in [section] (trimmed, malloc'd UTF-8).  1 when found, 0 when not. */
+int rp_secedit_value(const uint8_t *inf, size_t len, const char *section, const char *key,
+		     char **value);
 /* A security template (GptTmpl.inf: UTF-16LE with a BOM, or 8-bit text): the entries of right
  * in its [Privilege Rights] section ("*S-1-5-32-544", or an account name), as malloc'd UTF-8
  * strings without the '*'.  Returns 1 when the right is listed (possibly empty), 0 when not. */
