@@ -20,6 +20,7 @@ int rp_check_keys_acl(rp_scan *scan, rp_err *err);
 int rp_check_keys_rdp(rp_scan *scan, rp_err *err);
 int rp_check_keys_contents(rp_scan *scan, rp_err *err);
 int rp_check_logon_rdp(rp_scan *scan, rp_err *err);
+int rp_check_rds_licensing(rp_scan *scan, rp_err *err);
 
 const rp_check rp_checks[] = {
     {"rdp.access", "Remote Desktop allowed", rp_check_rdp_access},
@@ -34,6 +35,7 @@ const rp_check rp_checks[] = {
     {"keys.rdp", "RDP key container: present, sound, readable", rp_check_keys_rdp},
     {"keys.contents", "Broken key container files", rp_check_keys_contents},
     {"logon.rdp", "Who may log on over RDP (SAM, logon rights)", rp_check_logon_rdp},
+    {"rds.licensing", "Session host licensing and grace period", rp_check_rds_licensing},
 };
 const size_t rp_ncheck = sizeof rp_checks / sizeof rp_checks[0];
 
