@@ -244,6 +244,16 @@ int rp_plan_effective(rp_finding *f, const rp_effective *eff, uint32_t want, uns
 void rp_plan_copy(rp_finding *f, const rp_effective *eff, const char *source, uint32_t want,
 		  unsigned flags);
 
+/* The local security policy (secedit's template, applied at every policy refresh). */
+#define RP_GPTTMPL "Windows/System32/GroupPolicy/Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf"
+/* Reads RP_GPTTMPL: 1 and *data (malloc'd) when it is there, 0 when not (or larger than a
+ * template can be), -1 when reading failed. */
+int rp_read_gpttmpl(rp_scan *scan, uint8_t **data, size_t *len, rp_err *err);
+/* A security option in RP_GPTTMPL's [Registry Values] ("MACHINE\System\CurrentControlSet\
+ * <key>\<value>=4,N"): 1 and *out = N when it sets a REG_DWORD, else 0. */
+int rp_gpttmpl_dword(const uint8_t *inf, size_t len, const char *key, const char *value,
+		     uint32_t *out);
+
 /* Adds, once per scan, a warning finding under check for every Registry.pol that could not be
  * read or parsed (Windows cannot apply it either; rdprescue ignores it and never writes it). */
 void rp_report_bad_pols(rp_scan *scan, const char *check);

@@ -29,7 +29,7 @@
 #define SAM_ALIASES "SAM\\Domains\\Builtin\\Aliases"
 #define SAM_MEMBERS SAM_ALIASES "\\Members"
 #define POL_ACCOUNTS "Policy\\Accounts"
-#define GPTTMPL "Windows/System32/GroupPolicy/Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf"
+#define GPTTMPL RP_GPTTMPL
 #define RIGHT_ALLOW "SeRemoteInteractiveLogonRight"
 #define RIGHT_DENY "SeDenyRemoteInteractiveLogonRight"
 #define MAX_TOKEN 12
@@ -262,13 +262,9 @@ static void policy_right(ctx *c, const char *right, rights *r)
 
 static int read_policy(ctx *c, rp_err *err)
 {
-	rp_stat st;
-	if (rp_vol_stat(c->scan->vol, GPTTMPL, &st, err) < 0)
-		return -1;
-	if (!st.exists || st.is_dir || st.size > (1u << 20))
-		return 0;
-	if (rp_vol_read(c->scan->vol, GPTTMPL, &c->inf, &c->inf_len, err) < 0)
-		return -1;
+	int rc = rp_read_gpttmpl(c->scan, &c->inf, &c->inf_len, err);
+	if (rc <= 0)
+		return rc;
 	policy_right(c, RIGHT_ALLOW, &c->allow);
 	policy_right(c, RIGHT_DENY, &c->deny);
 	if (c->allow.from_policy && c->deny.from_policy)
