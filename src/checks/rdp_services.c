@@ -218,9 +218,11 @@ static int check_service_dll(rp_scan *scan, const char *ts_key, int *healthy, ch
 	char *sum =
 	    dll ? rp_xasprintf("TermService's ServiceDll %s does not exist on the volume", shown)
 		: rp_xstrdup("TermService has no ServiceDll (Parameters\\ServiceDll)");
-	int dflt = dll		? 0
-		   : have_files ? file_exists(scan, "Windows/System32/termsrv.dll", err)
-				: 0;
+	/* Windows' own DLL, when it is there and the value names something else. */
+	int dflt =
+	    have_files && !(vpath && rp_strcasecmp(vpath, "Windows/System32/termsrv.dll") == 0)
+		? file_exists(scan, "Windows/System32/termsrv.dll", err)
+		: 0;
 	if (dflt < 0) {
 		rc = -1;
 		dflt = 0;
