@@ -271,10 +271,11 @@ static void check_combinations(rp_scan *scan, setting *set)
 }
 
 /* Only on request: the Microsoft troubleshooting step for clients that cannot complete NLA. */
-static void weaken(rp_scan *scan, setting *set)
+static void weaken(rp_scan *scan, setting *set, int fips_needs_tls)
 {
 	int nla_on = !set[UA].eff.present || effective(&set[UA]) == 1;
-	int tls_only = set[SL].eff.present && effective(&set[SL]) == 2;
+	/* With FIPS on below level 4 the RDP layer cannot be offered: TLS stays required. */
+	int tls_only = set[SL].eff.present && effective(&set[SL]) == 2 && !fips_needs_tls;
 	if (!nla_on && !tls_only)
 		return;
 	rp_finding *f = rp_finding_add(
@@ -319,7 +320,7 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 	size_t core = scan->nfindings;
 	check_after_handshake(scan, set, &ddc);
 	if (scan->allow_weaker)
-		weaken(scan, set);
+		weaken(scan, set, fips.present && fips.value && effective(&set[MEL]) != 4);
 	/* The OK summary when nothing is wrong (a domain note is no problem). */
 	int problems = 0;
 	for (size_t i = core; i < scan->nfindings; i++)

@@ -1,8 +1,9 @@
 #!/bin/sh
-# logon.rdp (issue 14): who may log on over RDP, read from the real Windows 7 SAM and SECURITY
-# (../shared/hives/real) on disk images.  Every condition is found with its evidence, and the
-# values the report shows are compared with hivexget's (an independent reader).  The one fix,
-# fix --grant-rdp-logon, is read back with hivexget and undone byte for byte.
+# Issue 14, after the handshake: logon.rdp (who may log on over RDP, read from the real Windows 7
+# SAM and SECURITY in ../shared/hives/real), rdp.security's FIPS / negotiation / credential
+# settings, rdp.services' ServiceDll and dependency chain, rds.licensing.  Every condition is
+# found with its evidence; the values the report shows are compared with hivexget's (an
+# independent reader); fixes are read back with hivexget and undone byte for byte.
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
@@ -14,6 +15,8 @@ DOM=S-1-5-21-1760460187-1592185332-161725925
 PRESTON_MAP="$ALIASES\\Members\\$DOM\\000003E8"
 export SCENARIO_SAM=1
 
+# hive_get IMG HIVEPATH KEY VALUE: the value as hivexget prints it.
+hive_get() { "$TOOLS/rp-testfs" "$1" cat "$2" >"$T/get2.hive" && hivexget "$T/get2.hive" "$3" "$4"; }
 # hexget IMG VOLPATH KEY VALUE: the value's bytes as lower-case hex, read by hivexget.
 hexget() {
 	"$TOOLS/rp-testfs" "$1" cat "$2" >"$T/get.hive" &&
@@ -141,4 +144,90 @@ expect_exit 0 "no SAM: full scan still healthy" "$RP" scan "$M" --json
 check "no SAM: logon.rdp skipped, the JSON says why" $JQ "$T/out" \
 	'any("SAM not available" in f["summary"] for f in F("logon.rdp","skipped")) and "missing" in d["install"]["hives"]["SAM"]["error"] and len(F("rdp.access","ok"))==1'
 expect_exit 3 "no SAM: --grant-rdp-logon cannot run" "$RP" fix "$M" --yes --grant-rdp-logon Preston
+
+# --- rdp.security: FIPS with the RDP layer, negotiation off, disabledomaincreds ---
+R=$T/handshake.img
+check "build disk (after-handshake)" scenario_disk after-handshake gpt "$R"
+RDPTCP='ControlSet001\Control\Terminal Server\WinStations\RDP-Tcp'
+sys0=$(vol_sha "$R" $SYS)
+expect_exit 1 "handshake: scan" "$RP" scan "$R" --check rdp.security --json
+cp "$T/out" "$T/hs.json"
+check "handshake: FIPS finding with Lsa\\FIPSAlgorithmPolicy\\Enabled = 1 as evidence" $JQ "$T/hs.json" \
+	'any(f["summary"].startswith("FIPS mode is on") and any(e.get("key","").endswith("Lsa\\FIPSAlgorithmPolicy") and e["data"]==1 for e in f["evidence"]) for f in F("rdp.security","problem"))'
+check "handshake: FIPS fix raises SecurityLayer to 2, not weakening" $JQ "$T/hs.json" \
+	'any(c["value"]=="SecurityLayer" and not c["weakens_security"] for f in F("rdp.security","problem") if f["summary"].startswith("FIPS") for c in f["changes"])'
+check "handshake: fAllowSecProtocolNegotiation 0 found" $JQ "$T/hs.json" \
+	'any(f["summary"].startswith("fAllowSecProtocolNegotiation is 0") for f in F("rdp.security","problem"))'
+check "handshake: disabledomaincreds found, its fix marked weakening" $JQ "$T/hs.json" \
+	'any(f["summary"].startswith("disabledomaincreds 1") and all(c["weakens_security"] for c in f["changes"]) and f["changes"] for f in F("rdp.security","problem"))'
+expect_exit 1 "handshake: fix (without --allow-weaker-security)" "$RP" fix "$R" --yes --check rdp.security
+check "handshake: SecurityLayer now 2 (hivexget)" test "$(hive_get "$R" $SYS "$RDPTCP" SecurityLayer)" = 2
+check "handshake: fAllowSecProtocolNegotiation now 1 (hivexget)" test "$(hive_get "$R" $SYS "$RDPTCP" fAllowSecProtocolNegotiation)" = 1
+check "handshake: FIPS stays on (hivexget)" test "$(hive_get "$R" $SYS 'ControlSet001\Control\Lsa\FIPSAlgorithmPolicy' Enabled)" = 1
+check "handshake: disabledomaincreds stays 1 without the flag" test "$(hive_get "$R" $SYS 'ControlSet001\Control\Lsa' disabledomaincreds)" = 1
+expect_exit 0 "handshake: undo" "$RP" undo "$R" --yes
+check "handshake: undo restores SYSTEM byte for byte" test "$(vol_sha "$R" $SYS)" = "$sys0"
+expect_exit 0 "handshake: fix --allow-weaker-security" "$RP" fix "$R" --yes --check rdp.security --allow-weaker-security
+check "handshake: disabledomaincreds now 0, reported as weakened" sh -c "test \"\$('$TOOLS/rp-testfs' '$R' cat $SYS >'$T/w.hive' && hivexget '$T/w.hive' 'ControlSet001\\Control\\Lsa' disabledomaincreds)\" = 0"
+
+# FIPS set by the local security policy (GptTmpl.inf [Registry Values]), SecurityLayer 0
+R2=$T/fipspol.img
+cp --sparse=always "$H" "$R2"
+printf '[Unicode]\r\nUnicode=yes\r\n[Registry Values]\r\nMACHINE\\System\\CurrentControlSet\\Control\\Lsa\\FIPSAlgorithmPolicy\\Enabled=4,1\r\n' |
+	iconv -f UTF-8 -t UTF-16 >"$T/fips.inf"
+check "put GptTmpl.inf with FIPS on" "$TOOLS/rp-testfs" "$R2" put "$T/fips.inf" "$INF"
+printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Terminal Server\\WinStations\\RDP-Tcp]\n"SecurityLayer"=dword:00000000\n"UserAuthentication"=dword:00000000\n' >"$T/sl0.reg"
+"$TOOLS/rp-testfs" "$R2" cat $SYS >"$T/sl0.hive" && hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/sl0.hive" "$T/sl0.reg" &&
+	"$TOOLS/rp-testfs" "$R2" put "$T/sl0.hive" $SYS || fail "SecurityLayer 0 on fipspol.img" "merge"
+expect_exit 1 "FIPS by policy: scan" "$RP" scan "$R2" --check rdp.security --json
+check "FIPS by policy: GptTmpl.inf is the evidence, the local 0 overridden" $JQ "$T/out" \
+	'any(f["summary"].startswith("FIPS") and any(e["source"]=="file" and e["path"].endswith("GptTmpl.inf") for e in f["evidence"]) and any(e.get("note")=="overridden by the local security policy" for e in f["evidence"]) for f in F("rdp.security","problem"))'
+
+# domain member with NLA required: a note, no problem
+check "build disk (domain-member)" scenario_disk domain-member gpt "$T/dom.img"
+expect_exit 0 "domain member: scan rdp.security ok" "$RP" scan "$T/dom.img" --check rdp.security --json
+check "domain member: the NLA note with PolPrDmS (= hivexget) as evidence" $JQ "$T/out" \
+	'any(f["summary"].startswith("domain member with NLA required") and any(e.get("key")=="Policy\\PolPrDmS" and e["data"]=="'"$(hexget "$T/dom.img" $SECP 'Policy\PolPrDmS' '@')"'" for e in f["evidence"]) for f in F("rdp.security","ok"))'
+expect_exit 0 "healthy: rdp.security has no domain note" "$RP" scan "$H" --check rdp.security --json
+check "healthy: no domain note" $JQ "$T/out" 'not any("domain member" in f["summary"] for f in F("rdp.security"))'
+
+# --- rdp.services: ServiceDll, dependency chain, TermDD ---
+V=$T/deps.img
+check "build disk (termservice-deps)" scenario_disk termservice-deps gpt "$V"
+printf 'MZ' >"$T/pe"
+check "put ntoskrnl.exe and termsrv.dll" sh -c "'$TOOLS/rp-testfs' '$V' put '$T/pe' Windows/System32/ntoskrnl.exe && '$TOOLS/rp-testfs' '$V' put '$T/pe' Windows/System32/termsrv.dll"
+sys0=$(vol_sha "$V" $SYS)
+expect_exit 1 "deps: scan" "$RP" scan "$V" --check rdp.services --json
+cp "$T/out" "$T/deps.json"
+check "deps: ServiceDll names a missing file" $JQ "$T/deps.json" \
+	'any("termsrv-gone.dll does not exist" in f["summary"] for f in F("rdp.services","problem"))'
+check "deps: TermDD disabled, fix sets Start 1" $JQ "$T/deps.json" \
+	'any(f["summary"]=="TermService needs service TermDD, which is disabled (Start 4)" and any(c["value"]=="Start" and c["key"].endswith("TermDD") for c in f["changes"]) for f in F("rdp.services","problem"))'
+check "deps: NoSuchSvc missing, no fix" $JQ "$T/deps.json" \
+	'any("NoSuchSvc, which does not exist" in f["summary"] and not f["changes"] for f in F("rdp.services","problem"))'
+check "deps: the RPCSS -> TermService cycle reported nothing twice" $JQ "$T/deps.json" \
+	'len(F("rdp.services","problem"))==3'
+expect_exit 1 "deps: fix (NoSuchSvc remains)" "$RP" fix "$V" --yes --check rdp.services
+check "deps: TermDD Start now 1 (hivexget)" test "$(hive_get "$V" $SYS 'ControlSet001\services\TermDD' Start)" = 1
+check "deps: ServiceDll now %SystemRoot%\\System32\\termsrv.dll (hivexget)" test \
+	"$(hive_get "$V" $SYS 'ControlSet001\services\TermService\Parameters' ServiceDll)" = '%SystemRoot%\System32\termsrv.dll'
+check "deps: ServiceDll stays REG_EXPAND_SZ" sh -c "'$TOOLS/rp-testfs' '$V' cat $SYS >'$T/v.hive' && hivexregedit --export '$T/v.hive' 'ControlSet001\services\TermService\Parameters' | grep -q '^\"ServiceDll\"=hex(2):'"
+expect_exit 0 "deps: undo" "$RP" undo "$V" --yes
+check "deps: undo restores SYSTEM byte for byte" test "$(vol_sha "$V" $SYS)" = "$sys0"
+expect_exit 0 "healthy: rdp.services ok (ServiceDll not judged without system files)" "$RP" scan "$H" --check rdp.services --json
+check "healthy: rdp.services notes the DLL was not checked" $JQ "$T/out" \
+	'any("file not checked" in (e.get("note") or "") for f in F("rdp.services","ok") for e in f["evidence"])'
+
+# --- rds.licensing ---
+check "build disk (rds-unlicensed)" scenario_disk rds-unlicensed gpt "$T/rds.img"
+expect_exit 1 "rds: unlicensed session host found" "$RP" scan "$T/rds.img" --check rds.licensing --json
+check "rds: grace period and mstsc /admin advice, LicensingMode 5 evidence" $JQ "$T/out" \
+	'any("grace period" in f["summary"] and "mstsc /admin" in f["explain"] and any(e.get("value")=="LicensingMode" and e["data"]==5 for e in f["evidence"]) and any("GracePeriod" in e.get("key","") and e["present"] for e in f["evidence"]) for f in F("rds.licensing","problem"))'
+check "rds: report only" $JQ "$T/out" 'not any(f["changes"] for f in F("rds.licensing"))'
+check "build disk (rds-licensed)" scenario_disk rds-licensed gpt "$T/rdsok.img"
+expect_exit 0 "rds: licensed host ok" "$RP" scan "$T/rdsok.img" --check rds.licensing --json
+check "rds: per user from lic1.example.com (Group Policy)" $JQ "$T/out" \
+	'any("per user from lic1.example.com (Group Policy)" in f["summary"] for f in F("rds.licensing","ok"))'
+expect_exit 0 "healthy: not a session host" "$RP" scan "$H" --check rds.licensing --json
+check "healthy: rds.licensing says not a session host" $JQ "$T/out" 'any(f["summary"].startswith("not a Remote Desktop Session Host") for f in F("rds.licensing","ok"))'
 finish
