@@ -6,6 +6,7 @@
  * that parses must take a new member and parse back with one member more, that member last and
  * the others unchanged; a failed parse must leave a message.
  */
+#include "reg/reg.h"
 #include "reg/sam.h"
 #include "util/text.h"
 
