@@ -15,8 +15,13 @@
  * all), and every service in its DependOnService chain (TermDD, RPCSS and theirs, followed
  * transitively, each once) must exist and not be disabled.  A disabled dependency is set back
  * to Windows' start value (the Windows 7 hive's for the ones RDP needs, manual otherwise).
+ * The access rules of TermService's key and its Parameters key must let the readers read them:
+ * the service control manager (SYSTEM) the service key, svchost running as NETWORK SERVICE
+ * (with NT SERVICE\\TermService in its token) Parameters\\ServiceDll.  Report only: rdprescue
+ * does not write registry security descriptors.
  */
 #include "checks/checks.h"
+#include "sd/sd.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -396,6 +401,117 @@ static int check_dependencies(rp_scan *scan, int *healthy, rp_err *err)
 	return rc;
 }
 
+#define KEY_QUERY_VALUE 0x1u
+#define GENERIC_ALL 0x10000000u
+#define GENERIC_READ 0x80000000u
+
+/* Whether the DACL grants KEY_QUERY_VALUE to a token of n SIDs: ACEs in order, deny before a
+ * grant wins; generic read and all count as key read; inherit-only ACEs do not apply. */
+static int can_query(const rp_sd *sd, const rp_sid *tok, size_t n, const rp_sid **denied_by)
+{
+	*denied_by = NULL;
+	if (!sd->has_dacl || sd->dacl_null)
+		return 1;
+	for (size_t i = 0; i < sd->dacl.count; i++) {
+		const rp_ace *a = &sd->dacl.aces[i];
+		if ((a->type != 0 && a->type != 1) || (a->flags & 0x08))
+			continue;
+		if (!(a->mask & (KEY_QUERY_VALUE | GENERIC_ALL | GENERIC_READ)))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			if (!rp_sid_equal(&a->sid, &tok[k]))
+				continue;
+			if (a->type == 1) {
+				*denied_by = &a->sid;
+				return 0;
+			}
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* TermService's key (read by SYSTEM) and its Parameters (read by NETWORK SERVICE). */
+static int check_key_access(rp_scan *scan, const char *ts_key, int *healthy, rp_err *err)
+{
+	rp_sid ts_sid;
+	rp_sid_service("TermService", &ts_sid);
+	static const char *ns_token[] = {"S-1-5-20", "S-1-1-0", "S-1-5-11", "S-1-5-6",
+					 "S-1-5-32-545"};
+	rp_sid sys[2], ns[6];
+	size_t nsys = 0, nns = 0;
+	rp_sid_parse_text("S-1-5-18", &sys[nsys++]);
+	rp_sid_parse_text("S-1-5-32-544", &sys[nsys++]);
+	for (size_t i = 0; i < 5; i++)
+		rp_sid_parse_text(ns_token[i], &ns[nns++]);
+	ns[nns++] = ts_sid;
+	char *params = rp_xasprintf("%s\\Parameters", ts_key);
+	const struct {
+		const char *key, *who;
+		const rp_sid *tok;
+		size_t n;
+	} keys[] = {{ts_key, "the service control manager (SYSTEM)", sys, nsys},
+		    {params, "TermService (NETWORK SERVICE)", ns, nns}};
+	int rc = 0;
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		uint8_t *raw = NULL;
+		size_t len = 0;
+		int got = rp_hive_key_sd(scan->reg->system.hive, keys[i].key, &raw, &len, err);
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		rp_sd sd;
+		rp_err perr = {0};
+		const rp_sid *denied_by = NULL;
+		int parsed = got == 1 && rp_sd_parse(raw, len, &sd, &perr) == 0;
+		int ok = got == 0 || (parsed && can_query(&sd, keys[i].tok, keys[i].n, &denied_by));
+		if (!ok) {
+			*healthy = 0;
+			char *sddl = parsed ? rp_sd_to_sddl(&sd) : NULL;
+			char *by = NULL;
+			if (denied_by) {
+				const char *wk = rp_sid_well_known_name(denied_by);
+				by = wk ? rp_xstrdup(wk) : rp_sid_to_text(denied_by);
+			}
+			char *sum = rp_xasprintf(
+			    "the access rules of SYSTEM\\%s keep %s from reading it%s%s%s",
+			    keys[i].key, keys[i].who, by ? " (a deny entry for " : "", by ? by : "",
+			    by ? ")" : "");
+			char *explain = rp_xasprintf(
+			    "%s must read this key to start Remote Desktop Services; its security "
+			    "descriptor (%s) gives no read access%s, so TermService fails to start "
+			    "(access denied, 5) and nothing answers on the RDP port. Windows' "
+			    "rules "
+			    "give SYSTEM and Administrators full control and Users read. rdprescue "
+			    "does not rewrite registry access rules: restore them at the console "
+			    "(regedit, Permissions) or from a healthy machine of the same build.",
+			    keys[i].who,
+			    sddl     ? sddl
+			    : parsed ? "not expressible in SDDL"
+				     : perr.msg,
+			    denied_by ? " or denies it" : "");
+			rp_finding *f = rp_finding_add(scan, "rdp.services", RP_PROBLEM, RP_ERROR,
+						       sum, explain);
+			rp_evidence *e =
+			    rp_evidence_copy(f, &(rp_evidence){.hive = "SYSTEM",
+							       .key = (char *)keys[i].key,
+							       .source = RP_SRC_LOCAL});
+			e->note = rp_xasprintf("key security descriptor: %s",
+					       sddl ? sddl : "(see the explanation)");
+			free(sum);
+			free(explain);
+			free(sddl);
+			free(by);
+		}
+		if (parsed)
+			rp_sd_free(&sd);
+		free(raw);
+	}
+	free(params);
+	return rc;
+}
+
 int rp_check_rdp_services(rp_scan *scan, rp_err *err)
 {
 	int healthy = 1, rc = 0;
@@ -435,7 +551,8 @@ int rp_check_rdp_services(rp_scan *scan, rp_err *err)
 	}
 	char *dll_note = NULL;
 	if (rc == 0 && (check_service_dll(scan, keys[0], &healthy, &dll_note, err) < 0 ||
-			check_dependencies(scan, &healthy, err) < 0))
+			check_dependencies(scan, &healthy, err) < 0 ||
+			check_key_access(scan, keys[0], &healthy, err) < 0))
 		rc = -1;
 	if (rc == 0 && healthy) {
 		rp_finding *ok =

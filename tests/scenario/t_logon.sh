@@ -218,6 +218,17 @@ expect_exit 0 "healthy: rdp.services ok (ServiceDll not judged without system fi
 check "healthy: rdp.services notes the DLL was not checked" $JQ "$T/out" \
 	'any("file not checked" in (e.get("note") or "") for f in F("rdp.services","ok") for e in f["evidence"])'
 
+# TermService's Parameters key denies Users read (the sk cell edited by tests/lib/hive_sd.py)
+K=$T/keysd.img
+cp --sparse=always "$H" "$K"
+PK='ControlSet001\services\TermService\Parameters'
+check "deny Users read on TermService\\Parameters (hive_sd.py)" sh -c "'$TOOLS/rp-testfs' '$K' cat $SYS >'$T/k.hive' && python3 tests/lib/hive_sd.py '$T/k.hive' '$PK' deny-first && '$TOOLS/rp-testfs' '$K' put '$T/k.hive' $SYS"
+check "hive_sd.py reads the deny entry back" sh -c "python3 tests/lib/hive_sd.py '$T/k.hive' '$PK' show | head -1 | grep -qx '1 16 0x20019 S-1-5-32-545'"
+expect_exit 1 "key SD: scan finds it" "$RP" scan "$K" --check rdp.services --json
+check "key SD: Parameters unreadable for NETWORK SERVICE, the deny entry named, SDDL as evidence" $JQ "$T/out" \
+	'any(f["summary"].endswith("keep TermService (NETWORK SERVICE) from reading it (a deny entry for BUILTIN\\Users)") and any("(D;ID;KR;;;BU)" in (e.get("note") or "") for e in f["evidence"]) for f in F("rdp.services","problem"))'
+check "key SD: the service key itself stays readable for SYSTEM" $JQ "$T/out" 'len(F("rdp.services","problem"))==1'
+
 # --- rds.licensing ---
 check "build disk (rds-unlicensed)" scenario_disk rds-unlicensed gpt "$T/rds.img"
 expect_exit 1 "rds: unlicensed session host found" "$RP" scan "$T/rds.img" --check rds.licensing --json
