@@ -2,7 +2,8 @@
  * test_sam.c — src/reg/sam.c on the real Windows 7 SAM (../shared/hives/real/SAM.xz): alias C
  * members, user F flags and V names, the account domain SID, adding a member (parsed back, and
  * checked byte for byte around the insertion), the membership map, GptTmpl.inf rights, and
- * truncated or lying values refused without reading outside them.
+ * truncated or lying values refused without reading outside them.  Also rp_hive_key_sd (a key's
+ * security descriptor from its sk cell), on the real SYSTEM and on a hive whose sk offset lies.
  */
 #include "reg/reg.h"
 #include "reg/sam.h"
@@ -13,6 +14,75 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static uint8_t *load_xz(const char *name, size_t *n)
+{
+	char tmp[] = "/tmp/test_sam.XXXXXX", cmd[8192];
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	snprintf(cmd, sizeof cmd, "xz -dkc '%s/hives/real/%s.xz' > '%s'", test_shared_dir(), name,
+		 tmp);
+	uint8_t *buf = NULL;
+	*n = 0;
+	FILE *f = system(cmd) == 0 ? fopen(tmp, "rb") : NULL;
+	if (f) {
+		buf = malloc(16u << 20);
+		*n = fread(buf, 1, 16u << 20, f);
+		fclose(f);
+	}
+	unlink(tmp);
+	return buf;
+}
+
+static void test_key_sd(void)
+{
+	size_t n = 0;
+	uint8_t *img = load_xz("win7-sp1-x86-SYSTEM", &n);
+	rp_hive *h = NULL;
+	rp_err err = {0};
+	CHECK(img && rp_hive_open(&h, "SYSTEM", img, n, &err) == 0, "real SYSTEM opens");
+	if (!h) {
+		free(img);
+		return;
+	}
+	uint8_t *sd = NULL;
+	size_t len = 0;
+	rp_sd parsed;
+	const char *key = "ControlSet001\\services\\TermService\\Parameters";
+	CHECK(rp_hive_key_sd(h, key, &sd, &len, &err) == 1 &&
+		  rp_sd_parse(sd, len, &parsed, &err) == 0,
+	      "TermService\\Parameters: security descriptor read and parsed");
+	char *sddl = sd ? rp_sd_to_sddl(&parsed) : NULL;
+	/* As tests/lib/hive_sd.py and Windows' defaults have it. */
+	CHECK(sddl && strcmp(sddl, "O:BAG:BAD:AI(A;ID;KR;;;BU)(A;CIIOID;GR;;;BU)(A;ID;KA;;;BA)(A;"
+				   "CIIOID;GA;;;BA)(A;ID;KA;;;SY)(A;CIIOID;GA;;;SY)(A;CIIOID;GA;;;"
+				   "CO)") == 0,
+	      "TermService\\Parameters SDDL: %s", sddl ? sddl : "(none)");
+	free(sddl);
+	if (sd)
+		rp_sd_free(&parsed);
+	free(sd);
+	CHECK(rp_hive_key_sd(h, "ControlSet001\\NoSuchKey", &sd, &len, &err) == 0 && !sd,
+	      "absent key: 0");
+	rp_hive_close(h);
+	/* The root key's sk offset pointed past the end of the hive. */
+	uint32_t root = (uint32_t)img[0x24] | (uint32_t)img[0x25] << 8 | (uint32_t)img[0x26] << 16 |
+			(uint32_t)img[0x27] << 24;
+	size_t at = 0x1000 + root + 4 + 0x2C;
+	img[at] = img[at + 1] = img[at + 2] = 0xFF;
+	img[at + 3] = 0x7F;
+	h = NULL;
+	if (rp_hive_open(&h, "SYSTEM", img, n, &err) == 0) {
+		CHECK(rp_hive_key_sd(h, "", &sd, &len, &err) < 0 && err.msg[0],
+		      "an sk offset past the hive is refused with a message");
+		rp_hive_close(h);
+	} else {
+		CHECK(1, "a lying sk offset already refused by hivex");
+	}
+	free(img);
+}
 
 static rp_hive *open_sam(void)
 {
@@ -227,5 +297,6 @@ int main(void)
 	}
 	test_bad_alias();
 	test_inf();
+	test_key_sd();
 	TEST_DONE();
 }
