@@ -235,6 +235,8 @@ expect_exit 1 "rds: unlicensed session host found" "$RP" scan "$T/rds.img" --che
 check "rds: grace period and mstsc /admin advice, LicensingMode 5 evidence" $JQ "$T/out" \
 	'any("grace period" in f["summary"] and "mstsc /admin" in f["explain"] and any(e.get("value")=="LicensingMode" and e["data"]==5 for e in f["evidence"]) and any("GracePeriod" in e.get("key","") and e["present"] for e in f["evidence"]) for f in F("rds.licensing","problem"))'
 check "rds: report only" $JQ "$T/out" 'not any(f["changes"] for f in F("rds.licensing"))'
+expect_exit 1 "rds: text scan" "$RP" scan "$T/rds.img" --check rds.licensing
+check "rds: the text report does not promise a repair" grep -q "^1 problem, reported only" "$T/out"
 check "build disk (rds-licensed)" scenario_disk rds-licensed gpt "$T/rdsok.img"
 expect_exit 0 "rds: licensed host ok" "$RP" scan "$T/rdsok.img" --check rds.licensing --json
 check "rds: per user from lic1.example.com (Group Policy)" $JQ "$T/out" \
