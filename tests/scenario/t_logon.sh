@@ -136,6 +136,22 @@ expect_exit 0 "grant: undo" "$RP" undo "$W" --yes
 check "grant: undo restores SAM byte for byte" test "$(vol_sha "$W" $SAMP)" = "$sam0"
 check "grant: volume passes ntfsfix -n" ntfs_check "$W" 2
 
+# --- SAM without SECURITY: the rights are assumed to be Windows' defaults, and said so ---
+X=$T/nosec.img
+cp --sparse=always "$H" "$X"
+check "remove SECURITY" "$TOOLS/rp-testfs" "$X" rm $SECP
+expect_exit 0 "no SECURITY: logon.rdp still judges the members" "$RP" scan "$X" --check logon.rdp,rdp.security --json
+check "no SECURITY: Preston may log on, the defaults assumption stated" $JQ "$T/out" \
+	'any("Preston" in f["summary"] and "assumed to be Windows" in (f.get("explain") or "") for f in F("logon.rdp","ok")) and "missing" in d["install"]["hives"]["SECURITY"]["error"]'
+# a damaged SAM (hive bins cut off) must not stop the other checks either
+Y=$T/badsam.img
+cp --sparse=always "$H" "$Y"
+head -c 6000 "$SHARED/hives/windows-made/EmptyHive" >"$T/SAM.bad"
+check "put a truncated SAM" "$TOOLS/rp-testfs" "$Y" put "$T/SAM.bad" $SAMP
+expect_exit 0 "damaged SAM: full scan still runs and is healthy" "$RP" scan "$Y" --json
+check "damaged SAM: logon.rdp skipped with the reason" $JQ "$T/out" \
+	'len(F("logon.rdp","skipped"))==1 and d["install"]["hives"]["SAM"]["error"] and len(F("rdp.access","ok"))==1'
+
 # --- no SAM on the volume: logon.rdp skipped, every other check runs ---
 M=$T/nosam.img
 rm -rf "$T/hives-healthy"
