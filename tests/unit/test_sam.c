@@ -251,6 +251,22 @@ static void test_bad_alias(void)
 	CHECK(rp_sam_alias_parse(c, sizeof c, &a, &err) < 0, "huge member offset refused");
 	rp_sam_user_f f;
 	CHECK(rp_sam_user_f_parse(c, 0x40, &f, &err) < 0, "F shorter than 0x44 refused");
+
+	/* fuzz_sam's finding: a member list of 8 bytes that holds no member (count 0).  The new
+	 * member goes after the last member, so it is the one that parses back. */
+	uint8_t d[0x34 + 8] = {0};
+	d[0x2C] = 8;
+	d[0x34] = 1; /* looks like a SID S-1-0 */
+	rp_sid sid;
+	rp_sid_parse_text("S-1-5-32-545", &sid);
+	uint8_t *out = NULL;
+	size_t len = 0;
+	CHECK(rp_sam_alias_add_member(d, sizeof d, &sid, &out, &len, &err) == 0 &&
+		  rp_sam_alias_parse(out, len, &a, &err) == 0 && a.nmembers == 1 &&
+		  rp_sid_equal(&a.members[0], &sid),
+	      "count 0 with bytes in the list: the new member is the one that parses back");
+	rp_sam_alias_free(&a);
+	free(out);
 }
 
 static void test_inf(void)
