@@ -136,6 +136,19 @@ expect_exit 0 "grant: undo" "$RP" undo "$W" --yes
 check "grant: undo restores SAM byte for byte" test "$(vol_sha "$W" $SAMP)" = "$sam0"
 check "grant: volume passes ntfsfix -n" ntfs_check "$W" 2
 
+# --- --grant-rdp-logon for an account without a membership-map entry: the key is created ---
+Z=$T/nomap.img
+check "build disk (logon-no-map)" scenario_disk logon-no-map gpt "$Z"
+DOMKEY="$ALIASES\\Members\\$DOM"
+check "no map: hivexregedit sees the domain key count 2, no Preston key" sh -c \
+	"'$TOOLS/rp-testfs' '$Z' cat $SAMP >'$T/z.hive' && hivexregedit --export '$T/z.hive' '$DOMKEY' >'$T/z.reg' && grep -q '^@=hex(2):' '$T/z.reg' && ! grep -q 000003E8 '$T/z.reg'"
+samz=$(vol_sha "$Z" $SAMP)
+expect_exit 0 "no map: fix --grant-rdp-logon Preston" "$RP" fix "$Z" --yes --grant-rdp-logon Preston
+check "no map: Preston's new map entry holds 0x22B, type 1; the domain key counts 3" sh -c \
+	"'$TOOLS/rp-testfs' '$Z' cat $SAMP >'$T/z.hive' && hivexregedit --export '$T/z.hive' '$DOMKEY' >'$T/z.reg' && grep -q '^@=hex(3):' '$T/z.reg' && grep -A1 '000003E8\]' '$T/z.reg' | grep -qx '@=hex(1):2b,02,00,00'"
+expect_exit 0 "no map: undo" "$RP" undo "$Z" --yes
+check "no map: undo restores SAM byte for byte" test "$(vol_sha "$Z" $SAMP)" = "$samz"
+
 # --- SAM without SECURITY: the rights are assumed to be Windows' defaults, and said so ---
 X=$T/nosec.img
 cp --sparse=always "$H" "$X"
