@@ -106,7 +106,8 @@ typedef struct rp_scan {
 	time_t now;
 	rp_finding *findings;
 	size_t nfindings;
-	rp_progress_cb progress; /* NULL: no progress wanted */
+	const char *grant_rdp_logon; /* fix --grant-rdp-logon ACCOUNT (logon.rdp), or NULL */
+	rp_progress_cb progress;     /* NULL: no progress wanted */
 	void *progress_ctx;
 	const rp_events *events;    /* the machine's event logs (evtx/), NULL: not read */
 	int reset_ip;		    /* --reset-ip: static addresses to DHCP off the clouds too */
@@ -278,6 +279,16 @@ int rp_plan_effective(rp_finding *f, const rp_effective *eff, uint32_t want, uns
 /* Plans one copy (RP_SRC_LOCAL, RP_SRC_POLICY or RP_SRC_REGPOL) of eff's value := want. */
 void rp_plan_copy(rp_finding *f, const rp_effective *eff, const char *source, uint32_t want,
 		  unsigned flags);
+
+/* The local security policy (secedit's template, applied at every policy refresh). */
+#define RP_GPTTMPL "Windows/System32/GroupPolicy/Machine/Microsoft/Windows NT/SecEdit/GptTmpl.inf"
+/* Reads RP_GPTTMPL: 1 and *data (malloc'd) when it is there, 0 when not (or larger than a
+ * template can be), -1 when reading failed. */
+int rp_read_gpttmpl(rp_scan *scan, uint8_t **data, size_t *len, rp_err *err);
+/* A security option in RP_GPTTMPL's [Registry Values] ("MACHINE\System\CurrentControlSet\
+ * <key>\<value>=4,N"): 1 and *out = N when it sets a REG_DWORD, else 0. */
+int rp_gpttmpl_dword(const uint8_t *inf, size_t len, const char *key, const char *value,
+		     uint32_t *out);
 
 /* Adds, once per scan, a warning finding under check for every Registry.pol that could not be
  * read or parsed (Windows cannot apply it either; rdprescue ignores it and never writes it). */

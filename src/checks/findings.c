@@ -1,6 +1,8 @@
 /* findings.c — building findings, evidence and planned changes (see checks.h); where a
  * policy-capable value comes from and planning its repair: effective.c. */
 #include "checks/checks.h"
+#include "reg/sam.h"
+#include "util/bytes.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -273,4 +275,36 @@ void rp_expect_dwords(rp_scan *scan, const char *check, const char *key, const r
 		free(sum);
 		free(explain);
 	}
+}
+
+int rp_read_gpttmpl(rp_scan *scan, uint8_t **data, size_t *len, rp_err *err)
+{
+	rp_stat st;
+	*data = NULL;
+	*len = 0;
+	if (rp_vol_stat(scan->vol, RP_GPTTMPL, &st, err) < 0)
+		return -1;
+	if (!st.exists || st.is_dir || st.is_reparse || st.size > (1u << 20))
+		return 0;
+	return rp_vol_read(scan->vol, RP_GPTTMPL, data, len, err) < 0 ? -1 : 1;
+}
+
+int rp_gpttmpl_dword(const uint8_t *inf, size_t len, const char *key, const char *value,
+		     uint32_t *out)
+{
+	char *name = rp_xasprintf("MACHINE\\System\\CurrentControlSet\\%s\\%s", key, value);
+	char *v = NULL;
+	int found = rp_secedit_value(inf, len, "Registry Values", name, &v);
+	free(name);
+	int rc = 0;
+	if (found && v[0] == '4' && v[1] == ',') {
+		char *end = NULL;
+		unsigned long n = strtoul(v + 2, &end, 10);
+		if (end != v + 2 && !*end && n <= 0xFFFFFFFFul) {
+			*out = (uint32_t)n;
+			rc = 1;
+		}
+	}
+	free(v);
+	return rc;
 }

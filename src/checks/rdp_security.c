@@ -8,14 +8,25 @@
  * fails; SecurityLayer 2 (TLS) is "not compatible with a MinEncryptionLevel of 1".  The fix only
  * ever raises security; lowering it (NLA off, the negotiating layer) happens only with
  * --allow-weaker-security, and the report says so.
+ *
+ * After the handshake (issue 14, reachability.md): FIPS mode (Lsa\FIPSAlgorithmPolicy\Enabled,
+ * and the local security policy's copy in GptTmpl.inf, which wins at the next refresh) cannot
+ * run the RDP security layer's own encryption below level 4, so SecurityLayer 0 with it drops
+ * every client; fAllowSecProtocolNegotiation 0 stops the server from negotiating TLS / CredSSP;
+ * Lsa\disabledomaincreds 1 keeps credentials from being delegated (only turned off with
+ * --allow-weaker-security); and a domain member that requires NLA needs its domain controller
+ * reachable (a note).
  */
 #include "checks/checks.h"
 #include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define RDP_TCP "Control\\Terminal Server\\WinStations\\RDP-Tcp"
+#define FIPS_KEY "Control\\Lsa\\FIPSAlgorithmPolicy"
+#define LSA_KEY "Control\\Lsa"
 
 typedef struct setting {
 	const char *value;
@@ -108,6 +119,121 @@ static rp_finding *add_problem(rp_scan *scan, const char *sum, const char *base,
 	return f;
 }
 
+/* A security option with a local SYSTEM value and a copy in the local security policy. */
+typedef struct option {
+	int local_present, local_is_dword, policy_set;
+	uint32_t local, policy;
+	int present;
+	uint32_t value; /* effective: the policy copy wins */
+	char *key;	/* "<ccs>\\<key>" */
+} option;
+
+static void read_option(rp_scan *scan, const uint8_t *inf, size_t inf_len, const char *key,
+			const char *value, option *o)
+{
+	memset(o, 0, sizeof *o);
+	o->key = rp_registry_ccs_path(scan->reg, key);
+	o->local_is_dword =
+	    rp_read_dword(&scan->reg->system, o->key, value, &o->local, &o->local_present);
+	o->policy_set = inf && rp_gpttmpl_dword(inf, inf_len, key, value, &o->policy);
+	o->present = o->policy_set || o->local_is_dword;
+	o->value = o->policy_set ? o->policy : o->local;
+}
+
+static void evidence_option(rp_finding *f, rp_scan *scan, const option *o, const char *value)
+{
+	rp_evidence *e = rp_evidence_value(f, &scan->reg->system, o->key, value, RP_SRC_LOCAL);
+	if (o->policy_set) {
+		e->note = rp_xstrdup("overridden by the local security policy");
+		rp_evidence *p = rp_evidence_copy(f, &(rp_evidence){.source = RP_SRC_FILE});
+		p->path = rp_xstrdup(RP_GPTTMPL);
+		p->present = 1;
+		p->note =
+		    rp_xasprintf("[Registry Values] sets %s to %u (effective: applied at every "
+				 "policy refresh)",
+				 value, o->policy);
+	} else if (o->local_present) {
+		e->note = rp_xstrdup("effective");
+	}
+}
+
+static void check_fips(rp_scan *scan, setting *set, const option *fips)
+{
+	if (!fips->present || fips->value == 0)
+		return;
+	uint32_t sl = effective(&set[SL]), mel = effective(&set[MEL]);
+	int have_sl = set[SL].eff.present || set[SL].fixed;
+	if (!have_sl || sl != 0 || mel == 4)
+		return;
+	rp_finding *f = add_problem(
+	    scan, "FIPS mode is on, but the listener uses the RDP security layer below FIPS level",
+	    "With 'System cryptography: Use FIPS compliant algorithms' enabled Windows refuses "
+	    "the RDP security layer's own RC4 encryption unless MinEncryptionLevel is 4 (FIPS); "
+	    "SecurityLayer 0 forces that layer, so every connection is dropped ('an internal "
+	    "error has occurred' / 0x904). The fix raises SecurityLayer to 2: TLS with FIPS "
+	    "cipher suites carries the session instead (FIPS stays on).",
+	    &set[SL]);
+	evidence_option(f, scan, fips, "Enabled");
+	add_evidence(f, scan, &set[SL]);
+	add_evidence(f, scan, &set[MEL]);
+	plan_set(f, &set[SL], 2, 0);
+}
+
+/* fAllowSecProtocolNegotiation, disabledomaincreds, the domain note. */
+static void check_after_handshake(rp_scan *scan, setting *set, const option *ddc)
+{
+	char *rdp_tcp = rp_registry_ccs_path(scan->reg, RDP_TCP);
+	rp_expected neg = {
+	    "fAllowSecProtocolNegotiation", 1,
+	    "With fAllowSecProtocolNegotiation 0 the listener does not negotiate the "
+	    "security protocol: clients that ask for TLS or CredSSP (every current "
+	    "client, and every one when NLA is required) are dropped during the "
+	    "connection sequence"};
+	rp_expect_dwords(scan, "rdp.security", rdp_tcp, &neg, 1);
+	free(rdp_tcp);
+	if (ddc->present && ddc->value == 1) {
+		rp_finding *f = rp_finding_add(
+		    scan, "rdp.security", RP_PROBLEM, RP_WARNING,
+		    "disabledomaincreds 1: credentials for network authentication may not be "
+		    "stored",
+		    ddc->policy_set
+			? "'Network access: Do not allow storage of passwords and credentials for "
+			  "network authentication' is enabled by the local security policy "
+			  "(GptTmpl.inf). Credential delegation to the session fails ('your "
+			  "credentials did not work') with saved or delegated credentials. It is a "
+			  "hardening setting: change it with secpol.msc at the console if RDP "
+			  "needs "
+			  "it; rdprescue does not edit GptTmpl.inf."
+			: "'Network access: Do not allow storage of passwords and credentials for "
+			  "network authentication' is enabled. Credential delegation to the "
+			  "session "
+			  "fails ('your credentials did not work') with saved or delegated "
+			  "credentials. It is a hardening setting: it is turned off (0) only with "
+			  "--allow-weaker-security, and then credentials may be stored again.");
+		evidence_option(f, scan, ddc, "disabledomaincreds");
+		if (!ddc->policy_set)
+			rp_change_dword_was(f, "SYSTEM", ddc->key, "disabledomaincreds", 0, "1", 1);
+	}
+	rp_hive_file *sec = scan->reg->security.hive ? &scan->reg->security : NULL;
+	rp_value dom = {0};
+	int joined =
+	    sec && rp_hive_get(sec->hive, "Policy\\PolPrDmS", "", &dom, NULL) == 1 && dom.len >= 8;
+	rp_value_free(&dom);
+	int nla = !set[UA].eff.present || effective(&set[UA]) == 1;
+	if (joined && nla) {
+		rp_finding *f = rp_finding_add(
+		    scan, "rdp.security", RP_OK, RP_INFO,
+		    "domain member with NLA required: domain accounts need a reachable domain "
+		    "controller",
+		    "Network Level Authentication checks a domain account's credentials before the "
+		    "session starts, so the domain controller must be reachable from the server "
+		    "(and the machine's trust with the domain intact). When it is not, domain "
+		    "logons fail; a local account still works.");
+		rp_evidence_value(f, sec, "Policy\\PolPrDmS", "", RP_SRC_LOCAL);
+		rp_evidence_effective(f, scan->reg, &set[UA].eff);
+	}
+}
+
 static void check_combinations(rp_scan *scan, setting *set)
 {
 	uint32_t sl = effective(&set[SL]), ua = effective(&set[UA]), mel = effective(&set[MEL]);
@@ -146,10 +272,11 @@ static void check_combinations(rp_scan *scan, setting *set)
 }
 
 /* Only on request: the Microsoft troubleshooting step for clients that cannot complete NLA. */
-static void weaken(rp_scan *scan, setting *set)
+static void weaken(rp_scan *scan, setting *set, int fips_needs_tls)
 {
 	int nla_on = !set[UA].eff.present || effective(&set[UA]) == 1;
-	int tls_only = set[SL].eff.present && effective(&set[SL]) == 2;
+	/* With FIPS on below level 4 the RDP layer cannot be offered: TLS stays required. */
+	int tls_only = set[SL].eff.present && effective(&set[SL]) == 2 && !fips_needs_tls;
 	if (!nla_on && !tls_only)
 		return;
 	rp_finding *f = rp_finding_add(
@@ -170,7 +297,14 @@ static void weaken(rp_scan *scan, setting *set)
 
 int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 {
-	(void)err;
+	uint8_t *inf = NULL;
+	size_t inf_len = 0;
+	if (rp_read_gpttmpl(scan, &inf, &inf_len, err) < 0)
+		return -1;
+	option fips, ddc;
+	read_option(scan, inf, inf_len, FIPS_KEY, "Enabled", &fips);
+	read_option(scan, inf, inf_len, LSA_KEY, "disabledomaincreds", &ddc);
+	free(inf);
 	setting set[3] = {
 	    [SL] = {.value = "SecurityLayer", .min = 0, .max = 2, .pol_max = 2, .fallback = 2},
 	    [UA] = {.value = "UserAuthentication", .min = 0, .max = 1, .pol_max = 1, .fallback = 1},
@@ -182,10 +316,17 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 	rp_report_bad_pols(scan, rp_id_rdp_security);
 	size_t before = scan->nfindings;
 	check_ranges(scan, set);
+	check_fips(scan, set, &fips);
 	check_combinations(scan, set);
+	size_t core = scan->nfindings;
+	check_after_handshake(scan, set, &ddc);
 	if (scan->allow_weaker)
-		weaken(scan, set);
-	if (scan->nfindings == before) {
+		weaken(scan, set, fips.present && fips.value && effective(&set[MEL]) != 4);
+	/* The OK summary when nothing is wrong (a domain note is no problem). */
+	int problems = 0;
+	for (size_t i = core; i < scan->nfindings; i++)
+		problems |= scan->findings[i].status != RP_OK;
+	if (core == before && !problems) {
 		char sl[16] = "default", mel[16] = "default";
 		if (set[SL].eff.present)
 			snprintf(sl, sizeof sl, "%u", set[SL].eff.value);
@@ -201,5 +342,7 @@ int rp_check_rdp_security(rp_scan *scan, rp_err *err)
 		for (int i = 0; i < 3; i++)
 			add_evidence(f, scan, &set[i]);
 	}
+	free(fips.key);
+	free(ddc.key);
 	return 0;
 }

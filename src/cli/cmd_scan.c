@@ -20,7 +20,7 @@
 
 typedef struct scan_args {
 	int fix, json, dry_run, allow_weaker, yes, reset_ip, enable_sac;
-	const char *checks, *backup_dir, *target, *disable_driver;
+	const char *checks, *backup_dir, *target, *disable_driver, *grant;
 	int install;
 	time_t now; /* --now, or 0: the clock */
 } scan_args;
@@ -54,6 +54,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"allow-weaker-security", no_argument, NULL, 'w'},
 	    {"yes", no_argument, NULL, 'y'},
 	    {"enable-sac", no_argument, NULL, 'e'},
+	    {"grant-rdp-logon", required_argument, NULL, 'g'},
 	    {"now", required_argument, NULL, 't'},
 	    {"reset-ip", no_argument, NULL, 'r'},
 	    {"disable-driver", required_argument, NULL, 'd'},
@@ -66,7 +67,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	optind = 0; /* 0: glibc re-initializes getopt fully */
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!a->fix && strchr("nbwyrde", c))
+		if (!a->fix && strchr("nbwyrdeg", c))
 			return cli_fail(RP_EXIT_USAGE, "%s is an option of 'fix', not of 'scan'",
 					argv[optind - 1]);
 		switch (c) {
@@ -100,6 +101,12 @@ static int parse(int argc, char **argv, scan_args *a)
 			break;
 		case 'e':
 			a->enable_sac = 1;
+			break;
+		case 'g':
+			if (!*optarg)
+				return cli_fail(RP_EXIT_USAGE,
+						"--grant-rdp-logon needs a local account name");
+			a->grant = optarg;
 			break;
 		case 't':
 			if (parse_now(optarg, &a->now))
@@ -222,7 +229,8 @@ int cmd_scan(int argc, char **argv)
 			strcmp(argv[0], "fix") == 0
 			    ? " [--dry-run] [--backup-dir DIR] "
 			      "[--allow-weaker-security] [--yes] "
-			      "[--reset-ip] [--disable-driver NAME] [--enable-sac]"
+			      "[--reset-ip] [--disable-driver NAME] [--enable-sac] "
+			      "[--grant-rdp-logon ACCOUNT]"
 			    : "");
 		return 0;
 	}
@@ -238,6 +246,10 @@ int cmd_scan(int argc, char **argv)
 		return cli_fail(RP_EXIT_USAGE,
 				"--disable-driver works through the net.filters check; add it to "
 				"--check");
+	if (a.grant && a.checks && !strstr(a.checks, "logon.rdp"))
+		return cli_fail(RP_EXIT_USAGE,
+				"--grant-rdp-logon is carried out by the logon.rdp check; add it "
+				"to --check");
 	if (a.fix && !a.yes && !a.dry_run && !isatty(STDIN_FILENO))
 		return cli_fail(RP_EXIT_USAGE,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
@@ -254,7 +266,8 @@ int cmd_scan(int argc, char **argv)
 			.now = a.now ? a.now : time(NULL),
 			.reset_ip = a.reset_ip,
 			.disable_driver = a.disable_driver,
-			.enable_sac = a.enable_sac};
+			.enable_sac = a.enable_sac,
+			.grant_rdp_logon = a.grant};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
@@ -324,7 +337,8 @@ int cmd_scan(int argc, char **argv)
 				 .now = scan.now,
 				 .reset_ip = a.reset_ip,
 				 .disable_driver = a.disable_driver,
-				 .enable_sac = a.enable_sac};
+				 .enable_sac = a.enable_sac,
+				 .grant_rdp_logon = a.grant};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <

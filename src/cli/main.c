@@ -15,6 +15,7 @@ static const char usage[] =
     "  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
     "                [--allow-weaker-security] [--yes] [--now YYYY-MM-DD]\n"
     "                [--reset-ip] [--disable-driver NAME] [--enable-sac]\n"
+    "                [--grant-rdp-logon ACCOUNT]\n"
     "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
     "[--yes]\n"
     "  list   [DEVICE|IMAGE ...]\n"

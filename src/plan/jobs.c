@@ -310,10 +310,11 @@ static int file_jobs(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_res
 int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err)
 {
 	memset(jobs, 0, sizeof *jobs);
-	rp_hive_file *hives[] = {&scan->reg->system, &scan->reg->software,
-				 scan->bcd.found ? &scan->bcd.file : NULL};
-	for (size_t i = 0; i < 3; i++)
-		if (hives[i] && hive_job(scan, hives[i], allow_weaker, jobs, res, err) < 0)
+	rp_hive_file *hives[] = {&scan->reg->system, &scan->reg->software, &scan->reg->sam,
+				 &scan->reg->security, scan->bcd.found ? &scan->bcd.file : NULL};
+	for (size_t i = 0; i < sizeof hives / sizeof hives[0]; i++)
+		if (hives[i] && hives[i]->hive &&
+		    hive_job(scan, hives[i], allow_weaker, jobs, res, err) < 0)
 			return -1;
 	return file_jobs(scan, allow_weaker, jobs, res, err);
 }

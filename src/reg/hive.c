@@ -8,6 +8,7 @@
  */
 #include "reg/reg_internal.h"
 
+#include "util/bytes.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -278,6 +279,37 @@ int rp_hive_key_time(rp_hive *h, const char *key, int64_t *filetime, rp_err *err
 	if (t < 0)
 		return key_error(h, key, "read its last-write time", errno ? errno : EINVAL, err);
 	*filetime = t;
+	return 1;
+}
+
+/* Key node (nk): the security cell's offset at 0x2C of the record; security record (sk): "sk",
+ * the descriptor's length at 0x10 and the descriptor at 0x14.  hivex's node handle is the file
+ * offset of the nk cell (its 4-byte size first); cell offsets count from the first hive bin. */
+int rp_hive_key_sd(rp_hive *h, const char *key, uint8_t **sd, size_t *len, rp_err *err)
+{
+	hive_node_h node;
+	*sd = NULL;
+	*len = 0;
+	int found = reg_lookup(h->hx, h->name, key, &node, err);
+	if (found <= 0)
+		return found;
+	size_t nk = (size_t)node + 4;
+	if (nk < 4 || nk > h->len || h->len - nk < 0x30 || memcmp(h->image + nk, "nk", 2) != 0)
+		return key_error(h, key, "locate the key node", 0, err);
+	uint64_t cell = (uint64_t)rp_le32(h->image + nk + 0x2C) + 0x1000;
+	if (cell + 4 + 0x14 > h->len)
+		return key_error(h, key, "find its security cell", 0, err);
+	const uint8_t *c = h->image + cell;
+	int32_t size = (int32_t)rp_le32(c);
+	uint64_t room = size < 0 ? (uint64_t)(-(int64_t)size) : (uint64_t)size;
+	const uint8_t *sk = c + 4;
+	uint32_t sdlen = rp_le32(sk + 0x10);
+	if (memcmp(sk, "sk", 2) != 0 || room > h->len - cell || room < 4 + 0x14 ||
+	    sdlen > room - 4 - 0x14)
+		return key_error(h, key, "read its security cell", 0, err);
+	*sd = rp_xmalloc(sdlen ? sdlen : 1);
+	memcpy(*sd, sk + 0x14, sdlen);
+	*len = sdlen;
 	return 1;
 }
 

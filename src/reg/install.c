@@ -1,6 +1,6 @@
 /*
- * install.c — load an installation's SYSTEM and SOFTWARE and its Group Policy files (see
- * install.h).
+ * install.c — load an installation's SYSTEM and SOFTWARE (SAM and SECURITY when they can be)
+ * and its Group Policy files (see install.h).
  *
  * The order matters: logs are read with the primary in one pass so that recovery sees the
  * files as they are on the disk now; nothing here writes.
@@ -124,6 +124,20 @@ out:
 	for (int i = 0; i < 4; i++)
 		free(data[i]);
 	return rc;
+}
+
+/* SAM and SECURITY: a failure is recorded in hf->error (hive stays NULL), never returned. */
+static void load_optional(rp_vol *vol, const char *name, rp_hive_file *hf)
+{
+	rp_err err = {0};
+	if (load_hive(vol, name, hf, &err) == 0)
+		return;
+	if (hf->hive)
+		rp_hive_close(hf->hive);
+	hf->hive = NULL;
+	hf->error = !hf->path	 ? rp_xasprintf("%s/%s is missing", RP_CONFIG_DIR, name)
+		    : err.msg[0] ? rp_xstrdup(err.msg)
+				 : rp_xstrdup("cannot be read");
 }
 
 static char *get_string(rp_hive *h, const char *key, const char *value)
@@ -308,9 +322,20 @@ int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 	char *cn = rp_registry_ccs_path(reg, "Control\\ComputerName\\ComputerName");
 	reg->computer = get_string(reg->system.hive, cn, "ComputerName");
 	free(cn);
+	load_optional(vol, "SAM", &reg->sam);
+	load_optional(vol, "SECURITY", &reg->security);
 	load_local_pol(vol, reg);
 	load_domain_pols(vol, reg);
 	return 0;
+}
+
+rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name)
+{
+	rp_hive_file *all[] = {&reg->system, &reg->software, &reg->sam, &reg->security};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (all[i]->hive && strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
 }
 
 void rp_hive_file_free(rp_hive_file *hf)
@@ -320,6 +345,7 @@ void rp_hive_file_free(rp_hive_file *hf)
 	free(hf->path);
 	for (int i = 0; i < 3; i++)
 		free(hf->log_path[i]);
+	free(hf->error);
 	memset(hf, 0, sizeof *hf);
 }
 
@@ -341,6 +367,8 @@ void rp_registry_free(rp_registry *reg)
 	free(reg->gpos);
 	rp_hive_file_free(&reg->system);
 	rp_hive_file_free(&reg->software);
+	rp_hive_file_free(&reg->sam);
+	rp_hive_file_free(&reg->security);
 	free(reg->product);
 	free(reg->build);
 	free(reg->computer);

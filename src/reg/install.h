@@ -1,12 +1,12 @@
 /*
  * install.h — the registry of one Windows installation, read from its volume.
  *
- * Loads SYSTEM and SOFTWARE with their transaction logs (found case-insensitively beside them),
- * replays the logs as Windows would (regf/), opens the recovered images (reg.h), and resolves
- * the control set Windows boots (Select\Current; ControlSet001 when Select is missing).
- * It also knows where every loaded hive lives on the volume, for backup and write-back, and
- * reads the Group Policy files that rewrite SOFTWARE\Policies at the next refresh: the local
- * Registry.pol and the cached copies of domain GPOs.
+ * Loads SYSTEM and SOFTWARE (and, when present, SAM and SECURITY) with their transaction logs
+ * (found case-insensitively beside them), replays the logs as Windows would (regf/), opens the
+ * recovered images (reg.h), and resolves the control set Windows boots (Select\Current;
+ * ControlSet001 when Select is missing). It also knows where every loaded hive lives on the volume,
+ * for backup and write-back, and reads the Group Policy files that rewrite SOFTWARE\Policies at the
+ * next refresh: the local Registry.pol and the cached copies of domain GPOs.
  */
 #ifndef RP_INSTALL_H
 #define RP_INSTALL_H
@@ -32,11 +32,12 @@ typedef struct rp_pol_file {
 } rp_pol_file;
 
 typedef struct rp_hive_file {
-	char name[16];	   /* "SYSTEM", "SOFTWARE", "BCD" */
+	char name[16];	   /* "SYSTEM", "SOFTWARE", "SAM", "SECURITY", "BCD" */
 	char *path;	   /* volume path of the primary, real case */
 	char *log_path[3]; /* .LOG1, .LOG2, .LOG as found (NULL when absent) */
 	rp_regf_recovery recovery;
 	rp_hive *hive; /* opened on the recovered image */
+	char *error;   /* SAM / SECURITY only: why it is not loaded (hive NULL), NULL when it is */
 } rp_hive_file;
 
 /* Loads dir/name (found case-insensitively) with its logs, replayed as Windows would.  A
@@ -47,6 +48,9 @@ void rp_hive_file_free(rp_hive_file *hf);
 
 typedef struct rp_registry {
 	rp_hive_file system, software;
+	/* Optional: a missing or unreadable SAM / SECURITY leaves hive NULL and error set; only
+	 * the checks that need them say so, every other check runs as before. */
+	rp_hive_file sam, security;
 	char ccs[32];	  /* "ControlSet001" */
 	int ccs_fallback; /* Select\Current missing or pointing nowhere */
 	char *product;	  /* SOFTWARE ...\Windows NT\CurrentVersion ProductName (UTF-8) */
@@ -58,11 +62,14 @@ typedef struct rp_registry {
 	size_t ngpos;
 } rp_registry;
 
-/* Loads both hives and the Group Policy files.  A hive that cannot be recovered fails with the
- * reason (RP_EXIT_UNUSABLE); a Registry.pol that cannot be read or parsed does not fail the
- * load: its rp_pol_file records the error. */
+/* Loads the hives and the Group Policy files.  A SYSTEM or SOFTWARE that cannot be recovered
+ * fails with the reason (RP_EXIT_UNUSABLE); SAM and SECURITY never fail the load; a Registry.pol
+ * that cannot be read or parsed does not fail the load: its rp_pol_file records the error. */
 int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err);
 void rp_registry_free(rp_registry *reg);
+/* The loaded hive called name ("SYSTEM", "SOFTWARE", "SAM", "SECURITY"), NULL when it is not
+ * loaded. */
+rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name);
 
 /* "ControlSet001\\<rest>" — malloc'd. */
 char *rp_registry_ccs_path(const rp_registry *reg, const char *rest);

@@ -53,6 +53,9 @@ int rp_hive_get(rp_hive *h, const char *key, const char *value, rp_value *out, r
 /* Names of subkeys / values (malloc'd array of malloc'd UTF-8 strings), in hive order. */
 int rp_hive_subkeys(rp_hive *h, const char *key, char ***names, size_t *n, rp_err *err);
 int rp_hive_values(rp_hive *h, const char *key, char ***names, size_t *n, rp_err *err);
+/* The security descriptor of key (its sk cell; self-relative, malloc'd).  1 found, 0 no such
+ * key, -1 when the key's sk cell is not inside the hive or not an sk record. */
+int rp_hive_key_sd(rp_hive *h, const char *key, uint8_t **sd, size_t *len, rp_err *err);
 /* Counts every key of the hive (for "every other key intact" checks). */
 int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err);
 

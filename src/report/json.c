@@ -154,6 +154,16 @@ static json_t *report_json(const rp_report *r)
 			json_t *hives = json_object();
 			json_object_set_new(hives, "SYSTEM", hive_json(&r->reg->system));
 			json_object_set_new(hives, "SOFTWARE", hive_json(&r->reg->software));
+			const rp_hive_file *opt[] = {&r->reg->sam, &r->reg->security};
+			for (int k = 0; k < 2; k++) {
+				if (opt[k]->hive) {
+					json_object_set_new(hives, opt[k]->name, hive_json(opt[k]));
+				} else if (opt[k]->error) {
+					json_t *e = json_object();
+					json_object_set_new(e, "error", disk_string(opt[k]->error));
+					json_object_set_new(hives, opt[k]->name, e);
+				}
+			}
 			json_object_set_new(inst, "hives", hives);
 		}
 		json_object_set_new(o, "install", inst ? inst : json_null());

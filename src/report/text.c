@@ -115,11 +115,15 @@ static void put_install(FILE *out, const rp_report *r)
 			reg->ccs_fallback ? " (Select\\Current missing)" : "");
 	fputc('\n', out);
 	if (reg) {
-		const rp_hive_file *h[2] = {&reg->system, &reg->software};
-		for (int k = 0; k < 2; k++) {
+		const rp_hive_file *h[4] = {&reg->system, &reg->software, &reg->sam,
+					    &reg->security};
+		for (int k = 0; k < 4; k++) {
+			if (!h[k]->hive && !h[k]->path)
+				continue; /* an optional hive that is not there */
 			fprintf(out, "  %s: ", h[k]->name);
-			put_escaped(out,
-				    h[k]->recovery.detail[0] ? h[k]->recovery.detail : "clean");
+			put_escaped(out, !h[k]->hive		    ? h[k]->error
+					 : h[k]->recovery.detail[0] ? h[k]->recovery.detail
+								    : "clean");
 			fputc('\n', out);
 		}
 	}
@@ -186,10 +190,11 @@ void rp_report_text(FILE *out, const rp_report *r)
 		}
 	}
 	if (r->scan) {
-		size_t problems = 0, fixed = 0, left = 0;
+		size_t problems = 0, fixed = 0, left = 0, fixable = 0;
 		for (size_t i = 0; i < r->scan->nfindings; i++) {
 			rp_status st = r->scan->findings[i].status;
 			problems += st == RP_PROBLEM;
+			fixable += st == RP_PROBLEM && r->scan->findings[i].nchanges > 0;
 			fixed += st == RP_FIXED;
 			left += st == RP_NOT_FIXED;
 		}
@@ -199,10 +204,23 @@ void rp_report_text(FILE *out, const rp_report *r)
 		else if (problems && r->dry_run)
 			fprintf(out, "%zu problem%s; nothing was written (dry run).\n", problems,
 				problems == 1 ? "" : "s");
-		else if (problems)
+		else if (problems && fixable == problems)
 			fprintf(out,
 				"%zu problem%s. Run 'rdprescue fix TARGET --yes' to repair %s.\n",
 				problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
+		else if (fixable)
+			fprintf(
+			    out,
+			    "%zu problems; %zu can be repaired offline: run 'rdprescue fix TARGET "
+			    "--yes'. The others are reported only (see each explanation).\n",
+			    problems, fixable);
+		else if (problems)
+			fprintf(
+			    out,
+			    "%zu problem%s, reported only: rdprescue has no offline repair for %s "
+			    "(see %s explanation).\n",
+			    problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them",
+			    problems == 1 ? "its" : "each");
 		else
 			fputs("No problems found.\n", out);
 	}

@@ -1,7 +1,9 @@
 # scenario.sh — builds the broken Windows disks the scenario tests and `make demo` use.  Source
 # it after assert.sh (needs $T, $TOOLS, $SHARED) and mkdisk.sh.
 #
-#   scenario_hives NAME DIR   DIR/SYSTEM, DIR/SOFTWARE for hive/scenarios/NAME
+#   scenario_hives NAME DIR   DIR/SYSTEM, DIR/SOFTWARE for hive/scenarios/NAME; with
+#                             SCENARIO_SAM=1 also DIR/SAM and DIR/SECURITY (the real Windows 7
+#                             ones, sam.reg / security.reg merged when the scenario has them)
 #   scenario_disk NAME SCHEME IMG   a disk image (gpt|mbr|bare|vhd) with those hives on the
 #                                   Windows partition (partition 2; partition 1 holds no Windows)
 # The SYSTEM is the real Windows 7 SP1 hive from ../shared/hives/real; SOFTWARE starts from
@@ -41,11 +43,19 @@ _scenario_hives() {
 		hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SOFTWARE' "$2/SOFTWARE" \
 			"$HIVE_DIR/scenarios/$1/software.reg" || return 1
 	fi
+	[ "${SCENARIO_SAM:-0}" = 1 ] || return 0
+	for _h in SAM SECURITY; do
+		xz -dkc "$SHARED/hives/real/$_h.xz" >"$2/$_h" || return 1
+		_r=$HIVE_DIR/scenarios/$1/$(echo $_h | tr A-Z a-z).reg
+		if [ -f "$_r" ]; then
+			hivexregedit --merge --prefix "HKEY_LOCAL_MACHINE\\$_h" "$2/$_h" "$_r" || return 1
+		fi
+	done
 }
 
-# Built once per name ($RP_CACHE, see mkdisk.sh); DIR gets its own copy.
+# Built once per name and SCENARIO_SAM ($RP_CACHE, see mkdisk.sh); DIR gets its own copy.
 scenario_hives() {
-	mkdir -p "$2" && rp_cached "hives-$1" "$T/.hives-$1.$$" _scenario_hives "$1" &&
+	mkdir -p "$2" && rp_cached "hives-$1-sam${SCENARIO_SAM:-0}" "$T/.hives-$1.$$" _scenario_hives "$1" &&
 		cp "$T/.hives-$1.$$"/* "$2/" && rm -rf "$T/.hives-$1.$$"
 }
 
