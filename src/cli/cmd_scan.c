@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 typedef struct scan_args {
-	int fix, json, dry_run, allow_weaker, yes;
+	int fix, json, brief, dry_run, allow_weaker, yes;
 	const char *checks, *backup_dir, *target;
 	int install;
 	time_t now; /* --now, or 0: the clock */
@@ -47,6 +47,7 @@ static int parse(int argc, char **argv, scan_args *a)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
+	    {"brief", no_argument, NULL, 'B'},
 	    {"check", required_argument, NULL, 'c'},
 	    {"install", required_argument, NULL, 'i'},
 	    {"dry-run", no_argument, NULL, 'n'},
@@ -69,6 +70,9 @@ static int parse(int argc, char **argv, scan_args *a)
 		switch (c) {
 		case 'j':
 			a->json = 1;
+			break;
+		case 'B':
+			a->brief = 1;
 			break;
 		case 'c':
 			a->checks = optarg;
@@ -106,6 +110,8 @@ static int parse(int argc, char **argv, scan_args *a)
 				"directory); run 'rdprescue --help'",
 				argv[0]);
 	a->target = argv[optind];
+	if (a->json && a->brief)
+		return cli_fail(2, "--json and --brief do not go together: choose one");
 	return 0;
 }
 
@@ -180,10 +186,12 @@ static int confirm(const scan_args *a, const rp_scan *s)
 	return fgets(line, sizeof line, stdin) && (line[0] == 'y' || line[0] == 'Y');
 }
 
-static int finish(rp_report *r, int json)
+static int finish(rp_report *r, int json, int brief)
 {
 	if (json)
 		rp_report_json(stdout, r);
+	else if (brief)
+		rp_report_brief(stdout, r);
 	else
 		rp_report_text(stdout, r);
 	fflush(stdout);
@@ -197,16 +205,8 @@ int cmd_scan(int argc, char **argv)
 {
 	scan_args a;
 	int prc = parse(argc, argv, &a);
-	if (prc < 0) {
-		fprintf(stdout,
-			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N] "
-			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
-			argv[0],
-			strcmp(argv[0], "fix") == 0 ? " [--dry-run] [--backup-dir DIR] "
-						      "[--allow-weaker-security] [--yes]"
-						    : "");
-		return 0;
-	}
+	if (prc < 0)
+		return cli_help(argv[0], stdout);
 	if (prc > 0)
 		return prc;
 	rp_err err = {0};
@@ -254,7 +254,7 @@ int cmd_scan(int argc, char **argv)
 			  ? RP_EXIT_PROBLEMS
 			  : RP_EXIT_OK;
 	if (!a.fix || r.exit_code == RP_EXIT_OK) {
-		rc = finish(&r, a.json);
+		rc = finish(&r, a.json, a.brief);
 		goto out;
 	}
 
@@ -274,7 +274,7 @@ int cmd_scan(int argc, char **argv)
 	if (rp_plan_fix(&t, &scan, &po, &pr, &err) < 0) {
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
-		rc = finish(&r, a.json);
+		rc = finish(&r, a.json, a.brief);
 		rp_plan_result_free(&pr);
 		goto out;
 	}
@@ -301,7 +301,7 @@ int cmd_scan(int argc, char **argv)
 		settle(&scan, &scan);
 		r.exit_code = RP_EXIT_PROBLEMS;
 	}
-	rc = finish(&r, a.json);
+	rc = finish(&r, a.json, a.brief);
 	rp_plan_result_free(&pr);
 out:
 	rp_scan_free(&scan);

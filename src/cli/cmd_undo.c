@@ -45,9 +45,7 @@ int cmd_undo(int argc, char **argv)
 			yes = 1;
 			break;
 		case 'h':
-			puts("usage: rdprescue undo TARGET [--backup FILE] [--backup-dir DIR] "
-			     "[--install N] [--force] [--json] [--yes]");
-			return 0;
+			return cli_help("undo", stdout);
 		default:
 			return cli_fail(2, "unknown option '%s'; run 'rdprescue --help'",
 					argv[optind - 1]);
