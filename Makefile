@@ -76,7 +76,6 @@ $(BUILD)/gen/version.h: FORCE
 	@{ echo '#define RP_GIT_COMMIT "'"$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD -- src 2>/dev/null || echo -modified)"'"'; \
 	   echo '#define RP_HIVEX_VERSION "'"$$(pkg-config --modversion hivex 2>/dev/null || echo unknown)"'"'; \
 	   echo '#define RP_NTFS3G_VERSION "'"$$(pkg-config --modversion libntfs-3g 2>/dev/null || echo unknown)"'"'; \
-	   echo '#define RP_LIBACL_VERSION "'"$$(pkg-config --modversion libacl 2>/dev/null || echo unknown)"'"'; \
 	 } >$@.tmp && if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
 $(BUILD)/src/cli/version.o: $(BUILD)/gen/version.h
 $(BUILD)/src/cli/version.o: CFLAGS += -I$(BUILD)
@@ -130,9 +129,9 @@ image-test: image tools
 	BUILD=$(BUILD) RP_IMAGE_BUILT=1 sh tests/scenario/t_image.sh
 
 # The man page: docs/rdprescue.1.md is its only source.
-$(BUILD)/rdprescue.1: docs/rdprescue.1.md
+$(BUILD)/rdprescue.1: docs/rdprescue.1.md Makefile
 	@mkdir -p $(dir $@)
-	sed 1d $< | pandoc -s -f markdown -t man -M title=RDPRESCUE -M section=1 \
+	sed 1d $< | pandoc -s -f markdown -t man --shift-heading-level-by=-1 -M title=RDPRESCUE -M section=1 \
 	  -M date="$$(git log -1 --format=%cs -- $< 2>/dev/null || date +%F)" \
 	  -M footer="rdprescue $$(sed -n 's/.*RP_VERSION "\(.*\)"/\1/p' src/plan/plan.h)" -o $@
 man: $(BUILD)/rdprescue.1

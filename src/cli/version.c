@@ -2,8 +2,10 @@
  * version.c — `rdprescue --version`: rdprescue's version, the git commit it was built from and
  * the version of every library linked into the binary.  Where a library can say its own
  * version at run time (OpenSSL, libarchive and the compressors it reports, jansson, zstd,
- * nettle), that is what is printed; libhivex, libntfs-3g and libacl have no such call, so the
- * version pkg-config or dpkg gave at build time is printed (build/gen/version.h, Makefile).
+ * nettle), that is what is printed; libhivex and libntfs-3g have no such call, so the version
+ * pkg-config gave at build time is printed (build/gen/version.h, Makefile).  The list is the
+ * libraries the link map shows (dist/licences.sh); libacl and liblz4 are on the link line but
+ * nothing is taken from them.
  */
 #include "cli/cli.h"
 #include "gen/version.h"
@@ -30,5 +32,4 @@ void cli_version(FILE *out)
 	fprintf(out, "  zstd %s, xz/liblzma %s, zlib %s\n", ZSTD_versionString(),
 		lzma_version_string(), zlibVersion());
 	fprintf(out, "  nettle %d.%d\n", nettle_version_major(), nettle_version_minor());
-	fprintf(out, "  libacl %s (build time)\n", RP_LIBACL_VERSION);
 }
