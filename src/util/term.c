@@ -18,13 +18,6 @@ size_t rp_term_width(FILE *out)
 	struct winsize ws;
 	if (rp_term_isatty(out) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
 		return ws.ws_col > 500 ? 500 : ws.ws_col;
-	const char *c = getenv("COLUMNS");
-	if (c && *c) {
-		char *end;
-		long n = strtol(c, &end, 10);
-		if (!*end && n >= 40 && n <= 500)
-			return (size_t)n;
-	}
 	return 80;
 }
 

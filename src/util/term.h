@@ -13,7 +13,8 @@
 /* 1 when out is a terminal. */
 int rp_term_isatty(FILE *out);
 
-/* Columns of out: the terminal's width (40..500), else $COLUMNS when set, else 80. */
+/* Columns of out: the terminal's width (40..500); 80 on a file or pipe (and a terminal that
+ * does not say its width). */
 size_t rp_term_width(FILE *out);
 
 /* 1 when colour may be written to out: a terminal, NO_COLOR unset or empty, TERM not dumb. */
