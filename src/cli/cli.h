@@ -28,6 +28,10 @@ int cli_wants_help(int argc, char **argv);
 int cli_help(const char *cmd, FILE *out);
 void cli_help_commands(FILE *out);
 
+/* devname.c: "Azure data disk, LUN 0", "AWS EBS volume vol-...", "GCP disk, device name X"...
+ * for a disk of this machine, from udev's links to it (malloc'd), or NULL. */
+char *cli_disk_origin(const char *dev);
+
 /* version.c: the version, the git commit and each linked library's version. */
 void cli_version(FILE *out);
 

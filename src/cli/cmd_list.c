@@ -1,6 +1,7 @@
 /*
  * cmd_list.c — `rdprescue list`: the Windows installations on the given disks, or on every
- * block device of this machine when none is given (the rescue VM / USB case).
+ * block device of this machine when none is given (the rescue VM / USB case), with the cloud
+ * or hypervisor a disk comes from where its udev links say it (devname.c).
  */
 #include "cli/cli.h"
 #include "reg/install.h"
@@ -29,14 +30,16 @@ static int list_one(const char *path, int quiet)
 		rp_target_free(&t);
 		return 0;
 	}
+	char *origin = cli_disk_origin(path);
 	for (size_t i = 0; i < t.ninstalls; i++) {
 		const rp_install *inst = NULL;
 		rp_vol *vol = NULL;
 		rp_registry reg = {0};
 		rp_err e2 = {0};
 		char *p = rp_escape(path);
-		printf("%s install %zu: partition %d, %.1f GiB", p, i + 1,
-		       t.installs[i].part_number, (double)t.installs[i].size / (1 << 30));
+		printf("%s%s%s%s install %zu: partition %d, %.1f GiB", p, origin ? " (" : "",
+		       origin ? origin : "", origin ? ")" : "", i + 1, t.installs[i].part_number,
+		       (double)t.installs[i].size / (1 << 30));
 		free(p);
 		put(", label ", t.installs[i].label[0] ? t.installs[i].label : "(none)");
 		if (rp_target_open(&t, (int)i + 1, 0, &vol, &inst, &e2) < 0 ||
@@ -52,6 +55,7 @@ static int list_one(const char *path, int quiet)
 		rp_vol_close(vol, NULL);
 	}
 	int n = (int)t.ninstalls;
+	free(origin);
 	rp_target_free(&t);
 	return n;
 }
