@@ -131,13 +131,15 @@ image-test: image tools
 # The man page: docs/rdprescue.1.md is its only source.
 $(BUILD)/rdprescue.1: docs/rdprescue.1.md Makefile
 	@mkdir -p $(dir $@)
+	@command -v pandoc >/dev/null || { echo "make: pandoc is missing: run make deps" >&2; exit 1; }
 	sed 1d $< | pandoc -s -f markdown -t man --shift-heading-level-by=-1 -M title=RDPRESCUE -M section=1 \
 	  -M date="$$(git log -1 --format=%cs -- $< 2>/dev/null || date +%F)" \
 	  -M footer="rdprescue $$(sed -n 's/.*RP_VERSION "\(.*\)"/\1/p' src/plan/plan.h)" -o $@
 man: $(BUILD)/rdprescue.1
 
 # The map file of the link (rdprescue.map) says which libraries went in: the licence notice.
-dist: all man
+dist: deps
+	$(MAKE) all man
 	BUILD=$(BUILD) sh dist/mkdist.sh
 
 PREFIX    ?= /usr/local
