@@ -68,6 +68,13 @@ else
 	check "installed: man rdprescue" sh -c "MANPAGER=cat man rdprescue 2>&1 | grep -q '^EXIT STATUS'"
 	check "installed: bash completion" bash -c ". /usr/share/bash-completion/completions/rdprescue &&
 		complete -p rdprescue | grep -q _rdprescue"
+	check "installed: completion offers scan's options and the check ids" bash -c \
+		". /usr/share/bash-completion/completions/rdprescue && PATH=/usr/sbin:\$PATH &&
+		COMP_WORDS=(rdprescue scan /dev/sdc --br); COMP_CWORD=3; _rdprescue &&
+		[ \"\${COMPREPLY[*]}\" = --brief ] &&
+		COMP_WORDS=(rdprescue scan /dev/sdc --check rdp.a); COMP_CWORD=4; _rdprescue &&
+		[ \"\${COMPREPLY[*]}\" = rdp.access ] &&
+		COMP_WORDS=(rdprescue li); COMP_CWORD=1; _rdprescue && [ \"\${COMPREPLY[*]}\" = list ]"
 	check "dpkg -r removes it" sh -c "dpkg -r rdprescue >/dev/null && [ ! -e /usr/sbin/rdprescue ] &&
 		[ ! -e /usr/share/man/man1/rdprescue.1.gz ]"
 fi
