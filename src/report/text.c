@@ -1,6 +1,8 @@
 /*
  * text.c — the report for people: what is wrong in plain words, the evidence, what the fix
- * changes.  Every string that came from the disk is escaped before it is printed.
+ * changes.  Every string that came from the disk is escaped before it is printed.  The report is
+ * composed line by line, then each line is wrapped to the width of out (util/term.h: the
+ * terminal's, 80 on a file or pipe) and the status tags are coloured on a terminal only.
  */
 #include "report/report.h"
 #include "util/term.h"
