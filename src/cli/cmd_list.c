@@ -37,9 +37,8 @@ static int list_one(const char *path, int quiet)
 		rp_registry reg = {0};
 		rp_err e2 = {0};
 		char *p = rp_escape(path);
-		printf("%s%s%s%s install %zu: partition %d, %.1f GiB", p, origin ? " (" : "",
-		       origin ? origin : "", origin ? ")" : "", i + 1, t.installs[i].part_number,
-		       (double)t.installs[i].size / (1 << 30));
+		printf("%s install %zu: partition %d, %.1f GiB", p, i + 1,
+		       t.installs[i].part_number, (double)t.installs[i].size / (1 << 30));
 		free(p);
 		put(", label ", t.installs[i].label[0] ? t.installs[i].label : "(none)");
 		if (rp_target_open(&t, (int)i + 1, 0, &vol, &inst, &e2) < 0 ||
@@ -50,6 +49,9 @@ static int list_one(const char *path, int quiet)
 			put(" build ", reg.build);
 			put(", computer ", reg.computer);
 		}
+		/* Last, so that "DISK install N:" stays what scripts split on. */
+		if (origin)
+			printf(" [%s]", origin);
 		putchar('\n');
 		rp_registry_free(&reg);
 		rp_vol_close(vol, NULL);
