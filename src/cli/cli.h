@@ -32,6 +32,10 @@ void cli_help_commands(FILE *out);
  * for a disk of this machine, from udev's links to it (malloc'd), or NULL. */
 char *cli_disk_origin(const char *dev);
 
+/* status.c: shows "rdprescue: WHAT..." on stderr when wanted and stderr is a terminal; what
+ * NULL erases it. */
+void cli_status(int wanted, const char *what);
+
 /* version.c: the version, the git commit and each linked library's version. */
 void cli_version(FILE *out);
 

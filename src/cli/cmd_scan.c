@@ -237,7 +237,10 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.install = inst;
-	if (rp_registry_load(vol, &reg, &err) < 0) {
+	cli_status(!a.json, "reading the registry");
+	int loaded = rp_registry_load(vol, &reg, &err);
+	cli_status(!a.json, NULL);
+	if (loaded < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 		goto out;
 	}
@@ -271,7 +274,11 @@ int cmd_scan(int argc, char **argv)
 			   .allow_weaker = a.allow_weaker};
 	rp_plan_result pr = {0};
 	r.plan = &pr;
-	if (rp_plan_fix(&t, &scan, &po, &pr, &err) < 0) {
+	cli_status(!a.json, a.dry_run ? "planning and verifying the repairs"
+				      : "writing the backup, then the repairs");
+	int planned = rp_plan_fix(&t, &scan, &po, &pr, &err);
+	cli_status(!a.json, NULL);
+	if (planned < 0) {
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
 		rc = finish(&r, a.json, a.brief);
@@ -282,6 +289,7 @@ int cmd_scan(int argc, char **argv)
 		/* Judge by what the disk holds now. */
 		rp_registry after_reg = {0};
 		rp_scan after = {.allow_weaker = 0, .now = scan.now};
+		cli_status(!a.json, "scanning what the disk now holds");
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <
@@ -295,6 +303,7 @@ int cmd_scan(int argc, char **argv)
 				? RP_EXIT_PROBLEMS
 				: RP_EXIT_OK;
 		}
+		cli_status(!a.json, NULL);
 		rp_scan_free(&after);
 		rp_registry_free(&after_reg);
 	} else if (!a.dry_run) {

@@ -73,7 +73,10 @@ int cmd_undo(int argc, char **argv)
 	}
 	rp_plan_result pr = {0};
 	rp_report r = {.command = "undo", .target = po.target, .plan = &pr};
-	if (rp_plan_undo(&t, &po, &pr, &err) < 0) {
+	cli_status(!json, "backing up the current state, then restoring");
+	int undone = rp_plan_undo(&t, &po, &pr, &err);
+	cli_status(!json, NULL);
+	if (undone < 0) {
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
 	}

@@ -3,7 +3,8 @@
 # known size): on a 100-column terminal lines use the width and stay within it, the status
 # tags are in colour, NO_COLOR turns colour off; through a pipe or into a file the report is
 # 80 columns wide and holds no escape code or carriage return; the progress line of a long
-# MachineKeys walk shows on a terminal (and is erased at the end) and never in a file.
+# MachineKeys walk and the status line of fix and undo (registry read, backup and writes,
+# re-scan) show on a terminal (and are erased at the end) and never in a file.
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
@@ -75,6 +76,24 @@ TERM=xterm-256color "$RP" scan "$D" >"$T/file.out" 2>&1
 check "file: no escape code, no carriage return" sh -c "! grep -q '[$ESC$CR]' '$T/file.out'"
 m=$(maxlen "$T/file.out")
 check "file: 80 columns (longest $m)" sh -c "[ $m -le 80 ] && [ $m -gt 60 ]"
+
+# --- status of a fix and an undo: shown on a terminal, erased, never in a file ---
+cp --sparse=always "$D" "$T/fixme.img"
+run_tty fixing 100 "TERM=xterm-256color '$RP' fix '$T/fixme.img' --yes"
+check "fix on a terminal: repaired (exit 0)" grep -q '^EXIT 0$' "$T/fixing.txt"
+check "fix on a terminal: a status line while the registry is read, the backup written, the disk re-scanned" \
+	sh -c "grep -q 'rdprescue: reading the registry\.\.\.' '$T/fixing.raw' &&
+	       grep -q 'rdprescue: writing the backup, then the repairs\.\.\.' '$T/fixing.raw' &&
+	       grep -q 'rdprescue: scanning what the disk now holds\.\.\.' '$T/fixing.raw'"
+check "fix on a terminal: the status line is erased" sh -c "! grep -q 'rdprescue: .*\.\.\.' '$T/fixing.txt'"
+run_tty undoing 100 "TERM=xterm-256color '$RP' undo '$T/fixme.img' --yes"
+check "undo on a terminal: status shown, then erased" sh -c \
+	"grep -q 'rdprescue: backing up the current state, then restoring\.\.\.' '$T/undoing.raw' &&
+	 ! grep -q 'rdprescue: .*\.\.\.' '$T/undoing.txt' && grep -q '^EXIT 0$' '$T/undoing.txt'"
+"$RP" fix "$T/fixme.img" --yes >"$T/fix.out" 2>"$T/fix.err"
+check "fix into a file: no status line, no escape code" sh -c \
+	"! grep -q '\.\.\.\|[$ESC$CR]' '$T/fix.err' && ! grep -q '[$ESC$CR]' '$T/fix.out' && [ ! -s '$T/fix.err' ]"
+rm -f "$T/fixme.img"
 
 # --- progress: a MachineKeys folder of 2500 key files ---
 K=$T/keys.img
