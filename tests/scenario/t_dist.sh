@@ -52,6 +52,8 @@ export MANWIDTH=80
 MANPAGER=cat man --warnings -l "$X/rdprescue.1" >"$T/man" 2>"$T/manerr"
 check "man -l renders the man page without warnings" \
 	sh -c "grep -q '^NAME' '$T/man' && grep -q 'rdprescue' '$T/man' && [ ! -s '$T/manerr' ]"
+check "the man page fits 80 columns" python3 -c \
+	"import sys; sys.exit(max(len(l.rstrip('\n')) for l in open('$T/man', encoding='utf-8')) > 80)"
 
 # The .deb on this machine (root, as in CI); removed again at the end.
 if [ "$(id -u)" != 0 ]; then
