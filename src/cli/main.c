@@ -13,6 +13,7 @@
 static const char usage[] =
     "usage: rdprescue COMMAND TARGET [options]\n"
     "       rdprescue help COMMAND    (or COMMAND --help): its options, examples\n"
+    "       rdprescue --version       the version, commit and library versions\n"
     "\n"
     "  scan   report why Remote Desktop fails; writes nothing\n"
     "  fix    repair it (backup first; --dry-run, --yes)\n"
