@@ -15,7 +15,7 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 SOCK=rpt$$
 tmx() { tmux -L "$SOCK" -f /dev/null "$@"; }
-trap 'tmx kill-server 2>/dev/null; rm -rf "$T"' EXIT
+trap 'tmx kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$T"' EXIT
 ESC=$(printf '\033')
 CR=$(printf '\r')
 
