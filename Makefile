@@ -10,6 +10,10 @@
 #   make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (clang)
 #   make image    the bootable rescue image: build/rdprescue.iso, build/image/{vmlinuz,initrd.img}
 #   make image-test  boots the image under qemu (TCG) with a broken disk (also part of make check)
+#   make man      build/rdprescue.1 from docs/rdprescue.1.md (pandoc)
+#   make dist     build/dist: rdprescue-VERSION-x86_64-linux.tar.gz, rdprescue_VERSION_amd64.deb,
+#                 SHA256SUMS (dist/mkdist.sh)
+#   make install  PREFIX=/usr/local (and DESTDIR): binary, man page, bash completion
 
 CC        ?= gcc
 SANITIZE  ?= 0
@@ -70,7 +74,8 @@ $(PLAIN)/%.o: %.c
 endif
 endif
 
-.PHONY: all deps check demo bench fuzz clean format format-check unit-tests tools image image-test
+.PHONY: all deps check demo bench fuzz clean format format-check unit-tests tools image image-test \
+	man dist install FORCE
 all: $(BUILD)/rdprescue
 
 # -MMD -MP: each object lists the headers it includes in a .d file next to it (read below), so a
@@ -84,12 +89,24 @@ $(BUILD)/librdprescue.a: $(OBJ_LIB)
 	@rm -f $@
 	ar rcs $@ $^
 
+# What --version prints besides the libraries' own calls (src/cli/version.c); rewritten only
+# when it changes, so that a new commit relinks and nothing else does.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@{ echo '#define RP_GIT_COMMIT "'"$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD -- src 2>/dev/null || echo -modified)"'"'; \
+	   echo '#define RP_HIVEX_VERSION "'"$$(pkg-config --modversion hivex 2>/dev/null || echo unknown)"'"'; \
+	   echo '#define RP_NTFS3G_VERSION "'"$$(pkg-config --modversion libntfs-3g 2>/dev/null || echo unknown)"'"'; \
+	 } >$@.tmp && if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/src/cli/version.o: $(BUILD)/gen/version.h
+$(BUILD)/src/cli/version.o: CFLAGS += -I$(BUILD)
+FORCE:
+
 # The linker warns that getpwnam & co. and dlopen need shared libraries at run time:
 # libntfs-3g's user mapping and libcrypto's engine loader, which rdprescue never calls.  Those
 # lines are filtered out of its messages; its exit status is the rule's (a failed link fails).
 $(BUILD)/rdprescue: $(OBJ_CLI) $(BUILD)/librdprescue.a
 	@rm -f $@.log
-	@$(CC) $(STATIC) $(LDFLAGS) -o $@ $(OBJ_CLI) $(BUILD)/librdprescue.a $(LIBS) 2>$@.log; \
+	@$(CC) $(STATIC) $(LDFLAGS) -Wl,-Map=$@.map -o $@ $(OBJ_CLI) $(BUILD)/librdprescue.a $(LIBS) 2>$@.log; \
 	  rc=$$?; grep -v -e 'requires at runtime the shared libraries' -e ': in function' $@.log >&2; \
 	  rm -f $@.log; [ $$rc = 0 ] || { rm -f $@; exit $$rc; }
 	@echo "linked $@"
@@ -137,6 +154,27 @@ image: deps all
 
 image-test: image tools
 	BUILD=$(BUILD) RP_IMAGE_BUILT=1 sh tests/scenario/t_image.sh
+
+# The man page: docs/rdprescue.1.md is its only source.
+$(BUILD)/rdprescue.1: docs/rdprescue.1.md Makefile
+	@mkdir -p $(dir $@)
+	@command -v pandoc >/dev/null || { echo "make: pandoc is missing: run make deps" >&2; exit 1; }
+	sed 1d $< | pandoc -s -f markdown -t man --shift-heading-level-by=-1 -M title=RDPRESCUE -M section=1 \
+	  -M date="$$(git log -1 --format=%cs -- $< 2>/dev/null || date +%F)" \
+	  -M footer="rdprescue $$(sed -n 's/.*RP_VERSION "\(.*\)"/\1/p' src/plan/plan.h)" -o $@
+man: $(BUILD)/rdprescue.1
+
+# The map file of the link (rdprescue.map) says which libraries went in: the licence notice.
+dist: deps
+	$(MAKE) all man
+	BUILD=$(BUILD) sh dist/mkdist.sh
+
+PREFIX    ?= /usr/local
+install: all man
+	install -D -m 755 $(BUILD)/rdprescue $(DESTDIR)$(PREFIX)/sbin/rdprescue
+	install -D -m 644 $(BUILD)/rdprescue.1 $(DESTDIR)$(PREFIX)/share/man/man1/rdprescue.1
+	install -D -m 644 dist/rdprescue.bash-completion \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/rdprescue
 
 FORMATTED := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/tools/*.c \
                          tests/fuzz/*.c bench/*.c)

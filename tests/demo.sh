@@ -23,7 +23,12 @@ python3 tests/lib/pol.py mk "$T/deny.pol" \
 "$TOOLS/rp-testfs" "$T/issue4.img" put "$T/deny.pol" Windows/System32/GroupPolicy/Machine/Registry.pol
 mv "$T/issue4.img" "$IMG"
 rm -rf "$T"
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold only on a terminal (and not with NO_COLOR), like rdprescue itself.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n$ %s\n' "$*"; }
+fi
 
 say rdprescue list "$IMG"
 "$RP" list "$IMG"

@@ -141,6 +141,8 @@ const rp_check *rp_check_find(const char *id);
 int rp_scan_run(rp_scan *scan, const char *ids, rp_err *err);
 /* Validates a --check list without running it. */
 int rp_checks_validate(const char *ids, rp_err *err);
+/* 1 when a --check list (NULL: every check) runs the check id. */
+int rp_checks_selects(const char *ids, const char *id);
 void rp_scan_free(rp_scan *scan);
 /* Adds to each problem finding the events that confirm it (after the checks ran). */
 void rp_events_cite(rp_scan *scan);

@@ -6,6 +6,8 @@
 #ifndef RP_CLI_H
 #define RP_CLI_H
 
+#include <stdio.h>
+
 int cmd_scan(int argc, char **argv); /* also fix: argv[0] says which */
 int cmd_undo(int argc, char **argv);
 int cmd_list(int argc, char **argv);
@@ -18,6 +20,25 @@ int cli_install_index(const char *arg, int *out);
 
 /* 0 when dir is NULL or a writable directory, else prints the usage error and returns 2. */
 int cli_backup_dir_ok(const char *dir);
+
+/* help.c: 1 when cmd has a help text; 1 when argv (argv[0] the command) asks for help
+ * (-h or --help before any "--"); prints cmd's help on out and returns 0, or prints the usage
+ * error and returns 2 when there is no such command; one synopsis line per command. */
+int cli_has_help(const char *cmd);
+int cli_wants_help(int argc, char **argv);
+int cli_help(const char *cmd, FILE *out);
+void cli_help_commands(FILE *out);
+
+/* devname.c: "Azure data disk, LUN 0", "AWS EBS volume vol-...", "GCP disk, device name X"...
+ * for a disk of this machine, from udev's links to it (malloc'd), or NULL. */
+char *cli_disk_origin(const char *dev);
+
+/* status.c: shows "rdprescue: WHAT..." on stderr when wanted and stderr is a terminal; what
+ * NULL erases it. */
+void cli_status(int wanted, const char *what);
+
+/* version.c: the version, the git commit and each linked library's version. */
+void cli_version(FILE *out);
 
 /* Prints "rdprescue: msg" on stderr and returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -198,7 +198,7 @@ int cmd_acl(int argc, char **argv)
 	acl_args a;
 	int prc = parse(argc, argv, &a);
 	if (prc < 0)
-		return puts(ACL_USAGE), 0;
+		return cli_help("acl", stdout);
 	if (prc > 0)
 		return prc;
 	char *path = volume_path(a.path);

@@ -1,6 +1,7 @@
 /*
  * cmd_list.c — `rdprescue list`: the Windows installations on the given disks, or on every
- * block device of this machine when none is given (the rescue VM / USB case).
+ * block device of this machine when none is given (the rescue VM / USB case), with the cloud
+ * or hypervisor a disk comes from where its udev links say it (devname.c).
  */
 #include "cli/cli.h"
 #include "reg/bcd.h"
@@ -51,6 +52,7 @@ static int list_one(const char *path, int quiet)
 		rp_target_free(&t);
 		return 0;
 	}
+	char *origin = cli_disk_origin(path);
 	for (size_t i = 0; i < t.ninstalls; i++) {
 		const rp_install *inst = NULL;
 		rp_vol *vol = NULL;
@@ -69,6 +71,9 @@ static int list_one(const char *path, int quiet)
 			put(" build ", reg.build);
 			put(", computer ", reg.computer);
 		}
+		/* Last, so that "DISK install N:" stays what scripts split on. */
+		if (origin)
+			printf(" [%s]", origin);
 		putchar('\n');
 		if (vol)
 			list_boot(vol);
@@ -76,6 +81,7 @@ static int list_one(const char *path, int quiet)
 		rp_vol_close(vol, NULL);
 	}
 	int n = (int)t.ninstalls;
+	free(origin);
 	rp_target_free(&t);
 	return n;
 }

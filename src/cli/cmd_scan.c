@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 typedef struct scan_args {
-	int fix, json, dry_run, allow_weaker, yes, reset_ip, enable_sac;
+	int fix, json, brief, dry_run, allow_weaker, yes, reset_ip, enable_sac;
 	const char *checks, *backup_dir, *target, *disable_driver, *grant;
 	int install;
 	time_t now; /* --now, or 0: the clock */
@@ -47,6 +47,7 @@ static int parse(int argc, char **argv, scan_args *a)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},
+	    {"brief", no_argument, NULL, 'B'},
 	    {"check", required_argument, NULL, 'c'},
 	    {"install", required_argument, NULL, 'i'},
 	    {"dry-run", no_argument, NULL, 'n'},
@@ -73,6 +74,9 @@ static int parse(int argc, char **argv, scan_args *a)
 		switch (c) {
 		case 'j':
 			a->json = 1;
+			break;
+		case 'B':
+			a->brief = 1;
 			break;
 		case 'c':
 			a->checks = optarg;
@@ -126,6 +130,8 @@ static int parse(int argc, char **argv, scan_args *a)
 				"directory); run 'rdprescue --help'",
 				argv[0]);
 	a->target = argv[optind];
+	if (a->json && a->brief)
+		return cli_fail(2, "--json and --brief do not go together: choose one");
 	return 0;
 }
 
@@ -204,10 +210,12 @@ static int confirm(const scan_args *a, const rp_scan *s)
 	return fgets(line, sizeof line, stdin) && (line[0] == 'y' || line[0] == 'Y');
 }
 
-static int finish(rp_report *r, int json)
+static int finish(rp_report *r, int json, int brief)
 {
 	if (json)
 		rp_report_json(stdout, r);
+	else if (brief)
+		rp_report_brief(stdout, r);
 	else
 		rp_report_text(stdout, r);
 	fflush(stdout);
@@ -221,32 +229,21 @@ int cmd_scan(int argc, char **argv)
 {
 	scan_args a;
 	int prc = parse(argc, argv, &a);
-	if (prc < 0) {
-		fprintf(stdout,
-			"usage: rdprescue %s TARGET [--json] [--check ID,...] [--install N] "
-			"[--now YYYY-MM-DD[THH:MM:SSZ]]%s\n",
-			argv[0],
-			strcmp(argv[0], "fix") == 0
-			    ? " [--dry-run] [--backup-dir DIR] "
-			      "[--allow-weaker-security] [--yes] "
-			      "[--reset-ip] [--disable-driver NAME] [--enable-sac] "
-			      "[--grant-rdp-logon ACCOUNT]"
-			    : "");
-		return 0;
-	}
+	if (prc < 0)
+		return cli_help(argv[0], stdout);
 	if (prc > 0)
 		return prc;
 	rp_err err = {0};
 	if (rp_checks_validate(a.checks, &err) < 0)
 		return cli_fail(err.exit_code, "%s", err.msg);
-	if (a.checks && a.reset_ip && !strstr(a.checks, "net.ip"))
+	if (a.reset_ip && !rp_checks_selects(a.checks, rp_id_net_ip))
 		return cli_fail(RP_EXIT_USAGE,
 				"--reset-ip works through the net.ip check; add it to --check");
-	if (a.checks && a.disable_driver && !strstr(a.checks, "net.filters"))
+	if (a.disable_driver && !rp_checks_selects(a.checks, rp_id_net_filters))
 		return cli_fail(RP_EXIT_USAGE,
 				"--disable-driver works through the net.filters check; add it to "
 				"--check");
-	if (a.grant && a.checks && !strstr(a.checks, "logon.rdp"))
+	if (a.grant && !rp_checks_selects(a.checks, rp_id_logon_rdp))
 		return cli_fail(RP_EXIT_USAGE,
 				"--grant-rdp-logon is carried out by the logon.rdp check; add it "
 				"to --check");
@@ -281,7 +278,10 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.install = inst;
-	if (rp_registry_load(vol, &reg, &err) < 0) {
+	cli_status(!a.json, "reading the registry");
+	int loaded = rp_registry_load(vol, &reg, &err);
+	cli_status(!a.json, NULL);
+	if (loaded < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 		goto out;
 	}
@@ -304,7 +304,7 @@ int cmd_scan(int argc, char **argv)
 			  ? RP_EXIT_PROBLEMS
 			  : RP_EXIT_OK;
 	if (!a.fix || r.exit_code == RP_EXIT_OK) {
-		rc = finish(&r, a.json);
+		rc = finish(&r, a.json, a.brief);
 		goto out;
 	}
 
@@ -321,10 +321,14 @@ int cmd_scan(int argc, char **argv)
 			   .allow_weaker = a.allow_weaker};
 	rp_plan_result pr = {0};
 	r.plan = &pr;
-	if (rp_plan_fix(&t, &scan, &po, &pr, &err) < 0) {
+	cli_status(!a.json, a.dry_run ? "planning and verifying the repairs"
+				      : "writing the backup, then the repairs");
+	int planned = rp_plan_fix(&t, &scan, &po, &pr, &err);
+	cli_status(!a.json, NULL);
+	if (planned < 0) {
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
-		rc = finish(&r, a.json);
+		rc = finish(&r, a.json, a.brief);
 		rp_plan_result_free(&pr);
 		goto out;
 	}
@@ -339,6 +343,7 @@ int cmd_scan(int argc, char **argv)
 				 .disable_driver = a.disable_driver,
 				 .enable_sac = a.enable_sac,
 				 .grant_rdp_logon = a.grant};
+		cli_status(!a.json, "scanning what the disk now holds");
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <
@@ -352,13 +357,14 @@ int cmd_scan(int argc, char **argv)
 				? RP_EXIT_PROBLEMS
 				: RP_EXIT_OK;
 		}
+		cli_status(!a.json, NULL);
 		rp_scan_free(&after);
 		rp_registry_free(&after_reg);
 	} else if (!a.dry_run) {
 		settle(&scan, &scan);
 		r.exit_code = RP_EXIT_PROBLEMS;
 	}
-	rc = finish(&r, a.json);
+	rc = finish(&r, a.json, a.brief);
 	rp_plan_result_free(&pr);
 out:
 	rp_scan_free(&scan);

@@ -45,9 +45,7 @@ int cmd_undo(int argc, char **argv)
 			yes = 1;
 			break;
 		case 'h':
-			puts("usage: rdprescue undo TARGET [--backup FILE] [--backup-dir DIR] "
-			     "[--install N] [--force] [--json] [--yes]");
-			return 0;
+			return cli_help("undo", stdout);
 		default:
 			return cli_fail(RP_EXIT_USAGE,
 					"unknown option '%s'; run 'rdprescue --help'",
@@ -78,7 +76,10 @@ int cmd_undo(int argc, char **argv)
 	}
 	rp_plan_result pr = {0};
 	rp_report r = {.command = "undo", .target = po.target, .plan = &pr};
-	if (rp_plan_undo(&t, &po, &pr, &err) < 0) {
+	cli_status(!json, "backing up the current state, then restoring");
+	int undone = rp_plan_undo(&t, &po, &pr, &err);
+	cli_status(!json, NULL);
+	if (undone < 0) {
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
 	}

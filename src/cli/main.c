@@ -10,24 +10,21 @@
 
 static const char usage[] =
     "usage: rdprescue COMMAND TARGET [options]\n"
+    "       rdprescue help COMMAND    (or COMMAND --help): its options, examples\n"
+    "       rdprescue --version       the version, commit and library versions\n"
     "\n"
-    "  scan   TARGET [--json] [--check ID,...] [--install N] [--now YYYY-MM-DD]\n"
-    "  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
-    "                [--allow-weaker-security] [--yes] [--now YYYY-MM-DD]\n"
-    "                [--reset-ip] [--disable-driver NAME] [--enable-sac]\n"
-    "                [--grant-rdp-logon ACCOUNT]\n"
-    "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
-    "[--yes]\n"
-    "  list   [DEVICE|IMAGE ...]\n"
-    "  acl    TARGET show PATH [--json] | TARGET reset PATH --sddl SDDL [--yes] [--backup-dir "
-    "DIR]\n"
-    "  hive   FILE [LOG1 LOG2] [--recover OUT]\n"
-    "  events TARGET [--since last-boot|YYYY-MM-DD] [--all] [--install N] [--json]\n"
+    "  scan   report why Remote Desktop fails; writes nothing\n"
+    "  fix    repair it (backup first; --dry-run, --yes)\n"
+    "  undo   restore the last backup\n"
+    "  list   the Windows installations on the disks of this machine\n"
+    "  acl    show or set one security descriptor on the Windows volume\n"
+    "  hive   inspect or recover a loose registry hive file\n"
+    "  events the machine's own event logs: what Windows logged about RDP\n"
     "\n"
-    "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition image, or a\n"
-    "directory where a Windows volume is mounted.\n"
-    "Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable, 4 write failed and\n"
-    "rolled back.  See 'man rdprescue' (docs/rdprescue.1.md).\n";
+    "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition\n"
+    "image, or a directory where a Windows volume is mounted.\n"
+    "Exit: 0 healthy/fixed, 1 problems remain, 2 usage, 3 target unusable,\n"
+    "4 write failed and rolled back.  See 'man rdprescue'.\n";
 
 /* The usage text, then the checks from the catalogue (so the list cannot go stale). */
 static void print_usage(FILE *out)
@@ -47,10 +44,16 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return print_usage(stderr), RP_EXIT_USAGE;
 	const char *cmd = argv[1];
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || (!strcmp(cmd, "help") && argc == 2))
 		return print_usage(stdout), 0;
+	if (!strcmp(cmd, "help"))
+		return argc == 3
+			   ? cli_help(argv[2], stdout)
+			   : cli_fail(2, "help takes one COMMAND, e.g. 'rdprescue help scan'");
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version"))
-		return printf("rdprescue %s\n", RP_VERSION), 0;
+		return cli_version(stdout), 0;
+	if (cli_has_help(cmd) && cli_wants_help(argc - 1, argv + 1))
+		return cli_help(cmd, stdout);
 	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix"))
 		return cmd_scan(argc - 1, argv + 1);
 	if (!strcmp(cmd, "undo"))

@@ -27,6 +27,8 @@ typedef struct rp_report {
 
 void rp_report_text(FILE *out, const rp_report *r);
 void rp_report_json(FILE *out, const rp_report *r);
+/* --brief: one line for the target, one line per check (brief.c); the summary follows. */
+void rp_report_brief(FILE *out, const rp_report *r);
 /* One line: "{"rdprescue":"summary",...}" — under 4 KiB whatever the findings. */
 void rp_report_summary(FILE *out, const rp_report *r);
 

@@ -1,8 +1,11 @@
 /*
  * text.c — the report for people: what is wrong in plain words, the evidence, what the fix
- * changes.  Every string that came from the disk is escaped before it is printed.
+ * changes.  Every string that came from the disk is escaped before it is printed.  The report is
+ * composed line by line, then each line is wrapped to the width of out (util/term.h: the
+ * terminal's, 80 on a file or pipe) and the status tags are coloured on a terminal only.
  */
 #include "report/report.h"
+#include "util/term.h"
 #include "util/text.h"
 
 #include <stdlib.h>
@@ -68,28 +71,11 @@ static void put_evidence(FILE *out, const rp_evidence *e)
 	fputs("]\n", out);
 }
 
-/* Wraps plain words at 96 columns under an indent. */
+/* Plain words on one line under an indent: rp_report_text wraps every line to the width. */
 static void put_wrapped(FILE *out, const char *indent, const char *text)
 {
-	size_t col = 0, width = 96;
-	const char *p = text;
 	fputs(indent, out);
-	while (*p) {
-		const char *sp = strchr(p, ' ');
-		size_t n = sp ? (size_t)(sp - p) : strlen(p);
-		if (col && col + n + 1 > width) {
-			fprintf(out, "\n%s", indent);
-			col = 0;
-		} else if (col) {
-			fputc(' ', out);
-			col++;
-		}
-		fwrite(p, 1, n, out);
-		col += n;
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
+	fputs(text, out);
 	fputc('\n', out);
 }
 
@@ -145,7 +131,7 @@ static const char *tag(rp_status s)
 	}
 }
 
-void rp_report_text(FILE *out, const rp_report *r)
+static void report_text(FILE *out, const rp_report *r)
 {
 	fprintf(out, "rdprescue %s ", r->command);
 	put_escaped(out, r->target);
@@ -252,4 +238,45 @@ void rp_report_text(FILE *out, const rp_report *r)
 			fputs(" on the volume\n", out);
 		}
 	}
+}
+
+/* The status tags in colour on a terminal. */
+static const struct {
+	const char *tag;
+	int sgr;
+} painted[] = {
+    {"PROBLEM  ", RP_RED}, {"NOT FIXED", RP_RED}, {"FIXED    ", RP_GREEN}, {"  ok     ", RP_GREEN}};
+
+/* The report, each line wrapped to out's width (80 on a file or pipe), continuation lines
+ * indented under their line; the status tags in colour when out is a terminal. */
+void rp_report_text(FILE *out, const rp_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (!mem) {
+		report_text(out, r);
+		return;
+	}
+	report_text(mem, r);
+	fclose(mem);
+	size_t width = rp_term_width(out);
+	for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		size_t lead = strspn(line, " "), col = 0;
+		for (size_t i = 0; i < sizeof painted / sizeof painted[0]; i++) {
+			size_t n = strlen(painted[i].tag);
+			if (strncmp(line, painted[i].tag, n) == 0) {
+				rp_term_paint(out, painted[i].sgr, painted[i].tag);
+				line += n;
+				col = n;
+				break;
+			}
+		}
+		rp_wrap(out, line, col, lead + 2 > 6 ? lead + 2 : 6, width);
+		fputc('\n', out);
+	}
+	free(buf);
 }

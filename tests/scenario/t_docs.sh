@@ -15,7 +15,7 @@ for id in $ids; do
 done
 
 # No message names a command rdprescue does not have ('rdprescue CMD' or rdprescue CMD TARGET).
-cmds=$(sed -n 's/^  \([a-z][a-z]*\) .*/\1/p' "$T/help" | tr '\n' ' ')
+cmds=$(sed -n -e 's/^  \([a-z][a-z]*\) .*/\1/p' -e 's/^[a-z: ]*rdprescue \([a-z][a-z]*\) .*/\1/p' "$T/help" | tr '\n' ' ')
 check "rdprescue --help lists commands" test -n "$cmds"
 named=$(grep -rhoE "'rdprescue [a-z]+|rdprescue [a-z]+ (TARGET|FILE|DEVICE)" src |
 	sed 's/^.rdprescue //; s/^rdprescue //; s/ .*//' | sort -u)
