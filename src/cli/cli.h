@@ -18,7 +18,12 @@ int cli_install_index(const char *arg, int *out);
 /* 0 when dir is NULL or a writable directory, else prints the usage error and returns 2. */
 int cli_backup_dir_ok(const char *dir);
 
-/* Prints "rdprescue: msg" on stderr and returns code. */
+/* Prints "rdprescue: msg" on stderr and returns code.  For scan, fix, undo and acl, unless the
+ * run already printed its report: also the report of the failed run (with --json one JSON
+ * document with "error" on stdout) and the summary line, so that every run keeps the contract. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The run printed its report and summary: cli_fail prints only its message from now on. */
+void cli_reported(void);
 
 #endif

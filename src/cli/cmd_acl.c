@@ -229,7 +229,7 @@ static int show(const rp_target *t, const acl_args *a)
 	return 0;
 }
 
-static int reset(const rp_target *t, const acl_args *a)
+static int reset(rp_target *t, const acl_args *a)
 {
 	rp_err err = {0};
 	rp_sd sd;
@@ -241,6 +241,10 @@ static int reset(const rp_target *t, const acl_args *a)
 	rp_sd_free(&sd);
 	if (built < 0)
 		return cli_fail(RP_EXIT_USAGE, "--sddl: %s", err.msg);
+	if (!a->dry_run && rp_target_check_write(t, a->install, "acl", &err) < 0) {
+		free(bin);
+		return cli_fail(err.exit_code, "%s", err.msg);
+	}
 	if (!a->yes && !a->dry_run) {
 		char line[16];
 		fprintf(stderr, "rdprescue: set the security descriptor of %s on %s? [y/N] ",

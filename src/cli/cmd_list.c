@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 #include "reg/install.h"
+#include "report/report.h"
 #include "util/text.h"
 
 #include <dirent.h>
@@ -46,6 +47,12 @@ static int list_one(const char *path, int quiet)
 			put(", ", reg.product);
 			put(" build ", reg.build);
 			put(", computer ", reg.computer);
+			char *notes[8];
+			size_t n = rp_report_state_notes(vol, &reg, notes, 8);
+			for (size_t k = 0; k < n; k++) {
+				put("\n  note: ", notes[k]);
+				free(notes[k]);
+			}
 		}
 		putchar('\n');
 		rp_registry_free(&reg);

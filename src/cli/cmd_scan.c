@@ -182,6 +182,7 @@ static int confirm(const scan_args *a, const rp_scan *s)
 
 static int finish(rp_report *r, int json)
 {
+	cli_reported();
 	if (json)
 		rp_report_json(stdout, r);
 	else
@@ -223,15 +224,19 @@ int cmd_scan(int argc, char **argv)
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
+	char *notes[8] = {0};
 	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
 		       .target = a.target,
+		       .install_arg = a.install,
 		       .dry_run = a.dry_run,
 		       .allow_weaker = a.allow_weaker};
 	int rc;
+	/* A write that would be refused is refused before anything is scanned or printed. */
 	if (rp_target_probe(&t, a.target, &err) < 0 ||
+	    (a.fix && !a.dry_run && rp_target_check_write(&t, a.install, "fix", &err) < 0) ||
 	    rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 		goto out;
@@ -242,6 +247,8 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.reg = &reg;
+	r.nnotes = rp_report_state_notes(vol, &reg, notes, sizeof notes / sizeof *notes);
+	r.notes = notes;
 	scan.vol = vol;
 	scan.reg = &reg;
 	if (rp_scan_run(&scan, a.checks, &err) < 0) {
@@ -304,6 +311,8 @@ int cmd_scan(int argc, char **argv)
 	rc = finish(&r, a.json);
 	rp_plan_result_free(&pr);
 out:
+	for (size_t i = 0; i < sizeof notes / sizeof *notes; i++)
+		free(notes[i]);
 	rp_scan_free(&scan);
 	rp_registry_free(&reg);
 	rp_vol_close(vol, NULL);

@@ -69,7 +69,8 @@ int cmd_undo(int argc, char **argv)
 
 	rp_err err = {0};
 	rp_target t = {0};
-	if (rp_target_probe(&t, po.target, &err) < 0) {
+	if (rp_target_probe(&t, po.target, &err) < 0 ||
+	    rp_target_check_write(&t, po.install_index, "undo", &err) < 0) {
 		rp_target_free(&t);
 		return cli_fail(err.exit_code, "%s", err.msg);
 	}
@@ -79,6 +80,7 @@ int cmd_undo(int argc, char **argv)
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
 	}
+	cli_reported();
 	if (json)
 		rp_report_json(stdout, &r);
 	else

@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 #include "plan/plan.h"
+#include "report/report.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,14 +38,53 @@ static void print_usage(FILE *out)
 		fprintf(out, "  %-14s %s\n", rp_checks[i].id, rp_checks[i].title);
 }
 
+/* The run's contract (report.h): one JSON document with --json, a summary line last. */
+static struct {
+	const char *command, *target;
+	int json, reported;
+} run;
+
+/* The TARGET of a command line: the first argument that is neither an option nor an option's
+ * value (best effort: for the report of a run that stops before its own parsing ends). */
+static const char *find_target(int argc, char **argv)
+{
+	static const char *const with_value[] = {"--check",	 "--install", "--now",
+						 "--backup-dir", "--backup",  "--sddl"};
+	for (int i = 2; i < argc; i++) {
+		int takes = 0;
+		for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+			takes |= !strcmp(argv[i], with_value[k]);
+		if (takes)
+			i++;
+		else if (argv[i][0] != '-')
+			return argv[i];
+	}
+	return NULL;
+}
+
+void cli_reported(void)
+{
+	run.reported = 1;
+}
+
 int cli_fail(int code, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("rdprescue: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "rdprescue: %s\n", msg);
+	if (run.command && !run.reported) {
+		rp_report r = {
+		    .command = run.command, .target = run.target, .exit_code = code, .error = msg};
+		if (run.json)
+			rp_report_json(stdout, &r);
+		fflush(stdout);
+		rp_report_summary(run.json ? stderr : stdout, &r);
+		fflush(stdout);
+		run.reported = 1;
+	}
 	return code;
 }
 
@@ -77,6 +117,13 @@ int main(int argc, char **argv)
 		return print_usage(stdout), 0;
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version"))
 		return printf("rdprescue %s\n", RP_VERSION), 0;
+	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix") || !strcmp(cmd, "undo") ||
+	    !strcmp(cmd, "acl")) {
+		run.command = cmd;
+		run.target = find_target(argc, argv);
+		for (int i = 2; i < argc; i++)
+			run.json |= !strcmp(argv[i], "--json");
+	}
 	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix"))
 		return cmd_scan(argc - 1, argv + 1);
 	if (!strcmp(cmd, "undo"))

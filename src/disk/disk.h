@@ -17,26 +17,26 @@
 
 typedef enum rp_fs {
 	RP_FS_UNKNOWN = 0,
-	RP_FS_NTFS,      /* "NTFS    " at offset 3 */
+	RP_FS_NTFS,	 /* "NTFS    " at offset 3 */
 	RP_FS_BITLOCKER, /* "-FVE-FS-" at offset 3: encrypted, refused */
-	RP_FS_FAT,       /* EFI system partition, RDPRESCUE report partition */
+	RP_FS_FAT,	 /* EFI system partition, RDPRESCUE report partition */
 } rp_fs;
 
 typedef struct rp_part {
-	int number;      /* 1-based as in the table; 0 for a bare (single-partition) image */
+	int number;	 /* 1-based as in the table; 0 for a bare (single-partition) image */
 	uint64_t offset; /* bytes from the start of the disk data */
-	uint64_t size;   /* bytes */
+	uint64_t size;	 /* bytes */
 	rp_fs fs;
-	char type[48];   /* "gpt basic data", "gpt winre", "mbr 0x07", "bare", ... */
-	char name[72];   /* GPT partition name (UTF-8, from the disk: escape before printing) */
+	char type[48]; /* "gpt basic data", "gpt winre", "mbr 0x07", "bare", ... */
+	char name[72]; /* GPT partition name (UTF-8, from the disk: escape before printing) */
 } rp_part;
 
 typedef struct rp_disk {
 	char *path;
 	int is_blockdev;
-	uint64_t size;       /* bytes of disk data (a VHD's footer excluded) */
-	char format[16];     /* "raw", "vhd", "block" */
-	char scheme[8];      /* "gpt", "mbr", "none" */
+	uint64_t size;	 /* bytes of disk data (a VHD's footer excluded) */
+	char format[16]; /* "raw", "vhd", "block" */
+	char scheme[8];	 /* "gpt", "mbr", "none" */
 	rp_part *parts;
 	size_t nparts;
 } rp_disk;
@@ -46,6 +46,14 @@ typedef struct rp_disk {
  * end of the image, ...) or RP_EXIT_USAGE (a directory or special file that is not a disk). */
 int rp_disk_probe(rp_disk *disk, const char *path, rp_err *err);
 void rp_disk_free(rp_disk *disk);
+
+/* 0 when the volume at [offset, offset+size) of path may be written now; otherwise -1 with
+ * RP_EXIT_UNUSABLE and a message naming the cause and the way out (inuse.c): a read-only
+ * device (BLKROGET) or image, a /dev node this user may not open ("run as root"), or the same
+ * bytes in use elsewhere: mounted through a loop device, a partition or a device-mapper mapping,
+ * or held open exclusively.  command ("fix", "undo", "acl") is named in the suggestion. */
+int rp_disk_check_write(const char *path, uint64_t offset, uint64_t size, const char *command,
+			rp_err *err);
 
 /* The parsers on memory, for tests and fuzzing.  head holds the first len bytes of the disk data
  * (at least 34 sectors of 512 bytes are read when available); disk_size is the disk data size. */

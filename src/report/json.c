@@ -178,6 +178,8 @@ static json_t *report_json(const rp_report *r)
 		json_object_set_new(o, "backup", json_null());
 	}
 	json_t *notes = json_array();
+	for (size_t i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, disk_string(r->notes[i]));
 	if (r->plan)
 		for (size_t i = 0; i < r->plan->nnotes; i++)
 			json_array_append_new(notes, disk_string(r->plan->notes[i]));
@@ -226,6 +228,12 @@ void rp_report_summary(FILE *out, const rp_report *r)
 	json_t *o = json_object();
 	json_object_set_new(o, "rdprescue", json_string("summary"));
 	json_object_set_new(o, "command", json_string(r->command));
+	char cut_target[512];
+	snprintf(cut_target, sizeof cut_target, "%s", r->target ? r->target : "");
+	json_object_set_new(o, "target", r->target ? disk_string(cut_target) : json_null());
+	json_object_set_new(o, "computer",
+			    r->reg && r->reg->computer ? disk_string(r->reg->computer)
+						       : json_null());
 	json_object_set_new(o, "exit", json_integer(r->exit_code));
 	json_object_set_new(o, "problems", ids_with(r, RP_PROBLEM));
 	json_object_set_new(o, "not_fixed", ids_with(r, RP_NOT_FIXED));

@@ -51,7 +51,8 @@ static void put_evidence(FILE *out, const rp_evidence *e)
 			/* A certificate Blob or a firewall rule runs to kilobytes: the text report
 			 * shows its start, the JSON report all of it. */
 			if (strlen(shown) > SHOWN_MAX)
-				strcpy(shown + SHOWN_MAX - 40, "... (cut; --json shows the whole value)");
+				strcpy(shown + SHOWN_MAX - 40,
+				       "... (cut; --json shows the whole value)");
 			put_escaped(out, shown);
 			free(shown);
 		} else {
@@ -188,12 +189,23 @@ void rp_report_text(FILE *out, const rp_report *r)
 		else if (problems && r->dry_run)
 			fprintf(out, "%zu problem%s; nothing was written (dry run).\n", problems,
 				problems == 1 ? "" : "s");
-		else if (problems)
-			fprintf(out,
-				"%zu problem%s. Run 'rdprescue fix TARGET --yes' to repair %s.\n",
-				problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
-		else
+		else if (problems && strcmp(r->command, "scan") != 0)
+			fprintf(out, "%zu problem%s left: nothing was fixed.\n", problems,
+				problems == 1 ? "" : "s");
+		else if (problems) {
+			fprintf(out, "%zu problem%s. Run 'rdprescue fix ", problems,
+				problems == 1 ? "" : "s");
+			put_escaped(out, r->target);
+			if (r->install_arg)
+				fprintf(out, " --install %d", r->install_arg);
+			fprintf(out, " --yes' to repair %s.\n", problems == 1 ? "it" : "them");
+		} else
 			fputs("No problems found.\n", out);
+	}
+	for (size_t i = 0; i < r->nnotes; i++) {
+		fputs("note: ", out);
+		put_escaped(out, r->notes[i]);
+		fputc('\n', out);
 	}
 	if (r->plan) {
 		for (size_t i = 0; i < r->plan->nnotes; i++) {

@@ -59,6 +59,9 @@ const char *rp_vol_backend(const rp_vol *vol); /* "ntfs" or "dir" */
 const char *rp_vol_label(const rp_vol *vol);   /* volume label ("" when none) */
 uint64_t rp_vol_size(const rp_vol *vol);
 const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
+/* Why Windows would not accept changes to this volume (hibernated, Fast Startup, unclean
+ * journal: the message says what to do), or NULL. */
+const char *rp_vol_write_refusal(const rp_vol *vol);
 
 /* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
@@ -105,7 +108,8 @@ typedef struct rp_target {
 	rp_disk disk; /* when not a directory */
 	rp_install *installs;
 	size_t ninstalls;
-	int bitlocker_parts; /* BitLocker partitions seen (not searchable) */
+	int bitlocker_parts;	   /* BitLocker partitions seen (not searchable) */
+	const char *write_command; /* "fix", "undo", "acl": named in refusals (NULL: "fix") */
 } rp_target;
 
 /* Probes a target (disk, image, VHD, device or directory) and finds every volume that holds
@@ -113,7 +117,13 @@ typedef struct rp_target {
  * RP_EXIT_UNUSABLE with a message (and BitLocker named when that is why). */
 int rp_target_probe(rp_target *t, const char *path, rp_err *err);
 void rp_target_free(rp_target *t);
-/* Opens the volume of installation index (1-based; 0 = the only one, error if several). */
+/* Up front, before anything is scanned or written: 0 when installation index may be written
+ * now.  Refused (RP_EXIT_UNUSABLE, one message with the way out): a read-only or in-use device
+ * or image (rp_disk_check_write), a directory this user cannot write, a volume Windows left
+ * hibernated or unclean.  Remembers command for the refusals of later writable opens. */
+int rp_target_check_write(rp_target *t, int index, const char *command, rp_err *err);
+/* Opens the volume of installation index (1-based; 0 = the only one, error if several).
+ * writable=1 on a disk first runs rp_disk_check_write (the bytes may have been mounted since). */
 int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 		   const rp_install **inst, rp_err *err);
 
