@@ -15,8 +15,9 @@ int cmd_hive(int argc, char **argv);
 /* Parses the N of --install N (1..64); 0 on success, else prints the usage error, returns 2. */
 int cli_install_index(const char *arg, int *out);
 
-/* 0 when dir is NULL or a writable directory, else prints the usage error and returns 2. */
-int cli_backup_dir_ok(const char *dir);
+/* 0 when dir is NULL or a writable directory, else prints the usage error and returns 2.
+ * create: a missing dir whose parent exists is created (mode 0700) first. */
+int cli_backup_dir_ok(const char *dir, int create);
 
 /* Prints "rdprescue: msg" on stderr and returns code.  For scan, fix, undo and acl, unless the
  * run already printed its report: also the report of the failed run (with --json one JSON

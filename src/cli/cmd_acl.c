@@ -354,7 +354,7 @@ static int parse(int argc, char **argv, acl_args *a)
 	if (is_reset && !a->yes && !a->dry_run && !isatty(STDIN_FILENO))
 		return cli_fail(2, "acl reset changes the disk: add --yes to confirm (or "
 				   "--dry-run to check the SDDL)");
-	if (cli_backup_dir_ok(a->backup_dir))
+	if (cli_backup_dir_ok(a->backup_dir, !a->dry_run))
 		return 2;
 	return 0;
 }

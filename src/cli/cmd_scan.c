@@ -217,7 +217,7 @@ int cmd_scan(int argc, char **argv)
 		return cli_fail(2,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
 				"the plan)");
-	if (cli_backup_dir_ok(a.backup_dir))
+	if (cli_backup_dir_ok(a.backup_dir, !a.dry_run))
 		return 2;
 
 	rp_target t = {0};

@@ -64,7 +64,7 @@ int cmd_undo(int argc, char **argv)
 		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
 			return cli_fail(2, "nothing changed: undo was not confirmed");
 	}
-	if (cli_backup_dir_ok(po.backup_dir))
+	if (cli_backup_dir_ok(po.backup_dir, 1))
 		return 2;
 
 	rp_err err = {0};

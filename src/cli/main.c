@@ -5,10 +5,12 @@
 #include "plan/plan.h"
 #include "report/report.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -88,9 +90,20 @@ int cli_fail(int code, const char *fmt, ...)
 	return code;
 }
 
-int cli_backup_dir_ok(const char *dir)
+int cli_backup_dir_ok(const char *dir, int create)
 {
-	if (dir && access(dir, W_OK) != 0)
+	if (!dir)
+		return 0;
+	struct stat st;
+	if (create && stat(dir, &st) != 0 && errno == ENOENT) {
+		/* Backups hold every original byte: only this user may read them. */
+		if (mkdir(dir, 0700) != 0)
+			return cli_fail(2,
+					"--backup-dir %s cannot be created (%s): create it or "
+					"choose another",
+					dir, strerror(errno));
+	}
+	if (access(dir, W_OK) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return cli_fail(2,
 				"--backup-dir %s is not a writable directory: create it or choose "
 				"another",
