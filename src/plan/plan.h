@@ -57,19 +57,6 @@ int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *pat
 
 void rp_plan_result_free(rp_plan_result *res);
 
-/* Serializes b, writes it to --backup-dir (when given) and into the volume's backup folder,
- * and re-reads both; the volume is open read-write.  Sets res->backup_*. */
-int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *opts,
-			 rp_plan_result *res, rp_err *err);
-/* Reads a file and its SD (the dir backend may have none: sd NULL). */
-int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len, uint8_t **sd,
-			  size_t *sd_len, rp_err *err);
-/* Puts one backup entry's original back (content and SD, SD only, or removes a created file). */
-int rp_plan_restore_entry(rp_vol *vol, const rp_backup_entry *e, rp_err *err);
-/* A new backup with a fresh id ("<UTC time>-<random>-<kind>"). */
-void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opts,
-			 const char *install_json);
-
 /* JSON text describing an installation, for manifests and reports (malloc'd). */
 char *rp_install_json(const rp_install *inst, const rp_registry *reg);
 

@@ -7,7 +7,7 @@
  * would throw away what Windows wrote.  Restoring is idempotent: entries already back in their
  * original state are left alone, so an interrupted undo can simply be run again.
  */
-#include "plan/plan.h"
+#include "plan/plan_internal.h"
 #include "util/file.h"
 #include "util/hash.h"
 #include "util/text.h"
@@ -153,18 +153,6 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 		p);
 	free(p);
 	return -1;
-}
-
-int rp_plan_restore_entry(rp_vol *vol, const rp_backup_entry *e, rp_err *err)
-{
-	switch (e->action) {
-	case RP_BACKUP_SD:
-		return rp_vol_set_sd(vol, e->path, e->sd, e->sd_len, err);
-	case RP_BACKUP_CREATE:
-		return rp_vol_remove(vol, e->path, err);
-	default:
-		return rp_vol_write_file(vol, e->path, e->data, e->len, e->sd, e->sd_len, err);
-	}
 }
 
 int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res, rp_err *err)
