@@ -14,10 +14,15 @@
 int cmd_undo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"backup", required_argument, NULL, 'f'},  {"backup-dir", required_argument, NULL, 'b'},
-	    {"install", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'F'},
-	    {"json", no_argument, NULL, 'j'},	       {"yes", no_argument, NULL, 'y'},
-	    {"help", no_argument, NULL, 'h'},	       {0},
+	    {"backup", required_argument, NULL, 'f'},
+	    {"backup-dir", required_argument, NULL, 'b'},
+	    {"install", required_argument, NULL, 'i'},
+	    {"force", no_argument, NULL, 'F'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	rp_plan_opts po = {0};
 	int json = 0, yes = 0, c;
@@ -44,9 +49,12 @@ int cmd_undo(int argc, char **argv)
 		case 'y':
 			yes = 1;
 			break;
+		case 'n':
+			po.dry_run = 1;
+			break;
 		case 'h':
-			puts("usage: rdprescue undo TARGET [--backup FILE] [--backup-dir DIR] "
-			     "[--install N] [--force] [--json] [--yes]");
+			puts("usage: rdprescue undo TARGET [--backup ID|FILE] [--backup-dir DIR] "
+			     "[--install N] [--force] [--dry-run] [--json] [--yes]");
 			return 0;
 		default:
 			return cli_fail(2, "unknown option '%s'; run 'rdprescue --help'",
@@ -56,7 +64,7 @@ int cmd_undo(int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_fail(2, "undo needs exactly one TARGET; run 'rdprescue --help'");
 	po.target = argv[optind];
-	if (!yes) {
+	if (!yes && !po.dry_run) {
 		if (!isatty(STDIN_FILENO))
 			return cli_fail(2, "undo changes the disk: add --yes to confirm");
 		fprintf(stderr, "rdprescue: restore the last backup onto %s? [y/N] ", po.target);
@@ -64,18 +72,22 @@ int cmd_undo(int argc, char **argv)
 		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
 			return cli_fail(2, "nothing changed: undo was not confirmed");
 	}
-	if (cli_backup_dir_ok(po.backup_dir, 1))
+	if (cli_backup_dir_ok(po.backup_dir, !po.dry_run))
 		return 2;
 
 	rp_err err = {0};
 	rp_target t = {0};
 	if (rp_target_probe(&t, po.target, &err) < 0 ||
-	    rp_target_check_write(&t, po.install_index, "undo", &err) < 0) {
+	    (!po.dry_run && rp_target_check_write(&t, po.install_index, "undo", &err) < 0)) {
 		rp_target_free(&t);
 		return cli_fail(err.exit_code, "%s", err.msg);
 	}
 	rp_plan_result pr = {0};
-	rp_report r = {.command = "undo", .target = po.target, .plan = &pr};
+	rp_report r = {.command = "undo",
+		       .target = po.target,
+		       .install_arg = po.install_index,
+		       .plan = &pr,
+		       .dry_run = po.dry_run};
 	if (rp_plan_undo(&t, &po, &pr, &err) < 0) {
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
@@ -88,7 +100,7 @@ int cmd_undo(int argc, char **argv)
 	fflush(stdout);
 	if (r.error)
 		fprintf(stderr, "rdprescue: %s\n", r.error);
-	else if (!pr.nfiles && !json)
+	else if (!pr.nfiles && !pr.nnotes && !json)
 		puts("nothing to restore: every file already matches the backup");
 	rp_report_summary(json ? stderr : stdout, &r);
 	int rc = r.exit_code;

@@ -19,8 +19,9 @@ static const char usage[] =
     "  scan   TARGET [--json] [--check ID,...] [--install N] [--now YYYY-MM-DD]\n"
     "  fix    TARGET [--json] [--check ID,...] [--install N] [--dry-run] [--backup-dir DIR]\n"
     "                [--allow-weaker-security] [--yes] [--now YYYY-MM-DD]\n"
-    "  undo   TARGET [--backup FILE] [--backup-dir DIR] [--install N] [--force] [--json] "
-    "[--yes]\n"
+    "  undo   TARGET [--backup ID|FILE] [--backup-dir DIR] [--install N] [--force] [--dry-run]\n"
+    "                [--json] [--yes]\n"
+    "  backups TARGET [--install N] [--backup-dir DIR] [--json]\n"
     "  list   [DEVICE|IMAGE ...]\n"
     "  acl    TARGET show PATH [--json] | TARGET reset PATH --sddl SDDL [--yes] [--backup-dir "
     "DIR]\n"
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version"))
 		return printf("rdprescue %s\n", RP_VERSION), 0;
 	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix") || !strcmp(cmd, "undo") ||
-	    !strcmp(cmd, "acl")) {
+	    !strcmp(cmd, "acl") || !strcmp(cmd, "backups")) {
 		run.command = cmd;
 		run.target = find_target(argc, argv);
 		for (int i = 2; i < argc; i++)
@@ -145,6 +146,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(cmd, "acl"))
 		return cmd_acl(argc - 1, argv + 1);
+	if (!strcmp(cmd, "backups"))
+		return cmd_backups(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hive"))
 		return cmd_hive(argc - 1, argv + 1);
 	return cli_fail(2, "unknown command '%s'; run 'rdprescue --help' for the list",

@@ -219,6 +219,8 @@ void rp_plan_result_free(rp_plan_result *res)
 	free(res->backup_host);
 	free(res->backup_volume);
 	free(res->backup_id);
+	free(res->restored_id);
+	free(res->restored_from);
 	for (size_t i = 0; i < res->nfiles; i++)
 		free(res->files[i]);
 	free(res->files);

@@ -161,7 +161,8 @@ static json_t *report_json(const rp_report *r)
 		}
 	if (r->plan && !r->scan)
 		for (size_t i = 0; i < r->plan->nfiles; i++) {
-			char *what = rp_xasprintf("restored %s", r->plan->files[i]);
+			char *what = rp_xasprintf(r->dry_run ? "would restore %s" : "restored %s",
+						  r->plan->files[i]);
 			json_array_append_new(changes, disk_string(what));
 			free(what);
 		}
@@ -176,6 +177,12 @@ static json_t *report_json(const rp_report *r)
 		json_object_set_new(o, "backup", b);
 	} else {
 		json_object_set_new(o, "backup", json_null());
+	}
+	if (r->plan && r->plan->restored_id) {
+		json_t *rb = json_object();
+		json_object_set_new(rb, "id", json_string(r->plan->restored_id));
+		json_object_set_new(rb, "from", disk_string(r->plan->restored_from));
+		json_object_set_new(o, "restored_backup", rb);
 	}
 	json_t *notes = json_array();
 	for (size_t i = 0; i < r->nnotes; i++)

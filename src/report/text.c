@@ -215,7 +215,7 @@ void rp_report_text(FILE *out, const rp_report *r)
 		}
 		if (!r->scan)
 			for (size_t i = 0; i < r->plan->nfiles; i++) {
-				fputs("restored: ", out);
+				fputs(r->dry_run ? "would restore: " : "restored: ", out);
 				put_escaped(out, r->plan->files[i]);
 				fputc('\n', out);
 			}
