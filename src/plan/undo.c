@@ -57,6 +57,33 @@ static int history_open(rp_vol *vol, const char *backup_dir, int with_undo, hist
 	return 0;
 }
 
+static int sd_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* 1 when the path already holds what a loaded backup older than the one named name holds as
+ * its original (content, or SD for an SD entry): an undo went back past this backup. */
+static int before_older(const history *h, const char *name, const rp_backup_entry *e,
+			const char *sha, const uint8_t *sd, size_t sd_len)
+{
+	for (size_t i = 0; h && i < h->n; i++) {
+		if (!h->loaded[i] || strcmp(h->st[i].name, name) >= 0 ||
+		    !strcmp(h->b[i].kind, "undo"))
+			continue;
+		for (size_t k = 0; k < h->b[i].nentries; k++) {
+			const rp_backup_entry *o = &h->b[i].entries[k];
+			if (strcmp(o->path, e->path) != 0)
+				continue;
+			if (e->action == RP_BACKUP_SD
+				? o->sd && sd && sd_same(o->sd, o->sd_len, sd, sd_len)
+				: o->had_data && !strcmp(o->sha256_before, sha))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* 1 when sha is what a loaded rdprescue backup newer than the one named name wrote at path. */
 static int written_by_us(const history *h, const char *name, const char *path, const char *sha)
 {
@@ -71,11 +98,6 @@ static int written_by_us(const history *h, const char *name, const char *path, c
 		}
 	}
 	return 0;
-}
-
-static int sd_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
 }
 
 typedef struct current {
@@ -128,6 +150,8 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 	if (e->action == RP_BACKUP_SD && c->exists && sd_back)
 		return 0;
 	if (!e->had_data && !c->exists)
+		return 0;
+	if (c->exists && name && before_older(h, name, e, c->sha, c->sd, c->sd_len))
 		return 0;
 	if (force)
 		return 1;
@@ -267,7 +291,11 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		    RP_BACKUP_VOL_DIR);
 		goto out;
 	}
-	/* Without --backup: the newest backup not undone yet. */
+	/* Without --backup: the newest backup not undone yet (all loaded: older originals tell
+	 * which backups an earlier undo went back past). */
+	for (size_t i = 0; !b && chosen < 0 && i < h.n; i++)
+		if (load_at(vol, &h, i, err) < 0)
+			goto out;
 	for (size_t i = chosen >= 0 ? (size_t)chosen : 0; !b && i < h.n; i++) {
 		if (load_at(vol, &h, i, err) < 0)
 			goto out;
@@ -413,16 +441,19 @@ int rp_plan_backups(const rp_target *t, const rp_plan_opts *opts, rp_backup_info
 	int rc = -1;
 	if (history_open(vol, opts->backup_dir, 1, &h, err) < 0)
 		goto out;
+	for (size_t i = 0; i < h.n; i++)
+		if (load_at(vol, &h, i, err) < 0)
+			goto out;
 	rp_backup_info *v = rp_xcalloc(h.n ? h.n : 1, sizeof *v);
 	for (size_t i = 0; i < h.n; i++) {
-		if (load_at(vol, &h, i, err) < 0) {
-			rp_backup_infos_free(v, i);
-			goto out;
-		}
 		int *todo = rp_xcalloc(h.b[i].nentries ? h.b[i].nentries : 1, sizeof *todo);
 		rp_err ignored = {0};
-		v[i].undone = examine(vol, &h.b[i], 0, NULL, NULL, todo, &ignored) == 0;
+		/* undo's safety backups are never "undone": they are undo's own record */
+		v[i].undone = strcmp(h.b[i].kind, "undo") != 0 &&
+			      examine(vol, &h.b[i], 0, &h, h.st[i].name, todo, &ignored) == 0;
 		free(todo);
+	}
+	for (size_t i = 0; i < h.n; i++) {
 		v[i].backup = h.b[i]; /* moved */
 		h.loaded[i] = 0;
 		v[i].volume_path = h.st[i].volume_path;
