@@ -256,6 +256,14 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.scan = &scan;
+	/* scan and fix agree: a change fix could not build is told now, not at fix time. */
+	if (!a.fix && count_status(&scan, RP_PROBLEM) && r.nnotes < sizeof notes / sizeof *notes) {
+		rp_err perr = {0};
+		if (rp_plan_preflight(&scan, a.allow_weaker, &perr) < 0) {
+			notes[r.nnotes++] = rp_xasprintf("fix would refuse: %s", perr.msg);
+			r.fix_refuses = 1;
+		}
+	}
 	/* not-fixed in a scan: a problem rdprescue refuses to touch (e.g. behind a junction). */
 	r.exit_code = count_status(&scan, RP_PROBLEM) || count_status(&scan, RP_NOT_FIXED)
 			  ? RP_EXIT_PROBLEMS

@@ -214,6 +214,16 @@ out:
 	return rc;
 }
 
+int rp_plan_preflight(rp_scan *scan, int allow_weaker, rp_err *err)
+{
+	rp_jobs jobs;
+	rp_plan_result scratch = {0};
+	int rc = rp_jobs_build(scan, allow_weaker, &jobs, &scratch, err);
+	rp_jobs_free(&jobs);
+	rp_plan_result_free(&scratch);
+	return rc;
+}
+
 void rp_plan_result_free(rp_plan_result *res)
 {
 	free(res->backup_host);

@@ -49,6 +49,11 @@ typedef struct rp_plan_result {
 int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_plan_result *res,
 		rp_err *err);
 
+/* What fix would do first, in memory only: builds and verifies every new image of the scan's
+ * selected changes, writes nothing, keeps scan->vol open.  -1 with the refusal fix would give
+ * (so that scan can report it). */
+int rp_plan_preflight(rp_scan *scan, int allow_weaker, rp_err *err);
+
 /* Undo walks the history: without --backup it restores the newest backup whose files are not
  * back to their originals yet, so that each run goes one step further back, until the state
  * before the first change (then nothing is restored and a note says so).  --backup takes an id

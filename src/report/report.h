@@ -23,6 +23,7 @@ typedef struct rp_report {
 	int allow_weaker;
 	int exit_code;
 	const char *error;  /* a message when the run stopped early */
+	int fix_refuses;    /* scan: fix could not build its changes (a note says why) */
 	char *const *notes; /* what the volume and hives are like (rp_report_state_notes) */
 	size_t nnotes;
 } rp_report;

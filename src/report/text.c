@@ -189,6 +189,11 @@ void rp_report_text(FILE *out, const rp_report *r)
 		else if (problems && r->dry_run)
 			fprintf(out, "%zu problem%s; nothing was written (dry run).\n", problems,
 				problems == 1 ? "" : "s");
+		else if (problems && r->fix_refuses)
+			fprintf(
+			    out,
+			    "%zu problem%s; fix cannot repair %s on this disk (see the note).\n",
+			    problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
 		else if (problems && strcmp(r->command, "scan") != 0)
 			fprintf(out, "%zu problem%s left: nothing was fixed.\n", problems,
 				problems == 1 ? "" : "s");

@@ -131,6 +131,25 @@ expect_exit 1 "one log: scan" "$RP" scan "$I"
 check "one log: scan names the missing log and what was replayed" \
 	grep -q '^note: SYSTEM.LOG2 is missing (SYSTEM.LOG1 is there): clean (seq [0-9]*)' "$T/out"
 
+# --- scan and fix agree: a change fix cannot build (a 20000-byte value on the key hivex would
+# rewrite) is reported by scan, with what to do ---
+scenario_hives firewall-rule-inactive "$T/fw"
+python3 -c "
+import sys
+open(sys.argv[1], 'w').write('Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\\\SYSTEM\\\\ControlSet001\\\\Services\\\\SharedAccess\\\\Parameters\\\\FirewallPolicy\\\\FirewallRules]\r\n\"Big\"=hex:' + ','.join(['00'] * 20000) + '\r\n')" "$T/big.reg"
+I=$T/agree.img
+cp --sparse=always "$T/pristine.img" "$I"
+check "put a SYSTEM whose firewall rules key holds a 20000-byte value" sh -c \
+	"hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\\SYSTEM' '$T/fw/SYSTEM' '$T/big.reg' && '$TOOLS/rp-testfs' '$I' put '$T/fw/SYSTEM' $SYS"
+expect_exit 1 "scan/fix agree: scan" "$RP" scan "$I"
+check "scan/fix agree: scan notes that fix would refuse, why, and what to do instead" \
+	grep -q '^note: fix would refuse: cannot rewrite SYSTEM.*FirewallRules: it holds a value of 20000 bytes.*make this change on the running system instead' "$T/out"
+check "scan/fix agree: no 'run fix' hint" sh -c "! grep -q \"Run 'rdprescue fix\" '$T/out' && grep -q 'fix cannot repair it on this disk' '$T/out'"
+s0=$(sha256sum <"$I")
+expect_exit 1 "scan/fix agree: fix refuses the same way" "$RP" fix "$I" --yes
+check "scan/fix agree: same message" grep -q 'cannot rewrite SYSTEM.*FirewallRules: it holds a value of 20000 bytes' "$T/err"
+image_same "scan/fix agree" "$I" "$s0"
+
 # --- every run speaks the contract ---
 expect_exit 1 "contract: scan" "$RP" scan "$B"
 check "contract: last line is the summary naming target and computer" sh -c \
