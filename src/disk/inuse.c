@@ -334,19 +334,36 @@ static int check_in_use(const struct stat *st, uint64_t offset, uint64_t size, c
 			const char *shown, rp_err *err)
 {
 	devset s = {0};
+	struct stat file;
+	int have_file = 0;
 	if (S_ISBLK(st->st_mode)) {
 		char name[256];
 		dev_name(st->st_rdev, name, sizeof name);
 		add_dev(&s, st->st_rdev, name);
 		add_partitions(&s, st->st_rdev, 0, offset, size);
+		/* A loop device: the same file may be attached again, or mounted directly. */
+		char p[128], backing[4096];
+		uint64_t loff = 0;
+		snprintf(p, sizeof p, SYS_DEV_BLOCK "/%u:%u/loop/backing_file", major(st->st_rdev),
+			 minor(st->st_rdev));
+		if (read_line(p, backing, sizeof backing) == 0 && stat(backing, &file) == 0 &&
+		    S_ISREG(file.st_mode)) {
+			snprintf(p, sizeof p, SYS_DEV_BLOCK "/%u:%u/loop/offset",
+				 major(st->st_rdev), minor(st->st_rdev));
+			read_u64(p, &loff);
+			if (loff <= UINT64_MAX - offset - size)
+				add_loops(&s, &file, loff + offset, size);
+			have_file = 1;
+		}
 	} else {
+		file = *st;
+		have_file = 1;
 		add_loops(&s, st, offset, size);
 	}
 	add_holders(&s);
 
 	char what[4200], where[4096];
-	if (find_mount(&s, S_ISREG(st->st_mode) ? st : NULL, what, sizeof what, where,
-		       sizeof where)) {
+	if (find_mount(&s, have_file ? &file : NULL, what, sizeof what, where, sizeof where)) {
 		char *ewhat = rp_escape(what), *ewhere = rp_escape(where);
 		rp_fail(err, RP_EXIT_UNUSABLE,
 			"%s is in use: %s is mounted at %s; give the mount point instead "

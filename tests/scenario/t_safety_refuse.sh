@@ -221,6 +221,10 @@ upfront "loop mount: acl reset on the image" "inuse.img is in use: .*\(rdprescue
 	"$RP" acl "$I" reset Windows --sddl 'O:SYG:SYD:(A;;FA;;;SY)' --yes
 upfront "loop mount: fix of the loop device" "$L is in use: $L is mounted at $M" "$RP" fix "$L" --yes
 json_one "loop mount: fix --json" 3 "$RP" fix "$I" --yes --json
+L2=$(losetup -f --show "$I") && LOOPS="$L2 $LOOPS"
+upfront "loop mount: fix of a second loop device of the same image" \
+	"$L2 is in use: $L is mounted at $M; give the mount point instead" "$RP" fix "$L2" --yes
+losetup -d "$L2"
 expect_exit 0 "loop mount: the advice works: fix of the mount point" "$RP" fix "$M" --yes
 umount "$M"
 check "loop mount: after unmount, ntfsfix -n finds the volume consistent" ntfsfix -n "$L"
