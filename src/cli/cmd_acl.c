@@ -8,6 +8,7 @@
  * PATH is volume-relative; "C:\ProgramData\..." and backslashes are accepted.
  */
 #include "cli/cli.h"
+#include "report/report.h"
 #include "plan/plan.h"
 #include "sd/sd.h"
 #include "util/text.h"
@@ -390,6 +391,12 @@ int cmd_acl(int argc, char **argv)
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 	else
 		rc = !strcmp(a.action, "show") ? show(&t, &a) : reset(&t, &a);
+	if (rc == 0) { /* the contract: the summary line last (stderr with --json) */
+		rp_report r = {.command = "acl", .target = a.target, .install_arg = a.install};
+		cli_reported();
+		fflush(stdout);
+		rp_report_summary(a.json ? stderr : stdout, &r);
+	}
 	rp_target_free(&t);
 	free(path);
 	return rc;

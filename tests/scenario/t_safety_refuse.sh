@@ -156,6 +156,9 @@ check "contract: last line is the summary naming target and computer" sh -c \
 	"tail -n1 '$T/out' | grep -q '\"rdprescue\":\"summary\",\"command\":\"scan\",\"target\":\"$B\",\"computer\":\"WKS-WIN732BITA\"'"
 check "contract: the fix hint names the target, not TARGET" \
 	sh -c "grep -qF \"Run 'rdprescue fix $B --yes'\" '$T/out' && ! grep -q TARGET '$T/out'"
+expect_exit 0 "contract: acl show" "$RP" acl "$B" show Windows
+check "contract: acl show ends with the summary line" sh -c \
+	"tail -n1 '$T/out' | grep -q '\"rdprescue\":\"summary\",\"command\":\"acl\",\"target\":\"$B\"'"
 expect_exit 3 "contract: a missing target, text" "$RP" scan "$T/nothing.img"
 check "contract: the last line is the summary with the error" sh -c \
 	"tail -n1 '$T/out' | grep -q '\"rdprescue\":\"summary\".*\"exit\":3.*\"error\":\".*nothing.img'"
