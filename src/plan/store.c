@@ -167,7 +167,8 @@ static int is_backup_name(const char *name, int with_undo)
 {
 	size_t len = strlen(name);
 	const char *suffix = ".tar.zst";
-	if (strncmp(name, "rdprescue-", 10) != 0 || len < 18 ||
+	/* names come from the disk: nothing that could leave the folder */
+	if (strncmp(name, "rdprescue-", 10) != 0 || len < 18 || strpbrk(name, "/\\") ||
 	    strcmp(name + len - strlen(suffix), suffix) != 0)
 		return 0;
 	return with_undo || !strstr(name, "-undo.tar.zst");

@@ -178,14 +178,15 @@ static int check_identity(rp_hive_file *hf, rp_err *err)
 	}
 	if (!missing && !other)
 		return 0;
-	char *ename = other ? rp_escape(other) : NULL;
+	char *ename = other ? rp_escape(other) : NULL, *epath = rp_escape(hf->path);
 	rp_fail(
 	    err, RP_EXIT_UNUSABLE,
 	    "%s is not a %s hive (%s%s%s%s): nothing will be written to it; restore the real %s "
 	    "from %s/RegBack or from a backup",
-	    hf->path, hf->name, missing ? missing : "", missing && other ? ", " : "",
+	    epath, hf->name, missing ? missing : "", missing && other ? ", " : "",
 	    other ? "its base block names it " : "", other ? ename : "", hf->name, RP_CONFIG_DIR);
 	free(ename);
+	free(epath);
 	free(other);
 	return -1;
 }
