@@ -122,19 +122,6 @@ static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len
 	return rc;
 }
 
-/* A refusal says what to do next: a hive fix cannot be built from is damaged. */
-static void hint_damaged(rp_err *err, const char *hive)
-{
-	if (!err || strstr(err->msg, "running system") || strstr(err->msg, "RegBack"))
-		return;
-	size_t n = strlen(err->msg);
-	snprintf(
-	    err->msg + n, sizeof err->msg - n,
-	    "; restore %s from Windows\\System32\\config\\RegBack or a backup, or run chkdsk /f "
-	    "in Windows",
-	    hive);
-}
-
 static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *jobs,
 		    rp_plan_result *res, rp_err *err)
 {
@@ -165,8 +152,13 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 					   hf->name));
 	rc = 0;
 out:
-	if (rc < 0)
-		hint_damaged(err, hf->name);
+	/* a refusal says what to do next */
+	if (rc < 0 && err && !strstr(err->msg, "running system") && !strstr(err->msg, "RegBack"))
+		rp_err_suffix(
+		    err,
+		    "; restore %s from Windows\\System32\\config\\RegBack or a backup, or "
+		    "run chkdsk /f in Windows",
+		    hf->name);
 	free(edits);
 	return rc;
 }

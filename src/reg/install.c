@@ -112,6 +112,12 @@ static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *er
 		goto out;
 	}
 	rc = rp_hive_open(&hf->hive, name, image, image_len, err);
+	if (rc < 0) /* never only "hivex cannot open it": what to do next */
+		rp_err_suffix(
+		    err,
+		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "
+		    "in Windows",
+		    name, RP_CONFIG_DIR);
 	free(image);
 out:
 	for (int i = 0; i < 4; i++)
