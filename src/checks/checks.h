@@ -90,6 +90,7 @@ typedef struct rp_scan {
 	rp_registry *reg;
 	int allow_weaker;
 	time_t now;
+	const char *target; /* TARGET as given, for commands a finding suggests (NULL: unknown) */
 	rp_finding *findings;
 	size_t nfindings;
 	rp_progress_cb progress; /* NULL: no progress wanted */

@@ -225,7 +225,8 @@ int cmd_scan(int argc, char **argv)
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
 	char *notes[8] = {0};
-	rp_scan scan = {.allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL)};
+	rp_scan scan = {
+	    .allow_weaker = a.allow_weaker, .now = a.now ? a.now : time(NULL), .target = a.target};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
@@ -296,7 +297,7 @@ int cmd_scan(int argc, char **argv)
 	if (!a.dry_run && pr.files_written) {
 		/* Judge by what the disk holds now. */
 		rp_registry after_reg = {0};
-		rp_scan after = {.allow_weaker = 0, .now = scan.now};
+		rp_scan after = {.allow_weaker = 0, .now = scan.now, .target = a.target};
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <

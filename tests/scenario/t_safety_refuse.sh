@@ -159,6 +159,16 @@ check "contract: the fix hint names the target, not TARGET" \
 expect_exit 0 "contract: acl show" "$RP" acl "$B" show Windows
 check "contract: acl show ends with the summary line" sh -c \
 	"tail -n1 '$T/out' | grep -q '\"rdprescue\":\"summary\",\"command\":\"acl\",\"target\":\"$B\"'"
+# the RDP key with a deny entry for NETWORK SERVICE: the hint names this target and this file
+MK=ProgramData/Microsoft/Crypto/RSA/MachineKeys
+RDPKEY=$MK/f686aace6942fb7f7ceb231212eef4a4_3f2a8c1e-6b7d-4e59-9a10-2c4b6d8e0f12
+I=$T/deny.img
+check "build a disk whose RDP key denies NETWORK SERVICE" sh -c "cp --sparse=always '$T/dirty.img' '$I' && \
+'$TOOLS/rp-testfs' '$I' mkdir $MK && '$TOOLS/rp-testfs' '$I' mkkey $RDPKEY TSSecKeySet1 && \
+'$TOOLS/rp-testfs' '$I' setsddl $RDPKEY 'O:SYG:SYD:P(D;;FA;;;NS)(A;;FA;;;SY)(A;;FR;;;NS)'"
+expect_exit 1 "deny entry: scan" "$RP" scan "$I" --check keys.rdp --json
+check "deny entry: the hint is a command with the real target and file, no TARGET" $JQ "$T/out" \
+	"any((\"'rdprescue acl $I reset \" + chr(34) + 'C:' + chr(92) + 'ProgramData' + chr(92) + 'Microsoft') in f['explain'] and 'TARGET' not in f['explain'] for f in F('keys.rdp','problem'))"
 expect_exit 3 "contract: a missing target, text" "$RP" scan "$T/nothing.img"
 check "contract: the last line is the summary with the error" sh -c \
 	"tail -n1 '$T/out' | grep -q '\"rdprescue\":\"summary\".*\"exit\":3.*\"error\":\".*nothing.img'"
