@@ -50,7 +50,7 @@ static int list_one(const char *path, int quiet)
 			char *notes[8];
 			size_t n = rp_report_state_notes(vol, &reg, notes, 8);
 			for (size_t k = 0; k < n; k++) {
-				put("\n  note: ", notes[k]);
+				put("; note: ", notes[k]); /* one line per installation */
 				free(notes[k]);
 			}
 		}
