@@ -252,9 +252,11 @@ I=$T/excl.img
 cp --sparse=always "$T/pristine.img" "$I"
 s0=$(sha256sum <"$I")
 L=$(losetup -f --show "$I") && LOOPS="$L $LOOPS"
-python3 -c "import os, time; fd = os.open('$L', os.O_RDONLY | os.O_EXCL); time.sleep(60)" &
+python3 -c "import os, time; fd = os.open('$L', os.O_RDONLY | os.O_EXCL); open('$T/held', 'w').close(); time.sleep(60)" &
 HOLDER=$!
-sleep 0.5
+n=0
+while [ ! -e "$T/held" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+check "another program holds $L open exclusively" test -e "$T/held"
 upfront "O_EXCL holder: fix of the image" "excl.img is in use: $L is held open exclusively by another program" \
 	"$RP" fix "$I" --yes
 kill "$HOLDER" && wait "$HOLDER" 2>/dev/null
