@@ -17,26 +17,26 @@
 
 typedef enum rp_fs {
 	RP_FS_UNKNOWN = 0,
-	RP_FS_NTFS,	 /* "NTFS    " at offset 3 */
+	RP_FS_NTFS,      /* "NTFS    " at offset 3 */
 	RP_FS_BITLOCKER, /* "-FVE-FS-" at offset 3: encrypted, refused */
-	RP_FS_FAT,	 /* EFI system partition, RDPRESCUE report partition */
+	RP_FS_FAT,       /* EFI system partition, RDPRESCUE report partition */
 } rp_fs;
 
 typedef struct rp_part {
-	int number;	 /* 1-based as in the table; 0 for a bare (single-partition) image */
+	int number;      /* 1-based as in the table; 0 for a bare (single-partition) image */
 	uint64_t offset; /* bytes from the start of the disk data */
-	uint64_t size;	 /* bytes */
+	uint64_t size;   /* bytes */
 	rp_fs fs;
-	char type[48]; /* "gpt basic data", "gpt winre", "mbr 0x07", "bare", ... */
-	char name[72]; /* GPT partition name (UTF-8, from the disk: escape before printing) */
+	char type[48];   /* "gpt basic data", "gpt winre", "mbr 0x07", "bare", ... */
+	char name[72];   /* GPT partition name (UTF-8, from the disk: escape before printing) */
 } rp_part;
 
 typedef struct rp_disk {
 	char *path;
 	int is_blockdev;
-	uint64_t size;	 /* bytes of disk data (a VHD's footer excluded) */
-	char format[16]; /* "raw", "vhd", "block" */
-	char scheme[8];	 /* "gpt", "mbr", "none" */
+	uint64_t size;       /* bytes of disk data (a VHD's footer excluded) */
+	char format[16];     /* "raw", "vhd", "block" */
+	char scheme[8];      /* "gpt", "mbr", "none" */
 	rp_part *parts;
 	size_t nparts;
 } rp_disk;

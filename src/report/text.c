@@ -51,8 +51,7 @@ static void put_evidence(FILE *out, const rp_evidence *e)
 			/* A certificate Blob or a firewall rule runs to kilobytes: the text report
 			 * shows its start, the JSON report all of it. */
 			if (strlen(shown) > SHOWN_MAX)
-				strcpy(shown + SHOWN_MAX - 40,
-				       "... (cut; --json shows the whole value)");
+				strcpy(shown + SHOWN_MAX - 40, "... (cut; --json shows the whole value)");
 			put_escaped(out, shown);
 			free(shown);
 		} else {
