@@ -104,6 +104,7 @@ typedef struct rp_scan {
 	rp_registry *reg;
 	int allow_weaker;
 	time_t now;
+	const char *target; /* TARGET as given, for commands a finding suggests (NULL: unknown) */
 	rp_finding *findings;
 	size_t nfindings;
 	const char *grant_rdp_logon; /* fix --grant-rdp-logon ACCOUNT (logon.rdp), or NULL */
@@ -186,6 +187,8 @@ rp_change *rp_change_quarantine(rp_finding *f, const char *path, const char *wha
 int rp_read_dword(rp_hive_file *hf, const char *key, const char *value, uint32_t *out,
 		  int *present);
 void rp_evidence_free(rp_evidence *e);
+/* The TARGET to name in a suggested command: the run's own, escaped (malloc'd). */
+char *rp_target_shown(const rp_scan *scan);
 /* "absent", "not a REG_DWORD" or the number, for summaries. */
 const char *rp_dword_shown(int present, int is_dword, uint32_t v, char *buf, size_t n);
 

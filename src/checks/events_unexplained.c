@@ -213,12 +213,14 @@ static void unexplained_kind(rp_scan *scan, size_t last, size_t count, void *vct
 				     name, count, count == 1 ? "" : "s", t);
 	/* The event's words hold disk strings: they go in the citation (escaped when printed),
 	 * never in the explanation. */
+	char *target = rp_target_shown(scan);
 	char *explain = rp_xasprintf(
 	    "Windows logged an RDP-related failure (below, with what it usually means). The "
 	    "checks this event points to (%s) found nothing wrong, so the cause is outside what "
-	    "rdprescue can see or repair offline; 'rdprescue events TARGET' shows the timeline "
+	    "rdprescue can see or repair offline; 'rdprescue events %s' shows the timeline "
 	    "around it.",
-	    e->rule->check);
+	    e->rule->check, target);
+	free(target);
 	rp_finding *f = rp_finding_add(scan, rp_id_events_unexplained, RP_PROBLEM, RP_WARNING,
 				       summary, explain);
 	f->cites = rp_xcalloc(1, sizeof *f->cites);

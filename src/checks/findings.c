@@ -308,3 +308,8 @@ int rp_gpttmpl_dword(const uint8_t *inf, size_t len, const char *key, const char
 	free(v);
 	return rc;
 }
+
+char *rp_target_shown(const rp_scan *scan)
+{
+	return rp_escape(scan->target ? scan->target : "/dev/sdX");
+}

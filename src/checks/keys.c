@@ -454,17 +454,28 @@ static void check_key_acl(rp_scan *scan, const char *path, const rp_capi_info *c
 	}
 	char *sum = blocked ? rp_xasprintf("RDP key: a deny entry takes access from %s", blocked)
 			    : rp_xasprintf("RDP key lacks %s", who);
+	/* The command to run, with this target and this file (escaped: both may be odd). */
+	char *etarget = rp_target_shown(scan), *epath = rp_escape(path);
+	for (char *c = epath; *c; c++)
+		if (*c == '/')
+			*c = '\\';
+	char *reset =
+	    rp_xasprintf("'rdprescue acl %s reset \"C:\\%s\" --sddl ...'", etarget, epath);
+	free(etarget);
+	free(epath);
 	char *explain = rp_xasprintf(
 	    "TermService runs as NETWORK SERVICE and must read this key to use its certificate; "
 	    "without it the listener has no certificate and clients disconnect right after "
 	    "connecting (0x904 / extended 0x7; events 1057/36870). Windows' default grants SYSTEM "
 	    "full control, NETWORK "
 	    "SERVICE read and, by build, Administrators read (before %u) or NT "
-	    "SERVICE\\SessionEnv full control (from %u). %s",
+	    "SERVICE\\SessionEnv full control (from %u). %s%s%s",
 	    BUILD_SESSIONENV, BUILD_SESSIONENV,
 	    blocked ? "A deny entry wins over every allow entry and the fix removes nothing: "
-		      "reset the file's rules with 'rdprescue acl TARGET reset PATH --sddl ...'."
-		    : "The fix adds the missing entries and keeps every existing one.");
+		      "reset the file's rules with "
+		    : "The fix adds the missing entries and keeps every existing one.",
+	    blocked ? reset : "", blocked ? "." : "");
+	free(reset);
 	rp_finding *f = rp_finding_add(scan, rp_id_keys_rdp, RP_PROBLEM, RP_ERROR, sum, explain);
 	char *note = rp_xasprintf("now: %s", sddl);
 	file_evidence(f, path, note);

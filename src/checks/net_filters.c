@@ -331,13 +331,15 @@ static void report(rp_scan *scan, const driver *d, const char *vendor, const cha
 	const char *lost = s ? s->what : "whatever filtering or protection this driver provides";
 	rp_finding *f;
 	if (!wanted || (has_start && start == 4)) {
+		char *target = rp_target_shown(scan);
 		char *explain = rp_xasprintf(
 		    "Reported only: a driver in the network path sees (and can drop) every packet. "
 		    "Security suites' filters are known to block RDP after an update or a "
 		    "half-finished uninstall; if the machine cannot be reached while Windows' "
-		    "settings are healthy, suspect this driver: 'rdprescue fix TARGET "
+		    "settings are healthy, suspect this driver: 'rdprescue fix %s "
 		    "--disable-driver %s' disables it (backed up, undoable), at the cost of %s.",
-		    name, lost);
+		    target, name, lost);
+		free(target);
 		f = rp_finding_add(scan, CHECK, RP_OK, s ? RP_WARNING : RP_INFO, sum, explain);
 		free(explain);
 	} else if (d->run_type == 1) {
@@ -429,13 +431,13 @@ int rp_check_net_filters(rp_scan *scan, rp_err *err)
 	}
 	free(l.d);
 	if (scan->disable_driver && !matched) {
-		char *shown = rp_escape(scan->disable_driver);
-		int rc =
-		    rp_fail(err, RP_EXIT_USAGE,
-			    "--disable-driver %s: no third-party driver of that name in the "
-			    "network path; 'rdprescue scan TARGET --check net.filters' lists them",
-			    shown);
+		char *shown = rp_escape(scan->disable_driver), *target = rp_target_shown(scan);
+		int rc = rp_fail(err, RP_EXIT_USAGE,
+				 "--disable-driver %s: no third-party driver of that name in the "
+				 "network path; 'rdprescue scan %s --check net.filters' lists them",
+				 shown, target);
 		free(shown);
+		free(target);
 		return rc;
 	}
 	return 0;

@@ -14,12 +14,14 @@ int cmd_list(int argc, char **argv);
 int cmd_acl(int argc, char **argv);
 int cmd_hive(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_backups(int argc, char **argv);
 
 /* Parses the N of --install N (1..64); 0 on success, else prints the usage error, returns 2. */
 int cli_install_index(const char *arg, int *out);
 
-/* 0 when dir is NULL or a writable directory, else prints the usage error and returns 2. */
-int cli_backup_dir_ok(const char *dir);
+/* 0 when dir is NULL or a writable directory, else prints the usage error and returns 2.
+ * create: a missing dir whose parent exists is created (mode 0700) first. */
+int cli_backup_dir_ok(const char *dir, int create);
 
 /* help.c: 1 when cmd has a help text; 1 when argv (argv[0] the command) asks for help
  * (-h or --help before any "--"); prints cmd's help on out and returns 0, or prints the usage
@@ -40,7 +42,15 @@ void cli_status(int wanted, const char *what);
 /* version.c: the version, the git commit and each linked library's version. */
 void cli_version(FILE *out);
 
-/* Prints "rdprescue: msg" on stderr and returns code. */
+/* Prints "rdprescue: msg" on stderr and returns code.  For scan, fix, undo and acl, unless the
+ * run already printed its report: also the report of the failed run (with --json one JSON
+ * document with "error" on stdout) and the summary line, so that every run keeps the contract. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The run printed its report and summary: cli_fail prints only its message from now on. */
+void cli_reported(void);
+/* Remembers the command, its TARGET and --json for the report cli_fail prints (scan, fix, undo,
+ * acl, backups). */
+void cli_run_begin(const char *command, int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
  * PATH is volume-relative; "C:\ProgramData\..." and backslashes are accepted.
  */
 #include "cli/cli.h"
+#include "report/report.h"
 #include "plan/plan.h"
 #include "report/report.h"
 #include "sd/sd.h"
@@ -55,7 +56,7 @@ static int show(const rp_target *t, const acl_args *a)
 	return 0;
 }
 
-static int reset(const rp_target *t, const acl_args *a)
+static int reset(rp_target *t, const acl_args *a)
 {
 	rp_err err = {0};
 	rp_sd sd;
@@ -67,6 +68,10 @@ static int reset(const rp_target *t, const acl_args *a)
 	rp_sd_free(&sd);
 	if (built < 0)
 		return cli_fail(RP_EXIT_USAGE, "--sddl: %s", err.msg);
+	if (!a->dry_run && rp_target_check_write(t, a->install, "acl", &err) < 0) {
+		free(bin);
+		return cli_fail(err.exit_code, "%s", err.msg);
+	}
 	if (!a->yes && !a->dry_run) {
 		char line[16];
 		fprintf(stderr, "rdprescue: set the security descriptor of %s on %s? [y/N] ",
@@ -174,7 +179,7 @@ static int parse(int argc, char **argv, acl_args *a)
 		return cli_fail(RP_EXIT_USAGE,
 				"acl reset changes the disk: add --yes to confirm (or "
 				"--dry-run to check the SDDL)");
-	if (cli_backup_dir_ok(a->backup_dir))
+	if (cli_backup_dir_ok(a->backup_dir, !a->dry_run))
 		return RP_EXIT_USAGE;
 	return 0;
 }
@@ -210,6 +215,12 @@ int cmd_acl(int argc, char **argv)
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 	else
 		rc = !strcmp(a.action, "show") ? show(&t, &a) : reset(&t, &a);
+	if (rc == 0) { /* the contract: the summary line last (stderr with --json) */
+		rp_report r = {.command = "acl", .target = a.target, .install_arg = a.install};
+		cli_reported();
+		fflush(stdout);
+		rp_report_summary(a.json ? stderr : stdout, &r);
+	}
 	rp_target_free(&t);
 	free(path);
 	return rc;

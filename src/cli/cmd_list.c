@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "reg/bcd.h"
 #include "reg/install.h"
+#include "report/report.h"
 #include "util/text.h"
 
 #include <dirent.h>
@@ -70,6 +71,12 @@ static int list_one(const char *path, int quiet)
 			put(", ", reg.product);
 			put(" build ", reg.build);
 			put(", computer ", reg.computer);
+			char *notes[8];
+			size_t n = rp_report_state_notes(vol, &reg, notes, 8);
+			for (size_t k = 0; k < n; k++) {
+				put("; note: ", notes[k]); /* one line per installation */
+				free(notes[k]);
+			}
 		}
 		/* Last, so that "DISK install N:" stays what scripts split on. */
 		if (origin)

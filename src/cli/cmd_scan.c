@@ -212,6 +212,7 @@ static int confirm(const scan_args *a, const rp_scan *s)
 
 static int finish(rp_report *r, int json, int brief)
 {
+	cli_reported();
 	if (json)
 		rp_report_json(stdout, r);
 	else if (brief)
@@ -251,28 +252,33 @@ int cmd_scan(int argc, char **argv)
 		return cli_fail(RP_EXIT_USAGE,
 				"fix changes the disk: add --yes to confirm (or --dry-run to see "
 				"the plan)");
-	if (cli_backup_dir_ok(a.backup_dir))
+	if (cli_backup_dir_ok(a.backup_dir, !a.dry_run))
 		return RP_EXIT_USAGE;
 
 	rp_target t = {0};
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
 	rp_registry reg = {0};
+	char *notes[8] = {0};
 	rp_events events = {0};
 	rp_scan scan = {.allow_weaker = a.allow_weaker,
 			.now = a.now ? a.now : time(NULL),
 			.reset_ip = a.reset_ip,
 			.disable_driver = a.disable_driver,
 			.enable_sac = a.enable_sac,
-			.grant_rdp_logon = a.grant};
+			.grant_rdp_logon = a.grant,
+			.target = a.target};
 	if (!a.json && isatty(STDERR_FILENO))
 		scan.progress = show_progress;
 	rp_report r = {.command = argv[0],
 		       .target = a.target,
+		       .install_arg = a.install,
 		       .dry_run = a.dry_run,
 		       .allow_weaker = a.allow_weaker};
 	int rc;
+	/* A write that would be refused is refused before anything is scanned or printed. */
 	if (rp_target_probe(&t, a.target, &err) < 0 ||
+	    (a.fix && !a.dry_run && rp_target_check_write(&t, a.install, "fix", &err) < 0) ||
 	    rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
 		goto out;
@@ -286,6 +292,8 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.reg = &reg;
+	r.nnotes = rp_report_state_notes(vol, &reg, notes, sizeof notes / sizeof *notes);
+	r.notes = notes;
 	/* Missing or damaged logs are noted, not fatal; only a volume error stops the scan. */
 	if (rp_events_load(vol, &events, 1, &err) < 0) {
 		rc = cli_fail(err.exit_code, "%s", err.msg);
@@ -299,6 +307,14 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	r.scan = &scan;
+	/* scan and fix agree: a change fix could not build is told now, not at fix time. */
+	if (!a.fix && count_status(&scan, RP_PROBLEM) && r.nnotes < sizeof notes / sizeof *notes) {
+		rp_err perr = {0};
+		if (rp_plan_preflight(&scan, a.allow_weaker, &perr) < 0) {
+			notes[r.nnotes++] = rp_xasprintf("fix would refuse: %s", perr.msg);
+			r.fix_refuses = 1;
+		}
+	}
 	/* not-fixed in a scan: a problem rdprescue refuses to touch (e.g. behind a junction). */
 	r.exit_code = count_status(&scan, RP_PROBLEM) || count_status(&scan, RP_NOT_FIXED)
 			  ? RP_EXIT_PROBLEMS
@@ -342,7 +358,8 @@ int cmd_scan(int argc, char **argv)
 				 .reset_ip = a.reset_ip,
 				 .disable_driver = a.disable_driver,
 				 .enable_sac = a.enable_sac,
-				 .grant_rdp_logon = a.grant};
+				 .grant_rdp_logon = a.grant,
+				 .target = a.target};
 		cli_status(!a.json, "scanning what the disk now holds");
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
 		    rp_registry_load(vol, &after_reg, &err) < 0 ||
@@ -367,6 +384,8 @@ int cmd_scan(int argc, char **argv)
 	rc = finish(&r, a.json, a.brief);
 	rp_plan_result_free(&pr);
 out:
+	for (size_t i = 0; i < sizeof notes / sizeof *notes; i++)
+		free(notes[i]);
 	rp_scan_free(&scan);
 	rp_events_free(&events);
 	rp_registry_free(&reg);

@@ -14,10 +14,15 @@
 int cmd_undo(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"backup", required_argument, NULL, 'f'},  {"backup-dir", required_argument, NULL, 'b'},
-	    {"install", required_argument, NULL, 'i'}, {"force", no_argument, NULL, 'F'},
-	    {"json", no_argument, NULL, 'j'},	       {"yes", no_argument, NULL, 'y'},
-	    {"help", no_argument, NULL, 'h'},	       {0},
+	    {"backup", required_argument, NULL, 'f'},
+	    {"backup-dir", required_argument, NULL, 'b'},
+	    {"install", required_argument, NULL, 'i'},
+	    {"force", no_argument, NULL, 'F'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	rp_plan_opts po = {0};
 	int json = 0, yes = 0, c;
@@ -44,6 +49,9 @@ int cmd_undo(int argc, char **argv)
 		case 'y':
 			yes = 1;
 			break;
+		case 'n':
+			po.dry_run = 1;
+			break;
 		case 'h':
 			return cli_help("undo", stdout);
 		default:
@@ -56,7 +64,7 @@ int cmd_undo(int argc, char **argv)
 		return cli_fail(RP_EXIT_USAGE,
 				"undo needs exactly one TARGET; run 'rdprescue --help'");
 	po.target = argv[optind];
-	if (!yes) {
+	if (!yes && !po.dry_run) {
 		if (!isatty(STDIN_FILENO))
 			return cli_fail(RP_EXIT_USAGE,
 					"undo changes the disk: add --yes to confirm");
@@ -65,17 +73,22 @@ int cmd_undo(int argc, char **argv)
 		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
 			return cli_fail(RP_EXIT_USAGE, "nothing changed: undo was not confirmed");
 	}
-	if (cli_backup_dir_ok(po.backup_dir))
+	if (cli_backup_dir_ok(po.backup_dir, !po.dry_run))
 		return RP_EXIT_USAGE;
 
 	rp_err err = {0};
 	rp_target t = {0};
-	if (rp_target_probe(&t, po.target, &err) < 0) {
+	if (rp_target_probe(&t, po.target, &err) < 0 ||
+	    (!po.dry_run && rp_target_check_write(&t, po.install_index, "undo", &err) < 0)) {
 		rp_target_free(&t);
 		return cli_fail(err.exit_code, "%s", err.msg);
 	}
 	rp_plan_result pr = {0};
-	rp_report r = {.command = "undo", .target = po.target, .plan = &pr};
+	rp_report r = {.command = "undo",
+		       .target = po.target,
+		       .install_arg = po.install_index,
+		       .plan = &pr,
+		       .dry_run = po.dry_run};
 	cli_status(!json, "backing up the current state, then restoring");
 	int undone = rp_plan_undo(&t, &po, &pr, &err);
 	cli_status(!json, NULL);
@@ -83,6 +96,7 @@ int cmd_undo(int argc, char **argv)
 		r.exit_code = err.exit_code ? err.exit_code : RP_EXIT_WRITE_FAILED;
 		r.error = err.msg;
 	}
+	cli_reported();
 	if (json)
 		rp_report_json(stdout, &r);
 	else
@@ -90,7 +104,7 @@ int cmd_undo(int argc, char **argv)
 	fflush(stdout);
 	if (r.error)
 		fprintf(stderr, "rdprescue: %s\n", r.error);
-	else if (!pr.nfiles && !json)
+	else if (!pr.nfiles && !pr.nnotes && !json)
 		puts("nothing to restore: every file already matches the backup");
 	rp_report_summary(json ? stderr : stdout, &r);
 	int rc = r.exit_code;

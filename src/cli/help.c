@@ -92,21 +92,35 @@ static const help_cmd cmds[] = {
      {"0  everything fixed (or nothing to fix)", "1  problems remain", "2  usage error",
       "3  target unusable: nothing written", "4  a write failed and was rolled back"}},
     {"undo",
-     {"undo TARGET [options] --yes"},
-     "Restores the newest backup on the Windows volume (or --backup FILE) byte for byte, "
+     {"undo TARGET [options] --yes", "undo TARGET [options] --dry-run"},
+     "Restores the newest backup not yet undone (or --backup ID|FILE) byte for byte, "
      "security descriptors included, after saving the current state as a backup of its "
-     "own. " TARGET_TEXT,
-     {{"--backup FILE", "the backup archive to restore instead of the volume's newest"},
-      {"--backup-dir DIR", "also write the backup of the current state into DIR"},
+     "own, and names it. Run again, it walks further back, to the state before the first "
+     "fix; 'rdprescue backups' lists them. " TARGET_TEXT,
+     {{"--backup ID|FILE", "the backup to restore (an id from 'rdprescue backups', or an "
+			   "archive file) instead of the newest"},
+      {"--backup-dir DIR", "also look for backups in DIR and write the backup of the current "
+			   "state there"},
       OPT_INSTALL,
       {"--force", "also restore files that changed after the backup was made"},
+      {"--dry-run", "say what would be restored, write nothing"},
       OPT_JSON("schema rdprescue/1"),
       {"--yes", "do not ask; required when standard input is not a terminal"},
       OPT_HELP},
-     {"rdprescue undo /dev/sdc --yes",
+     {"rdprescue undo /dev/sdc --yes", "rdprescue undo /dev/sdc --dry-run",
       "rdprescue undo disk.img --backup /root/bk/rdprescue-X.tar.zst --yes"},
      {"0  restored (or nothing to restore)", "2  usage error",
       "3  target unusable or no backup: nothing written", "4  a write failed and was rolled back"}},
+    {"backups",
+     {"backups TARGET [--install N] [--backup-dir DIR] [--json]"},
+     "Lists every backup of the installation, newest first: id, time, command, the files it "
+     "changed, where each copy is, and whether it was undone. Writes nothing. " TARGET_TEXT,
+     {OPT_INSTALL,
+      {"--backup-dir DIR", "also list the backups kept in DIR"},
+      OPT_JSON("schema rdprescue-backups/1"),
+      OPT_HELP},
+     {"rdprescue backups /dev/sdc", "rdprescue backups disk.img --backup-dir /root/bk --json"},
+     {"0  listed (none is not an error)", "2  usage error", "3  target unusable"}},
     {"list",
      {"list [DEVICE|IMAGE ...]"},
      "Prints every Windows installation on the given disks (partition, size, label, product, "

@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 #include "plan/plan.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ static const char usage[] =
     "  acl    show or set one security descriptor on the Windows volume\n"
     "  hive   inspect or recover a loose registry hive file\n"
     "  events the machine's own event logs: what Windows logged about RDP\n"
+    "  backups the backups of an installation, newest first: the undo history\n"
     "\n"
     "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition\n"
     "image, or a directory where a Windows volume is mounted.\n"
@@ -54,6 +56,9 @@ int main(int argc, char **argv)
 		return cli_version(stdout), 0;
 	if (cli_has_help(cmd) && cli_wants_help(argc - 1, argv + 1))
 		return cli_help(cmd, stdout);
+	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix") || !strcmp(cmd, "undo") ||
+	    !strcmp(cmd, "acl") || !strcmp(cmd, "backups"))
+		cli_run_begin(cmd, argc, argv);
 	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix"))
 		return cmd_scan(argc - 1, argv + 1);
 	if (!strcmp(cmd, "undo"))
@@ -62,6 +67,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(cmd, "acl"))
 		return cmd_acl(argc - 1, argv + 1);
+	if (!strcmp(cmd, "backups"))
+		return cmd_backups(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hive"))
 		return cmd_hive(argc - 1, argv + 1);
 	if (!strcmp(cmd, "events"))

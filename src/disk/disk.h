@@ -47,6 +47,14 @@ typedef struct rp_disk {
 int rp_disk_probe(rp_disk *disk, const char *path, rp_err *err);
 void rp_disk_free(rp_disk *disk);
 
+/* 0 when the volume at [offset, offset+size) of path may be written now; otherwise -1 with
+ * RP_EXIT_UNUSABLE and a message naming the cause and the way out (inuse.c): a read-only
+ * device (BLKROGET) or image, a /dev node this user may not open ("run as root"), or the same
+ * bytes in use elsewhere: mounted through a loop device, a partition or a device-mapper mapping,
+ * or held open exclusively.  command ("fix", "undo", "acl") is named in the suggestion. */
+int rp_disk_check_write(const char *path, uint64_t offset, uint64_t size, const char *command,
+			rp_err *err);
+
 /* The parsers on memory, for tests and fuzzing.  head holds the first len bytes of the disk data
  * (at least 34 sectors of 512 bytes are read when available); disk_size is the disk data size. */
 int rp_disk_parse(const uint8_t *head, size_t len, uint64_t disk_size, rp_disk *disk, rp_err *err);

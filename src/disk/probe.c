@@ -146,6 +146,9 @@ int rp_disk_probe(rp_disk *disk, const char *path, rp_err *err)
 	if (fd < 0) {
 		int e = errno;
 		rp_disk_free(disk);
+		if ((e == EACCES || e == EPERM) && geteuid() != 0)
+			return rp_fail(err, RP_EXIT_UNUSABLE,
+				       "cannot open %s (permission denied): run as root", path);
 		return rp_fail(err, RP_EXIT_UNUSABLE, "cannot open %s: %s", path, strerror(e));
 	}
 	errno = 0;

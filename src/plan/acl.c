@@ -5,7 +5,7 @@
  * action "sd").
  */
 #include "plan/jobs.h"
-#include "plan/plan.h"
+#include "plan/plan_internal.h"
 #include "sd/sd.h"
 #include "util/hash.h"
 #include "util/text.h"

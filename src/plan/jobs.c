@@ -12,6 +12,7 @@
 #include "util/hash.h"
 #include "util/text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,13 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 					   hf->name));
 	rc = 0;
 out:
+	/* a refusal says what to do next */
+	if (rc < 0 && err && !strstr(err->msg, "running system") && !strstr(err->msg, "RegBack"))
+		rp_err_suffix(
+		    err,
+		    "; restore %s from Windows\\System32\\config\\RegBack or a backup, or "
+		    "run chkdsk /f in Windows",
+		    hf->name);
 	free(edits);
 	return rc;
 }

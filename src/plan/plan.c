@@ -10,6 +10,7 @@
  * a failed write is not to be trusted.
  */
 #include "plan/jobs.h"
+#include "plan/plan_internal.h"
 #include "util/hash.h"
 #include "util/text.h"
 
@@ -24,136 +25,6 @@ static void add_file(rp_plan_result *res, const char *path)
 {
 	res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
 	res->files[res->nfiles++] = rp_xstrdup(path);
-}
-
-char *rp_install_json(const rp_install *inst, const rp_registry *reg)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "index", json_integer(inst->index));
-	json_object_set_new(o, "partition", json_integer(inst->part_number));
-	json_object_set_new(o, "offset", json_integer((json_int_t)inst->offset));
-	json_object_set_new(o, "size", json_integer((json_int_t)inst->size));
-	json_object_set_new(o, "label", json_string(inst->label));
-	if (reg) {
-		json_object_set_new(o, "product",
-				    reg->product ? json_string(reg->product) : json_null());
-		json_object_set_new(o, "build", reg->build ? json_string(reg->build) : json_null());
-		json_object_set_new(o, "computer_name",
-				    reg->computer ? json_string(reg->computer) : json_null());
-		json_object_set_new(o, "control_set", json_string(reg->ccs));
-	}
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s ? s : rp_xstrdup("{}");
-}
-
-static char *new_backup_id(const char *kind)
-{
-	/* Milliseconds, so that backups made in the same second (a fix, then an acl reset) still
-	 * sort by age: undo takes the greatest name. */
-	char stamp[32];
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
-	snprintf(stamp + n, sizeof stamp - n, "%03ldZ", ts.tv_nsec / 1000000);
-	uint8_t rnd[4] = {0};
-	FILE *f = fopen("/dev/urandom", "rb");
-	if (f) {
-		if (fread(rnd, 1, sizeof rnd, f) != sizeof rnd)
-			memset(rnd, 0, sizeof rnd);
-		fclose(f);
-	}
-	char hex[9];
-	rp_hex(rnd, sizeof rnd, hex);
-	return rp_xasprintf("%s-%s-%s", stamp, hex, kind);
-}
-
-void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opts,
-			 const char *install_json)
-{
-	memset(b, 0, sizeof *b);
-	b->id = new_backup_id(kind);
-	b->kind = rp_xstrdup(kind);
-	char created[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	b->created = rp_xstrdup(created);
-	b->tool_version = rp_xstrdup(RP_VERSION);
-	b->target = rp_xstrdup(opts->target);
-	b->install = rp_xstrdup(install_json);
-}
-
-int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len, uint8_t **sd,
-			  size_t *sd_len, rp_err *err)
-{
-	if (rp_vol_read(vol, path, data, len, err) < 0)
-		return -1;
-	*sd = NULL;
-	*sd_len = 0;
-	if (strcmp(rp_vol_backend(vol), "ntfs") == 0)
-		return rp_vol_get_sd(vol, path, sd, sd_len, err);
-	rp_err ignored = {0};
-	rp_vol_get_sd(vol, path, sd, sd_len, &ignored);
-	return 0;
-}
-
-int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *opts,
-			 rp_plan_result *res, rp_err *err)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	if (rp_backup_serialize(b, &buf, &len, err) < 0)
-		return -1;
-	int rc = -1;
-	char *host = NULL, *on_vol = NULL;
-	rp_backup check = {0};
-	if (rp_backup_parse(buf, len, &check, err) < 0)
-		goto out;
-	rp_backup_free(&check);
-	/* The result names a backup only once it is complete: the report must not point to
-	 * one that failed. */
-	char *name = rp_xasprintf("rdprescue-%s.tar.zst", b->id);
-	if (opts->backup_dir)
-		host = rp_xasprintf("%s/%s", opts->backup_dir, name);
-	on_vol = rp_xasprintf("%s/%s", RP_BACKUP_VOL_DIR, name);
-	free(name);
-	if (host && rp_backup_write_host(buf, len, host, err) < 0)
-		goto out;
-	uint8_t *back = NULL;
-	size_t back_len = 0;
-	if (rp_vol_mkdirs(vol, RP_BACKUP_VOL_DIR, err) < 0 ||
-	    rp_vol_write_file(vol, on_vol, buf, len, NULL, 0, err) < 0 ||
-	    rp_vol_read(vol, on_vol, &back, &back_len, err) < 0) {
-		rp_err_prefix(err, "writing the backup onto the volume");
-		goto out;
-	}
-	if (back_len != len || memcmp(back, buf, len) != 0) {
-		free(back);
-		rp_fail(err, RP_EXIT_WRITE_FAILED,
-			"the backup read back from the volume differs from what was written (%s); "
-			"nothing was changed",
-			on_vol);
-		goto out;
-	}
-	free(back);
-	/* undo names the backup it restores first, then the safety backup it stored. */
-	free(res->backup_id);
-	free(res->backup_host);
-	free(res->backup_volume);
-	res->backup_id = rp_xstrdup(b->id);
-	res->backup_host = host;
-	res->backup_volume = on_vol;
-	host = on_vol = NULL;
-	rc = 0;
-out:
-	free(host);
-	free(on_vol);
-	free(buf);
-	return rc;
 }
 
 /* Saves what the volume holds now for job j (read on the read-write mount, so that the backup
@@ -355,11 +226,23 @@ out:
 	return rc;
 }
 
+int rp_plan_preflight(rp_scan *scan, int allow_weaker, rp_err *err)
+{
+	rp_jobs jobs;
+	rp_plan_result scratch = {0};
+	int rc = rp_jobs_build(scan, allow_weaker, &jobs, &scratch, err);
+	rp_jobs_free(&jobs);
+	rp_plan_result_free(&scratch);
+	return rc;
+}
+
 void rp_plan_result_free(rp_plan_result *res)
 {
 	free(res->backup_host);
 	free(res->backup_volume);
 	free(res->backup_id);
+	free(res->restored_id);
+	free(res->restored_from);
 	for (size_t i = 0; i < res->nfiles; i++)
 		free(res->files[i]);
 	free(res->files);

@@ -38,6 +38,8 @@ typedef struct rp_plan_result {
 	size_t changes; /* registry edits applied (fix) or entries restored (undo) */
 	char **notes;	/* one-line notes for the report (e.g. a hive written clean) */
 	size_t nnotes;
+	char *restored_id;   /* undo: the backup it restores (or would, with --dry-run) */
+	char *restored_from; /* undo: where that backup was read (volume path or host file) */
 } rp_plan_result;
 
 /* Applies every change of the scan's PROBLEM findings (weakening ones only when allowed).
@@ -47,7 +49,32 @@ typedef struct rp_plan_result {
 int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_plan_result *res,
 		rp_err *err);
 
+/* What fix would do first, in memory only: builds and verifies every new image of the scan's
+ * selected changes, writes nothing, keeps scan->vol open.  -1 with the refusal fix would give
+ * (so that scan can report it). */
+int rp_plan_preflight(rp_scan *scan, int allow_weaker, rp_err *err);
+
+/* Undo walks the history: without --backup it restores the newest backup whose files are not
+ * back to their originals yet, so that each run goes one step further back, until the state
+ * before the first change (then nothing is restored and a note says so).  --backup takes an id
+ * (see rp_plan_backups) or an archive file.  A file that changed since the backup was made is
+ * only overwritten with --force, unless the change was written by a newer rdprescue run.
+ * dry_run: says what would be restored (res->files, notes) and writes nothing. */
 int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *res, rp_err *err);
+
+/* One backup of the installation, as `rdprescue backups` lists it. */
+typedef struct rp_backup_info {
+	rp_backup backup;  /* manifest and original bytes, every hash verified */
+	char *volume_path; /* copy in the volume's backup folder (NULL: none) */
+	char *host_path;   /* copy in --backup-dir (NULL: none) */
+	int undone;	   /* every file is back to what the backup holds */
+} rp_backup_info;
+
+/* Every backup on the installation's volume and in opts->backup_dir, newest first (undo's own
+ * safety backups included). */
+int rp_plan_backups(const rp_target *t, const rp_plan_opts *opts, rp_backup_info **out, size_t *n,
+		    rp_err *err);
+void rp_backup_infos_free(rp_backup_info *v, size_t n);
 
 /* Replaces the security descriptor of path (a file or folder) with sd: the original goes into
  * a verified backup (entry action "sd", undone by rp_plan_undo), then the new one is set and
@@ -56,19 +83,6 @@ int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *pat
 		   const uint8_t *sd, size_t len, rp_plan_result *res, rp_err *err);
 
 void rp_plan_result_free(rp_plan_result *res);
-
-/* Serializes b, writes it to --backup-dir (when given) and into the volume's backup folder,
- * and re-reads both; the volume is open read-write.  Sets res->backup_*. */
-int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *opts,
-			 rp_plan_result *res, rp_err *err);
-/* Reads a file and its SD (the dir backend may have none: sd NULL). */
-int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t *len, uint8_t **sd,
-			  size_t *sd_len, rp_err *err);
-/* Puts one backup entry's original back (content and SD, SD only, or removes a created file). */
-int rp_plan_restore_entry(rp_vol *vol, const rp_backup_entry *e, rp_err *err);
-/* A new backup with a fresh id ("<UTC time>-<random>-<kind>"). */
-void rp_plan_backup_init(rp_backup *b, const char *kind, const rp_plan_opts *opts,
-			 const char *install_json);
 
 /* JSON text describing an installation, for manifests and reports (malloc'd). */
 char *rp_install_json(const rp_install *inst, const rp_registry *reg);

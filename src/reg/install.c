@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct log_search {
 	const char *name;
@@ -119,6 +120,12 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 		goto out;
 	}
 	rc = rp_hive_open(&hf->hive, name, image, image_len, err);
+	if (rc < 0) /* never only "hivex cannot open it": what to do next */
+		rp_err_suffix(
+		    err,
+		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "
+		    "in Windows",
+		    name, RP_CONFIG_DIR);
 	free(image);
 out:
 	for (int i = 0; i < 4; i++)
@@ -138,6 +145,78 @@ static void load_optional(rp_vol *vol, const char *name, rp_hive_file *hf)
 	hf->error = !hf->path	 ? rp_xasprintf("%s/%s is missing", RP_CONFIG_DIR, name)
 		    : err.msg[0] ? rp_xstrdup(err.msg)
 				 : rp_xstrdup("cannot be read");
+}
+
+/* Names of the hives a Windows installation keeps: a base block naming one of them as its file
+ * says which hive it is (the field holds the tail of the path Windows loaded it from; files made
+ * by other tools hold anything, so an unknown name proves nothing). */
+static const char *const known_hives[] = {
+    "SYSTEM",	    "SOFTWARE", "SAM",	      "SECURITY", "DEFAULT", "NTUSER.DAT",
+    "UsrClass.dat", "BCD",	"COMPONENTS", "DRIVERS",  "ELAM",    "Amcache.hve",
+};
+
+/* The last path component of the base block's file name field, when it is a known hive other
+ * than want (malloc'd), else NULL. */
+static char *other_hive_name(const rp_hive *h, const char *want)
+{
+	size_t len;
+	const uint8_t *img = rp_hive_image(h, &len);
+	if (!img || len < RP_REGF_BASE_BLOCK)
+		return NULL;
+	char *name = rp_utf16_to_utf8(img + 48, 64);
+	if (!name)
+		return NULL;
+	const char *leaf = strrchr(name, '\\');
+	leaf = leaf ? leaf + 1 : name;
+	char *found = NULL;
+	for (size_t i = 0; i < sizeof known_hives / sizeof *known_hives; i++)
+		if (rp_strcasecmp(leaf, known_hives[i]) == 0 && rp_strcasecmp(leaf, want) != 0)
+			found = rp_xstrdup(known_hives[i]);
+	free(name);
+	return found;
+}
+
+/* A file called SYSTEM must hold Select and a ControlSetNNN; one called SOFTWARE must hold
+ * Microsoft\Windows NT\CurrentVersion.  Anything else (a user's NTUSER.DAT copied there, an
+ * empty hive) is refused, so that no run creates Windows keys in the wrong hive. */
+static int check_identity(rp_hive_file *hf, rp_err *err)
+{
+	char *other = other_hive_name(hf->hive, hf->name);
+	const char *missing = NULL;
+	if (!strcmp(hf->name, "SYSTEM")) {
+		char **names = NULL;
+		size_t n = 0;
+		int sets = 0;
+		if (rp_hive_subkeys(hf->hive, "", &names, &n, err) < 0) {
+			free(other);
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			sets += strlen(names[i]) == 13 &&
+				strncasecmp(names[i], "ControlSet", 10) == 0 &&
+				strspn(names[i] + 10, "0123456789") == 3;
+		rp_names_free(names, n);
+		if (rp_hive_key_exists(hf->hive, "Select", NULL) != 1)
+			missing = "no Select key";
+		else if (!sets)
+			missing = "no ControlSetNNN key";
+	} else if (rp_hive_key_exists(hf->hive, "Microsoft\\Windows NT\\CurrentVersion", NULL) !=
+		   1) {
+		missing = "no Microsoft\\Windows NT\\CurrentVersion key";
+	}
+	if (!missing && !other)
+		return 0;
+	char *ename = other ? rp_escape(other) : NULL, *epath = rp_escape(hf->path);
+	rp_fail(
+	    err, RP_EXIT_UNUSABLE,
+	    "%s is not a %s hive (%s%s%s%s): nothing will be written to it; restore the real %s "
+	    "from %s/RegBack or from a backup",
+	    epath, hf->name, missing ? missing : "", missing && other ? ", " : "",
+	    other ? "its base block names it " : "", other ? ename : "", hf->name, RP_CONFIG_DIR);
+	free(ename);
+	free(epath);
+	free(other);
+	return -1;
 }
 
 static char *get_string(rp_hive *h, const char *key, const char *value)
@@ -307,7 +386,9 @@ int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 {
 	memset(reg, 0, sizeof *reg);
 	if (load_hive(vol, "SYSTEM", &reg->system, err) < 0 ||
-	    load_hive(vol, "SOFTWARE", &reg->software, err) < 0) {
+	    check_identity(&reg->system, err) < 0 ||
+	    load_hive(vol, "SOFTWARE", &reg->software, err) < 0 ||
+	    check_identity(&reg->software, err) < 0) {
 		rp_registry_free(reg);
 		return -1;
 	}

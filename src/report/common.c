@@ -1,5 +1,9 @@
-/* common.c — names shared by the text and JSON reports. */
+/* common.c — names and notes shared by the text and JSON reports. */
 #include "report/report.h"
+#include "util/text.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 const char *rp_status_name(rp_status s)
 {
@@ -11,4 +15,40 @@ const char *rp_severity_name(rp_severity s)
 {
 	static const char *names[] = {"info", "warning", "error"};
 	return s <= RP_ERROR ? names[s] : "?";
+}
+
+/* "SYSTEM.LOG2 is missing (SYSTEM.LOG1 is there): ..." for a hive with one of its two logs. */
+static char *missing_log_note(const rp_hive_file *hf)
+{
+	int has1 = hf->log_path[0] != NULL, has2 = hf->log_path[1] != NULL;
+	if (has1 == has2)
+		return NULL;
+	const char *detail = hf->recovery.detail[0] ? hf->recovery.detail : "the hive is clean";
+	return rp_xasprintf("%s.LOG%d is missing (%s.LOG%d is there): %s; if Windows reports "
+			    "registry damage, restore the hive from RegBack or a backup",
+			    hf->name, has1 ? 2 : 1, hf->name, has1 ? 1 : 2, detail);
+}
+
+size_t rp_report_state_notes(const rp_vol *vol, const rp_registry *reg, char **notes, size_t max)
+{
+	size_t n = 0;
+	const char *why = vol ? rp_vol_write_refusal(vol) : NULL;
+	if (why && n < max)
+		notes[n++] = rp_xasprintf("fix will refuse to write to this volume: %s", why);
+	if (vol && rp_vol_get_state(vol)->dirty_flag && n < max)
+		notes[n++] = rp_xstrdup(
+		    "the NTFS volume is marked dirty: Windows will run chkdsk on it at the next "
+		    "boot; if Windows reported disk errors, run chkdsk /f on it in Windows before "
+		    "fixing");
+	if (reg) {
+		const rp_hive_file *h[2] = {&reg->system, &reg->software};
+		for (int k = 0; k < 2; k++) {
+			char *note = missing_log_note(h[k]);
+			if (note && n < max)
+				notes[n++] = note;
+			else
+				free(note);
+		}
+	}
+	return n;
 }

@@ -182,7 +182,8 @@ static json_t *report_json(const rp_report *r)
 		}
 	if (r->plan && !r->scan)
 		for (size_t i = 0; i < r->plan->nfiles; i++) {
-			char *what = rp_xasprintf("restored %s", r->plan->files[i]);
+			char *what = rp_xasprintf(r->dry_run ? "would restore %s" : "restored %s",
+						  r->plan->files[i]);
 			json_array_append_new(changes, disk_string(what));
 			free(what);
 		}
@@ -198,7 +199,15 @@ static json_t *report_json(const rp_report *r)
 	} else {
 		json_object_set_new(o, "backup", json_null());
 	}
+	if (r->plan && r->plan->restored_id) {
+		json_t *rb = json_object();
+		json_object_set_new(rb, "id", json_string(r->plan->restored_id));
+		json_object_set_new(rb, "from", disk_string(r->plan->restored_from));
+		json_object_set_new(o, "restored_backup", rb);
+	}
 	json_t *notes = json_array();
+	for (size_t i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, disk_string(r->notes[i]));
 	if (r->plan)
 		for (size_t i = 0; i < r->plan->nnotes; i++)
 			json_array_append_new(notes, disk_string(r->plan->notes[i]));
@@ -247,6 +256,12 @@ void rp_report_summary(FILE *out, const rp_report *r)
 	json_t *o = json_object();
 	json_object_set_new(o, "rdprescue", json_string("summary"));
 	json_object_set_new(o, "command", json_string(r->command));
+	char cut_target[512];
+	snprintf(cut_target, sizeof cut_target, "%s", r->target ? r->target : "");
+	json_object_set_new(o, "target", r->target ? disk_string(cut_target) : json_null());
+	json_object_set_new(o, "computer",
+			    r->reg && r->reg->computer ? disk_string(r->reg->computer)
+						       : json_null());
 	json_object_set_new(o, "exit", json_integer(r->exit_code));
 	json_object_set_new(o, "problems", ids_with(r, RP_PROBLEM));
 	json_object_set_new(o, "not_fixed", ids_with(r, RP_NOT_FIXED));

@@ -16,14 +16,23 @@ typedef struct rp_report {
 	const char *command; /* "scan", "fix", "undo" */
 	const char *target;
 	const rp_install *install;
+	int install_arg;	    /* the --install N given (0: none), repeated in hints */
 	const rp_registry *reg;	    /* NULL for undo */
 	const rp_scan *scan;	    /* NULL for undo */
 	const rp_plan_result *plan; /* NULL for scan */
 	int dry_run;
 	int allow_weaker;
 	int exit_code;
-	const char *error; /* a message when the run stopped early */
+	const char *error;  /* a message when the run stopped early */
+	int fix_refuses;    /* scan: fix could not build its changes (a note says why) */
+	char *const *notes; /* what the volume and hives are like (rp_report_state_notes) */
+	size_t nnotes;
 } rp_report;
+
+/* Notes on state a user must know before a fix: hibernation / Fast Startup or an unclean
+ * journal (fix will refuse: what to do), the NTFS dirty flag, a hive with one of its two
+ * logs missing (what was replayed).  Fills up to max malloc'd one-line notes; returns how many. */
+size_t rp_report_state_notes(const rp_vol *vol, const rp_registry *reg, char **notes, size_t max);
 
 void rp_report_text(FILE *out, const rp_report *r);
 void rp_report_json(FILE *out, const rp_report *r);

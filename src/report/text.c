@@ -190,17 +190,33 @@ static void report_text(FILE *out, const rp_report *r)
 		else if (problems && r->dry_run)
 			fprintf(out, "%zu problem%s; nothing was written (dry run).\n", problems,
 				problems == 1 ? "" : "s");
-		else if (problems && fixable == problems)
-			fprintf(out,
-				"%zu problem%s. Run 'rdprescue fix TARGET --yes' to repair %s.\n",
-				problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
-		else if (fixable)
+		else if (problems && r->fix_refuses)
 			fprintf(
 			    out,
-			    "%zu problems; %zu can be repaired offline: run 'rdprescue fix TARGET "
-			    "--yes'. The others are reported only (see each explanation).\n",
-			    problems, fixable);
-		else if (problems)
+			    "%zu problem%s; fix cannot repair %s on this disk (see the note).\n",
+			    problems, problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
+		else if (problems && strcmp(r->command, "scan") != 0)
+			fprintf(out, "%zu problem%s left: nothing was fixed.\n", problems,
+				problems == 1 ? "" : "s");
+		else if (fixable) {
+			if (fixable == problems)
+				fprintf(out, "%zu problem%s. Run 'rdprescue fix ", problems,
+					problems == 1 ? "" : "s");
+			else
+				fprintf(out,
+					"%zu problems; %zu can be repaired offline: run 'rdprescue "
+					"fix ",
+					problems, fixable);
+			put_escaped(out, r->target);
+			if (r->install_arg)
+				fprintf(out, " --install %d", r->install_arg);
+			if (fixable == problems)
+				fprintf(out, " --yes' to repair %s.\n",
+					problems == 1 ? "it" : "them");
+			else
+				fprintf(out, " --yes'. The others are reported only (see each "
+					     "explanation).\n");
+		} else if (problems)
 			fprintf(
 			    out,
 			    "%zu problem%s, reported only: rdprescue has no offline repair for %s "
@@ -210,6 +226,11 @@ static void report_text(FILE *out, const rp_report *r)
 		else
 			fputs("No problems found.\n", out);
 	}
+	for (size_t i = 0; i < r->nnotes; i++) {
+		fputs("note: ", out);
+		put_escaped(out, r->notes[i]);
+		fputc('\n', out);
+	}
 	if (r->plan) {
 		for (size_t i = 0; i < r->plan->nnotes; i++) {
 			fputs("note: ", out);
@@ -218,7 +239,7 @@ static void report_text(FILE *out, const rp_report *r)
 		}
 		if (!r->scan)
 			for (size_t i = 0; i < r->plan->nfiles; i++) {
-				fputs("restored: ", out);
+				fputs(r->dry_run ? "would restore: " : "restored: ", out);
 				put_escaped(out, r->plan->files[i]);
 				fputc('\n', out);
 			}

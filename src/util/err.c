@@ -32,6 +32,17 @@ void rp_err_prefix(rp_err *err, const char *fmt, ...)
 		err->msg[0] = 0;
 }
 
+void rp_err_suffix(rp_err *err, const char *fmt, ...)
+{
+	if (!err || !err->msg[0])
+		return;
+	size_t n = strlen(err->msg);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof err->msg - n, fmt, ap);
+	va_end(ap);
+}
+
 void rp_err_clear(rp_err *err)
 {
 	if (err) {

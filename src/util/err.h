@@ -28,6 +28,9 @@ int rp_fail(rp_err *err, int exit_code, const char *fmt, ...) __attribute__((for
 /* Puts context in front of an existing message: "reading SYSTEM: <old message>". */
 void rp_err_prefix(rp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Appends to an existing message, e.g. "; <what to do>" (cut at the message's size). */
+void rp_err_suffix(rp_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 void rp_err_clear(rp_err *err);
 
 #endif

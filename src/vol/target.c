@@ -176,25 +176,65 @@ static void attach_boot(const rp_target *t, rp_vol *vol, int writable)
 	free(note);
 }
 
+/* The installation index names (0: the only one), or NULL with err set. */
+static const rp_install *pick(const rp_target *t, int index, rp_err *err)
+{
+	if (index == 0 && t->ninstalls > 1)
+		return rp_fail(err, RP_EXIT_USAGE,
+			       "%zu Windows installations found: choose one with --install N (see "
+			       "rdprescue list)",
+			       t->ninstalls),
+		       NULL;
+	if (index == 0)
+		index = 1;
+	if (index < 1 || (size_t)index > t->ninstalls)
+		return rp_fail(
+			   err, RP_EXIT_USAGE,
+			   "there is no Windows installation %d (%zu found; see rdprescue list)",
+			   index, t->ninstalls),
+		       NULL;
+	return &t->installs[index - 1];
+}
+
+int rp_target_check_write(rp_target *t, int index, const char *command, rp_err *err)
+{
+	t->write_command = command;
+	const rp_install *in = pick(t, index, err);
+	if (!in)
+		return -1;
+	rp_vol *vol = NULL;
+	if (t->is_dir) /* refuses a directory we cannot write or a hibernated Windows */
+		return rp_vol_open_dir(&vol, t->path, 1, err) < 0 ? -1 : rp_vol_close(vol, err);
+	if (rp_disk_check_write(t->path, in->offset, in->size, command, err) < 0)
+		return -1;
+	/* Read-only: what Windows left behind decides, before a byte is written. */
+	if (rp_vol_open_ntfs(&vol, t->path, in->offset, in->size, 0, err) < 0)
+		return -1;
+	const char *why = rp_vol_write_refusal(vol);
+	rp_vol_close(vol, NULL);
+	if (why) {
+		char *shown = rp_escape(t->path);
+		rp_fail(err, RP_EXIT_UNUSABLE, "cannot write to the Windows volume on %s: %s",
+			shown, why);
+		free(shown);
+		return -1;
+	}
+	return 0;
+}
+
 int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 		   const rp_install **inst, rp_err *err)
 {
 	*vol = NULL;
 	if (inst)
 		*inst = NULL;
-	if (index == 0 && t->ninstalls > 1)
-		return rp_fail(err, RP_EXIT_USAGE,
-			       "%zu Windows installations found: choose one with --install N (see "
-			       "rdprescue list)",
-			       t->ninstalls);
-	if (index == 0)
-		index = 1;
-	if (index < 1 || (size_t)index > t->ninstalls)
-		return rp_fail(
-		    err, RP_EXIT_USAGE,
-		    "there is no Windows installation %d (%zu found; see rdprescue list)", index,
-		    t->ninstalls);
-	const rp_install *in = &t->installs[index - 1];
+	const rp_install *in = pick(t, index, err);
+	if (!in)
+		return -1;
+	if (writable && !t->is_dir &&
+	    rp_disk_check_write(t->path, in->offset, in->size,
+				t->write_command ? t->write_command : "fix", err) < 0)
+		return -1;
 	int rc = t->is_dir ? rp_vol_open_dir(vol, t->path, writable, err)
 			   : rp_vol_open_ntfs(vol, t->path, in->offset, in->size, writable, err);
 	if (rc == 0 && t->boot_part)

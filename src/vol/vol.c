@@ -155,6 +155,11 @@ const rp_vol_state *rp_vol_get_state(const rp_vol *vol)
 	return &vol->state;
 }
 
+const char *rp_vol_write_refusal(const rp_vol *vol)
+{
+	return rp_vol_state_refusal(&vol->state);
+}
+
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)
 {
 	memset(st, 0, sizeof *st);

@@ -73,6 +73,9 @@ int rp_vol_close(rp_vol *vol, rp_err *err);
 const char *rp_vol_backend(const rp_vol *vol); /* "ntfs" or "dir" */
 const char *rp_vol_label(const rp_vol *vol);   /* volume label ("" when none) */
 const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
+/* Why Windows would not accept changes to this volume (hibernated, Fast Startup, unclean
+ * journal: the message says what to do), or NULL. */
+const char *rp_vol_write_refusal(const rp_vol *vol);
 
 /* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
@@ -127,6 +130,7 @@ typedef struct rp_target {
 	int boot_part;
 	rp_fs boot_fs;
 	uint64_t boot_offset, boot_size;
+	const char *write_command; /* "fix", "undo", "acl": named in refusals (NULL: "fix") */
 } rp_target;
 
 /* Probes a target (disk, image, VHD, device or directory) and finds every volume that holds
@@ -134,6 +138,11 @@ typedef struct rp_target {
  * RP_EXIT_UNUSABLE with a message (and BitLocker named when that is why). */
 int rp_target_probe(rp_target *t, const char *path, rp_err *err);
 void rp_target_free(rp_target *t);
+/* Up front, before anything is scanned or written: 0 when installation index may be written
+ * now.  Refused (RP_EXIT_UNUSABLE, one message with the way out): a read-only or in-use device
+ * or image (rp_disk_check_write), a directory this user cannot write, a volume Windows left
+ * hibernated or unclean.  Remembers command for the refusals of later writable opens. */
+int rp_target_check_write(rp_target *t, int index, const char *command, rp_err *err);
 /* Opens the volume of installation index (1-based; 0 = the only one, error if several), with
  * the boot partition attached under RP_VOL_BOOT when there is one (opened the same way; when it
  * cannot be opened, the reason is kept as the volume's boot note and the open still succeeds). */

@@ -22,3 +22,8 @@ expect_exit() {
 	if [ "$_rc" = "$_code" ]; then ok "$_n (exit $_rc)"; else fail "$_n" "exit $_rc, wanted $_code; stderr: $(tail -c 400 "$T/err" | tr '\n' ' ')"; fi
 }
 finish() { [ "$_failed" = 0 ]; exit $?; }
+# grep_text PATTERN FILE: grep -q PATTERN (basic regex) in a text report with its wrapped lines
+# joined (the report wraps at 80 columns, after a space, '\' or '/') and runs of spaces squeezed.
+grep_text() {
+	sed -e ':a' -e 'N' -e '$!ba' -e 's/\([\\/]\)\n */\1/g' -e 's/\n */ /g' "$2" | tr -s ' ' | grep -q -- "$1"
+}

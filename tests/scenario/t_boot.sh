@@ -76,7 +76,7 @@ check "ESP: evidence: the boot manager default element" $JQ "$T/scan.json" \
 check "ESP: plan deletes SafeBoot and SafeBootAlternateShell" $JQ "$T/scan.json" \
 	'sorted(c["key"][-8:] for f in F("boot.safemode","problem") for c in f["changes"])==["25000080","26000081"]'
 expect_exit 1 "ESP: text scan" "$RP" scan "$D" --check boot.safemode
-check "ESP: text report shows the boot entry and its state" grep -q 'Elements.12000004.Element = "Windows 10"  \[bcd, boot entry (default): Safe Mode network with alternate shell, EMS off\]' "$T/out"
+check "ESP: text report shows the boot entry and its state" grep_text 'Elements.12000004.Element = "Windows 10" \[bcd, boot entry (default): Safe Mode network with alternate shell, EMS off\]' "$T/out"
 expect_exit 0 "ESP: list" "$RP" list "$D"
 check "ESP: list shows the default entry in Safe Mode" grep -q "boot entry Windows 10 (default): Safe Mode network with alternate shell, EMS off (BCD on the EFI system partition)" "$T/out"
 
@@ -88,7 +88,7 @@ check "ESP: SafeBoot and SafeBootAlternateShell gone (hivexget on the mtools cop
 check "ESP: the default and description are intact" test "$(esp_get "$D" "$BOOTMGR\\23000003")/$(esp_get "$D" "$ELEMENTS\\12000004")" = "$LOADER/Windows 10"
 check "ESP: fsck.vfat -n finds the FAT volume clean" sh -c "dd if='$D' of='$T/esp.chk' bs=512 skip=$ESP_START count=$ESP_SECTORS status=none && fsck.vfat -n '$T/esp.chk'"
 expect_exit 0 "ESP: rescan clean" "$RP" scan "$D" --check boot.safemode
-check "ESP: rescan says it boots normally" grep -q "starts Windows normally" "$T/out"
+check "ESP: rescan says it boots normally" grep_text "starts Windows normally" "$T/out"
 check "ESP: backup on the Windows volume names the BCD" sh -c "'$TOOLS/rp-testfs' '$D' ls rdprescue/backups | grep -q tar.zst"
 expect_exit 0 "ESP: undo --yes" "$RP" undo "$D" --yes
 check "ESP: undo restores the BCD byte for byte (mtools)" test "$(esp_sha "$D")" = "$sha0"
@@ -205,7 +205,7 @@ fi
 D=$T/clean.img
 check "build GPT disk with the real (clean) BCD on the ESP" gpt_esp_disk "$D" "$T/BCD.clean"
 expect_exit 0 "clean: scan ok" "$RP" scan "$D" --check boot.safemode
-check "clean: boots normally" grep -q "the default boot entry 'Windows 10' starts Windows normally (no Safe Mode; EMS off)" "$T/out"
+check "clean: boots normally" grep_text "the default boot entry 'Windows 10' starts Windows normally (no Safe Mode; EMS off)" "$T/out"
 expect_exit 0 "clean: fix changes nothing" "$RP" fix "$D" --yes --check boot.safemode
 check "clean: BCD untouched" test "$(esp_bcd "$D" | sha256sum | cut -d' ' -f1)" = "$(sha256sum <"$T/BCD.clean" | cut -d' ' -f1)"
 

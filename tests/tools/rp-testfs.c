@@ -19,6 +19,8 @@
  *   rp-testfs IMG junction VOLPATH TARGETVOLPATH   makes the existing empty directory VOLPATH a
  *                                                  junction (mount point reparse point, tag
  *                                                  0xA0000003) to C:\TARGETVOLPATH
+ *   rp-testfs IMG dirty                            sets VOLUME_IS_DIRTY in $Volume, as Windows
+ *                                                  does when it wants chkdsk
  *   rp-testfs IMG manykeys VOLDIR COUNT BROKEN_EVERY  COUNT key files in one mount (benchmarks):
  *                                                  one synthetic container's bytes each, and
  *                                                  every BROKEN_EVERY-th file zero-filled
@@ -241,6 +243,11 @@ static int run_raw(const char *img, const char *cmd, int argc, char **argv, rp_e
 	int rc;
 	if (!strcmp(cmd, "junction") && argc == 2)
 		rc = junction(nv, argv[0], argv[1], err);
+	else if (!strcmp(cmd, "dirty") && argc == 0)
+		rc = ntfs_volume_write_flags(nv, nv->flags | VOLUME_IS_DIRTY) < 0
+			 ? rp_fail(err, RP_EXIT_PROBLEMS, "%s: cannot set the dirty flag: %s", img,
+				   strerror(errno))
+			 : 0;
 	else if (!strcmp(cmd, "manykeys") && argc == 3)
 		rc = manykeys(nv, argv[0], strtol(argv[1], NULL, 10), strtol(argv[2], NULL, 10),
 			      err);
@@ -313,7 +320,7 @@ int main(int argc, char **argv)
 		return usage();
 	const char *cmd = argv[2];
 	rp_err err = {0};
-	if (!strcmp(cmd, "junction") || !strcmp(cmd, "manykeys")) {
+	if (!strcmp(cmd, "junction") || !strcmp(cmd, "manykeys") || !strcmp(cmd, "dirty")) {
 		if (run_raw(argv[1], cmd, argc - 3, argv + 3, &err) == 0)
 			return 0;
 		fprintf(stderr, "rp-testfs: %s\n", err.msg);
