@@ -1,0 +1,362 @@
+/*
+ * ntfs_replace.c — write_file of the libntfs-3g backend: a file created or replaced so that the
+ * volume holds the old or the new file at every instant, never a mix (see the swap below and
+ * docs/design-notes.md, "Write ordering on NTFS").
+ */
+#include "vol/ntfs_internal.h"
+#include "util/fault.h"
+#include "util/text.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* State of one write_file: the directory is reopened after every ntfs_delete (which closes
+ * it), so it is kept by number. */
+struct replace {
+	rp_vol *vol;
+	ntfs_volume *nv;
+	const char *path;
+	u64 dir_no;
+	ntfs_inode *dir_ni;
+	ntfschar *name, *tmp_name, *old_name; /* final (real case when replacing), tmp, old */
+	int name_len, tmp_len, old_len;
+	int has_old;
+	MFT_REF old_mref;
+	u64 tmp_no;
+	int tmp_linked, old_linked; /* names that exist on the volume and may need removing */
+};
+
+static int reopen_dir(struct replace *r)
+{
+	r->dir_ni = ntfs_inode_open(r->nv, r->dir_no);
+	return r->dir_ni ? 0 : -1;
+}
+
+/* link(inode no -> name) in the directory. */
+static int link_name(struct replace *r, u64 no, ntfschar *name, int len)
+{
+	ntfs_inode *ni = ntfs_inode_open(r->nv, no);
+	if (!ni)
+		return -1;
+	int rc = rpn_faulted("vol:link") ? -1 : ntfs_link(ni, r->dir_ni, name, (u8)len);
+	int e = errno;
+	if (ntfs_inode_close_in_dir(ni, r->dir_ni) < 0 && rc == 0)
+		return -1;
+	errno = e;
+	return rc;
+}
+
+/* unlink(name of inode no); ntfs_delete closes the directory, which is reopened. */
+static int unlink_name(struct replace *r, u64 no, ntfschar *name, int len)
+{
+	ntfs_inode *ni = ntfs_inode_open(r->nv, no);
+	if (!ni)
+		return -1;
+	if (rpn_faulted("vol:unlink")) {
+		ntfs_inode_close_in_dir(ni, r->dir_ni);
+		return -1;
+	}
+	int rc = ntfs_delete(r->nv, NULL, ni, r->dir_ni, name, (u8)len);
+	int e = errno;
+	r->dir_ni = NULL;
+	if (reopen_dir(r) < 0 && rc == 0)
+		return -1;
+	errno = e;
+	return rc;
+}
+
+/* Creates, fills, closes, re-reads and compares the temporary file. */
+static int write_tmp(struct replace *r, const uint8_t *data, size_t len, const uint8_t *sd,
+		     size_t sd_len, uint32_t attrib, le32 securid)
+{
+	ntfs_inode *ni = rpn_faulted("vol:create") ? NULL
+						   : ntfs_create(r->dir_ni, securid, r->tmp_name,
+								 (u8)r->tmp_len, S_IFREG);
+	if (!ni)
+		return -1;
+	r->tmp_no = ni->mft_no;
+	r->tmp_linked = 1;
+	int rc = -1;
+	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na)
+		goto close;
+	if (rpn_faulted("vol:truncate") || ntfs_attr_truncate_solid(na, (s64)len) < 0)
+		goto close_attr;
+	for (size_t done = 0; done < len;) {
+		s64 w = rpn_faulted("vol:write")
+			    ? -1
+			    : ntfs_attr_pwrite(na, (s64)done, (s64)(len - done), data + done);
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			goto close_attr;
+		}
+		done += (size_t)w;
+	}
+	rc = 0;
+close_attr:
+	ntfs_attr_close(na);
+	if (rc == 0 && sd && rpn_set_sd_of(r->vol, ni, sd, sd_len) < 0)
+		rc = -1;
+	if (rc == 0 && attrib &&
+	    (rpn_faulted("vol:set_attrib") ||
+	     ntfs_set_ntfs_attrib(ni, (const char *)&attrib, sizeof attrib, 0) < 0))
+		rc = -1;
+close:;
+	int e = errno;
+	if (ntfs_inode_close_in_dir(ni, r->dir_ni) < 0)
+		return -1;
+	errno = e;
+	if (rc < 0)
+		return -1;
+
+	/* Read back what is on the volume now. */
+	ni = ntfs_inode_open(r->nv, r->tmp_no);
+	if (!ni)
+		return -1;
+	uint8_t *back = NULL;
+	size_t back_len = 0;
+	rc = rpn_read_all(ni, &back, &back_len);
+	e = errno;
+	ntfs_inode_close_in_dir(ni, r->dir_ni);
+	errno = e;
+	if (rc == 0 && (back_len != len || memcmp(back, data, len) != 0)) {
+		errno = EIO;
+		rc = -1;
+	}
+	free(back);
+	return rc;
+}
+
+static int free_name(struct replace *r, const char *leaf, const char *suffix, ntfschar **uname,
+		     int *ulen, rp_err *err)
+{
+	char *name = rp_xasprintf("%s%s", leaf, suffix);
+	struct dir_entry de;
+	int found = rpn_find_entry(r->dir_ni, name, &de);
+	int rc = 0;
+	if (found != 0) {
+		char *shown = rp_escape(name);
+		if (found > 0)
+			rc = rp_fail(err, RP_EXIT_PROBLEMS,
+				     "writing %s on %s: %s is in the way (left by an interrupted "
+				     "run?): move it away first",
+				     r->path, r->vol->where, shown);
+		else
+			rc = rpn_fail_errno(r->vol, RP_EXIT_UNUSABLE, "looking up", name, err);
+		free(shown);
+	} else {
+		*ulen = ntfs_mbstoucs(name, uname);
+		if (*ulen <= 0 || *ulen > 255)
+			rc =
+			    rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: the name is too long",
+				    r->path, r->vol->where);
+	}
+	free(name);
+	return rc;
+}
+
+/* Whether the inode behind a directory entry is a plain user file (not a directory, not an NTFS
+ * system file): only those are ever cleaned up as leftovers. */
+static int is_user_file(struct replace *r, const struct dir_entry *de)
+{
+	if (MREF(de->mref) < FILE_first_user)
+		return 0;
+	ntfs_inode *ni = ntfs_inode_open(r->nv, MREF(de->mref));
+	if (!ni)
+		return -1;
+	int plain = !(ni->mrec->flags & MFT_RECORD_IS_DIRECTORY);
+	ntfs_inode_close_in_dir(ni, r->dir_ni);
+	return plain;
+}
+
+/* Cleans up after a write_file that was interrupted (power loss, a failed roll-back) before it
+ * could remove its temporary names; see the swap in nt_write_file.  "<leaf>.rdprescue-tmp" is
+ * dropped: either the new copy never got in place, or it is in place under leaf as well.
+ * "<leaf>.rdprescue-old" is dropped when leaf exists; when leaf is missing, the swap stopped
+ * between unlinking leaf and linking the new copy, so the original gets its name back. */
+static int clear_leftovers(struct replace *r, const char *leaf, rp_err *err)
+{
+	static const char *const suffixes[] = {RP_VOL_TMP_SUFFIX, RP_VOL_OLD_SUFFIX};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		char *name = rp_xasprintf("%s%s", leaf, suffixes[i]);
+		char *shown = rp_escape(name), *shown_path = rp_escape(r->path);
+		struct dir_entry de, cur;
+		int rc = -1;
+		int found = rpn_find_entry(r->dir_ni, name, &de);
+		int plain = found > 0 ? is_user_file(r, &de) : 0;
+		int has_leaf = found > 0 && i == 1 ? rpn_find_entry(r->dir_ni, leaf, &cur) : 1;
+		int suffix_len = (int)strlen(suffixes[i]);
+		if (found < 0 || plain < 0 || has_leaf < 0)
+			rpn_fail_errno(r->vol, RP_EXIT_UNUSABLE, "looking up", name, err);
+		else if (found == 0)
+			rc = 0;
+		else if (!plain)
+			rp_fail(
+			    err, RP_EXIT_PROBLEMS,
+			    "writing next to %s on %s: %s is in the way and is not a file: move "
+			    "it away first",
+			    shown_path, r->vol->where, shown);
+		else if (!has_leaf &&
+			 link_name(r, MREF(de.mref), de.name, de.name_len - suffix_len) < 0)
+			rpn_fail_errno(r->vol, RP_EXIT_WRITE_FAILED, "restoring the original from",
+				       name, err);
+		else if (unlink_name(r, MREF(de.mref), de.name, de.name_len) < 0)
+			rpn_fail_errno(r->vol, RP_EXIT_WRITE_FAILED,
+				       "removing what an interrupted run left:", name, err);
+		else
+			rc = 0;
+		free(shown_path);
+		free(shown);
+		free(name);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Puts the original name back on the old inode and removes the temporary names: the volume
+ * then holds the old file only. */
+static int roll_back(struct replace *r)
+{
+	int rc = 0;
+	if (!r->dir_ni && reopen_dir(r) < 0)
+		return -1;
+	if (r->has_old && r->old_linked) {
+		struct dir_entry de;
+		char *leaf = NULL;
+		ntfs_ucstombs(r->name, r->name_len, &leaf, 0);
+		int present = leaf ? rpn_find_entry(r->dir_ni, leaf, &de) : -1;
+		free(leaf);
+		if (present < 0)
+			return -1;
+		if (present == 0 && link_name(r, MREF(r->old_mref), r->name, r->name_len) < 0)
+			return -1;
+		if (unlink_name(r, MREF(r->old_mref), r->old_name, r->old_len) < 0)
+			rc = -1;
+		else
+			r->old_linked = 0;
+	}
+	if (r->tmp_linked && unlink_name(r, r->tmp_no, r->tmp_name, r->tmp_len) < 0)
+		rc = -1;
+	else
+		r->tmp_linked = 0;
+	return rc;
+}
+
+int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
+		       const uint8_t *sd, size_t sd_len, rp_err *err)
+{
+	struct replace r = {.vol = vol, .nv = rpn_np(vol)->nv, .path = path};
+	const char *leaf;
+	char *parent = rpn_split_parent(path, &leaf);
+	uint8_t *old_sd = NULL;
+	size_t old_sd_len = 0;
+	uint32_t attrib = 0;
+	le32 securid = 0;
+	int rc = -1;
+	char *shown = rp_escape(path);
+
+	if (rpn_leaf_name(vol, path, leaf, &r.name, &r.name_len, err) < 0)
+		goto out;
+	r.dir_ni = rpn_open_existing(vol, "writing into", parent, err);
+	if (!r.dir_ni)
+		goto out;
+	r.dir_no = r.dir_ni->mft_no;
+	if (clear_leftovers(&r, leaf, err) < 0)
+		goto out;
+
+	struct dir_entry old;
+	int found = rpn_find_entry(r.dir_ni, leaf, &old);
+	if (found < 0) {
+		rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "looking up", path, err);
+		goto out;
+	}
+	if (free_name(&r, leaf, RP_VOL_TMP_SUFFIX, &r.tmp_name, &r.tmp_len, err) < 0 ||
+	    free_name(&r, leaf, RP_VOL_OLD_SUFFIX, &r.old_name, &r.old_len, err) < 0)
+		goto out;
+	if (found) {
+		/* Replace under the existing (real-case) name, with its SD and attributes. */
+		r.has_old = 1;
+		r.old_mref = old.mref;
+		memcpy(r.name, old.name, (size_t)old.name_len * sizeof(ntfschar));
+		r.name_len = old.name_len;
+		ntfs_inode *ni = ntfs_inode_open(r.nv, MREF(old.mref));
+		if (!ni) {
+			rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "opening", path, err);
+			goto out;
+		}
+		int bad = ni->mft_no < FILE_first_user;
+		attrib = rpn_file_attributes(ni) & ~(uint32_t)FILE_ATTR_NORMAL;
+		int got = bad || sd ? 0 : rpn_get_sd_of(vol, ni, &old_sd, &old_sd_len);
+		int e = errno;
+		ntfs_inode_close_in_dir(ni, r.dir_ni);
+		errno = e;
+		if (bad) {
+			rp_fail(err, RP_EXIT_PROBLEMS,
+				"writing %s on %s: it is an NTFS system file", shown, vol->where);
+			goto out;
+		}
+		if (got < 0) {
+			rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading the security descriptor of",
+				       path, err);
+			goto out;
+		}
+	} else if (!sd) {
+		securid = ntfs_inherited_id(&rpn_np(vol)->scx, r.dir_ni, FALSE);
+	}
+
+	if (write_tmp(&r, data, len, sd ? sd : old_sd, sd ? sd_len : old_sd_len, attrib, securid) <
+	    0) {
+		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "writing a temporary copy of", path, err);
+		goto fail;
+	}
+	/* The swap: old name -> .rdprescue-old, tmp -> name, then drop the two temp names. */
+	if (r.has_old) {
+		if (link_name(&r, MREF(r.old_mref), r.old_name, r.old_len) < 0) {
+			rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "keeping the old copy of", path,
+				       err);
+			goto fail;
+		}
+		r.old_linked = 1;
+		if (unlink_name(&r, MREF(r.old_mref), r.name, r.name_len) < 0) {
+			rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "unlinking the old", path, err);
+			goto fail;
+		}
+	}
+	if (link_name(&r, r.tmp_no, r.name, r.name_len) < 0) {
+		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "linking the new", path, err);
+		goto fail;
+	}
+	/* The new file is in place: from here on a failure leaves a stray temp name only. */
+	r.has_old = 0;
+	if (unlink_name(&r, r.tmp_no, r.tmp_name, r.tmp_len) < 0) {
+		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "removing the temporary name of", path,
+			       err);
+		goto out;
+	}
+	r.tmp_linked = 0;
+	if (r.old_linked && unlink_name(&r, MREF(r.old_mref), r.old_name, r.old_len) < 0) {
+		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "removing the old copy of", path, err);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+fail:
+	if (roll_back(&r) == 0)
+		rp_err_prefix(err, "rolled back, %s unchanged", shown);
+	else
+		rp_err_prefix(err, "roll-back failed too, check %s%s", shown, RP_VOL_OLD_SUFFIX);
+out:
+	if (r.dir_ni && ntfs_inode_close(r.dir_ni) < 0 && rc == 0)
+		rc = rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "writing", path, err);
+	free(shown);
+	free(old_sd);
+	free(r.name);
+	free(r.tmp_name);
+	free(r.old_name);
+	free(parent);
+	return rc;
+}
