@@ -55,5 +55,9 @@ const char *rp_vol_state_refusal(const rp_vol_state *st);
 #define RP_VOL_TMP_SUFFIX ".rdprescue-tmp"
 /* Name the replaced file keeps until the new one is in place. */
 #define RP_VOL_OLD_SUFFIX ".rdprescue-old"
+/* Next to an image (ntfs backend): the redo journal of a commit in progress, and the mark that
+ * rdprescue set the volume's dirty flag (see ntfs_journal.c). */
+#define RP_VOL_JOURNAL_SUFFIX ".rdprescue-journal"
+#define RP_VOL_DIRTY_SUFFIX ".rdprescue-dirty"
 
 #endif

@@ -147,6 +147,8 @@ static int nt_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, r
 static int nt_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t len, rp_err *err)
 {
 	const char *what = "setting the security descriptor of";
+	if (rpn_begin_op(vol, err) < 0)
+		return -1;
 	ntfs_inode *ni = rpn_open_existing(vol, what, path, err);
 	if (!ni)
 		return -1;
@@ -158,7 +160,7 @@ static int nt_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t le
 	}
 	if (ntfs_inode_close(ni) < 0 && rc == 0)
 		rc = rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, what, path, err);
-	return rc;
+	return rpn_end_op(vol, rc, what, path, err);
 }
 
 static int nt_mkdir(rp_vol *vol, const char *path, rp_err *err)
@@ -168,7 +170,7 @@ static int nt_mkdir(rp_vol *vol, const char *path, rp_err *err)
 	ntfschar *uname;
 	int ulen, rc = -1;
 	ntfs_inode *dir_ni = NULL;
-	if (rpn_leaf_name(vol, path, leaf, &uname, &ulen, err) < 0)
+	if (rpn_leaf_name(vol, path, leaf, &uname, &ulen, err) < 0 || rpn_begin_op(vol, err) < 0)
 		goto out;
 	dir_ni = rpn_open_existing(vol, "creating directory", parent, err);
 	if (!dir_ni)
@@ -187,6 +189,7 @@ static int nt_mkdir(rp_vol *vol, const char *path, rp_err *err)
 out:
 	if (dir_ni && ntfs_inode_close(dir_ni) < 0 && rc == 0)
 		rc = rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "creating directory", path, err);
+	rc = rpn_end_op(vol, rc, "creating directory", path, err);
 	free(uname);
 	free(parent);
 	return rc;
@@ -197,6 +200,10 @@ static int nt_remove(rp_vol *vol, const char *path, rp_err *err)
 	const char *leaf;
 	char *parent = rpn_split_parent(path, &leaf);
 	int rc = -1;
+	if (rpn_begin_op(vol, err) < 0) {
+		free(parent);
+		return -1;
+	}
 	ntfs_inode *dir_ni = rpn_open_existing(vol, "removing from", parent, err);
 	free(parent);
 	if (!dir_ni)
@@ -234,14 +241,14 @@ static int nt_remove(rp_vol *vol, const char *path, rp_err *err)
 	}
 	if (rc < 0)
 		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "removing", path, err);
-	return rc;
+	return rpn_end_op(vol, rc, "removing", path, err);
 }
 
 static int nt_sync(rp_vol *vol, rp_err *err)
 {
 	if (rpn_faulted("vol:sync") || ntfs_device_sync(rpn_np(vol)->nv->dev) < 0)
 		return rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "syncing", "/", err);
-	return 0;
+	return rpn_end_op(vol, 0, "syncing", "/", err);
 }
 
 static int nt_free_space(rp_vol *vol, uint64_t *bytes, rp_err *err)
@@ -259,10 +266,8 @@ static void free_priv(struct ntfs_priv *p)
 {
 	if (!p)
 		return;
-	if (p->od) {
-		free(p->od->path);
-		free(p->od);
-	}
+	rp_od_free(p->od);
+	free(p->dirty_mark);
 	free(p);
 }
 
@@ -272,9 +277,19 @@ static int nt_close(rp_vol *vol, rp_err *err)
 	int rc = 0;
 	if (vol->writable && !vol->write_failed && nt_sync(vol, err) < 0)
 		rc = -1;
+	/* The dirty flag goes with the last transaction: the one unmounting commits. */
+	int clear = vol->writable && !vol->write_failed && rc == 0 && p->marked_dirty;
+	if (clear && ntfs_volume_write_flags(p->nv, p->nv->flags & ~VOLUME_IS_DIRTY) < 0)
+		rc = rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "clearing the dirty flag of", "/",
+				    err);
+	if (vol->writable && (vol->write_failed || rc < 0))
+		rp_od_discard(p->od);
 	if (ntfs_umount(p->nv, FALSE) < 0 && rc == 0)
 		rc = rpn_fail_errno(vol, vol->writable ? RP_EXIT_WRITE_FAILED : RP_EXIT_UNUSABLE,
 				    "unmounting", "/", err);
+	/* Clean again: the mark that says rdprescue set the flag goes too. */
+	if (clear && rc == 0)
+		unlink(p->dirty_mark);
 	free_priv(p);
 	return rc;
 }
@@ -358,6 +373,7 @@ static int check_boot_sector(struct offset_dev *od, rp_err *err)
 	if (rc < 0)
 		return rc;
 	od->is_blockdev = S_ISBLK(st.st_mode);
+	memcpy(od->serial, sector + 0x48, sizeof od->serial);
 	switch (rp_disk_classify(sector, sizeof sector)) {
 	case RP_FS_NTFS:
 		return 0;
@@ -371,6 +387,18 @@ static int check_boot_sector(struct offset_dev *od, rp_err *err)
 			       "there is no NTFS file system at byte %llu of %s",
 			       (unsigned long long)od->base, od->path);
 	}
+}
+
+/* Whether rdprescue set the dirty flag the volume has (an interrupted run left its mark): then
+ * it is not Windows asking for chkdsk, and the next write clears it (rpn_begin_op). */
+static void own_dirty_flag(struct ntfs_priv *p, rp_vol_state *st)
+{
+	if (st->dirty_flag && access(p->dirty_mark, F_OK) == 0) {
+		st->dirty_flag = 0;
+		st->marked_dirty = 1;
+		p->marked_dirty = 1;
+	}
+	p->windows_dirty = st->dirty_flag;
 }
 
 static int mount_failure(const char *path, uint64_t offset, int e, rp_err *err)
@@ -405,6 +433,10 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 		free_priv(p);
 		return -1;
 	}
+	p->od->journal =
+	    rp_jr_path(dev_path, p->od->is_blockdev, offset, p->od->serial, RP_VOL_JOURNAL_SUFFIX);
+	p->dirty_mark =
+	    rp_jr_path(dev_path, p->od->is_blockdev, offset, p->od->serial, RP_VOL_DIRTY_SUFFIX);
 
 	rp_vol_state state = {0};
 	p->nv = mount_at(p->od, writable ? 0 : NTFS_MNT_RDONLY);
@@ -452,6 +484,10 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 		state.read_only = access(dev_path, W_OK) != 0;
 	p->scx.vol = p->nv;
 	p->scx.pseccache = &p->seccache;
+	state.replayed = p->od->replayed != 0;
+	state.journal_pending = p->od->pending;
+	state.journal_dropped = p->od->discarded;
+	own_dirty_flag(p, &state);
 
 	rp_vol *vol = rp_vol_new(&rp_vol_ntfs_ops, dev_path, writable);
 	vol->priv = p;

@@ -6,8 +6,18 @@
  * and a VHD footer are never touched, and read-only opens use O_RDONLY (the kernel then
  * guarantees that not a byte is written).  Read-write opens take an exclusive lock: O_EXCL on a
  * block device, an open-file-description write lock on an image file.
+ *
+ * A read-write device writes nothing in place until a commit: every write lands in an overlay
+ * of RP_JR_BLOCK-byte blocks (reads see it), and rp_od_commit hands the changed blocks to the
+ * redo journal (ntfs_journal.c), which makes them reach the volume all or not at all.  The
+ * backend commits after each whole operation (a file replaced, a directory made, ...), so the
+ * volume on disk only ever holds the state between two operations.  rp_od_discard drops an
+ * operation that failed; nothing is written after that.  Opening the device replays a journal
+ * an interrupted commit left (read-write) or lays it over the disk in memory (read-only).
  */
 #include "vol/ntfs_internal.h"
+#include "util/fault.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +33,202 @@
 static struct offset_dev *odev(struct ntfs_device *dev)
 {
 	return dev->d_private;
+}
+
+/* ---- the overlay: block number -> RP_JR_BLOCK bytes, open addressing ---- */
+
+struct ov_slot {
+	uint64_t no; /* UINT64_MAX: free */
+	uint8_t *data;
+};
+
+static struct ov_slot *ov_find(struct offset_dev *od, uint64_t no)
+{
+	if (!od->cap)
+		return NULL;
+	size_t i = (size_t)(no * 0x9E3779B97F4A7C15ull) & (od->cap - 1);
+	while (od->slots[i].no != UINT64_MAX) {
+		if (od->slots[i].no == no)
+			return &od->slots[i];
+		i = (i + 1) & (od->cap - 1);
+	}
+	return NULL;
+}
+
+static void ov_insert(struct offset_dev *od, uint64_t no, uint8_t *data)
+{
+	if (2 * (od->used + 1) > od->cap) {
+		struct ov_slot *old = od->slots;
+		size_t old_cap = od->cap;
+		od->cap = od->cap ? 2 * od->cap : 1024;
+		od->slots = rp_xmalloc(od->cap * sizeof *od->slots);
+		for (size_t i = 0; i < od->cap; i++)
+			od->slots[i] = (struct ov_slot){UINT64_MAX, NULL};
+		od->used = 0;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].no != UINT64_MAX)
+				ov_insert(od, old[i].no, old[i].data);
+		free(old);
+	}
+	size_t i = (size_t)(no * 0x9E3779B97F4A7C15ull) & (od->cap - 1);
+	while (od->slots[i].no != UINT64_MAX)
+		i = (i + 1) & (od->cap - 1);
+	od->slots[i].no = no;
+	od->slots[i].data = data;
+	od->used++;
+}
+
+static void ov_clear(struct offset_dev *od)
+{
+	for (size_t i = 0; i < od->cap; i++)
+		if (od->slots[i].no != UINT64_MAX)
+			free(od->slots[i].data);
+	free(od->slots);
+	od->slots = NULL;
+	od->cap = od->used = 0;
+}
+
+/* Reads [offset, offset + count) of the partition as it is on the disk (count clamped). */
+static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
+{
+	if ((uint64_t)offset >= od->size)
+		return 0;
+	if ((uint64_t)count > od->size - (uint64_t)offset)
+		count = (s64)(od->size - (uint64_t)offset);
+	s64 done = 0;
+	while (done < count) {
+		ssize_t r = pread(od->fd, (char *)buf + done, (size_t)(count - done),
+				  (off_t)(od->base + (uint64_t)offset + (uint64_t)done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return done ? done : -1;
+		if (r == 0)
+			break;
+		done += r;
+	}
+	return done;
+}
+
+/* The overlay block no, made from the disk's bytes when it is not there yet. */
+static uint8_t *ov_block(struct offset_dev *od, uint64_t no)
+{
+	struct ov_slot *s = ov_find(od, no);
+	if (s)
+		return s->data;
+	uint8_t *data = rp_xcalloc(1, RP_JR_BLOCK);
+	if (raw_pread(od, data, RP_JR_BLOCK, (s64)(no * RP_JR_BLOCK)) < 0) {
+		free(data);
+		return NULL;
+	}
+	ov_insert(od, no, data);
+	return data;
+}
+
+static int cmp_block(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rp_jr_block *)a)->no, y = ((const struct rp_jr_block *)b)->no;
+	return x < y ? -1 : x > y;
+}
+
+int rp_od_commit(struct offset_dev *od)
+{
+	if (od->dropped) {
+		errno = EIO;
+		return -1;
+	}
+	if (!od->used)
+		return 0;
+	struct rp_jr_block *b = rp_xmalloc(od->used * sizeof *b);
+	size_t n = 0;
+	for (size_t i = 0; i < od->cap; i++)
+		if (od->slots[i].no != UINT64_MAX)
+			b[n++] = (struct rp_jr_block){od->slots[i].no, od->slots[i].data};
+	qsort(b, n, sizeof *b, cmp_block);
+	/* SIGINT, SIGTERM and SIGHUP wait until the blocks are in place. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	int rc = 0;
+	if (rp_jr_write(od->journal, od->base, od->size, b, n) < 0) {
+		if (!errno)
+			errno = EIO;
+		rc = -1; /* nothing was written in place */
+	} else if (rp_fault("vol:apply") || rp_jr_apply(od->fd, od->base, od->size, b, n) < 0) {
+		/* The journal is complete: the next open of the volume finishes the commit. */
+		if (!errno)
+			errno = EIO;
+		od->journal_left = 1;
+		rc = -1;
+	} else {
+		unlink(od->journal);
+		od->commits++;
+	}
+	int e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	free(b);
+	if (rc == 0)
+		ov_clear(od);
+	return rc;
+}
+
+int rp_od_pending(const struct offset_dev *od)
+{
+	return od->used != 0;
+}
+
+void rp_od_discard(struct offset_dev *od)
+{
+	ov_clear(od);
+	od->dropped = 1;
+}
+
+void rp_od_free(struct offset_dev *od)
+{
+	if (!od)
+		return;
+	ov_clear(od);
+	free(od->journal);
+	free(od->path);
+	free(od);
+}
+
+/* What an interrupted commit left: replayed (read-write), laid over the disk in memory
+ * (read-only), or dropped when it is incomplete (nothing of it was written in place). */
+static int recover(struct offset_dev *od, int fd, int rw)
+{
+	struct rp_jr_block *b = NULL;
+	size_t n = 0;
+	int got = rp_jr_read(od->journal, od->base, od->size, &b, &n);
+	int rc = 0;
+	if (got == 1 && rw) {
+		if (rp_jr_apply(fd, od->base, od->size, b, n) < 0 || unlink(od->journal) < 0)
+			rc = -1;
+		else
+			od->replayed = n ? (int)n : 1;
+	} else if (got == 1) {
+		for (size_t i = 0; i < n; i++) {
+			struct ov_slot *s = ov_find(od, b[i].no);
+			if (s) {
+				free(s->data);
+				s->data = b[i].data;
+			} else {
+				ov_insert(od, b[i].no, b[i].data);
+			}
+			b[i].data = NULL;
+		}
+		od->pending = 1;
+	} else if (got == -2) {
+		od->discarded = 1;
+		if (rw && unlink(od->journal) < 0)
+			rc = -1;
+	}
+	rp_jr_free(b, n);
+	return rc;
 }
 
 static int od_open(struct ntfs_device *dev, int flags)
@@ -47,6 +254,12 @@ static int od_open(struct ntfs_device *dev, int flags)
 			return -1;
 		}
 	}
+	if (!od->pending && recover(od, fd, rw) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	od->fd = fd;
 	od->pos = 0;
 	if (rw)
@@ -63,6 +276,9 @@ int rp_od_close(struct ntfs_device *dev)
 {
 	struct offset_dev *od = odev(dev);
 	int rc = 0;
+	/* What libntfs-3g wrote while unmounting is the last transaction. */
+	if (!NDevReadOnly(dev) && !od->dropped && rp_od_commit(od) < 0)
+		rc = -1;
 	if (NDevDirty(dev) && !NDevReadOnly(dev) && fsync(od->fd) < 0)
 		rc = -1;
 	int e = errno;
@@ -82,21 +298,18 @@ static s64 od_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 		errno = EINVAL;
 		return -1;
 	}
-	if ((uint64_t)offset >= od->size)
-		return 0;
-	if ((uint64_t)count > od->size - (uint64_t)offset)
-		count = (s64)(od->size - (uint64_t)offset);
-	s64 done = 0;
-	while (done < count) {
-		ssize_t r = pread(od->fd, (char *)buf + done, (size_t)(count - done),
-				  (off_t)(od->base + (uint64_t)offset + (uint64_t)done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return done ? done : -1;
-		if (r == 0)
-			break;
-		done += r;
+	s64 done = raw_pread(od, buf, count, offset);
+	/* What is written but not committed yet. */
+	for (s64 at = offset; od->used && done > 0 && at < offset + done;) {
+		uint64_t no = (uint64_t)at / RP_JR_BLOCK;
+		size_t in = (size_t)((uint64_t)at % RP_JR_BLOCK);
+		size_t n = RP_JR_BLOCK - in;
+		if ((s64)n > offset + done - at)
+			n = (size_t)(offset + done - at);
+		struct ov_slot *s = ov_find(od, no);
+		if (s)
+			memcpy((char *)buf + (at - offset), s->data + in, n);
+		at += (s64)n;
 	}
 	return done;
 }
@@ -119,17 +332,20 @@ static s64 od_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 of
 	if ((uint64_t)count > od->size - (uint64_t)offset)
 		count = (s64)(od->size - (uint64_t)offset);
 	NDevSetDirty(dev);
-	s64 done = 0;
-	while (done < count) {
-		ssize_t w = pwrite(od->fd, (const char *)buf + done, (size_t)(count - done),
-				   (off_t)(od->base + (uint64_t)offset + (uint64_t)done));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return done ? done : -1;
-		done += w;
+	/* Into the overlay: nothing reaches the disk before rp_od_commit. */
+	for (s64 at = offset; at < offset + count;) {
+		uint64_t no = (uint64_t)at / RP_JR_BLOCK;
+		size_t in = (size_t)((uint64_t)at % RP_JR_BLOCK);
+		size_t n = RP_JR_BLOCK - in;
+		if ((s64)n > offset + count - at)
+			n = (size_t)(offset + count - at);
+		uint8_t *data = ov_block(od, no);
+		if (!data)
+			return at > offset ? at - offset : -1;
+		memcpy(data + in, (const char *)buf + (at - offset), n);
+		at += (s64)n;
 	}
-	return done;
+	return count;
 }
 
 static s64 od_seek(struct ntfs_device *dev, s64 offset, int whence)

@@ -8,9 +8,11 @@
 #include "util/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct ntfs_priv *rpn_np(rp_vol *vol)
 {
@@ -213,4 +215,86 @@ int rpn_leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **un
 		return -1;
 	}
 	return 0;
+}
+
+/* Writes back the records libntfs-3g keeps open for the whole mount ($MFT, $MFTMirr, $Bitmap,
+ * $Volume, $Secure), so that a commit holds everything an operation changed. */
+static int sync_system_inodes(ntfs_volume *nv)
+{
+	ntfs_inode *sys[] = {nv->mft_ni, nv->mftmirr_ni, nv->lcnbmp_ni, nv->vol_ni, nv->secure_ni};
+	for (size_t i = 0; i < sizeof sys / sizeof *sys; i++)
+		if (sys[i] && NInoDirty(sys[i]) && ntfs_inode_sync(sys[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int rpn_begin_op(rp_vol *vol, rp_err *err)
+{
+	struct ntfs_priv *p = rpn_np(vol);
+	if (p->marked_dirty || p->windows_dirty)
+		return 0;
+	/* The mark first: a flag without it would read as Windows asking for chkdsk. */
+	int fd = open(p->dirty_mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = fd < 0 ? -1 : 0;
+	if (fd >= 0) {
+		char line[200];
+		int n =
+		    snprintf(line, sizeof line,
+			     "rdprescue set the dirty flag of the NTFS volume at byte %llu while "
+			     "writing; it clears both when it is done\n",
+			     (unsigned long long)p->od->base);
+		if (write(fd, line, (size_t)n) != n || fsync(fd) < 0)
+			rc = -1;
+		close(fd);
+	}
+	if (rc == 0 && (ntfs_volume_write_flags(p->nv, p->nv->flags | VOLUME_IS_DIRTY) < 0 ||
+			rp_od_commit(p->od) < 0))
+		rc = -1;
+	if (rc < 0) {
+		int e = errno;
+		rp_od_discard(p->od);
+		unlink(p->dirty_mark);
+		char *m = rp_escape(p->dirty_mark);
+		rp_fail(err, RP_EXIT_WRITE_FAILED,
+			"cannot mark the volume on %s dirty before writing (%s: %s): nothing was "
+			"written",
+			vol->where, m, strerror(e));
+		free(m);
+		return -1;
+	}
+	p->marked_dirty = 1;
+	vol->state.marked_dirty = 1;
+	return 0;
+}
+
+int rpn_end_op(rp_vol *vol, int rc, const char *what, const char *path, rp_err *err)
+{
+	struct ntfs_priv *p = rpn_np(vol);
+	/* A refusal (libntfs-3g's validation, a name in the way) leaves a consistent volume:
+	 * what it wrote (an inode's times) is committed like a success. */
+	if (rc < 0 && err && err->exit_code != RP_EXIT_WRITE_FAILED && rp_od_pending(p->od) &&
+	    sync_system_inodes(p->nv) == 0 && rp_od_commit(p->od) == 0)
+		return -1;
+	if (rc == 0) {
+		if (sync_system_inodes(p->nv) < 0 || rp_od_commit(p->od) < 0) {
+			int left = p->od->journal_left;
+			rp_od_discard(p->od);
+			rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, what, path, err);
+			if (left) {
+				char *j = rp_escape(p->od->journal);
+				rp_err_prefix(
+				    err,
+				    "%s holds the change and completes it when the volume is "
+				    "next opened",
+				    j);
+				free(j);
+			}
+			return -1;
+		}
+		return 0;
+	}
+	/* Nothing of a failed operation reaches the disk. */
+	if (rp_od_pending(p->od))
+		rp_od_discard(p->od);
+	return -1;
 }

@@ -1,7 +1,13 @@
 /*
  * ntfs_replace.c — write_file of the libntfs-3g backend: a file created or replaced so that the
- * volume holds the old or the new file at every instant, never a mix (see the swap below and
- * docs/design-notes.md, "Write ordering on NTFS").
+ * volume holds the old or the new file at every instant, never a mix.
+ *
+ * The whole replace is one transaction of the offset device (ntfs_dev.c): the old name is
+ * deleted and the new file created under it (two index updates, the fewest there are), filled,
+ * given its security descriptor and attributes, closed and read back, and only then committed
+ * through the redo journal.  A failure at any step drops the transaction: the disk never saw
+ * any of it.  Names an older rdprescue left behind (<name>.rdprescue-tmp / -old) are cleaned
+ * up first, in the same transaction (see docs/design-notes.md, "Write ordering on NTFS").
  */
 #include "vol/ntfs_internal.h"
 #include "util/fault.h"
@@ -20,12 +26,9 @@ struct replace {
 	const char *path;
 	u64 dir_no;
 	ntfs_inode *dir_ni;
-	ntfschar *name, *tmp_name, *old_name; /* final (real case when replacing), tmp, old */
-	int name_len, tmp_len, old_len;
-	int has_old;
-	MFT_REF old_mref;
-	u64 tmp_no;
-	int tmp_linked, old_linked; /* names that exist on the volume and may need removing */
+	ntfschar *name; /* the file's name (real case when replacing) */
+	int name_len;
+	u64 new_no; /* the new file's record */
 };
 
 static int reopen_dir(struct replace *r)
@@ -67,17 +70,16 @@ static int unlink_name(struct replace *r, u64 no, ntfschar *name, int len)
 	return rc;
 }
 
-/* Creates, fills, closes, re-reads and compares the temporary file. */
-static int write_tmp(struct replace *r, const uint8_t *data, size_t len, const uint8_t *sd,
+/* Creates the new file under r->name, fills it, closes it, re-reads and compares it. */
+static int write_new(struct replace *r, const uint8_t *data, size_t len, const uint8_t *sd,
 		     size_t sd_len, uint32_t attrib, le32 securid)
 {
-	ntfs_inode *ni = rpn_faulted("vol:create") ? NULL
-						   : ntfs_create(r->dir_ni, securid, r->tmp_name,
-								 (u8)r->tmp_len, S_IFREG);
+	ntfs_inode *ni = rpn_faulted("vol:create")
+			     ? NULL
+			     : ntfs_create(r->dir_ni, securid, r->name, (u8)r->name_len, S_IFREG);
 	if (!ni)
 		return -1;
-	r->tmp_no = ni->mft_no;
-	r->tmp_linked = 1;
+	r->new_no = ni->mft_no;
 	int rc = -1;
 	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
 	if (!na)
@@ -113,7 +115,7 @@ close:;
 		return -1;
 
 	/* Read back what is on the volume now. */
-	ni = ntfs_inode_open(r->nv, r->tmp_no);
+	ni = ntfs_inode_open(r->nv, r->new_no);
 	if (!ni)
 		return -1;
 	uint8_t *back = NULL;
@@ -127,34 +129,6 @@ close:;
 		rc = -1;
 	}
 	free(back);
-	return rc;
-}
-
-static int free_name(struct replace *r, const char *leaf, const char *suffix, ntfschar **uname,
-		     int *ulen, rp_err *err)
-{
-	char *name = rp_xasprintf("%s%s", leaf, suffix);
-	struct dir_entry de;
-	int found = rpn_find_entry(r->dir_ni, name, &de);
-	int rc = 0;
-	if (found != 0) {
-		char *shown = rp_escape(name);
-		if (found > 0)
-			rc = rp_fail(err, RP_EXIT_PROBLEMS,
-				     "writing %s on %s: %s is in the way (left by an interrupted "
-				     "run?): move it away first",
-				     r->path, r->vol->where, shown);
-		else
-			rc = rpn_fail_errno(r->vol, RP_EXIT_UNUSABLE, "looking up", name, err);
-		free(shown);
-	} else {
-		*ulen = ntfs_mbstoucs(name, uname);
-		if (*ulen <= 0 || *ulen > 255)
-			rc =
-			    rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: the name is too long",
-				    r->path, r->vol->where);
-	}
-	free(name);
 	return rc;
 }
 
@@ -217,35 +191,6 @@ static int clear_leftovers(struct replace *r, const char *leaf, rp_err *err)
 	return 0;
 }
 
-/* Puts the original name back on the old inode and removes the temporary names: the volume
- * then holds the old file only. */
-static int roll_back(struct replace *r)
-{
-	int rc = 0;
-	if (!r->dir_ni && reopen_dir(r) < 0)
-		return -1;
-	if (r->has_old && r->old_linked) {
-		struct dir_entry de;
-		char *leaf = NULL;
-		ntfs_ucstombs(r->name, r->name_len, &leaf, 0);
-		int present = leaf ? rpn_find_entry(r->dir_ni, leaf, &de) : -1;
-		free(leaf);
-		if (present < 0)
-			return -1;
-		if (present == 0 && link_name(r, MREF(r->old_mref), r->name, r->name_len) < 0)
-			return -1;
-		if (unlink_name(r, MREF(r->old_mref), r->old_name, r->old_len) < 0)
-			rc = -1;
-		else
-			r->old_linked = 0;
-	}
-	if (r->tmp_linked && unlink_name(r, r->tmp_no, r->tmp_name, r->tmp_len) < 0)
-		rc = -1;
-	else
-		r->tmp_linked = 0;
-	return rc;
-}
-
 int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
 		       const uint8_t *sd, size_t sd_len, rp_err *err)
 {
@@ -256,10 +201,11 @@ int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_
 	size_t old_sd_len = 0;
 	uint32_t attrib = 0;
 	le32 securid = 0;
-	int rc = -1;
+	int rc = -1, wrote = 0;
 	char *shown = rp_escape(path);
 
-	if (rpn_leaf_name(vol, path, leaf, &r.name, &r.name_len, err) < 0)
+	if (rpn_leaf_name(vol, path, leaf, &r.name, &r.name_len, err) < 0 ||
+	    rpn_begin_op(vol, err) < 0)
 		goto out;
 	r.dir_ni = rpn_open_existing(vol, "writing into", parent, err);
 	if (!r.dir_ni)
@@ -274,13 +220,8 @@ int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_
 		rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "looking up", path, err);
 		goto out;
 	}
-	if (free_name(&r, leaf, RP_VOL_TMP_SUFFIX, &r.tmp_name, &r.tmp_len, err) < 0 ||
-	    free_name(&r, leaf, RP_VOL_OLD_SUFFIX, &r.old_name, &r.old_len, err) < 0)
-		goto out;
 	if (found) {
 		/* Replace under the existing (real-case) name, with its SD and attributes. */
-		r.has_old = 1;
-		r.old_mref = old.mref;
 		memcpy(r.name, old.name, (size_t)old.name_len * sizeof(ntfschar));
 		r.name_len = old.name_len;
 		ntfs_inode *ni = ntfs_inode_open(r.nv, MREF(old.mref));
@@ -289,14 +230,15 @@ int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_
 			goto out;
 		}
 		int bad = ni->mft_no < FILE_first_user;
+		int is_dir = (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) != 0;
 		attrib = rpn_file_attributes(ni) & ~(uint32_t)FILE_ATTR_NORMAL;
-		int got = bad || sd ? 0 : rpn_get_sd_of(vol, ni, &old_sd, &old_sd_len);
+		int got = bad || is_dir || sd ? 0 : rpn_get_sd_of(vol, ni, &old_sd, &old_sd_len);
 		int e = errno;
 		ntfs_inode_close_in_dir(ni, r.dir_ni);
 		errno = e;
-		if (bad) {
-			rp_fail(err, RP_EXIT_PROBLEMS,
-				"writing %s on %s: it is an NTFS system file", shown, vol->where);
+		if (bad || is_dir) {
+			rp_fail(err, RP_EXIT_PROBLEMS, "writing %s on %s: it is %s", shown,
+				vol->where, bad ? "an NTFS system file" : "a directory");
 			goto out;
 		}
 		if (got < 0) {
@@ -304,59 +246,31 @@ int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_
 				       path, err);
 			goto out;
 		}
+		wrote = 1;
+		if (unlink_name(&r, MREF(old.mref), r.name, r.name_len) < 0) {
+			rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "unlinking the old", path, err);
+			goto out;
+		}
 	} else if (!sd) {
 		securid = ntfs_inherited_id(&rpn_np(vol)->scx, r.dir_ni, FALSE);
 	}
-
-	if (write_tmp(&r, data, len, sd ? sd : old_sd, sd ? sd_len : old_sd_len, attrib, securid) <
+	wrote = 1;
+	if (write_new(&r, data, len, sd ? sd : old_sd, sd ? sd_len : old_sd_len, attrib, securid) <
 	    0) {
-		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "writing a temporary copy of", path, err);
-		goto fail;
-	}
-	/* The swap: old name -> .rdprescue-old, tmp -> name, then drop the two temp names. */
-	if (r.has_old) {
-		if (link_name(&r, MREF(r.old_mref), r.old_name, r.old_len) < 0) {
-			rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "keeping the old copy of", path,
-				       err);
-			goto fail;
-		}
-		r.old_linked = 1;
-		if (unlink_name(&r, MREF(r.old_mref), r.name, r.name_len) < 0) {
-			rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "unlinking the old", path, err);
-			goto fail;
-		}
-	}
-	if (link_name(&r, r.tmp_no, r.name, r.name_len) < 0) {
-		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "linking the new", path, err);
-		goto fail;
-	}
-	/* The new file is in place: from here on a failure leaves a stray temp name only. */
-	r.has_old = 0;
-	if (unlink_name(&r, r.tmp_no, r.tmp_name, r.tmp_len) < 0) {
-		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "removing the temporary name of", path,
-			       err);
-		goto out;
-	}
-	r.tmp_linked = 0;
-	if (r.old_linked && unlink_name(&r, MREF(r.old_mref), r.old_name, r.old_len) < 0) {
-		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "removing the old copy of", path, err);
+		rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "writing the new", path, err);
 		goto out;
 	}
 	rc = 0;
-	goto out;
-fail:
-	if (roll_back(&r) == 0)
-		rp_err_prefix(err, "rolled back, %s unchanged", shown);
-	else
-		rp_err_prefix(err, "roll-back failed too, check %s%s", shown, RP_VOL_OLD_SUFFIX);
 out:
 	if (r.dir_ni && ntfs_inode_close(r.dir_ni) < 0 && rc == 0)
 		rc = rpn_fail_errno(vol, RP_EXIT_WRITE_FAILED, "writing", path, err);
+	int failed_before = rc < 0;
+	rc = rpn_end_op(vol, rc, "writing", path, err);
+	if (rc < 0 && wrote && failed_before)
+		rp_err_prefix(err, "rolled back, %s unchanged", shown);
 	free(shown);
 	free(old_sd);
 	free(r.name);
-	free(r.tmp_name);
-	free(r.old_name);
 	free(parent);
 	return rc;
 }

@@ -40,6 +40,12 @@ typedef struct rp_vol_state {
 	int log_v2;	 /* $LogFile restart page 2.0: Windows 8+ kept metadata cached */
 	int dirty_flag;	 /* VOLUME_IS_DIRTY: Windows wants chkdsk */
 	int read_only;	 /* device or image not writable by us */
+	/* What an interrupted run of rdprescue left (ntfs backend, see ntfs_journal.c): */
+	int replayed;	     /* its last change was completed from the journal on this open */
+	int journal_pending; /* read-only open: that change is seen, written by the next fix/undo */
+	int journal_dropped; /* an incomplete journal: nothing of it had reached the volume */
+	int marked_dirty;    /* rdprescue set the dirty flag (this run while writing, or an
+				interrupted one); cleared when the write completes */
 } rp_vol_state;
 
 /* name: the entry's real-case name (escape before printing).  Return non-zero to stop. */
