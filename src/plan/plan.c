@@ -9,6 +9,7 @@
  * is rolled back from the in-memory originals on a fresh mount, because libntfs-3g's state after
  * a failed write is not to be trusted.
  */
+#include "plan/interrupt.h"
 #include "plan/jobs.h"
 #include "util/hash.h"
 #include "util/text.h"
@@ -271,7 +272,11 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	memset(res, 0, sizeof *res);
 	rp_jobs jobs;
 	int rc = -1;
+	rp_plan_guard guard = {0};
 	int built = rp_jobs_build(scan, opts->allow_weaker, &jobs, res, err);
+	rp_vol_state seen = {0};
+	if (scan->vol)
+		seen = *rp_vol_get_state(scan->vol);
 	/* libntfs-3g must not have the volume open twice when it is reopened read-write. */
 	rp_vol_close(scan->vol, NULL);
 	scan->vol = NULL;
@@ -279,15 +284,20 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 		goto out;
 	res->changes = jobs.nchanges;
 	if (jobs.n == 0 || opts->dry_run) {
-		rc = 0;
+		/* Nothing to change, but an interrupted run may have left its last change to
+		 * complete, or the dirty flag to clear. */
+		rc = opts->dry_run ? 0 : rp_plan_finish_interrupted(t, opts, &seen, res, err);
 		goto out;
 	}
 
-	/* From here on the volume is read-write. */
+	/* From here on the volume is read-write, and SIGINT/SIGTERM/SIGHUP wait. */
 	const rp_install *inst = NULL;
 	rp_vol *vol = NULL;
+	rp_plan_guard_begin(&guard);
 	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0)
 		goto out;
+	rp_vol_state at_open = *rp_vol_get_state(vol);
+	rp_plan_note_volume(res, &at_open);
 	char *install_json = rp_install_json(inst, scan->reg);
 	rp_backup b;
 	rp_plan_backup_init(&b, "fix", opts, install_json);
@@ -317,6 +327,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 		}
 		add_file(res, j->path);
 	}
+	int marked = rp_vol_get_state(vol)->marked_dirty && !at_open.marked_dirty;
 	if (rp_vol_close(vol, err) < 0) {
 		vol = NULL;
 		err->exit_code = RP_EXIT_WRITE_FAILED;
@@ -325,6 +336,10 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	}
 	vol = NULL;
 	res->files_written = res->nfiles;
+	if (marked)
+		rp_plan_add_note(res, rp_xstrdup("the volume was marked dirty while it was written "
+						 "(Windows would have run chkdsk had this run been "
+						 "interrupted); the mark was cleared at the end"));
 
 	/* Read back what the volume holds now, on a fresh read-only mount. */
 	if (rp_target_open(t, opts->install_index, 0, &vol, &inst, err) < 0)
@@ -339,6 +354,7 @@ close:
 free_backup:
 	rp_backup_free(&b);
 out:
+	rp_plan_guard_end(&guard, res);
 	rp_jobs_free(&jobs);
 	return rc;
 }

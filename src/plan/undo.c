@@ -7,6 +7,7 @@
  * would throw away what Windows wrote.  Restoring is idempotent: entries already back in their
  * original state are left alone, so an interrupted undo can simply be run again.
  */
+#include "plan/interrupt.h"
 #include "plan/plan.h"
 #include "util/file.h"
 #include "util/hash.h"
@@ -176,8 +177,14 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	char *where = NULL;
 	int *todo = NULL;
 	int rc = -1;
-	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0)
+	/* Read-write from here: SIGINT/SIGTERM/SIGHUP wait until the run is done. */
+	rp_plan_guard guard = {0};
+	rp_plan_guard_begin(&guard);
+	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0) {
+		rp_plan_guard_end(&guard, res);
 		return -1;
+	}
+	rp_plan_note_volume(res, rp_vol_get_state(vol));
 	if (load_backup(vol, opts, &b, &where, err) < 0)
 		goto out;
 	res->backup_id = rp_xstrdup(b.id);
@@ -261,6 +268,7 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 out:
 	if (vol && rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
 		rc = -1;
+	rp_plan_guard_end(&guard, res);
 	free(where);
 	free(todo);
 	rp_backup_free(&b);

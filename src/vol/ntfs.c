@@ -391,12 +391,17 @@ static int check_boot_sector(struct offset_dev *od, rp_err *err)
 
 /* Whether rdprescue set the dirty flag the volume has (an interrupted run left its mark): then
  * it is not Windows asking for chkdsk, and the next write clears it (rpn_begin_op). */
-static void own_dirty_flag(struct ntfs_priv *p, rp_vol_state *st)
+static void own_dirty_flag(struct ntfs_priv *p, int writable, rp_vol_state *st)
 {
-	if (st->dirty_flag && access(p->dirty_mark, F_OK) == 0) {
+	int mark = access(p->dirty_mark, F_OK) == 0;
+	if (st->dirty_flag && mark) {
 		st->dirty_flag = 0;
 		st->marked_dirty = 1;
 		p->marked_dirty = 1;
+	} else if (mark && writable) {
+		/* Killed between writing the mark and committing the flag: nothing else was
+		 * written, the mark alone goes. */
+		unlink(p->dirty_mark);
 	}
 	p->windows_dirty = st->dirty_flag;
 }
@@ -487,7 +492,7 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 	state.replayed = p->od->replayed != 0;
 	state.journal_pending = p->od->pending;
 	state.journal_dropped = p->od->discarded;
-	own_dirty_flag(p, &state);
+	own_dirty_flag(p, writable, &state);
 
 	rp_vol *vol = rp_vol_new(&rp_vol_ntfs_ops, dev_path, writable);
 	vol->priv = p;

@@ -102,6 +102,12 @@ const rp_vol_state *rp_vol_get_state(const rp_vol *vol)
 	return &vol->state;
 }
 
+int rp_vol_interrupted(const rp_vol *vol)
+{
+	const rp_vol_state *st = &vol->state;
+	return st->journal_pending || st->journal_dropped || st->marked_dirty;
+}
+
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)
 {
 	memset(st, 0, sizeof *st);

@@ -65,6 +65,9 @@ const char *rp_vol_backend(const rp_vol *vol); /* "ntfs" or "dir" */
 const char *rp_vol_label(const rp_vol *vol);   /* volume label ("" when none) */
 uint64_t rp_vol_size(const rp_vol *vol);
 const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
+/* Whether an interrupted run of rdprescue left something a read-write open completes or clears
+ * (a journaled change, an incomplete journal, its dirty flag). */
+int rp_vol_interrupted(const rp_vol *vol);
 
 /* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);

@@ -1,0 +1,154 @@
+#!/bin/sh
+# Kill sweep (issue 12, "Interruption: any instant, any signal"): `fix` and then `undo` are
+# SIGKILLed every KILL_STEP_MS milliseconds (default 5) from their start until they finish
+# before the kill, on a bare NTFS image holding a dirty SYSTEM with its LOG1/LOG2 (rp-mklogs:
+# the newest data, RDP denied, only in the logs) and a SOFTWARE.  After each kill:
+#   - the killed run died of the kill (or had finished with exit 0): no crash;
+#   - when no journal is left (the kill did not land inside a commit): on the disk as it is,
+#     read by independent readers, SYSTEM, SOFTWARE and both logs are each the old or the new
+#     file byte for byte (ntfscat), Windows/System32/config lists no name twice (ntfsls) and a
+#     read-only ntfs-3g mount lists no name twice and can stat every name (no dangling entry),
+#     and ntfsfix -n passes;
+#   - when a journal is left: rdprescue's own read-only `scan` reads the volume (exit 0 or 1);
+#   - one more `fix` (or `undo`) exits 0 and leaves exactly what an undisturbed run leaves,
+#     no journal or dirty mark, a clean dirty flag, a listing without duplicates, ntfsfix -n ok.
+# One ok / not ok line per kill point, then the counts.  KILL_RUNS=N repeats the sweep (make
+# stress: finer steps, more runs).
+. tests/lib/assert.sh
+. tests/lib/mkdisk.sh
+. tests/lib/scenario.sh
+STEP=${KILL_STEP_MS:-5}
+RUNS=${KILL_RUNS:-1}
+CFG=Windows/System32/config
+KILLAT=$TOOLS/rp-killat
+MNT=$T/mnt
+mkdir -p "$MNT"
+trap 'umount "$MNT" 2>/dev/null; [ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
+start=$(date +%s)
+
+# The dirty SYSTEM: the real hive as primary, RDP denied only in its logs.
+scenario_hives healthy "$T/old"
+cp "$T/old/SYSTEM" "$T/new.SYSTEM"
+hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" \
+	hive/scenarios/denied-local/system.reg
+mkdir -p "$T/dirty"
+check "rp-mklogs makes a dirty SYSTEM with LOG1 and LOG2" "$TOOLS/rp-mklogs" "$T/old/SYSTEM" \
+	"$T/new.SYSTEM" "$T/dirty" SYSTEM --split
+cp "$T/old/SOFTWARE" "$T/dirty/SOFTWARE"
+D=$T/d.img
+check "bare 64 MB image with the dirty hive and its logs" sh -c \
+	". tests/lib/mkdisk.sh && mkdisk_bare '$D' 64"
+put_windows "$D" "$T/dirty"
+
+FILES="SYSTEM SOFTWARE SYSTEM.LOG1 SYSTEM.LOG2"
+# shas IMG: "name=sha ..." of FILES read by ntfscat (-f: also with the dirty flag set).
+shas() {
+	for _f in $FILES; do
+		printf '%s=%s ' "$_f" "$(ntfscat -f "$1" "/$CFG/$_f" 2>/dev/null | sha256sum | cut -c1-64)"
+	done
+}
+# leftovers IMG: the journal or dirty mark rdprescue keeps next to the image.
+leftovers() { ls "$1"@* 2>/dev/null; }
+# dirty IMG: whether the volume's dirty flag is set.
+dirty() { ntfsinfo -f -m "$1" 2>/dev/null | grep -q 'Volume Flags:.*DIRTY'; }
+# list_ok IMG: no name twice in the config directory, by ntfsls and by a read-only ntfs-3g
+# mount that stats every entry.
+list_ok() {
+	_l=$(ntfsls -f "$1" -p "/$CFG" 2>&1) || { echo "ntfsls failed: $_l"; return 1; }
+	_d=$(printf '%s\n' "$_l" | sort | uniq -d)
+	[ -z "$_d" ] || { echo "ntfsls lists twice: $_d"; return 1; }
+	ntfs-3g -o ro,force "$1" "$MNT" 2>"$T/mount.err" || {
+		echo "ntfs-3g mount: $(head -c 200 "$T/mount.err")"
+		return 1
+	}
+	_r=0
+	_m=$(ls -la "$MNT/$CFG" 2>&1) || { echo "ls on the mount: $_m" | head -c 300; _r=1; }
+	_d=$(ls "$MNT/$CFG" | sort | uniq -d)
+	[ -z "$_d" ] || { echo "the mount lists twice: $_d"; _r=1; }
+	umount "$MNT" || _r=1
+	return $_r
+}
+# in_set SHAS: every file of SHAS (shas output) is as in $2 or in $3.
+in_set() {
+	for _kv in $1; do
+		case " $2 $3 " in *" $_kv "*) ;; *) echo "${_kv%%=*} is neither old nor new"; return 1 ;; esac
+	done
+}
+
+# point_ok CMD MS BASE OLD NEW: one kill of CMD at MS on a copy of BASE; prints what is wrong.
+point_ok() {
+	cp --sparse=always "$3" "$K" && rm -f "$K"@* || return 1
+	_run=$("$KILLAT" "$2" "$RP" "$1" "$K" --yes)
+	bad=""
+	case $_run in
+	killed) ;;
+	"exit 0") finished=$((finished + 1)) ;;
+	*) bad="$bad the killed run ended with '$_run';" ;;
+	esac
+	if [ -e "$K@0$JOURNAL" ]; then
+		in_commit=$((in_commit + 1))
+		"$RP" scan "$K" >/dev/null 2>"$T/serr"
+		case $? in 0 | 1) ;; *) bad="$bad scan with a journal left: $(head -c 200 "$T/serr");" ;; esac
+	else
+		in_set "$(shas "$K")" "$4" "$5" >"$T/why1" || bad="$bad $(cat "$T/why1");"
+		list_ok "$K" >"$T/why2" 2>&1 || bad="$bad $(head -c 300 "$T/why2");"
+		ntfsfix -n "$K" >"$T/nf" 2>&1 || bad="$bad ntfsfix -n: $(tail -n 2 "$T/nf" | tr '\n' ' ');"
+		dirty "$K" && marked=$((marked + 1))
+	fi
+	"$RP" "$1" "$K" --yes >/dev/null 2>"$T/aerr" ||
+		bad="$bad one more $1: $(head -c 300 "$T/aerr");"
+	[ "$(shas "$K")" = "$5" ] || bad="$bad after one more $1 the files are not the new ones;"
+	[ -z "$(leftovers "$K")" ] || bad="$bad left next to the image: $(leftovers "$K");"
+	dirty "$K" && bad="$bad the dirty flag is still set;"
+	list_ok "$K" >"$T/why3" 2>&1 || bad="$bad after one more $1: $(head -c 300 "$T/why3");"
+	ntfsfix -n "$K" >"$T/nf" 2>&1 || bad="$bad ntfsfix -n after one more $1;"
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+# sweep CMD BASE OLD NEW: kills at 0, STEP, 2*STEP ... ms until three runs in a row finish.
+sweep() {
+	finished=0 in_commit=0 marked=0 points=0 fails=0
+	ms=0 done_in_row=0
+	while [ $done_in_row -lt 3 ]; do
+		before=$finished
+		if point_ok "$1" $ms "$2" "$3" "$4" >"$T/why" 2>&1; then
+			ok "$1 killed at $ms ms"
+		else
+			fail "$1 killed at $ms ms" "$(cat "$T/why")"
+			fails=$((fails + 1))
+		fi
+		points=$((points + 1))
+		if [ $finished -gt $before ]; then done_in_row=$((done_in_row + 1)); else done_in_row=0; fi
+		ms=$((ms + STEP))
+		[ $ms -le 60000 ] || { fail "$1 sweep" "still running after 60 s"; break; }
+	done
+	echo "# $1: $points kill points every $STEP ms up to $ms ms; $in_commit inside a commit," \
+		"$marked with the dirty flag set, $fails failed"
+	total_points=$((total_points + points))
+}
+
+JOURNAL=.rdprescue-journal
+K=$T/k.img
+old=$(shas "$D")
+F=$T/fixed.img
+cp --sparse=always "$D" "$F"
+expect_exit 0 "undisturbed fix" "$RP" fix "$F" --yes
+fixed=$(shas "$F")
+check "the fix replaced SYSTEM" test "${old%%SOFTWARE=*}" != "${fixed%%SOFTWARE=*}"
+check "an undisturbed fix leaves no journal or dirty mark" test -z "$(leftovers "$F")"
+check "an undisturbed fix leaves the dirty flag clear" sh -c "! ntfsinfo -f -m '$F' | grep -q DIRTY"
+U=$T/undone.img
+cp --sparse=always "$F" "$U"
+expect_exit 0 "undisturbed undo" "$RP" undo "$U" --yes
+undone=$(shas "$U")
+check "undo gives the old files back" test "$undone" = "$old"
+
+total_points=0
+run=1
+while [ $run -le "$RUNS" ]; do
+	sweep fix "$D" "$old" "$fixed"
+	sweep undo "$F" "$fixed" "$undone"
+	run=$((run + 1))
+done
+echo "# $total_points kill points in $(($(date +%s) - start)) s"
+finish
