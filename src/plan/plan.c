@@ -212,9 +212,30 @@ static int apply_job(rp_vol *vol, const rp_job *j, const rp_backup_entry *en, rp
 	}
 }
 
+/* Whether the volume still holds entry e's original (content, or SD for an SD change): then
+ * there is nothing to roll back for it (the volume layer drops a failed operation whole). */
+static int still_original(rp_vol *vol, const rp_backup_entry *e)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	rp_err ignored = {0};
+	int same = 0;
+	if (e->action == RP_BACKUP_SD && e->sd) {
+		if (rp_vol_get_sd(vol, e->path, &data, &len, &ignored) == 0)
+			same = len == e->sd_len && memcmp(data, e->sd, len) == 0;
+	} else if (e->action == RP_BACKUP_REPLACE && e->had_data) {
+		if (rp_vol_read(vol, e->path, &data, &len, &ignored) == 0)
+			same = len == e->len && (len == 0 || memcmp(data, e->data, len) == 0);
+	}
+	free(data);
+	return same;
+}
+
 /* Puts back the originals of the first n jobs after a failed write, newest first, on a fresh
- * mount.  The job that failed is included: its file may be either version by now, and
- * restoring an original over itself is harmless. */
+ * mount.  The job that failed is included: its file may be either version by now (a commit
+ * that failed after its journal was complete is finished by this very open); a file that
+ * still holds its original is left alone, so that nothing is claimed to fail when nothing
+ * changed. */
 static void roll_back(const rp_target *t, const rp_plan_opts *opts, const rp_backup *b,
 		      const rp_jobs *jobs, size_t n, rp_err *err)
 {
@@ -226,9 +247,13 @@ static void roll_back(const rp_target *t, const rp_plan_opts *opts, const rp_bac
 			      e2.msg);
 		return;
 	}
-	for (size_t i = n; i-- > 0;)
-		if (rp_plan_restore_entry(vol, &b->entries[jobs->v[i].entry], &e2) < 0)
+	for (size_t i = n; i-- > 0;) {
+		const rp_backup_entry *e = &b->entries[jobs->v[i].entry];
+		if (still_original(vol, e))
+			continue;
+		if (rp_plan_restore_entry(vol, e, &e2) < 0)
 			break;
+	}
 	if (rp_vol_close(vol, &e2) < 0 || e2.msg[0])
 		rp_err_prefix(err, "rollback failed too (%s); restore with 'rdprescue undo'",
 			      e2.msg);

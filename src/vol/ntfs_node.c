@@ -252,13 +252,17 @@ int rpn_begin_op(rp_vol *vol, rp_err *err)
 		rc = -1;
 	if (rc < 0) {
 		int e = errno;
+		int left = p->od->journal_left;
 		rp_od_discard(p->od);
-		unlink(p->dirty_mark);
+		/* A journal left behind sets the flag on the next open: the mark stays with it. */
+		if (!left)
+			unlink(p->dirty_mark);
 		char *m = rp_escape(p->dirty_mark);
 		rp_fail(err, RP_EXIT_WRITE_FAILED,
-			"cannot mark the volume on %s dirty before writing (%s: %s): nothing was "
-			"written",
-			vol->where, m, strerror(e));
+			"cannot mark the volume on %s dirty before writing (%s: %s): %s",
+			vol->where, m, strerror(e),
+			left ? "the next run completes the mark and clears it"
+			     : "nothing was written");
 		free(m);
 		return -1;
 	}

@@ -146,8 +146,82 @@ static int is_user_file(struct replace *r, const struct dir_entry *de)
 	return plain;
 }
 
-/* Cleans up after a write_file that was interrupted (power loss, a failed roll-back) before it
- * could remove its temporary names; see the swap in nt_write_file.  "<leaf>.rdprescue-tmp" is
+/* Entries of a directory with one name (case-insensitive, 8.3 aliases skipped). */
+struct name_count {
+	const ntfschar *want;
+	int want_len;
+	ntfs_volume *nv;
+	int n;
+	MFT_REF mref;
+};
+
+static int count_cb(void *ctx, const ntfschar *name, const int name_len, const int name_type,
+		    const s64 pos, const MFT_REF mref, const unsigned dt_type)
+{
+	struct name_count *c = ctx;
+	(void)pos;
+	(void)dt_type;
+	if (name_type != FILE_NAME_DOS && name_len > 0 &&
+	    ntfs_names_are_equal(name, (size_t)name_len, c->want, (size_t)c->want_len, IGNORE_CASE,
+				 c->nv->upcase, c->nv->upcase_len)) {
+		c->n++;
+		c->mref = mref;
+	}
+	return 0;
+}
+
+/* The damage an older rdprescue (one ntfs-3g operation written without a journal) left when it
+ * was killed: an index that lists a name twice, or lists a name with no file behind it.  Such
+ * an index is not repaired here (only chkdsk rebuilds an index safely): the write is refused,
+ * before anything is written, with what is wrong and how to clear it. */
+static int check_index(struct replace *r, const char *leaf, rp_err *err)
+{
+	static const char *const suffixes[] = {"", RP_VOL_TMP_SUFFIX, RP_VOL_OLD_SUFFIX};
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		char *name = rp_xasprintf("%s%s", leaf, suffixes[i]);
+		struct name_count c = {.nv = r->nv};
+		ntfschar *uname = NULL;
+		c.want_len = ntfs_mbstoucs(name, &uname);
+		c.want = uname;
+		int rc = c.want_len > 0 ? rpn_readdir_real_case(r->dir_ni, &c, count_cb) : -1;
+		const char *damage = NULL;
+		if (rc < 0 && c.want_len <= 0)
+			damage = NULL;
+		else if (c.n > 1)
+			damage = "lists %s twice";
+		else if (c.n == 1 && MREF(c.mref) >= FILE_first_user) {
+			ntfs_inode *ni = ntfs_inode_open(r->nv, MREF(c.mref));
+			if (ni)
+				ntfs_inode_close_in_dir(ni, r->dir_ni);
+			else
+				damage = "lists %s, but there is no file behind that name";
+		}
+		free(uname);
+		if (damage) {
+			char *dir = rp_escape(r->path), *shown = rp_escape(name);
+			char *what = rp_xasprintf(damage, shown);
+			char *slash = strrchr(dir, '/');
+			if (slash)
+				*slash = '\0';
+			rp_fail(
+			    err, RP_EXIT_UNUSABLE,
+			    "the directory index of %s on %s is damaged: it %s (what an older "
+			    "rdprescue interrupted while writing left); nothing was written: run "
+			    "chkdsk /f on this volume in Windows, then run rdprescue again",
+			    slash ? dir : "the root", r->vol->where, what);
+			free(what);
+			free(shown);
+			free(dir);
+			free(name);
+			return -1;
+		}
+		free(name);
+	}
+	return 0;
+}
+
+/* Cleans up after a write_file of an older rdprescue (a five-step link/unlink swap) that was
+ * interrupted before it could remove its temporary names.  "<leaf>.rdprescue-tmp" is
  * dropped: either the new copy never got in place, or it is in place under leaf as well.
  * "<leaf>.rdprescue-old" is dropped when leaf exists; when leaf is missing, the swap stopped
  * between unlinking leaf and linking the new copy, so the original gets its name back. */
@@ -211,7 +285,7 @@ int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_
 	if (!r.dir_ni)
 		goto out;
 	r.dir_no = r.dir_ni->mft_no;
-	if (clear_leftovers(&r, leaf, err) < 0)
+	if (check_index(&r, leaf, err) < 0 || clear_leftovers(&r, leaf, err) < 0)
 		goto out;
 
 	struct dir_entry old;

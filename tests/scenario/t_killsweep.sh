@@ -12,18 +12,22 @@
 #   - when a journal is left: rdprescue's own read-only `scan` reads the volume (exit 0 or 1);
 #   - one more `fix` (or `undo`) exits 0 and leaves exactly what an undisturbed run leaves,
 #     no journal or dirty mark, a clean dirty flag, a listing without duplicates, ntfsfix -n ok.
-# One ok / not ok line per kill point, then the counts.  KILL_RUNS=N repeats the sweep (make
-# stress: finer steps, more runs).
+# One ok / not ok line per kill point, then the counts.  KILL_JOBS (default 2) sweeps run side
+# by side, each taking every KILL_JOBS-th kill point; KILL_RUNS=N repeats the sweep (make
+# stress: finer steps, more runs).  A SIGKILL leaves the page cache as it was, so the images
+# live in /dev/shm when it is there (no fsync cost; the same states as on a disk).
+[ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && TMPDIR=/dev/shm && export TMPDIR
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
 STEP=${KILL_STEP_MS:-5}
 RUNS=${KILL_RUNS:-1}
+JOBS=${KILL_JOBS:-2}
 CFG=Windows/System32/config
 KILLAT=$TOOLS/rp-killat
-MNT=$T/mnt
-mkdir -p "$MNT"
-trap 'umount "$MNT" 2>/dev/null; [ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
+j=0
+while [ $j -lt "$JOBS" ]; do mkdir -p "$T/w$j/mnt" && j=$((j + 1)); done
+trap 'for m in "$T"/w*/mnt; do umount "$m" 2>/dev/null; done; [ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
 start=$(date +%s)
 
 # The dirty SYSTEM: the real hive as primary, RDP denied only in its logs.
@@ -57,15 +61,15 @@ list_ok() {
 	_l=$(ntfsls -f "$1" -p "/$CFG" 2>&1) || { echo "ntfsls failed: $_l"; return 1; }
 	_d=$(printf '%s\n' "$_l" | sort | uniq -d)
 	[ -z "$_d" ] || { echo "ntfsls lists twice: $_d"; return 1; }
-	ntfs-3g -o ro,force "$1" "$MNT" 2>"$T/mount.err" || {
-		echo "ntfs-3g mount: $(head -c 200 "$T/mount.err")"
+	ntfs-3g -o ro,force "$1" "$W/mnt" 2>"$W/mount.err" || {
+		echo "ntfs-3g mount: $(head -c 200 "$W/mount.err")"
 		return 1
 	}
 	_r=0
-	_m=$(ls -la "$MNT/$CFG" 2>&1) || { echo "ls on the mount: $_m" | head -c 300; _r=1; }
-	_d=$(ls "$MNT/$CFG" | sort | uniq -d)
+	_m=$(ls -la "$W/mnt/$CFG" 2>&1) || { echo "ls on the mount: $_m" | head -c 300; _r=1; }
+	_d=$(ls "$W/mnt/$CFG" | sort | uniq -d)
 	[ -z "$_d" ] || { echo "the mount lists twice: $_d"; _r=1; }
-	umount "$MNT" || _r=1
+	umount "$W/mnt" || _r=1
 	return $_r
 }
 # in_set SHAS: every file of SHAS (shas output) is as in $2 or in $3.
@@ -87,48 +91,68 @@ point_ok() {
 	esac
 	if [ -e "$K@0$JOURNAL" ]; then
 		in_commit=$((in_commit + 1))
-		"$RP" scan "$K" >/dev/null 2>"$T/serr"
-		case $? in 0 | 1) ;; *) bad="$bad scan with a journal left: $(head -c 200 "$T/serr");" ;; esac
+		"$RP" scan "$K" >/dev/null 2>"$W/serr"
+		case $? in 0 | 1) ;; *) bad="$bad scan with a journal left: $(head -c 200 "$W/serr");" ;; esac
 	else
-		in_set "$(shas "$K")" "$4" "$5" >"$T/why1" || bad="$bad $(cat "$T/why1");"
-		list_ok "$K" >"$T/why2" 2>&1 || bad="$bad $(head -c 300 "$T/why2");"
-		ntfsfix -n "$K" >"$T/nf" 2>&1 || bad="$bad ntfsfix -n: $(tail -n 2 "$T/nf" | tr '\n' ' ');"
+		in_set "$(shas "$K")" "$4" "$5" >"$W/why1" || bad="$bad $(cat "$W/why1");"
+		list_ok "$K" >"$W/why2" 2>&1 || bad="$bad $(head -c 300 "$W/why2");"
+		ntfsfix -n "$K" >"$W/nf" 2>&1 || bad="$bad ntfsfix -n: $(tail -n 2 "$W/nf" | tr '\n' ' ');"
 		dirty "$K" && marked=$((marked + 1))
 	fi
-	"$RP" "$1" "$K" --yes >/dev/null 2>"$T/aerr" ||
-		bad="$bad one more $1: $(head -c 300 "$T/aerr");"
+	"$RP" "$1" "$K" --yes >/dev/null 2>"$W/aerr" ||
+		bad="$bad one more $1: $(head -c 300 "$W/aerr");"
 	[ "$(shas "$K")" = "$5" ] || bad="$bad after one more $1 the files are not the new ones;"
 	[ -z "$(leftovers "$K")" ] || bad="$bad left next to the image: $(leftovers "$K");"
 	dirty "$K" && bad="$bad the dirty flag is still set;"
-	list_ok "$K" >"$T/why3" 2>&1 || bad="$bad after one more $1: $(head -c 300 "$T/why3");"
-	ntfsfix -n "$K" >"$T/nf" 2>&1 || bad="$bad ntfsfix -n after one more $1;"
+	list_ok "$K" >"$W/why3" 2>&1 || bad="$bad after one more $1: $(head -c 300 "$W/why3");"
+	ntfsfix -n "$K" >"$W/nf" 2>&1 || bad="$bad ntfsfix -n after one more $1;"
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
-# sweep CMD BASE OLD NEW: kills at 0, STEP, 2*STEP ... ms until three runs in a row finish.
-sweep() {
+# worker N CMD BASE OLD NEW: kills at N*STEP, (N+JOBS)*STEP ... ms until three of its runs in a
+# row finish before the kill; ok / not ok lines to $W/log, counts to $W/counts.
+worker() {
+	W=$T/w$1 K=$T/w$1/k.img
 	finished=0 in_commit=0 marked=0 points=0 fails=0
-	ms=0 done_in_row=0
+	ms=$(($1 * STEP)) done_in_row=0
+	: >"$W/log"
 	while [ $done_in_row -lt 3 ]; do
 		before=$finished
-		if point_ok "$1" $ms "$2" "$3" "$4" >"$T/why" 2>&1; then
-			ok "$1 killed at $ms ms"
+		if point_ok "$2" $ms "$3" "$4" "$5" >"$W/why" 2>&1; then
+			echo "ok - $2 killed at $ms ms" >>"$W/log"
 		else
-			fail "$1 killed at $ms ms" "$(cat "$T/why")"
+			echo "not ok - $2 killed at $ms ms: $(tr '\n' ' ' <"$W/why")" >>"$W/log"
 			fails=$((fails + 1))
 		fi
 		points=$((points + 1))
 		if [ $finished -gt $before ]; then done_in_row=$((done_in_row + 1)); else done_in_row=0; fi
-		ms=$((ms + STEP))
-		[ $ms -le 60000 ] || { fail "$1 sweep" "still running after 60 s"; break; }
+		ms=$((ms + STEP * JOBS))
+		if [ $ms -gt 60000 ]; then
+			echo "not ok - $2 sweep: still running after 60 s" >>"$W/log"
+			break
+		fi
 	done
-	echo "# $1: $points kill points every $STEP ms up to $ms ms; $in_commit inside a commit," \
-		"$marked with the dirty flag set, $fails failed"
-	total_points=$((total_points + points))
+	echo "$points $in_commit $marked $fails $ms" >"$W/counts"
+}
+
+# sweep CMD BASE OLD NEW: JOBS workers side by side, then their lines in kill-time order.
+sweep() {
+	j=0
+	while [ $j -lt "$JOBS" ]; do
+		worker $j "$@" &
+		j=$((j + 1))
+	done
+	wait
+	cat "$T"/w*/log | awk '{ for (i = 1; i < NF; i++) if ($i == "at") { print $(i + 1) "\t" $0; break } }' |
+		sort -n | cut -f2-
+	_failed=$((_failed + $(cat "$T"/w*/log | grep -c '^not ok')))
+	set -- "$1" $(cat "$T"/w*/counts | awk '{p+=$1; c+=$2; m+=$3; f+=$4; if ($5>x) x=$5} END {print p, c, m, f, x}')
+	echo "# $1: $2 kill points every $STEP ms up to $6 ms; $3 inside a commit, $4 with the" \
+		"dirty flag set, $5 failed"
+	total_points=$((total_points + $2))
 }
 
 JOURNAL=.rdprescue-journal
-K=$T/k.img
 old=$(shas "$D")
 F=$T/fixed.img
 cp --sparse=always "$D" "$F"
