@@ -248,7 +248,7 @@ int rpn_begin_op(rp_vol *vol, rp_err *err)
 		close(fd);
 	}
 	if (rc == 0 && (ntfs_volume_write_flags(p->nv, p->nv->flags | VOLUME_IS_DIRTY) < 0 ||
-			rp_od_commit(p->od) < 0))
+			sync_system_inodes(p->nv) < 0 || rp_od_commit(p->od) < 0))
 		rc = -1;
 	if (rc < 0) {
 		int e = errno;

@@ -146,12 +146,13 @@ static int is_user_file(struct replace *r, const struct dir_entry *de)
 	return plain;
 }
 
-/* Entries of a directory with one name (case-insensitive, 8.3 aliases skipped). */
+/* Entries of a directory with one name (case-insensitive, 8.3 aliases skipped); twice: one
+ * file listed twice under it. */
 struct name_count {
 	const ntfschar *want;
 	int want_len;
 	ntfs_volume *nv;
-	int n;
+	int n, twice;
 	MFT_REF mref;
 };
 
@@ -164,6 +165,10 @@ static int count_cb(void *ctx, const ntfschar *name, const int name_len, const i
 	if (name_type != FILE_NAME_DOS && name_len > 0 &&
 	    ntfs_names_are_equal(name, (size_t)name_len, c->want, (size_t)c->want_len, IGNORE_CASE,
 				 c->nv->upcase, c->nv->upcase_len)) {
+		/* The same file under the same name again is a damaged index; two files whose
+		 * names differ in case only (POSIX namespace) are not. */
+		if (c->n && MREF(mref) == MREF(c->mref))
+			c->twice = 1;
 		c->n++;
 		c->mref = mref;
 	}
@@ -187,7 +192,7 @@ static int check_index(struct replace *r, const char *leaf, rp_err *err)
 		const char *damage = NULL;
 		if (rc < 0 && c.want_len <= 0)
 			damage = NULL;
-		else if (c.n > 1)
+		else if (c.twice)
 			damage = "lists %s twice";
 		else if (c.n == 1 && MREF(c.mref) >= FILE_first_user) {
 			ntfs_inode *ni = ntfs_inode_open(r->nv, MREF(c.mref));
@@ -278,14 +283,14 @@ int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_
 	int rc = -1, wrote = 0;
 	char *shown = rp_escape(path);
 
-	if (rpn_leaf_name(vol, path, leaf, &r.name, &r.name_len, err) < 0 ||
-	    rpn_begin_op(vol, err) < 0)
+	if (rpn_leaf_name(vol, path, leaf, &r.name, &r.name_len, err) < 0)
 		goto out;
 	r.dir_ni = rpn_open_existing(vol, "writing into", parent, err);
 	if (!r.dir_ni)
 		goto out;
 	r.dir_no = r.dir_ni->mft_no;
-	if (check_index(&r, leaf, err) < 0 || clear_leftovers(&r, leaf, err) < 0)
+	if (check_index(&r, leaf, err) < 0 || rpn_begin_op(vol, err) < 0 ||
+	    clear_leftovers(&r, leaf, err) < 0)
 		goto out;
 
 	struct dir_entry old;

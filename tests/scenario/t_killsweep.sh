@@ -109,14 +109,14 @@ point_ok() {
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
-# worker N CMD BASE OLD NEW: kills at N*STEP, (N+JOBS)*STEP ... ms until three of its runs in a
+# worker N CMD BASE OLD NEW: kills at N*STEP, (N+JOBS)*STEP ... ms until two of its runs in a
 # row finish before the kill; ok / not ok lines to $W/log, counts to $W/counts.
 worker() {
 	W=$T/w$1 K=$T/w$1/k.img
 	finished=0 in_commit=0 marked=0 points=0 fails=0
 	ms=$(($1 * STEP)) done_in_row=0
 	: >"$W/log"
-	while [ $done_in_row -lt 3 ]; do
+	while [ $done_in_row -lt 2 ]; do
 		before=$finished
 		if point_ok "$2" $ms "$3" "$4" "$5" >"$W/why" 2>&1; then
 			echo "ok - $2 killed at $ms ms" >>"$W/log"

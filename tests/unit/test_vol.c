@@ -402,6 +402,58 @@ static void test_journal(void)
 	free(jpath);
 }
 
+/* An index entry with no file behind it, as an older rdprescue killed while creating its
+ * temporary file left one: write_file refuses, naming the damage, and writes nothing. */
+static void test_damaged_index(void)
+{
+	const char *img = in_dir("jd.img");
+	rp_err err = {0};
+	rp_vol *vol = NULL;
+	static const uint8_t text[] = "a file";
+	CHECK(sh("cp --sparse=always jbase.img jd.img") == 0 &&
+		  rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/e.txt", text, sizeof text, NULL, 0, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/e.txt.rdprescue-tmp", text, sizeof text, NULL, 0,
+				    &err) == 0,
+	      "damaged index: e.txt and e.txt.rdprescue-tmp written: %s", err.msg);
+	if (!vol)
+		return;
+	/* The record of e.txt.rdprescue-tmp is freed under its index entry. */
+	ntfs_inode *ni =
+	    ntfs_pathname_to_inode(rpn_np(vol)->nv, NULL, "/Windows/e.txt.rdprescue-tmp");
+	int freed = 0;
+	if (ni) {
+		ni->mrec->flags &= ~MFT_RECORD_IN_USE;
+		ntfs_inode_mark_dirty(ni);
+		freed = ntfs_inode_close(ni) == 0 &&
+			rpn_end_op(vol, 0, "freeing", "e.txt.rdprescue-tmp", &err) == 0;
+	}
+	CHECK(freed && rp_vol_close(vol, &err) == 0, "damaged index: the record freed: %s",
+	      err.msg);
+	vol = NULL;
+	rp_err_clear(&err);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/e.txt", text, 3, NULL, 0, &err) < 0 &&
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "no file behind") &&
+		  strstr(err.msg, "e.txt.rdprescue-tmp") && strstr(err.msg, "chkdsk /f"),
+	      "damaged index: write_file refuses, saying what and how to clear it: %s", err.msg);
+	rp_vol_close(vol, NULL);
+	/* Refused before the dirty flag: e.txt is the old one, no mark, the flag is clear. */
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *mark = rp_xasprintf("%s@%llu%s", img, P2_OFF, RP_VOL_DIRTY_SUFFIX);
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  !rp_vol_get_state(vol)->dirty_flag && !rp_vol_interrupted(vol) &&
+		  access(mark, F_OK) != 0 &&
+		  rp_vol_read(vol, "Windows/e.txt", &data, &len, &err) == 0 && len == sizeof text &&
+		  !memcmp(data, text, len),
+	      "damaged index: nothing was written: %s", err.msg);
+	rp_vol_close(vol, NULL);
+	free(data);
+	free(mark);
+}
+
 static void test_targets(void)
 {
 	rp_target t;
@@ -535,6 +587,7 @@ int main(void)
 		return 1;
 	test_ntfs();
 	test_journal();
+	test_damaged_index();
 	test_targets();
 	test_dir();
 	fixture_end();
