@@ -467,6 +467,7 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 		return mount_failure(dev_path, offset, e, err);
 	}
 	if (writable && NVolReadOnly(p->nv)) {
+		rp_od_discard(p->od);
 		ntfs_umount(p->nv, FALSE);
 		free_priv(p);
 		return rp_fail(
@@ -476,6 +477,7 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 		    dev_path);
 	}
 	if (ntfs_set_ignore_case(p->nv) < 0) {
+		rp_od_discard(p->od);
 		ntfs_umount(p->nv, FALSE);
 		free_priv(p);
 		return rp_fail(err, RP_EXIT_UNUSABLE,

@@ -66,6 +66,8 @@ struct rp_jr_block {
  * volume's serial number). */
 char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uint8_t serial[8],
 		 const char *suffix);
+/* Makes the directory that holds path (one level, 0700) when it is missing. */
+int rp_jr_prepare_dir(const char *path);
 /* Writes and fsyncs a journal of n blocks; -1 (errno) and no file on failure. */
 int rp_jr_write(const char *path, uint64_t base, uint64_t size, const struct rp_jr_block *b,
 		size_t n);

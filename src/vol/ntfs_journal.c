@@ -73,6 +73,15 @@ char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uin
 	return out;
 }
 
+int rp_jr_prepare_dir(const char *path)
+{
+	char *copy = rp_xstrdup(path);
+	const char *dir = dirname(copy);
+	int rc = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
+	free(copy);
+	return rc;
+}
+
 /* fsync of the directory that holds path: the journal's name is durable too. */
 static int sync_dir_of(const char *path)
 {
@@ -123,7 +132,9 @@ int rp_jr_write(const char *path, uint64_t base, uint64_t size, const struct rp_
 	memcpy(t->magic, JR_END, 8);
 
 	int rc = -1;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = rp_jr_prepare_dir(path) < 0
+		     ? -1
+		     : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		rc = write_all(fd, buf, len) == 0 && fsync(fd) == 0 ? 0 : -1;
 		int e = errno;

@@ -234,9 +234,21 @@ int rpn_begin_op(rp_vol *vol, rp_err *err)
 	if (p->marked_dirty || p->windows_dirty)
 		return 0;
 	/* The mark first: a flag without it would read as Windows asking for chkdsk. */
-	int fd = open(p->dirty_mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = fd < 0 ? -1 : 0;
-	if (fd >= 0) {
+	int fd = rp_jr_prepare_dir(p->dirty_mark) < 0
+		     ? -1
+		     : open(p->dirty_mark, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char *m = rp_escape(p->dirty_mark);
+		rp_fail(err, RP_EXIT_UNUSABLE,
+			"cannot create %s (%s): rdprescue keeps its journal and dirty mark next to "
+			"the image; make that directory writable or set RP_JOURNAL_DIR to one; "
+			"nothing was written",
+			m, strerror(errno));
+		free(m);
+		return -1;
+	}
+	int rc = 0;
+	{
 		char line[200];
 		int n =
 		    snprintf(line, sizeof line,

@@ -175,4 +175,34 @@ while [ $run -le "$RUNS" ]; do
 	run=$((run + 1))
 done
 echo "# $total_points kill points in $(($(date +%s) - start)) s"
+
+# SIGTERM: before the read-write open it ends the run (exit 143, nothing written); after it,
+# the run finishes first and says so.  Sent at 50%, 60% ... of an undisturbed fix's time
+# until one lands in the write phase.
+W=$T/w0 K=$T/w0/k.img
+took=$(cp --sparse=always "$D" "$K" && rm -f "$K"@* && "$KILLAT" time "$RP" fix "$K" --yes)
+took=${took##* }
+pct=50 noted=0 bad=""
+while [ $pct -le 100 ] && [ $noted = 0 ]; do
+	cp --sparse=always "$D" "$K" && rm -f "$K"@*
+	"$RP" fix "$K" --yes >"$W/out" 2>&1 &
+	pid=$!
+	sleep "$(awk "BEGIN { printf \"%.3f\", $took * $pct / 100000 }")"
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	case $rc in
+	0) grep -q 'SIGTERM arrived while the volume was being written: rdprescue finished first' \
+		"$W/out" && noted=1
+		[ "$(shas "$K")" = "$fixed" ] || bad="$bad exit 0 at $pct% but not the new files;" ;;
+	143) in_set "$(shas "$K")" "$old" "$fixed" >/dev/null || bad="$bad killed by SIGTERM at $pct% with a mix;" ;;
+	*) bad="$bad exit $rc at $pct%;" ;;
+	esac
+	pct=$((pct + 10))
+done
+if [ -z "$bad" ] && [ $noted = 1 ]; then
+	ok "SIGTERM during the write phase: fix finishes first and notes it (at $((pct - 10))% of $took ms)"
+else
+	fail "SIGTERM during the write phase" "${bad:-no run took the signal while writing}"
+fi
 finish
