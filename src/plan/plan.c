@@ -327,6 +327,10 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	rp_backup b;
 	rp_plan_backup_init(&b, "fix", opts, install_json);
 	free(install_json);
+	/* A directory index an interrupted older run damaged is refused before any write. */
+	for (size_t i = 0; i < jobs.n; i++)
+		if (rp_vol_check_entry(vol, jobs.v[i].path, err) < 0)
+			goto close;
 	for (size_t i = 0; i < jobs.n; i++)
 		if (back_up_job(vol, &jobs.v[i], &b, err) < 0)
 			goto close;

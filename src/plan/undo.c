@@ -221,6 +221,10 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		rc = 0;
 		goto out;
 	}
+	/* A directory index an interrupted older run damaged is refused before any write. */
+	for (size_t i = 0; i < b.nentries; i++)
+		if (todo[i] && rp_vol_check_entry(vol, b.entries[i].path, err) < 0)
+			goto out;
 	if (rp_plan_store_backup(vol, &safety, opts, res, err) < 0)
 		goto out;
 	for (size_t i = 0; i < b.nentries; i++) {

@@ -24,6 +24,9 @@ struct rp_vol_ops {
 			  const uint8_t *sd, size_t sd_len, rp_err *err);
 	int (*remove)(rp_vol *vol, const char *path, rp_err *err);
 	int (*sync)(rp_vol *vol, rp_err *err);
+	/* Whether the directory entry of path is sound (no name listed twice, none without a
+	 * file behind it); NULL when the backend cannot tell.  Reads only. */
+	int (*check_entry)(rp_vol *vol, const char *path, rp_err *err);
 	/* Bytes a new file may still take. */
 	int (*free_space)(rp_vol *vol, uint64_t *bytes, rp_err *err);
 	/* Releases everything, also after a failure; reports a failed write-back. */

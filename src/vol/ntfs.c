@@ -112,6 +112,11 @@ static int nt_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, r
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		rp_stat st;
 		ntfs_inode *ni = ntfs_inode_open(nv, MREF(l.items[i].mref));
+		if (!ni && errno == ENOENT) {
+			/* A listed name whose record is not in use: a damaged index. */
+			rc = rpn_damaged(vol, dir, RPN_NO_FILE, l.items[i].name, err);
+			break;
+		}
 		if (!ni) {
 			char *child = rp_xasprintf("%s/%s", dir, l.items[i].name);
 			rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "opening", child, err);
@@ -304,6 +309,7 @@ const struct rp_vol_ops rp_vol_ntfs_ops = {
     .mkdir = nt_mkdir,
     .write_file = rp_ntfs_write_file,
     .remove = nt_remove,
+    .check_entry = rp_ntfs_check_entry,
     .sync = nt_sync,
     .free_space = nt_free_space,
     .close = nt_close,

@@ -120,6 +120,11 @@ int rpn_set_sd_of(rp_vol *vol, ntfs_inode *ni, const uint8_t *sd, size_t len);
 int rpn_leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **uname, int *ulen,
 		  rp_err *err);
 
+/* Fails with RP_EXIT_UNUSABLE: the index of dir is damaged; what_fmt ("lists %s twice") says
+ * how, about name; the message says to run chkdsk /f. */
+int rpn_damaged(rp_vol *vol, const char *dir, const char *what_fmt, const char *name, rp_err *err);
+#define RPN_NO_FILE "lists %s, but there is no file behind that name"
+#define RPN_TWICE "lists %s twice"
 /* Starts one write operation: the first one marks the volume dirty (and commits that alone),
  * so that Windows runs chkdsk if rdprescue is interrupted before it clears the flag. */
 int rpn_begin_op(rp_vol *vol, rp_err *err);
@@ -129,6 +134,8 @@ int rpn_end_op(rp_vol *vol, int rc, const char *what, const char *path, rp_err *
 
 /* ---- ntfs_replace.c ---- */
 
+/* The check_entry op (a missing directory is no damage: 0). */
+int rp_ntfs_check_entry(rp_vol *vol, const char *path, rp_err *err);
 int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
 		       const uint8_t *sd, size_t sd_len, rp_err *err);
 

@@ -217,6 +217,21 @@ int rpn_leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **un
 	return 0;
 }
 
+int rpn_damaged(rp_vol *vol, const char *dir, const char *what_fmt, const char *name, rp_err *err)
+{
+	char *shown_dir = rp_escape(*dir ? dir : "/"), *shown = rp_escape(name);
+	char *what = rp_xasprintf(what_fmt, shown);
+	rp_fail(err, RP_EXIT_UNUSABLE,
+		"the directory index of %s on %s is damaged: it %s (what an older rdprescue "
+		"interrupted while writing left); nothing was written: run chkdsk /f on this "
+		"volume in Windows, then run rdprescue again",
+		shown_dir, vol->where, what);
+	free(what);
+	free(shown);
+	free(shown_dir);
+	return -1;
+}
+
 /* Writes back the records libntfs-3g keeps open for the whole mount ($MFT, $MFTMirr, $Bitmap,
  * $Volume, $Secure), so that a commit holds everything an operation changed. */
 static int sync_system_inodes(ntfs_volume *nv)

@@ -193,29 +193,21 @@ static int check_index(struct replace *r, const char *leaf, rp_err *err)
 		if (rc < 0 && c.want_len <= 0)
 			damage = NULL;
 		else if (c.twice)
-			damage = "lists %s twice";
+			damage = RPN_TWICE;
 		else if (c.n == 1 && MREF(c.mref) >= FILE_first_user) {
 			ntfs_inode *ni = ntfs_inode_open(r->nv, MREF(c.mref));
 			if (ni)
 				ntfs_inode_close_in_dir(ni, r->dir_ni);
 			else
-				damage = "lists %s, but there is no file behind that name";
+				damage = RPN_NO_FILE;
 		}
 		free(uname);
 		if (damage) {
-			char *dir = rp_escape(r->path), *shown = rp_escape(name);
-			char *what = rp_xasprintf(damage, shown);
+			char *dir = rp_xstrdup(r->path);
 			char *slash = strrchr(dir, '/');
 			if (slash)
 				*slash = '\0';
-			rp_fail(
-			    err, RP_EXIT_UNUSABLE,
-			    "the directory index of %s on %s is damaged: it %s (what an older "
-			    "rdprescue interrupted while writing left); nothing was written: run "
-			    "chkdsk /f on this volume in Windows, then run rdprescue again",
-			    slash ? dir : "the root", r->vol->where, what);
-			free(what);
-			free(shown);
+			rpn_damaged(r->vol, slash ? dir : "", damage, name, err);
 			free(dir);
 			free(name);
 			return -1;
@@ -268,6 +260,22 @@ static int clear_leftovers(struct replace *r, const char *leaf, rp_err *err)
 			return -1;
 	}
 	return 0;
+}
+
+int rp_ntfs_check_entry(rp_vol *vol, const char *path, rp_err *err)
+{
+	struct replace r = {.vol = vol, .nv = rpn_np(vol)->nv, .path = path};
+	const char *leaf;
+	char *parent = rpn_split_parent(path, &leaf);
+	ntfs_inode *dir_ni = rpn_open_path(r.nv, parent);
+	int rc = 0;
+	if (dir_ni) {
+		r.dir_ni = dir_ni;
+		rc = check_index(&r, leaf, err);
+		ntfs_inode_close(dir_ni);
+	}
+	free(parent);
+	return rc;
 }
 
 int rp_ntfs_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,

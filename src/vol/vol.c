@@ -356,6 +356,16 @@ int rp_vol_check_room(rp_vol *vol, uint64_t need, rp_err *err)
 		       (unsigned long long)((need + METADATA_SLACK) >> 10));
 }
 
+int rp_vol_check_entry(rp_vol *vol, const char *path, rp_err *err)
+{
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->check_entry ? vol->ops->check_entry(vol, norm, err) : 0;
+	free(norm);
+	return rc;
+}
+
 int rp_vol_sync(rp_vol *vol, rp_err *err)
 {
 	if (may_write(vol, "syncing", "", err) < 0)

@@ -88,6 +88,11 @@ int rp_vol_mkdirs(rp_vol *vol, const char *dir, rp_err *err);
  * volume holds the old or the new file, never a mix.  The parent directory must exist. */
 int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
 		      const uint8_t *sd, size_t sd_len, rp_err *err);
+/* Refuses (RP_EXIT_UNUSABLE, saying what is wrong and to run chkdsk) when the directory index
+ * that holds path is damaged around it: path or its .rdprescue-tmp/-old listed twice, or listed
+ * with no file behind it (what an older rdprescue killed while writing left).  Reads only;
+ * called before anything is written. */
+int rp_vol_check_entry(rp_vol *vol, const char *path, rp_err *err);
 /* Removes a file (quarantine: only after its bytes are safe in a verified backup). */
 int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err);
 int rp_vol_sync(rp_vol *vol, rp_err *err);

@@ -167,6 +167,27 @@ expect_exit 0 "undisturbed undo" "$RP" undo "$U" --yes
 undone=$(shas "$U")
 check "undo gives the old files back" test "$undone" = "$old"
 
+# What an older rdprescue killed while creating its temporary file left: a listed
+# SYSTEM.rdprescue-tmp with no file behind it.  fix (on the original image) and undo (on the
+# fixed one) refuse before writing anything.
+X=$T/dangling.img
+for cmd in fix undo; do
+	if [ $cmd = fix ]; then base=$D; else base=$F; fi
+	check "$cmd: a dangling SYSTEM.rdprescue-tmp (rp-testfs put, then dangle)" sh -c \
+		"cp --sparse=always '$base' '$X' &&
+		'$TOOLS/rp-testfs' '$X' put '$T/dirty/SYSTEM.LOG1' $CFG/SYSTEM.rdprescue-tmp &&
+		'$TOOLS/rp-testfs' '$X' dangle $CFG/SYSTEM.rdprescue-tmp"
+	x0=$(shas "$X")
+	nb0=$(ntfsls -f "$X" -p /rdprescue/backups 2>/dev/null | wc -l)
+	expect_exit 3 "$cmd on the damaged index refuses" "$RP" $cmd "$X" --yes
+	check "$cmd: the message names the entry, the damage and chkdsk /f" grep -q \
+		"lists SYSTEM.rdprescue-tmp, but there is no file behind that name.*nothing was written: run chkdsk /f" \
+		"$T/err"
+	nb1=$(ntfsls -f "$X" -p /rdprescue/backups 2>/dev/null | wc -l)
+	check "$cmd: nothing was written (no backup, no dirty mark, the files as before)" sh -c \
+		"[ $nb1 = $nb0 ] && [ -z \"\$(ls '$X'@* 2>/dev/null)\" ] && [ '$(shas "$X")' = '$x0' ]"
+done
+
 total_points=0
 run=1
 while [ $run -le "$RUNS" ]; do
