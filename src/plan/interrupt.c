@@ -65,6 +65,14 @@ void rp_plan_note_volume(rp_plan_result *res, const rp_vol_state *st)
 						 "interrupted run of rdprescue: cleared"));
 }
 
+void rp_plan_note_marked(rp_plan_result *res)
+{
+	rp_plan_add_note(res,
+			 rp_xstrdup("the volume was marked dirty while it was written (Windows "
+				    "would have run chkdsk had this run been interrupted); the "
+				    "mark was cleared at the end"));
+}
+
 int rp_plan_finish_interrupted(const rp_target *t, const rp_plan_opts *opts,
 			       const rp_vol_state *seen, rp_plan_result *res, rp_err *err)
 {

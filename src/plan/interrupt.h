@@ -21,6 +21,8 @@ void rp_plan_guard_begin(rp_plan_guard *g);
 void rp_plan_guard_end(rp_plan_guard *g, rp_plan_result *res);
 /* Notes what the read-write open found and did about an interrupted run (st: at the open). */
 void rp_plan_note_volume(rp_plan_result *res, const rp_vol_state *st);
+/* Notes that this run marked the volume dirty while writing (the flag is cleared by now). */
+void rp_plan_note_marked(rp_plan_result *res);
 /* When a read-only look (seen) found what an interrupted run left, opens the volume read-write
  * and closes it: the open completes the journaled change, the close clears the dirty flag.
  * For a fix or undo that has nothing else to write. */

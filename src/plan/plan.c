@@ -366,9 +366,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	vol = NULL;
 	res->files_written = res->nfiles;
 	if (marked)
-		rp_plan_add_note(res, rp_xstrdup("the volume was marked dirty while it was written "
-						 "(Windows would have run chkdsk had this run been "
-						 "interrupted); the mark was cleared at the end"));
+		rp_plan_note_marked(res);
 
 	/* Read back what the volume holds now, on a fresh read-only mount. */
 	if (rp_target_open(t, opts->install_index, 0, &vol, &inst, err) < 0)

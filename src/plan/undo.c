@@ -184,7 +184,8 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		rp_plan_guard_end(&guard, res);
 		return -1;
 	}
-	rp_plan_note_volume(res, rp_vol_get_state(vol));
+	rp_vol_state at_open = *rp_vol_get_state(vol);
+	rp_plan_note_volume(res, &at_open);
 	if (load_backup(vol, opts, &b, &where, err) < 0)
 		goto out;
 	res->backup_id = rp_xstrdup(b.id);
@@ -241,6 +242,7 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
 		res->files[res->nfiles++] = rp_xstrdup(b.entries[i].path);
 	}
+	int marked = rp_vol_get_state(vol)->marked_dirty && !at_open.marked_dirty;
 	if (rp_vol_close(vol, err) < 0) {
 		vol = NULL;
 		err->exit_code = RP_EXIT_WRITE_FAILED;
@@ -248,6 +250,8 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	}
 	vol = NULL;
 	res->changes = res->nfiles;
+	if (marked)
+		rp_plan_note_marked(res);
 
 	/* Read back: every restored entry now matches its original, bytes and SD. */
 	if (rp_target_open(t, opts->install_index, 0, &vol, &inst, err) < 0)

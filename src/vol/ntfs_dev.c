@@ -165,7 +165,6 @@ int rp_od_commit(struct offset_dev *od)
 		rc = -1;
 	} else {
 		unlink(od->journal);
-		od->commits++;
 	}
 	int e = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -37,7 +37,6 @@ struct offset_dev {
 	size_t cap, used;
 	int dropped;	  /* an operation was dropped: nothing more reaches the disk */
 	int journal_left; /* a commit failed after its journal was complete */
-	int commits;	  /* commits that reached the disk */
 	int replayed;	  /* open: blocks of an interrupted commit replayed */
 	int pending;	  /* read-only open: an interrupted commit laid over the disk in memory */
 	int discarded;	  /* open: an incomplete journal found (and removed when read-write) */
