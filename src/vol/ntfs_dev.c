@@ -180,6 +180,11 @@ int rp_od_pending(const struct offset_dev *od)
 	return od->used != 0;
 }
 
+void rp_od_forget(struct offset_dev *od)
+{
+	ov_clear(od);
+}
+
 void rp_od_discard(struct offset_dev *od)
 {
 	ov_clear(od);

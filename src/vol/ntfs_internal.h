@@ -49,6 +49,8 @@ int rp_od_close(struct ntfs_device *dev);
 int rp_od_commit(struct offset_dev *od);
 /* Whether anything was written since the last commit. */
 int rp_od_pending(const struct offset_dev *od);
+/* Drops what a read-only look wrote (access times) when nothing else was pending. */
+void rp_od_forget(struct offset_dev *od);
 /* Drops what was written since the last commit; nothing is ever written after this. */
 void rp_od_discard(struct offset_dev *od);
 void rp_od_free(struct offset_dev *od);

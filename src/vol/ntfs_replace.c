@@ -267,6 +267,8 @@ int rp_ntfs_check_entry(rp_vol *vol, const char *path, rp_err *err)
 	struct replace r = {.vol = vol, .nv = rpn_np(vol)->nv, .path = path};
 	const char *leaf;
 	char *parent = rpn_split_parent(path, &leaf);
+	struct offset_dev *od = rpn_np(vol)->od;
+	int had_writes = vol->writable && rp_od_pending(od);
 	ntfs_inode *dir_ni = rpn_open_path(r.nv, parent);
 	int rc = 0;
 	if (dir_ni) {
@@ -274,6 +276,9 @@ int rp_ntfs_check_entry(rp_vol *vol, const char *path, rp_err *err)
 		rc = check_index(&r, leaf, err);
 		ntfs_inode_close(dir_ni);
 	}
+	/* A look writes nothing: libntfs-3g's access-time updates of the look are not kept. */
+	if (vol->writable && !had_writes)
+		rp_od_forget(od);
 	free(parent);
 	return rc;
 }
