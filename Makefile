@@ -74,7 +74,7 @@ $(PLAIN)/%.o: %.c
 endif
 endif
 
-.PHONY: all deps check demo bench fuzz clean format format-check unit-tests tools image image-test \
+.PHONY: all deps check stress demo bench fuzz clean format format-check unit-tests tools image image-test \
 	man dist install FORCE
 all: $(BUILD)/rdprescue
 
@@ -144,6 +144,15 @@ demo: deps
 bench: deps
 	$(MAKE) all tools $(BENCHES)
 	BUILD=$(BUILD) sh bench/run.sh
+
+# The kill sweep of make check (tests/scenario/t_killsweep.sh), longer: a kill every
+# STRESS_STEP_MS from the start of fix and undo to their end, STRESS_RUNS times over.
+STRESS_STEP_MS ?= 1
+STRESS_RUNS ?= 3
+stress: deps
+	$(MAKE) all tools
+	BUILD=$(BUILD) KILL_STEP_MS=$(STRESS_STEP_MS) KILL_RUNS=$(STRESS_RUNS) \
+		sh tests/scenario/t_killsweep.sh
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

@@ -319,7 +319,10 @@ int cmd_scan(int argc, char **argv)
 	r.exit_code = count_status(&scan, RP_PROBLEM) || count_status(&scan, RP_NOT_FIXED)
 			  ? RP_EXIT_PROBLEMS
 			  : RP_EXIT_OK;
-	if (!a.fix || r.exit_code == RP_EXIT_OK) {
+	/* Nothing to fix, but an interrupted run left a change to complete or its dirty flag:
+	 * plan/ finishes that (rp_plan_fix with no jobs). */
+	int finishing = a.fix && !a.dry_run && r.exit_code == RP_EXIT_OK && rp_vol_interrupted(vol);
+	if (!a.fix || (r.exit_code == RP_EXIT_OK && !finishing)) {
 		rc = finish(&r, a.json, a.brief);
 		goto out;
 	}
@@ -377,7 +380,7 @@ int cmd_scan(int argc, char **argv)
 		cli_status(!a.json, NULL);
 		rp_scan_free(&after);
 		rp_registry_free(&after_reg);
-	} else if (!a.dry_run) {
+	} else if (!a.dry_run && !finishing) {
 		settle(&scan, &scan);
 		r.exit_code = RP_EXIT_PROBLEMS;
 	}

@@ -4,6 +4,7 @@
  * `rdprescue acl reset` uses it; `rdprescue undo` restores the original from the backup (entry
  * action "sd").
  */
+#include "plan/interrupt.h"
 #include "plan/jobs.h"
 #include "plan/plan_internal.h"
 #include "sd/sd.h"
@@ -33,8 +34,14 @@ int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *pat
 		return 0;
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;
-	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0)
+	/* Read-write from here: SIGINT/SIGTERM/SIGHUP wait until the run is done. */
+	rp_plan_guard guard = {0};
+	rp_plan_guard_begin(&guard);
+	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0) {
+		rp_plan_guard_end(&guard, res);
 		return -1;
+	}
+	rp_plan_note_volume(res, rp_vol_get_state(vol));
 	int rc = -1;
 	uint8_t *old_sd = NULL, *now = NULL;
 	size_t old_len = 0, now_len = 0;
@@ -82,6 +89,7 @@ int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *pat
 out:
 	if (rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
 		rc = -1;
+	rp_plan_guard_end(&guard, res);
 	rp_backup_free(&b);
 	free(old_sd);
 	free(now);

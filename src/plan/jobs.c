@@ -21,7 +21,7 @@ int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker
 	return f->status == RP_PROBLEM && (!c->weakens || allow_weaker);
 }
 
-static void add_note(rp_plan_result *res, char *note)
+void rp_plan_add_note(rp_plan_result *res, char *note)
 {
 	res->notes = rp_xrealloc(res->notes, (res->nnotes + 1) * sizeof *res->notes);
 	res->notes[res->nnotes++] = note;
@@ -134,12 +134,13 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 	jobs->nchanges += n;
 	const rp_regf_recovery *rec = &hf->recovery;
 	if (rec->entries_applied)
-		add_note(res, rp_xasprintf("%s was dirty: %s; written back clean", hf->name,
-					   rec->detail));
+		rp_plan_add_note(res, rp_xasprintf("%s was dirty: %s; written back clean", hf->name,
+						   rec->detail));
 	else if (rec->dirty_without_logs)
-		add_note(res, rp_xasprintf("%s was dirty and has no transaction logs: the primary "
-					   "is all there is; written back clean",
-					   hf->name));
+		rp_plan_add_note(
+		    res, rp_xasprintf("%s was dirty and has no transaction logs: the primary "
+				      "is all there is; written back clean",
+				      hf->name));
 	rc = 0;
 out:
 	/* a refusal says what to do next */
@@ -303,9 +304,9 @@ static int file_jobs(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_res
 		rp_job *j = &jobs->v[i];
 		if (j->action == RP_BACKUP_SD && find_job(jobs, j->path, RP_BACKUP_QUARANTINE)) {
 			char *p = rp_escape(j->path);
-			add_note(res, rp_xasprintf("%s is quarantined, so its new security "
-						   "descriptor is not set",
-						   p));
+			rp_plan_add_note(res, rp_xasprintf("%s is quarantined, so its new security "
+							   "descriptor is not set",
+							   p));
 			free(p);
 			drop_job(jobs, j);
 			continue;

@@ -37,5 +37,7 @@ int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker
 /* Computes and verifies every job of the scan's selected changes (notes go to res). */
 int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err);
 void rp_jobs_free(rp_jobs *jobs);
+/* Appends a note (malloc'd, taken over) to the result. */
+void rp_plan_add_note(rp_plan_result *res, char *note);
 
 #endif

@@ -9,6 +9,7 @@
  * is rolled back from the in-memory originals on a fresh mount, because libntfs-3g's state after
  * a failed write is not to be trusted.
  */
+#include "plan/interrupt.h"
 #include "plan/jobs.h"
 #include "plan/plan_internal.h"
 #include "util/hash.h"
@@ -82,9 +83,30 @@ static int apply_job(rp_vol *vol, const rp_job *j, const rp_backup_entry *en, rp
 	}
 }
 
+/* Whether the volume still holds entry e's original (content, or SD for an SD change): then
+ * there is nothing to roll back for it (the volume layer drops a failed operation whole). */
+static int still_original(rp_vol *vol, const rp_backup_entry *e)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	rp_err ignored = {0};
+	int same = 0;
+	if (e->action == RP_BACKUP_SD && e->sd) {
+		if (rp_vol_get_sd(vol, e->path, &data, &len, &ignored) == 0)
+			same = len == e->sd_len && memcmp(data, e->sd, len) == 0;
+	} else if (e->action == RP_BACKUP_REPLACE && e->had_data) {
+		if (rp_vol_read(vol, e->path, &data, &len, &ignored) == 0)
+			same = len == e->len && (len == 0 || memcmp(data, e->data, len) == 0);
+	}
+	free(data);
+	return same;
+}
+
 /* Puts back the originals of the first n jobs after a failed write, newest first, on a fresh
- * mount.  The job that failed is included: its file may be either version by now, and
- * restoring an original over itself is harmless. */
+ * mount.  The job that failed is included: its file may be either version by now (a commit
+ * that failed after its journal was complete is finished by this very open); a file that
+ * still holds its original is left alone, so that nothing is claimed to fail when nothing
+ * changed. */
 static void roll_back(const rp_target *t, const rp_plan_opts *opts, const rp_backup *b,
 		      const rp_jobs *jobs, size_t n, rp_err *err)
 {
@@ -96,9 +118,13 @@ static void roll_back(const rp_target *t, const rp_plan_opts *opts, const rp_bac
 			      e2.msg);
 		return;
 	}
-	for (size_t i = n; i-- > 0;)
-		if (rp_plan_restore_entry(vol, &b->entries[jobs->v[i].entry], &e2) < 0)
+	for (size_t i = n; i-- > 0;) {
+		const rp_backup_entry *e = &b->entries[jobs->v[i].entry];
+		if (still_original(vol, e))
+			continue;
+		if (rp_plan_restore_entry(vol, e, &e2) < 0)
 			break;
+	}
 	if (rp_vol_close(vol, &e2) < 0 || e2.msg[0])
 		rp_err_prefix(err, "rollback failed too (%s); restore with 'rdprescue undo'",
 			      e2.msg);
@@ -142,6 +168,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	memset(res, 0, sizeof *res);
 	rp_jobs jobs;
 	int rc = -1;
+	rp_plan_guard guard = {0};
 	int built = rp_jobs_build(scan, opts->allow_weaker, &jobs, res, err);
 	/* A file the backend cannot write this way (FAT: no room to grow) is refused now, so that
 	 * --dry-run says so too; it is asked again on the read-write mount below. */
@@ -149,6 +176,9 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 		if (jobs.v[i].action == RP_BACKUP_REPLACE &&
 		    rp_vol_check_replace(scan->vol, jobs.v[i].path, jobs.v[i].len, err) < 0)
 			built = -1;
+	rp_vol_state seen = {0};
+	if (scan->vol)
+		seen = *rp_vol_get_state(scan->vol);
 	/* libntfs-3g must not have the volume open twice when it is reopened read-write. */
 	rp_vol_close(scan->vol, NULL);
 	scan->vol = NULL;
@@ -156,19 +186,28 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 		goto out;
 	res->changes = jobs.nchanges;
 	if (jobs.n == 0 || opts->dry_run) {
-		rc = 0;
+		/* Nothing to change, but an interrupted run may have left its last change to
+		 * complete, or the dirty flag to clear. */
+		rc = opts->dry_run ? 0 : rp_plan_finish_interrupted(t, opts, &seen, res, err);
 		goto out;
 	}
 
-	/* From here on the volume is read-write. */
+	/* From here on the volume is read-write, and SIGINT/SIGTERM/SIGHUP wait. */
 	const rp_install *inst = NULL;
 	rp_vol *vol = NULL;
+	rp_plan_guard_begin(&guard);
 	if (rp_target_open(t, opts->install_index, 1, &vol, &inst, err) < 0)
 		goto out;
+	rp_vol_state at_open = *rp_vol_get_state(vol);
+	rp_plan_note_volume(res, &at_open);
 	char *install_json = rp_install_json(inst, scan->reg);
 	rp_backup b;
 	rp_plan_backup_init(&b, "fix", opts, install_json);
 	free(install_json);
+	/* A directory index an interrupted older run damaged is refused before any write. */
+	for (size_t i = 0; i < jobs.n; i++)
+		if (rp_vol_check_entry(vol, jobs.v[i].path, err) < 0)
+			goto close;
 	for (size_t i = 0; i < jobs.n; i++)
 		if (back_up_job(vol, &jobs.v[i], &b, err) < 0)
 			goto close;
@@ -200,6 +239,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 		}
 		add_file(res, j->path);
 	}
+	int marked = rp_vol_get_state(vol)->marked_dirty && !at_open.marked_dirty;
 	if (rp_vol_close(vol, err) < 0) {
 		vol = NULL;
 		err->exit_code = RP_EXIT_WRITE_FAILED;
@@ -208,6 +248,8 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	}
 	vol = NULL;
 	res->files_written = res->nfiles;
+	if (marked)
+		rp_plan_note_marked(res);
 
 	/* Read back what the volume holds now, on a fresh read-only mount. */
 	if (rp_target_open(t, opts->install_index, 0, &vol, &inst, err) < 0)
@@ -222,6 +264,7 @@ close:
 free_backup:
 	rp_backup_free(&b);
 out:
+	rp_plan_guard_end(&guard, res);
 	rp_jobs_free(&jobs);
 	return rc;
 }

@@ -9,6 +9,7 @@
  * interrupted undo can simply be run again.  Backups form a history: each undo restores the
  * newest one not yet undone, so repeated runs walk back to the state before the first fix.
  */
+#include "plan/interrupt.h"
 #include "plan/plan_internal.h"
 #include "util/file.h"
 #include "util/hash.h"
@@ -251,8 +252,16 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	int *todo = NULL, on_volume = 0;
 	long n = 0, chosen = -1;
 	int rc = -1;
-	if (rp_target_open(t, opts->install_index, !opts->dry_run, &vol, &inst, err) < 0)
+	rp_plan_guard guard = {0};
+	/* Read-write from here: SIGINT/SIGTERM/SIGHUP wait until the run is done. */
+	if (!opts->dry_run)
+		rp_plan_guard_begin(&guard);
+	if (rp_target_open(t, opts->install_index, !opts->dry_run, &vol, &inst, err) < 0) {
+		rp_plan_guard_end(&guard, res);
 		return -1;
+	}
+	rp_vol_state at_open = *rp_vol_get_state(vol);
+	rp_plan_note_volume(res, &at_open);
 	if (history_open(vol, opts->backup_dir, 0, &h, err) < 0)
 		goto out;
 	if (opts->backup_file) {
@@ -347,6 +356,10 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		rc = 0;
 		goto out;
 	}
+	/* A directory index an interrupted older run damaged is refused before any write. */
+	for (size_t i = 0; i < b->nentries; i++)
+		if (todo[i] && rp_vol_check_entry(vol, b->entries[i].path, err) < 0)
+			goto out;
 
 	char *install_json = rp_install_json(inst, NULL);
 	rp_plan_backup_init(&safety, "undo", opts, install_json);
@@ -385,6 +398,7 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
 		res->files[res->nfiles++] = rp_xstrdup(b->entries[i].path);
 	}
+	int marked = rp_vol_get_state(vol)->marked_dirty && !at_open.marked_dirty;
 	if (rp_vol_close(vol, err) < 0) {
 		vol = NULL;
 		err->exit_code = RP_EXIT_WRITE_FAILED;
@@ -392,6 +406,8 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	}
 	vol = NULL;
 	res->changes = res->nfiles;
+	if (marked)
+		rp_plan_note_marked(res);
 
 	/* Read back: every restored entry now matches its original, bytes and SD. */
 	if (rp_target_open(t, opts->install_index, 0, &vol, &inst, err) < 0)
@@ -422,6 +438,7 @@ out:
 	if (vol && rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
 		rc = -1;
 	free(name);
+	rp_plan_guard_end(&guard, res);
 	free(todo);
 	history_free(&h);
 	rp_backup_free(&given);

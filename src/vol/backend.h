@@ -24,6 +24,9 @@ struct rp_vol_ops {
 			  const uint8_t *sd, size_t sd_len, rp_err *err);
 	int (*remove)(rp_vol *vol, const char *path, rp_err *err);
 	int (*sync)(rp_vol *vol, rp_err *err);
+	/* Whether the directory entry of path is sound (no name listed twice, none without a
+	 * file behind it); NULL when the backend cannot tell.  Reads only. */
+	int (*check_entry)(rp_vol *vol, const char *path, rp_err *err);
 	/* Bytes a new file may still take. */
 	int (*free_space)(rp_vol *vol, uint64_t *bytes, rp_err *err);
 	/* Releases everything, also after a failure; reports a failed write-back. */
@@ -60,5 +63,9 @@ const char *rp_vol_state_refusal(const rp_vol_state *st);
 #define RP_VOL_TMP_SUFFIX ".rdprescue-tmp"
 /* Name the replaced file keeps until the new one is in place. */
 #define RP_VOL_OLD_SUFFIX ".rdprescue-old"
+/* Next to an image (ntfs backend): the redo journal of a commit in progress, and the mark that
+ * rdprescue set the volume's dirty flag (see ntfs_journal.c). */
+#define RP_VOL_JOURNAL_SUFFIX ".rdprescue-journal"
+#define RP_VOL_DIRTY_SUFFIX ".rdprescue-dirty"
 
 #endif

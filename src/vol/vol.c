@@ -160,6 +160,12 @@ const char *rp_vol_write_refusal(const rp_vol *vol)
 	return rp_vol_state_refusal(&vol->state);
 }
 
+int rp_vol_interrupted(const rp_vol *vol)
+{
+	const rp_vol_state *st = &vol->state;
+	return st->journal_pending || st->journal_dropped || st->marked_dirty;
+}
+
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)
 {
 	memset(st, 0, sizeof *st);
@@ -414,6 +420,17 @@ int rp_vol_check_room(rp_vol *vol, uint64_t need, rp_err *err)
 		       "the recycle bin, delete files in Windows\\Temp) and run fix again",
 		       vol->where, (unsigned long long)(free_bytes >> 10),
 		       (unsigned long long)((need + METADATA_SLACK) >> 10));
+}
+
+int rp_vol_check_entry(rp_vol *vol, const char *path, rp_err *err)
+{
+	ROUTE(vol, path, rp_vol_check_entry(vol, path, err));
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->check_entry ? vol->ops->check_entry(vol, norm, err) : 0;
+	free(norm);
+	return rc;
 }
 
 int rp_vol_check_replace(rp_vol *vol, const char *path, size_t len, rp_err *err)

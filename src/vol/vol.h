@@ -40,6 +40,12 @@ typedef struct rp_vol_state {
 	int log_v2;	 /* $LogFile restart page 2.0: Windows 8+ kept metadata cached */
 	int dirty_flag;	 /* VOLUME_IS_DIRTY: Windows wants chkdsk */
 	int read_only;	 /* device or image not writable by us */
+	/* What an interrupted run of rdprescue left (ntfs backend, see ntfs_journal.c): */
+	int replayed;	     /* its last change was completed from the journal on this open */
+	int journal_pending; /* read-only open: that change is seen, written by the next fix/undo */
+	int journal_dropped; /* an incomplete journal: nothing of it had reached the volume */
+	int marked_dirty;    /* rdprescue set the dirty flag (this run while writing, or an
+				interrupted one); cleared when the write completes */
 } rp_vol_state;
 
 /* name: the entry's real-case name (escape before printing).  Return non-zero to stop. */
@@ -76,6 +82,9 @@ const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
 /* Why Windows would not accept changes to this volume (hibernated, Fast Startup, unclean
  * journal: the message says what to do), or NULL. */
 const char *rp_vol_write_refusal(const rp_vol *vol);
+/* Whether an interrupted run of rdprescue left something a read-write open completes or clears
+ * (a journaled change, an incomplete journal, its dirty flag). */
+int rp_vol_interrupted(const rp_vol *vol);
 
 /* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
@@ -96,6 +105,11 @@ int rp_vol_mkdirs(rp_vol *vol, const char *dir, rp_err *err);
  * volume holds the old or the new file, never a mix.  The parent directory must exist. */
 int rp_vol_write_file(rp_vol *vol, const char *path, const uint8_t *data, size_t len,
 		      const uint8_t *sd, size_t sd_len, rp_err *err);
+/* Refuses (RP_EXIT_UNUSABLE, saying what is wrong and to run chkdsk) when the directory index
+ * that holds path is damaged around it: path or its .rdprescue-tmp/-old listed twice, or listed
+ * with no file behind it (what an older rdprescue killed while writing left).  Reads only;
+ * called before anything is written. */
+int rp_vol_check_entry(rp_vol *vol, const char *path, rp_err *err);
 /* Removes a file (quarantine: only after its bytes are safe in a verified backup). */
 int rp_vol_remove(rp_vol *vol, const char *path, rp_err *err);
 /* 0 when rp_vol_write_file(path, len bytes) is possible on this backend; otherwise -1 with a

@@ -44,7 +44,7 @@ sys1=$(vol_sha "$C" $SYS) soft1=$(vol_sha "$C" $SOFT)
 check "the fix changes both hives" test "$sys1" != "$sys0" -a "$soft1" != "$soft0"
 npoints=$(wc -l <"$T/points")
 check "points of every kind ran ($npoints)" sh -c "for p in vol:create vol:truncate vol:write \
-vol:link vol:unlink vol:sync vol:mkdir vol:set_sd backup:write backup:sync reg-hivex-set \
+vol:apply vol:unlink vol:sync vol:mkdir vol:set_sd backup:write backup:sync reg-hivex-set \
 reg-hivex-commit; do grep -q \" \$p\$\" '$T/points' || { echo no \$p; exit 1; }; done"
 
 # point_ok N POINT: the checks above for one injected fault; prints what is wrong.

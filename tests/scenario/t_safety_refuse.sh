@@ -31,6 +31,12 @@ cleanup() {
 	[ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"
 }
 trap cleanup EXIT
+# loop_free L: detaches L now and forgets it, so that the exit trap never detaches a loop
+# device number another test has been given since.
+loop_free() {
+	losetup -d "$1"
+	LOOPS=$(echo " $LOOPS " | sed "s# $1 # #g")
+}
 
 # upfront NAME PATTERN CMD...: CMD exits 3, says PATTERN (grep -E) on one stderr line, and its
 # stdout is the summary line alone: refused before any scan output.
@@ -240,11 +246,11 @@ json_one "loop mount: fix --json" 3 "$RP" fix "$I" --yes --json
 L2=$(losetup -f --show "$I") && LOOPS="$L2 $LOOPS"
 upfront "loop mount: fix of a second loop device of the same image" \
 	"$L2 is in use: $L is mounted at $M; give the mount point instead" "$RP" fix "$L2" --yes
-losetup -d "$L2"
+loop_free "$L2"
 expect_exit 0 "loop mount: the advice works: fix of the mount point" "$RP" fix "$M" --yes
 umount "$M"
 check "loop mount: after unmount, ntfsfix -n finds the volume consistent" ntfsfix -n "$L"
-losetup -d "$L"
+loop_free "$L"
 check "loop mount: the image holds what fix wrote through the mount (fDenyTSConnections 0)" sh -c \
 	"'$RP' scan '$I' --json --check rdp.access >'$T/after.json'; $JQ '$T/after.json' 'not F(\"rdp.access\",\"problem\")'"
 
@@ -264,7 +270,7 @@ kill "$HOLDER" && wait "$HOLDER" 2>/dev/null
 HOLDER=""
 image_same "O_EXCL holder" "$I" "$s0"
 expect_exit 0 "O_EXCL holder gone, attached but unused: fix writes" "$RP" fix "$I" --yes
-losetup -d "$L"
+loop_free "$L"
 
 # an image ntfs-3g mounts directly (no loop device)
 I=$T/direct.img
@@ -283,9 +289,9 @@ cp --sparse=always "$T/pristine.img" "$I"
 s0=$(sha256sum <"$I")
 L=$(losetup -r -f --show "$I") && LOOPS="$L $LOOPS"
 upfront "losetup -r: fix" "the device $L is read-only: attach it read-write" "$RP" fix "$L" --yes
-losetup -d "$L"
+loop_free "$L"
 L=$(losetup -f --show "$I") && LOOPS="$L $LOOPS"
 upfront "non-root on $L: fix" "$L.*run as root" $AS "$RP" fix "$L" --yes
-losetup -d "$L"
+loop_free "$L"
 image_same "read-only device, non-root" "$I" "$s0"
 finish

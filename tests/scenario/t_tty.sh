@@ -31,7 +31,7 @@ run_tty() {
 	tmx send-keys -t "$_n" Enter
 	_i=0
 	while [ $_i -lt 300 ]; do
-		tmx capture-pane -p -t "$_n" -S - -E - >"$T/$_n.txt"
+		tmx capture-pane -p -J -t "$_n" -S - -E - >"$T/$_n.txt"
 		grep -q '^EXIT [0-9]' "$T/$_n.txt" && break
 		sleep 0.1
 		_i=$((_i + 1))

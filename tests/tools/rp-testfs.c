@@ -21,6 +21,10 @@
  *                                                  0xA0000003) to C:\TARGETVOLPATH
  *   rp-testfs IMG dirty                            sets VOLUME_IS_DIRTY in $Volume, as Windows
  *                                                  does when it wants chkdsk
+ *   rp-testfs IMG dangle VOLPATH                   frees the file record of VOLPATH and leaves its
+ *                                                  directory entry: a name with no file behind
+ *                                                  it, as an older rdprescue killed while creating
+ *                                                  its temporary file left
  *   rp-testfs IMG manykeys VOLDIR COUNT BROKEN_EVERY  COUNT key files in one mount (benchmarks):
  *                                                  one synthetic container's bytes each, and
  *                                                  every BROKEN_EVERY-th file zero-filled
@@ -51,12 +55,13 @@
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: rp-testfs IMG[@PARTNO] put LOCAL VOLPATH | mkdir VOLPATH | cat "
-		"VOLPATH | ls VOLPATH | setsd VOLPATH SDFILE | getsd VOLPATH | rm VOLPATH | "
-		"hiberfil | setsddl VOLPATH SDDL | getsddl VOLPATH | mkkey VOLPATH CONTAINER\n"
-		"       rp-testfs BARE-IMG junction VOLPATH TARGETVOLPATH | manykeys VOLDIR COUNT "
-		"BROKEN_EVERY\n");
+	fprintf(
+	    stderr,
+	    "usage: rp-testfs IMG[@PARTNO] put LOCAL VOLPATH | mkdir VOLPATH | cat "
+	    "VOLPATH | ls VOLPATH | setsd VOLPATH SDFILE | getsd VOLPATH | rm VOLPATH | "
+	    "hiberfil | setsddl VOLPATH SDDL | getsddl VOLPATH | mkkey VOLPATH CONTAINER\n"
+	    "       rp-testfs BARE-IMG junction VOLPATH TARGETVOLPATH | dangle VOLPATH | manykeys "
+	    "VOLDIR COUNT BROKEN_EVERY\n");
 	return RP_EXIT_USAGE;
 }
 
@@ -180,6 +185,20 @@ static int junction(ntfs_volume *nv, const char *path, const char *target, rp_er
 	return rc;
 }
 
+static int dangle(ntfs_volume *nv, const char *path, rp_err *err)
+{
+	char *abs = rp_xasprintf("/%s", path);
+	ntfs_inode *ni = ntfs_pathname_to_inode(nv, NULL, abs);
+	free(abs);
+	if (!ni)
+		return rp_fail(err, RP_EXIT_USAGE, "%s: %s", path, strerror(errno));
+	ni->mrec->flags &= ~MFT_RECORD_IN_USE;
+	ntfs_inode_mark_dirty(ni);
+	if (ntfs_inode_close(ni) < 0)
+		return rp_fail(err, RP_EXIT_PROBLEMS, "closing %s: %s", path, strerror(errno));
+	return 0;
+}
+
 static int create_file(ntfs_inode *dir, const char *name, const uint8_t *data, size_t len)
 {
 	ntfschar *uname = NULL;
@@ -248,6 +267,8 @@ static int run_raw(const char *img, const char *cmd, int argc, char **argv, rp_e
 			 ? rp_fail(err, RP_EXIT_PROBLEMS, "%s: cannot set the dirty flag: %s", img,
 				   strerror(errno))
 			 : 0;
+	else if (!strcmp(cmd, "dangle") && argc == 1)
+		rc = dangle(nv, argv[0], err);
 	else if (!strcmp(cmd, "manykeys") && argc == 3)
 		rc = manykeys(nv, argv[0], strtol(argv[1], NULL, 10), strtol(argv[2], NULL, 10),
 			      err);
@@ -320,7 +341,8 @@ int main(int argc, char **argv)
 		return usage();
 	const char *cmd = argv[2];
 	rp_err err = {0};
-	if (!strcmp(cmd, "junction") || !strcmp(cmd, "manykeys") || !strcmp(cmd, "dirty")) {
+	if (!strcmp(cmd, "junction") || !strcmp(cmd, "manykeys") || !strcmp(cmd, "dirty") ||
+	    !strcmp(cmd, "dangle")) {
 		if (run_raw(argv[1], cmd, argc - 3, argv + 3, &err) == 0)
 			return 0;
 		fprintf(stderr, "rp-testfs: %s\n", err.msg);

@@ -2,11 +2,16 @@
  * test_vol.c — vol/: the ntfs backend on GPT/MBR/VHD images built by tests/lib/mkdisk.sh
  * (reads, case-insensitive lookups, real-case listings, safe replace keeping the SD, SD round
  * trip, hibernation refusal, read-only opens leaving the image byte-identical, checked with
- * ntfsfix -n), the dir backend (symlinks as reparse points, no SD xattr) and target probing.
+ * ntfsfix -n), the redo journal an interrupted commit leaves (replayed read-write, laid over
+ * the disk read-only, dropped when incomplete), the dir backend (symlinks as reparse points, no
+ * SD xattr) and target probing.
  */
 #include "util/file.h"
 #include "test.h"
+#include "util/file.h"
 #include "util/hash.h"
+#include "util/text.h"
+#include "vol/ntfs_internal.h"
 #include "vol/vol.h"
 
 #include <stdarg.h>
@@ -272,6 +277,7 @@ static void test_ntfs(void)
 		 "ntfsfix -n p2.img >/dev/null 2>&1") == 0,
 	      "volume passes ntfsfix -n after the writes");
 
+	CHECK(sh("cp --sparse=always gpt.img jbase.img") == 0, "copy for test_journal");
 	/* Hibernation: hiberfil.sys starting with HIBR. */
 	static uint8_t hib[8192] = {'H', 'I', 'B', 'R'};
 	vol = NULL;
@@ -297,6 +303,150 @@ static void test_ntfs(void)
 	CHECK(rp_vol_open_ntfs(&vol, img, 512, P2_SIZE, 0, &err) < 0 &&
 		  strstr(err.msg, "no NTFS file system"),
 	      "no NTFS at that offset: %s", err.msg);
+}
+
+/* Reads a whole file (malloc'd), NULL on failure. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *data = NULL;
+	rp_err err = {0};
+	return rp_file_read(path, &data, len, RP_EXIT_UNUSABLE, &err) == 0 ? data : NULL;
+}
+
+/* The journal of a commit that was killed after the journal was complete, made by hand from
+ * the blocks in which a copy of the image differs after one write_file. */
+static void test_journal(void)
+{
+	const char *a = in_dir("ja.img"), *b = in_dir("jb.img");
+	rp_err err = {0};
+	rp_vol *vol = NULL;
+	static const uint8_t text[] = "written through the journal";
+	CHECK(sh("cp --sparse=always jbase.img ja.img && cp --sparse=always jbase.img jb.img") == 0,
+	      "journal: two copies of the image");
+	CHECK(rp_vol_open_ntfs(&vol, b, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/j.txt", text, sizeof text, NULL, 0, &err) == 0 &&
+		  rp_vol_close(vol, &err) == 0,
+	      "journal: a file written on the second copy: %s", err.msg);
+	char *jpath = rp_xasprintf("%s@%llu%s", a, P2_OFF, RP_VOL_JOURNAL_SUFFIX);
+	size_t alen = 0, blen = 0;
+	uint8_t *da = slurp(a, &alen), *db = slurp(b, &blen);
+	struct rp_jr_block *blocks = NULL;
+	size_t n = 0;
+	for (uint64_t off = 0; da && db && alen == blen && off < P2_SIZE; off += RP_JR_BLOCK)
+		if (memcmp(da + P2_OFF + off, db + P2_OFF + off, RP_JR_BLOCK) != 0) {
+			blocks = realloc(blocks, (n + 1) * sizeof *blocks);
+			blocks[n++] = (struct rp_jr_block){off / RP_JR_BLOCK, db + P2_OFF + off};
+		}
+	CHECK(n > 0 && rp_jr_write(jpath, P2_OFF, P2_SIZE, blocks, n) == 0,
+	      "journal: %zu changed blocks written to %s", n, jpath);
+	char sha_a[65], sha_b[65], sha[65];
+	file_sha(a, sha_a);
+	file_sha(b, sha_b);
+
+	/* Read-only: the change is seen, the image is left alone, the journal stays. */
+	uint8_t *data = NULL;
+	size_t len = 0;
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  rp_vol_get_state(vol)->journal_pending && rp_vol_interrupted(vol) &&
+		  rp_vol_read(vol, "Windows/j.txt", &data, &len, &err) == 0 && len == sizeof text &&
+		  !memcmp(data, text, len),
+	      "journal: a read-only open sees the journaled file: %s", err.msg);
+	free(data);
+	rp_vol_close(vol, NULL);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_a) && access(jpath, F_OK) == 0,
+	      "journal: ... without writing a byte, and the journal stays");
+
+	/* Read-write: replayed, then gone; the image is what the undisturbed write made. */
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_get_state(vol)->replayed && rp_vol_close(vol, &err) == 0,
+	      "journal: a read-write open replays it: %s", err.msg);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_b) && access(jpath, F_OK) != 0,
+	      "journal: the image is byte-identical to the written copy, the journal is gone");
+
+	/* Incomplete (the kill came while it was being written): dropped, nothing applied. */
+	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
+		  rp_jr_write(jpath, P2_OFF, P2_SIZE, blocks, n) == 0 &&
+		  truncate(jpath, (off_t)(40 + n * (8 + RP_JR_BLOCK))) == 0,
+	      "journal: an incomplete journal (no tail)");
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_get_state(vol)->journal_dropped && !rp_vol_get_state(vol)->replayed &&
+		  rp_vol_close(vol, &err) == 0,
+	      "journal: an incomplete journal is dropped: %s", err.msg);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_a) && access(jpath, F_OK) != 0,
+	      "journal: ... the image is unchanged and the journal is gone");
+
+	/* A journal for another partition is not applied. */
+	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
+		  rp_jr_write(jpath, P2_OFF, P2_SIZE - RP_JR_BLOCK, blocks, n) == 0,
+	      "journal: one written for another partition size");
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  !rp_vol_get_state(vol)->journal_pending && rp_vol_get_state(vol)->journal_dropped,
+	      "journal: ... is not laid over the volume: %s", err.msg);
+	rp_vol_close(vol, NULL);
+	unlink(jpath);
+	free(blocks);
+	free(da);
+	free(db);
+	free(jpath);
+}
+
+/* An index entry with no file behind it, as an older rdprescue killed while creating its
+ * temporary file left one: write_file refuses, naming the damage, and writes nothing. */
+static void test_damaged_index(void)
+{
+	const char *img = in_dir("jd.img");
+	rp_err err = {0};
+	rp_vol *vol = NULL;
+	static const uint8_t text[] = "a file";
+	CHECK(sh("cp --sparse=always jbase.img jd.img") == 0 &&
+		  rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/e.txt", text, sizeof text, NULL, 0, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/e.txt.rdprescue-tmp", text, sizeof text, NULL, 0,
+				    &err) == 0,
+	      "damaged index: e.txt and e.txt.rdprescue-tmp written: %s", err.msg);
+	if (!vol)
+		return;
+	/* The record of e.txt.rdprescue-tmp is freed under its index entry. */
+	ntfs_inode *ni =
+	    ntfs_pathname_to_inode(rpn_np(vol)->nv, NULL, "/Windows/e.txt.rdprescue-tmp");
+	int freed = 0;
+	if (ni) {
+		ni->mrec->flags &= ~MFT_RECORD_IN_USE;
+		ntfs_inode_mark_dirty(ni);
+		freed = ntfs_inode_close(ni) == 0 &&
+			rpn_end_op(vol, 0, "freeing", "e.txt.rdprescue-tmp", &err) == 0;
+	}
+	CHECK(freed && rp_vol_close(vol, &err) == 0, "damaged index: the record freed: %s",
+	      err.msg);
+	vol = NULL;
+	rp_err_clear(&err);
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/e.txt", text, 3, NULL, 0, &err) < 0 &&
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "no file behind") &&
+		  strstr(err.msg, "e.txt.rdprescue-tmp") && strstr(err.msg, "chkdsk /f"),
+	      "damaged index: write_file refuses, saying what and how to clear it: %s", err.msg);
+	rp_vol_close(vol, NULL);
+	/* Refused before the dirty flag: e.txt is the old one, no mark, the flag is clear. */
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *mark = rp_xasprintf("%s@%llu%s", img, P2_OFF, RP_VOL_DIRTY_SUFFIX);
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, img, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  !rp_vol_get_state(vol)->dirty_flag && !rp_vol_interrupted(vol) &&
+		  access(mark, F_OK) != 0 &&
+		  rp_vol_read(vol, "Windows/e.txt", &data, &len, &err) == 0 && len == sizeof text &&
+		  !memcmp(data, text, len),
+	      "damaged index: nothing was written: %s", err.msg);
+	rp_vol_close(vol, NULL);
+	free(data);
+	free(mark);
 }
 
 static void test_targets(void)
@@ -431,6 +581,8 @@ int main(void)
 	if (fixture_begin() < 0)
 		return 1;
 	test_ntfs();
+	test_journal();
+	test_damaged_index();
 	test_targets();
 	test_dir();
 	fixture_end();

@@ -1,0 +1,452 @@
+/*
+ * ntfs_dev.c — the device libntfs-3g reads and writes through: one partition of a disk, image or
+ * VHD, at its byte offset (no mount, no FUSE, no loop device).
+ *
+ * The ops clamp every access to [offset, offset + size) of the file, so the other partitions
+ * and a VHD footer are never touched, and read-only opens use O_RDONLY (the kernel then
+ * guarantees that not a byte is written).  Read-write opens take an exclusive lock: O_EXCL on a
+ * block device, an open-file-description write lock on an image file.
+ *
+ * A read-write device writes nothing in place until a commit: every write lands in an overlay
+ * of RP_JR_BLOCK-byte blocks (reads see it), and rp_od_commit hands the changed blocks to the
+ * redo journal (ntfs_journal.c), which makes them reach the volume all or not at all.  The
+ * backend commits after each whole operation (a file replaced, a directory made, ...), so the
+ * volume on disk only ever holds the state between two operations.  rp_od_discard drops an
+ * operation that failed; nothing is written after that.  Opening the device replays a journal
+ * an interrupted commit left (read-write) or lays it over the disk in memory (read-only).
+ */
+#include "vol/ntfs_internal.h"
+#include "util/fault.h"
+#include "util/text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct offset_dev *odev(struct ntfs_device *dev)
+{
+	return dev->d_private;
+}
+
+/* ---- the overlay: block number -> RP_JR_BLOCK bytes, open addressing ---- */
+
+struct ov_slot {
+	uint64_t no; /* UINT64_MAX: free */
+	uint8_t *data;
+};
+
+static struct ov_slot *ov_find(struct offset_dev *od, uint64_t no)
+{
+	if (!od->cap)
+		return NULL;
+	size_t i = (size_t)(no * 0x9E3779B97F4A7C15ull) & (od->cap - 1);
+	while (od->slots[i].no != UINT64_MAX) {
+		if (od->slots[i].no == no)
+			return &od->slots[i];
+		i = (i + 1) & (od->cap - 1);
+	}
+	return NULL;
+}
+
+static void ov_insert(struct offset_dev *od, uint64_t no, uint8_t *data)
+{
+	if (2 * (od->used + 1) > od->cap) {
+		struct ov_slot *old = od->slots;
+		size_t old_cap = od->cap;
+		od->cap = od->cap ? 2 * od->cap : 1024;
+		od->slots = rp_xmalloc(od->cap * sizeof *od->slots);
+		for (size_t i = 0; i < od->cap; i++)
+			od->slots[i] = (struct ov_slot){UINT64_MAX, NULL};
+		od->used = 0;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].no != UINT64_MAX)
+				ov_insert(od, old[i].no, old[i].data);
+		free(old);
+	}
+	size_t i = (size_t)(no * 0x9E3779B97F4A7C15ull) & (od->cap - 1);
+	while (od->slots[i].no != UINT64_MAX)
+		i = (i + 1) & (od->cap - 1);
+	od->slots[i].no = no;
+	od->slots[i].data = data;
+	od->used++;
+}
+
+static void ov_clear(struct offset_dev *od)
+{
+	for (size_t i = 0; i < od->cap; i++)
+		if (od->slots[i].no != UINT64_MAX)
+			free(od->slots[i].data);
+	free(od->slots);
+	od->slots = NULL;
+	od->cap = od->used = 0;
+}
+
+/* Reads [offset, offset + count) of the partition as it is on the disk (count clamped). */
+static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
+{
+	if ((uint64_t)offset >= od->size)
+		return 0;
+	if ((uint64_t)count > od->size - (uint64_t)offset)
+		count = (s64)(od->size - (uint64_t)offset);
+	s64 done = 0;
+	while (done < count) {
+		ssize_t r = pread(od->fd, (char *)buf + done, (size_t)(count - done),
+				  (off_t)(od->base + (uint64_t)offset + (uint64_t)done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return done ? done : -1;
+		if (r == 0)
+			break;
+		done += r;
+	}
+	return done;
+}
+
+/* The overlay block no, made from the disk's bytes when it is not there yet. */
+static uint8_t *ov_block(struct offset_dev *od, uint64_t no)
+{
+	struct ov_slot *s = ov_find(od, no);
+	if (s)
+		return s->data;
+	uint8_t *data = rp_xcalloc(1, RP_JR_BLOCK);
+	if (raw_pread(od, data, RP_JR_BLOCK, (s64)(no * RP_JR_BLOCK)) < 0) {
+		free(data);
+		return NULL;
+	}
+	ov_insert(od, no, data);
+	return data;
+}
+
+static int cmp_block(const void *a, const void *b)
+{
+	uint64_t x = ((const struct rp_jr_block *)a)->no, y = ((const struct rp_jr_block *)b)->no;
+	return x < y ? -1 : x > y;
+}
+
+int rp_od_commit(struct offset_dev *od)
+{
+	if (od->dropped) {
+		errno = EIO;
+		return -1;
+	}
+	if (!od->used)
+		return 0;
+	struct rp_jr_block *b = rp_xmalloc(od->used * sizeof *b);
+	size_t n = 0;
+	for (size_t i = 0; i < od->cap; i++)
+		if (od->slots[i].no != UINT64_MAX)
+			b[n++] = (struct rp_jr_block){od->slots[i].no, od->slots[i].data};
+	qsort(b, n, sizeof *b, cmp_block);
+	/* SIGINT, SIGTERM and SIGHUP wait until the blocks are in place. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	int rc = 0;
+	if (rp_jr_write(od->journal, od->base, od->size, b, n) < 0) {
+		if (!errno)
+			errno = EIO;
+		rc = -1; /* nothing was written in place */
+	} else if (rp_fault("vol:apply") || rp_jr_apply(od->fd, od->base, od->size, b, n) < 0) {
+		/* The journal is complete: the next open of the volume finishes the commit. */
+		if (!errno)
+			errno = EIO;
+		od->journal_left = 1;
+		rc = -1;
+	} else {
+		unlink(od->journal);
+	}
+	int e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	free(b);
+	if (rc == 0)
+		ov_clear(od);
+	return rc;
+}
+
+int rp_od_pending(const struct offset_dev *od)
+{
+	return od->used != 0;
+}
+
+void rp_od_forget(struct offset_dev *od)
+{
+	ov_clear(od);
+}
+
+void rp_od_discard(struct offset_dev *od)
+{
+	ov_clear(od);
+	od->dropped = 1;
+}
+
+void rp_od_free(struct offset_dev *od)
+{
+	if (!od)
+		return;
+	ov_clear(od);
+	free(od->journal);
+	free(od->path);
+	free(od);
+}
+
+/* What an interrupted commit left: replayed (read-write), laid over the disk in memory
+ * (read-only), or dropped when it is incomplete (nothing of it was written in place). */
+static int recover(struct offset_dev *od, int fd, int rw)
+{
+	struct rp_jr_block *b = NULL;
+	size_t n = 0;
+	int got = rp_jr_read(od->journal, od->base, od->size, &b, &n);
+	int rc = 0;
+	if (got == 1 && rw) {
+		if (rp_jr_apply(fd, od->base, od->size, b, n) < 0 || unlink(od->journal) < 0)
+			rc = -1;
+		else
+			od->replayed = n ? (int)n : 1;
+	} else if (got == 1) {
+		for (size_t i = 0; i < n; i++) {
+			struct ov_slot *s = ov_find(od, b[i].no);
+			if (s) {
+				free(s->data);
+				s->data = b[i].data;
+			} else {
+				ov_insert(od, b[i].no, b[i].data);
+			}
+			b[i].data = NULL;
+		}
+		od->pending = 1;
+	} else if (got == -2) {
+		od->discarded = 1;
+		if (rw && unlink(od->journal) < 0)
+			rc = -1;
+	}
+	rp_jr_free(b, n);
+	return rc;
+}
+
+static int od_open(struct ntfs_device *dev, int flags)
+{
+	struct offset_dev *od = odev(dev);
+	int rw = (flags & O_ACCMODE) != O_RDONLY;
+	int fd = open(od->path,
+		      (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | (rw && od->is_blockdev ? O_EXCL : 0));
+	if (fd < 0) {
+		/* EROFS makes the library fall back to a read-only mount, which
+		 * rp_vol_open_ntfs reports as "not writable". */
+		if (rw && (errno == EACCES || errno == EPERM))
+			errno = EROFS;
+		return -1;
+	}
+	if (!od->is_blockdev) {
+		/* An open file description lock: unlike a classic fcntl lock it is not dropped
+		 * when this process closes another descriptor of the same file.  It covers the
+		 * partition only, so that the boot partition of the same image can be opened
+		 * beside the Windows volume. */
+		struct flock lk = {.l_type = rw ? F_WRLCK : F_RDLCK,
+				   .l_whence = SEEK_SET,
+				   .l_start = (off_t)od->base,
+				   .l_len = (off_t)od->size};
+		if (fcntl(fd, F_OFD_SETLK, &lk) < 0) {
+			close(fd);
+			errno = EBUSY;
+			return -1;
+		}
+	}
+	if (!od->pending && recover(od, fd, rw) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	od->fd = fd;
+	od->pos = 0;
+	if (rw)
+		NDevClearReadOnly(dev);
+	else
+		NDevSetReadOnly(dev);
+	if (od->is_blockdev)
+		NDevSetBlock(dev);
+	NDevSetOpen(dev);
+	return 0;
+}
+
+int rp_od_close(struct ntfs_device *dev)
+{
+	struct offset_dev *od = odev(dev);
+	int rc = 0;
+	/* What libntfs-3g wrote while unmounting is the last transaction. */
+	if (!NDevReadOnly(dev) && !od->dropped && rp_od_commit(od) < 0)
+		rc = -1;
+	if (NDevDirty(dev) && !NDevReadOnly(dev) && fsync(od->fd) < 0)
+		rc = -1;
+	int e = errno;
+	if (close(od->fd) < 0 && rc == 0)
+		rc = -1;
+	else
+		errno = e;
+	od->fd = -1;
+	NDevClearOpen(dev);
+	return rc;
+}
+
+static s64 od_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
+{
+	struct offset_dev *od = odev(dev);
+	if (offset < 0 || count < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	s64 done = raw_pread(od, buf, count, offset);
+	/* What is written but not committed yet. */
+	for (s64 at = offset; od->used && done > 0 && at < offset + done;) {
+		uint64_t no = (uint64_t)at / RP_JR_BLOCK;
+		size_t in = (size_t)((uint64_t)at % RP_JR_BLOCK);
+		size_t n = RP_JR_BLOCK - in;
+		if ((s64)n > offset + done - at)
+			n = (size_t)(offset + done - at);
+		struct ov_slot *s = ov_find(od, no);
+		if (s)
+			memcpy((char *)buf + (at - offset), s->data + in, n);
+		at += (s64)n;
+	}
+	return done;
+}
+
+static s64 od_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
+{
+	struct offset_dev *od = odev(dev);
+	if (NDevReadOnly(dev)) {
+		errno = EROFS;
+		return -1;
+	}
+	if (offset < 0 || count < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uint64_t)offset >= od->size) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((uint64_t)count > od->size - (uint64_t)offset)
+		count = (s64)(od->size - (uint64_t)offset);
+	NDevSetDirty(dev);
+	/* Into the overlay: nothing reaches the disk before rp_od_commit. */
+	for (s64 at = offset; at < offset + count;) {
+		uint64_t no = (uint64_t)at / RP_JR_BLOCK;
+		size_t in = (size_t)((uint64_t)at % RP_JR_BLOCK);
+		size_t n = RP_JR_BLOCK - in;
+		if ((s64)n > offset + count - at)
+			n = (size_t)(offset + count - at);
+		uint8_t *data = ov_block(od, no);
+		if (!data)
+			return at > offset ? at - offset : -1;
+		memcpy(data + in, (const char *)buf + (at - offset), n);
+		at += (s64)n;
+	}
+	return count;
+}
+
+static s64 od_seek(struct ntfs_device *dev, s64 offset, int whence)
+{
+	struct offset_dev *od = odev(dev);
+	s64 base;
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = od->pos;
+		break;
+	case SEEK_END:
+		base = (s64)od->size;
+		break;
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+	/* Both terms are below 2^63 in practice; reject anything that would wrap. */
+	if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0 ||
+	    (uint64_t)(base + offset) > od->size) {
+		errno = EINVAL;
+		return -1;
+	}
+	od->pos = base + offset;
+	return od->pos;
+}
+
+static s64 od_read(struct ntfs_device *dev, void *buf, s64 count)
+{
+	s64 r = od_pread(dev, buf, count, odev(dev)->pos);
+	if (r > 0)
+		odev(dev)->pos += r;
+	return r;
+}
+
+static s64 od_write(struct ntfs_device *dev, const void *buf, s64 count)
+{
+	s64 w = od_pwrite(dev, buf, count, odev(dev)->pos);
+	if (w > 0)
+		odev(dev)->pos += w;
+	return w;
+}
+
+static int od_sync(struct ntfs_device *dev)
+{
+	if (NDevReadOnly(dev))
+		return 0;
+	if (fsync(odev(dev)->fd) < 0)
+		return -1;
+	NDevClearDirty(dev);
+	return 0;
+}
+
+static int od_stat(struct ntfs_device *dev, struct stat *st)
+{
+	if (fstat(odev(dev)->fd, st) < 0)
+		return -1;
+	st->st_size = (off_t)odev(dev)->size;
+	return 0;
+}
+
+static int od_ioctl(struct ntfs_device *dev, unsigned long request, void *arg)
+{
+	struct offset_dev *od = odev(dev);
+	switch (request) {
+	case BLKGETSIZE64:
+		*(uint64_t *)arg = od->size;
+		return 0;
+	case BLKGETSIZE:
+		*(unsigned long *)arg = (unsigned long)(od->size >> 9);
+		return 0;
+	case BLKSSZGET:
+		*(int *)arg = 512;
+		return 0;
+	default:
+		errno = ENOTTY;
+		return -1;
+	}
+}
+
+struct ntfs_device_operations rp_offset_dev_ops = {
+    .open = od_open,
+    .close = rp_od_close,
+    .seek = od_seek,
+    .read = od_read,
+    .write = od_write,
+    .pread = od_pread,
+    .pwrite = od_pwrite,
+    .sync = od_sync,
+    .stat = od_stat,
+    .ioctl = od_ioctl,
+};

@@ -1,0 +1,242 @@
+/*
+ * ntfs_journal.c — the redo journal that makes every change of the libntfs-3g backend atomic.
+ *
+ * libntfs-3g has no journal: one operation (create, link, delete) writes MFT records, index
+ * blocks and bitmaps one after the other, and a process killed between two of those writes
+ * leaves an index that lists names twice or names a record that is not there.  So the offset
+ * device (ntfs_dev.c) keeps every write of an operation in memory, and a commit goes through
+ * this file: all changed blocks are written to a journal file next to the image (or under
+ * $RP_JOURNAL_DIR, /var/lib/rdprescue for block devices) and fsync'd, then written to the
+ * volume and fsync'd, then the journal is removed.  The next open of the volume replays a
+ * complete journal (the kill came while the blocks were being written in place) and drops an
+ * incomplete one (the kill came before anything was written in place).
+ *
+ * File layout (little-endian, named in struct jr_head / jr_tail below): a 40-byte head, then
+ * per block its number (8 bytes) and RP_JR_BLOCK bytes, then a tail: the SHA-256 (hex) of
+ * everything before it and the end magic.  A journal for another partition (base or size
+ * differ), a short file or a bad checksum is "incomplete".
+ */
+#include "vol/ntfs_internal.h"
+#include "util/bytes.h"
+#include "util/hash.h"
+#include "util/text.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define JR_MAGIC "RPJRNL01"
+#define JR_END "RPJEND01"
+
+/* On-disk head: magic, partition base and size, block count, block size, reserved. */
+struct jr_head {
+	uint8_t magic[8];
+	uint8_t base[8], size[8], nblocks[8];
+	uint8_t block_size[4], reserved[4];
+};
+
+/* On-disk tail: SHA-256 (lower-case hex) of head and records, then JR_END. */
+struct jr_tail {
+	uint8_t sha256[64];
+	uint8_t magic[8];
+};
+
+#define JR_RECORD (8 + RP_JR_BLOCK)
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	rp_put_le32(p, (uint32_t)v);
+	rp_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uint8_t serial[8],
+		 const char *suffix)
+{
+	const char *dir = getenv("RP_JOURNAL_DIR");
+	if (!is_blockdev && !(dir && *dir))
+		return rp_xasprintf("%s@%llu%s", dev_path, (unsigned long long)base, suffix);
+	if (!(dir && *dir))
+		dir = "/var/lib/rdprescue";
+	if (is_blockdev)
+		return rp_xasprintf("%s/ntfs-%016llx@%llu%s", dir,
+				    (unsigned long long)rp_le64(serial), (unsigned long long)base,
+				    suffix);
+	char *copy = rp_xstrdup(dev_path);
+	char *out =
+	    rp_xasprintf("%s/%s@%llu%s", dir, basename(copy), (unsigned long long)base, suffix);
+	free(copy);
+	return out;
+}
+
+int rp_jr_prepare_dir(const char *path)
+{
+	char *copy = rp_xstrdup(path);
+	const char *dir = dirname(copy);
+	int rc = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
+	free(copy);
+	return rc;
+}
+
+/* fsync of the directory that holds path: the journal's name is durable too. */
+static int sync_dir_of(const char *path)
+{
+	char *copy = rp_xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int rp_jr_write(const char *path, uint64_t base, uint64_t size, const struct rp_jr_block *b,
+		size_t n)
+{
+	size_t len = sizeof(struct jr_head) + n * JR_RECORD + sizeof(struct jr_tail);
+	uint8_t *buf = rp_xcalloc(1, len);
+	struct jr_head *h = (struct jr_head *)buf;
+	memcpy(h->magic, JR_MAGIC, 8);
+	put_le64(h->base, base);
+	put_le64(h->size, size);
+	put_le64(h->nblocks, n);
+	rp_put_le32(h->block_size, RP_JR_BLOCK);
+	uint8_t *p = buf + sizeof *h;
+	for (size_t i = 0; i < n; i++, p += JR_RECORD) {
+		put_le64(p, b[i].no);
+		memcpy(p + 8, b[i].data, RP_JR_BLOCK);
+	}
+	struct jr_tail *t = (struct jr_tail *)p;
+	char hex[65];
+	rp_sha256_hex(buf, (size_t)(p - buf), hex);
+	memcpy(t->sha256, hex, 64);
+	memcpy(t->magic, JR_END, 8);
+
+	int rc = -1;
+	int fd = rp_jr_prepare_dir(path) < 0
+		     ? -1
+		     : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		rc = write_all(fd, buf, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+		int e = errno;
+		if (close(fd) < 0 && rc == 0)
+			rc = -1;
+		else
+			errno = e;
+		if (rc == 0)
+			rc = sync_dir_of(path);
+		if (rc < 0) {
+			e = errno;
+			unlink(path);
+			errno = e;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+int rp_jr_read(const char *path, uint64_t base, uint64_t size, struct rp_jr_block **out,
+	       size_t *nout)
+{
+	*out = NULL;
+	*nout = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	size_t fixed = sizeof(struct jr_head) + sizeof(struct jr_tail);
+	/* A journal holds at most the whole partition. */
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < fixed ||
+	    (uint64_t)st.st_size - fixed > (size / RP_JR_BLOCK + 1) * (uint64_t)JR_RECORD) {
+		close(fd);
+		return -2;
+	}
+	size_t len = (size_t)st.st_size;
+	uint8_t *buf = rp_xmalloc(len);
+	size_t done = 0;
+	while (done < len) {
+		ssize_t r = read(fd, buf + done, len - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	close(fd);
+	const struct jr_head *h = (const struct jr_head *)buf;
+	uint64_t n = rp_le64(h->nblocks);
+	int rc = -2;
+	if (done == len && memcmp(h->magic, JR_MAGIC, 8) == 0 && rp_le64(h->base) == base &&
+	    rp_le64(h->size) == size && rp_le32(h->block_size) == RP_JR_BLOCK &&
+	    n == (len - fixed) / JR_RECORD && (len - fixed) % JR_RECORD == 0) {
+		const struct jr_tail *t = (const struct jr_tail *)(buf + len - sizeof *t);
+		char hex[65];
+		rp_sha256_hex(buf, len - sizeof *t, hex);
+		if (memcmp(t->magic, JR_END, 8) == 0 && memcmp(t->sha256, hex, 64) == 0)
+			rc = 1;
+	}
+	const uint8_t *p = buf + sizeof *h;
+	for (uint64_t i = 0; rc == 1 && i < n; i++)
+		if (rp_le64(p + i * JR_RECORD) > (size - 1) / RP_JR_BLOCK)
+			rc = -2;
+	if (rc == 1) {
+		struct rp_jr_block *b = rp_xcalloc(n ? n : 1, sizeof *b);
+		for (uint64_t i = 0; i < n; i++, p += JR_RECORD) {
+			b[i].no = rp_le64(p);
+			b[i].data = rp_xmalloc(RP_JR_BLOCK);
+			memcpy(b[i].data, p + 8, RP_JR_BLOCK);
+		}
+		*out = b;
+		*nout = (size_t)n;
+	}
+	free(buf);
+	return rc;
+}
+
+int rp_jr_apply(int fd, uint64_t base, uint64_t size, const struct rp_jr_block *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off = b[i].no * RP_JR_BLOCK;
+		size_t len = size - off < RP_JR_BLOCK ? (size_t)(size - off) : RP_JR_BLOCK;
+		for (size_t done = 0; done < len;) {
+			ssize_t w =
+			    pwrite(fd, b[i].data + done, len - done, (off_t)(base + off + done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+			done += (size_t)w;
+		}
+	}
+	return fsync(fd);
+}
+
+void rp_jr_free(struct rp_jr_block *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(b[i].data);
+	free(b);
+}
