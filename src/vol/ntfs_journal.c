@@ -73,11 +73,29 @@ char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uin
 	return out;
 }
 
+/* mkdir -p: the parents as 0755 (a fresh /var/lib on a rescue image's RAM disk), the
+ * directory itself 0700 (the journal holds volume blocks). */
+static int make_dirs(char *dir, mode_t mode)
+{
+	if (mkdir(dir, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return -1;
+	*slash = '\0';
+	int rc = make_dirs(dir, 0755);
+	*slash = '/';
+	if (rc < 0)
+		return -1;
+	return mkdir(dir, mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 int rp_jr_prepare_dir(const char *path)
 {
 	char *copy = rp_xstrdup(path);
-	const char *dir = dirname(copy);
-	int rc = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
+	int rc = make_dirs(dirname(copy), 0700);
 	free(copy);
 	return rc;
 }
