@@ -38,6 +38,29 @@ typedef struct fleet_run {
 	int fixed, remaining;
 } fleet_run;
 
+/* The children running now, for the signal handler: a SIGINT, SIGTERM or SIGHUP to this
+ * process is passed on to each run (which finishes or undoes the change it is writing, then
+ * exits), no further target is started, and every report is still printed. */
+static pid_t running_pids[256];
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	stopping = 1;
+	for (size_t i = 0; i < sizeof running_pids / sizeof *running_pids; i++)
+		if (running_pids[i] > 0)
+			kill(running_pids[i], sig);
+}
+
+static void track(pid_t pid, pid_t as)
+{
+	for (size_t i = 0; i < sizeof running_pids / sizeof *running_pids; i++)
+		if (running_pids[i] == pid) {
+			running_pids[i] = as;
+			return;
+		}
+}
+
 /* How bad an exit code is: a write that failed outranks an unusable target, which outranks a
  * usage error, which outranks problems left. */
 static int rank(int code)
@@ -122,6 +145,15 @@ static void start(fleet_run *r, int nopts, char **argv)
 	fflush(NULL);
 	r->pid = fork();
 	if (r->pid == 0) {
+		/* Signals are blocked here (cli_fleet): the run gets the default handling. */
+		sigset_t all;
+		sigemptyset(&all);
+		const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+		for (int k = 0; k < 3; k++) {
+			signal(sigs[k], SIG_DFL);
+			sigaddset(&all, sigs[k]);
+		}
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 		    dup2(fileno(r->out), STDOUT_FILENO) < 0 ||
@@ -133,6 +165,8 @@ static void start(fleet_run *r, int nopts, char **argv)
 		_exit(RP_EXIT_UNUSABLE);
 	}
 	free(cargv);
+	if (r->pid > 0)
+		track(0, r->pid);
 	if (r->pid < 0) {
 		r->error = rp_xasprintf("cannot start its run (%s)", strerror(errno));
 		r->exit_code = RP_EXIT_UNUSABLE;
@@ -141,14 +175,16 @@ static void start(fleet_run *r, int nopts, char **argv)
 }
 
 /* The run of r ended with wait status st: keep what it printed, close its files. */
-static void collect(fleet_run *r, int st, int json)
+static void collect(fleet_run *r, int st, int json, int fix)
 {
 	r->done = 1;
+	track(r->pid, 0);
 	if (WIFEXITED(st)) {
 		r->exit_code = WEXITSTATUS(st);
 	} else {
-		/* Killed mid-run: the disk may hold part of a write (the next fix completes it). */
-		r->exit_code = RP_EXIT_WRITE_FAILED;
+		/* A fix killed mid-run may have left part of a write (the next fix completes or
+		 * undoes it); a scan wrote nothing. */
+		r->exit_code = fix ? RP_EXIT_WRITE_FAILED : RP_EXIT_UNUSABLE;
 		r->error = rp_xasprintf("its run was killed by signal %d", WTERMSIG(st));
 	}
 	r->out_text = slurp(r->out);
@@ -274,6 +310,8 @@ int cli_fleet(int argc, char **argv, int first, int jobs, int json)
 {
 	const char *cmd = argv[0];
 	int n = argc - first;
+	if (jobs > (int)(sizeof running_pids / sizeof *running_pids))
+		jobs = (int)(sizeof running_pids / sizeof *running_pids);
 	for (int i = first; i < argc; i++)
 		for (int j = first; j < i; j++)
 			if (same_target(argv[i], argv[j]))
@@ -286,11 +324,31 @@ int cli_fleet(int argc, char **argv, int first, int jobs, int json)
 	fleet_run *runs = rp_xcalloc((size_t)n, sizeof *runs);
 	for (int i = 0; i < n; i++)
 		runs[i].target = argv[first + i];
+	struct sigaction sa = {.sa_handler = on_signal}, old[3];
+	sigemptyset(&sa.sa_mask);
+	const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	for (int k = 0; k < 3; k++)
+		sigaction(sigs[k], &sa, &old[k]);
+	sigset_t block, prev;
+	sigemptyset(&block);
+	for (int k = 0; k < 3; k++)
+		sigaddset(&block, sigs[k]);
 	int next = 0, running = 0, printed = 0;
 	while (printed < n) {
 		while (running < jobs && next < n) {
-			start(&runs[next], first, argv);
-			running += !runs[next++].done;
+			fleet_run *r = &runs[next++];
+			if (stopping) {
+				r->error = rp_xstrdup("not run: rdprescue was interrupted");
+				r->exit_code = RP_EXIT_UNUSABLE;
+				r->done = 1;
+				continue;
+			}
+			/* No signal between fork and the child's pid reaching the handler's list.
+			 */
+			sigprocmask(SIG_BLOCK, &block, &prev);
+			start(r, first, argv);
+			sigprocmask(SIG_SETMASK, &prev, NULL);
+			running += !r->done;
 		}
 		while (printed < n && runs[printed].done)
 			emit(&runs[printed++], cmd, json);
@@ -305,10 +363,12 @@ int cli_fleet(int argc, char **argv, int first, int jobs, int json)
 		}
 		for (int i = 0; i < next; i++)
 			if (runs[i].pid == pid && !runs[i].done) {
-				collect(&runs[i], st, json);
+				collect(&runs[i], st, json, !strcmp(cmd, "fix"));
 				running--;
 			}
 	}
+	for (int k = 0; k < 3; k++)
+		sigaction(sigs[k], &old[k], NULL);
 	int worst = RP_EXIT_OK;
 	for (int i = 0; i < n; i++)
 		if (rank(runs[i].exit_code) > rank(worst))

@@ -8,11 +8,10 @@
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
 
-check "build the disks (RDP off, healthy, truncated)" sh -c ". tests/lib/assert.sh; \
-. tests/lib/mkdisk.sh; . tests/lib/scenario.sh; T='$T'; \
-scenario_disk denied-local gpt '$T/off.img' && scenario_disk healthy gpt '$T/healthy.img' && \
-cp --sparse=always '$T/healthy.img' '$T/trunc.img' && truncate -s 60M '$T/trunc.img'"
 A=$T/off.img B=$T/healthy.img C=$T/trunc.img
+{ scenario_disk denied-local gpt "$A" && scenario_disk healthy gpt "$B" &&
+	cp --sparse=always "$B" "$C" && truncate -s 60M "$C"; } >"$T/build.log" 2>&1
+check "build the disks (RDP off, healthy, truncated)" test -s "$C"
 NOW="--now 2026-01-01"
 
 # --- scan, text: each report in one piece, in the order given, then the table ---
@@ -69,6 +68,20 @@ expect_exit 2 "fix on several targets without --yes is refused" "$RP" fix "$A" "
 expect_exit 2 "--jobs 0 is a usage error" "$RP" scan --jobs 0 "$A" "$B"
 expect_exit 1 "one target behaves as before: no table" "$RP" scan $NOW "$A" --jobs 4
 check "one target: no fleet table or fleet summary" sh -c "! grep -q 'fleet-summary\|^TARGET ' '$T/out'"
+
+# --- interrupted: every run started gets the signal, no other starts, every target reported ---
+for i in $(seq 1 20); do cp --sparse=always "$B" "$T/s$i.img"; done
+"$RP" scan $(for i in $(seq 1 20); do echo "$T/s$i.img"; done) --jobs 1 >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+rc=$?
+check "SIGTERM: exit 3 (a scan wrote nothing), not $rc" test "$rc" = 3
+check "SIGTERM: all 20 targets in the table" test "$(grep -c "^$T/s[0-9]*[.]img " "$T/out")" = 20
+check "SIGTERM: the targets not started say so" grep -q "s20.img: not run: rdprescue was interrupted" "$T/err"
+check "SIGTERM: the fleet summary is still the last line" sh -c "tail -n 1 '$T/out' | grep -q '\"fleet-summary\"'"
+rm -f "$T"/s*.img
 
 # --- fix: the fixable disk fixed with its own backup, the broken one untouched ---
 csum=$(sha256sum <"$C")
