@@ -224,9 +224,16 @@ static void emit(const fleet_run *r, const char *cmd, int json)
 			    doc, "error",
 			    escaped(r->error ? r->error : "its run printed no report"));
 		}
-		json_object_set_new(doc, "target", escaped(r->target));
-		json_dumpf(doc, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
+		/* The run's own document as it printed it, when that is one line. */
+		const char *nl = r->out_text ? strchr(r->out_text, '\n') : NULL;
+		if (json_object_get(doc, "target") && nl && !nl[1]) {
+			fputs(r->out_text, stdout);
+		} else {
+			if (!json_object_get(doc, "target"))
+				json_object_set_new(doc, "target", escaped(r->target));
+			json_dumpf(doc, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+		}
 		json_decref(doc);
 	} else if (r->out_text) {
 		fputs(r->out_text, stdout);
