@@ -3,7 +3,7 @@
 # RDP turned off (fixable), one healthy, one truncated (broken beyond repair) — each report in
 # one piece and equal to the single-target run's, the table and the JSON Lines counts, the worst
 # exit code, the same disk named twice refused; then the Ansible playbook in contrib/ansible run
-# against localhost over four images: the fleet summary's counts, every disk's report, undo.
+# against localhost over five images on three hosts: the fleet summary's counts, every disk's report, undo.
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
@@ -91,7 +91,7 @@ tr -s ' ' | grep -Eq '^$A WKS-WIN732BITA 1 0 rdprescue/backups/rdprescue-[^ ]*-f
 check "the fixed disk scans healthy now" "$RP" scan "$A"
 check "the truncated image is unchanged" test "$(sha256sum <"$C")" = "$csum"
 
-# --- Ansible: the playbook against localhost over four images ---
+# --- Ansible: the playbook against localhost over five images on three hosts ---
 if ! command -v ansible-playbook >/dev/null; then
 	fail "ansible-playbook" "not installed (Debian package ansible: make deps)"
 	finish
@@ -100,8 +100,17 @@ scenario_disk denied-local gpt "$T/host1-a.img" >/dev/null 2>&1 &&
 	cp --sparse=always "$T/host1-a.img" "$T/host1-b.img" &&
 	scenario_disk healthy gpt "$T/host2-a.img" >/dev/null 2>&1 &&
 	cp --sparse=always "$T/host2-a.img" "$T/host2-b.img" && truncate -s 60M "$T/host2-b.img"
-check "four more disks for the playbook" test -s "$T/host2-b.img"
-# Two "rescue hosts", both this machine through the local connection, two disks each.
+cp --sparse=always "$T/host1-a.img" "$T/host3-a.img"
+check "five more disks for the playbook" test -s "$T/host2-b.img" -a -s "$T/host3-a.img"
+# host3 names no disks: the role takes what `rdprescue list` finds.  Its binary is a wrapper
+# whose bare `list` lists host3-a.img (the real list of this machine would find other tests' disks).
+cat >"$T/rdprescue-host3" <<EOF
+#!/bin/sh
+[ "\$*" = list ] && exec '$RP' list '$T/host3-a.img'
+exec '$RP' "\$@"
+EOF
+chmod +x "$T/rdprescue-host3"
+# Three "rescue hosts", all this machine through the local connection.
 cat >"$T/inventory.yml" <<EOF
 rescue:
   hosts:
@@ -111,6 +120,9 @@ rescue:
     host2:
       ansible_connection: local
       rdprescue_disks: ["$T/host2-a.img", "$T/host2-b.img"]
+    host3:
+      ansible_connection: local
+      rdprescue_binary: $T/rdprescue-host3
   vars:
     ansible_python_interpreter: $(command -v python3)
     rdprescue_binary: $RP
@@ -134,27 +146,29 @@ assert s["targets"] == int(sys.argv[3]) and not s["hosts_without_report"] and {k
 EOF
 }
 sums=$(sha256sum "$T"/host*.img)
-hives=$(for d in "$T"/host1-*.img; do vol_sha "$d" $SYS; vol_sha "$d" $SOFT; done)
+hives=$(for d in "$T"/host[13]-*.img; do vol_sha "$d" $SYS; vol_sha "$d" $SOFT; done)
 sha256sum "$T"/host2-*.img >"$T/sums2"
-check "playbook action=scan runs on both hosts" play -e action=scan
+check "playbook action=scan runs on the three hosts" play -e action=scan
 check "scan changed no disk" test "$(sha256sum "$T"/host*.img)" = "$sums"
-check "scan: fleet summary counts 1 ok, 2 with problems, 1 unusable" fleet_counts scan 4 1 2 1
+check "scan: fleet summary counts 1 ok, 3 with problems, 1 unusable" fleet_counts scan 5 1 3 1
 check "every disk has its JSON report on the controller" python3 - "$T/reports" "$T" <<'EOF'
 import glob, json, os, sys
 reports = sorted(glob.glob(os.path.join(sys.argv[1], "host*", "*.json")))
 targets = sorted(json.load(open(p))["target"] for p in reports)
 want = sorted(os.path.join(sys.argv[2], "host%d-%s.img" % (h, d)) for h in (1, 2) for d in "ab")
+want = sorted(want + [os.path.join(sys.argv[2], "host3-a.img")])
 assert targets == want, (targets, want)
 EOF
-check "the text table names every disk" sh -c "for d in host1-a host1-b host2-a host2-b; do \
+check "the text table names every disk" sh -c "for d in host1-a host1-b host2-a host2-b host3-a; do \
 grep -q \"\$d.img\" '$T/reports/fleet-summary.txt' || exit 1; done"
 check "playbook action=fix" play -e action=fix
-check "fix: 3 ok, 0 with problems, 1 unusable" fleet_counts fix 4 3 0 1
-check "fix: the RDP-off disks scan healthy" sh -c "'$RP' scan '$T/host1-a.img' && '$RP' scan '$T/host1-b.img'"
+check "fix: 4 ok, 0 with problems, 1 unusable" fleet_counts fix 5 4 0 1
+check "fix: the RDP-off disks scan healthy" sh -c "'$RP' scan '$T/host1-a.img' && '$RP' scan '$T/host1-b.img' && \
+'$RP' scan '$T/host3-a.img'"
 check "playbook action=undo" play -e action=undo
-check "undo: the two fixed disks restored, nothing else run" fleet_counts undo 2 2 0 0
+check "undo: the three fixed disks restored, nothing else run" fleet_counts undo 3 3 0 0
 check "undo: their hives are byte for byte as before the fix" \
-	test "$(for d in "$T"/host1-*.img; do vol_sha "$d" $SYS; vol_sha "$d" $SOFT; done)" = "$hives"
+	test "$(for d in "$T"/host[13]-*.img; do vol_sha "$d" $SYS; vol_sha "$d" $SOFT; done)" = "$hives"
 check "the healthy and the broken disk were never written" sh -c "sha256sum '$T'/host2-*.img | \
 cmp - '$T/sums2'"
 finish
