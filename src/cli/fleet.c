@@ -136,8 +136,16 @@ static void start(fleet_run *r, int nopts, char **argv)
 		r->error = rp_xasprintf("no temporary file for its report (%s)", strerror(errno));
 		r->exit_code = RP_EXIT_UNUSABLE;
 		r->done = 1;
+		if (r->out)
+			fclose(r->out);
+		if (r->err)
+			fclose(r->err);
+		r->out = r->err = NULL;
 		return;
 	}
+	/* The other targets' runs do not inherit these (dup2 gives this run its own copies). */
+	fcntl(fileno(r->out), F_SETFD, FD_CLOEXEC);
+	fcntl(fileno(r->err), F_SETFD, FD_CLOEXEC);
 	char **cargv = rp_xcalloc((size_t)nopts + 3, sizeof *cargv);
 	cargv[0] = "rdprescue";
 	memcpy(cargv + 1, argv, (size_t)nopts * sizeof *cargv);
@@ -159,6 +167,8 @@ static void start(fleet_run *r, int nopts, char **argv)
 		    dup2(fileno(r->out), STDOUT_FILENO) < 0 ||
 		    dup2(fileno(r->err), STDERR_FILENO) < 0)
 			_exit(RP_EXIT_UNUSABLE);
+		if (null > STDERR_FILENO)
+			close(null);
 		execv("/proc/self/exe", cargv);
 		fprintf(stderr, "rdprescue: cannot run /proc/self/exe (%s); is /proc mounted?\n",
 			strerror(errno));
