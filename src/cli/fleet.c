@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,17 +80,59 @@ static int rank(int code)
 	}
 }
 
-/* Two targets that name the same file or device would run twice on one disk. */
+/* What a TARGET is on this machine, to find two names for one disk: a file or directory (its
+ * device and inode), or a block device (the whole disk's number: a partition counts as its
+ * disk); a loop device is its backing file.  kind 0: cannot tell (the run will say why). */
+typedef struct ident {
+	int kind; /* 0 unknown, 1 file or directory, 2 block device */
+	dev_t dev;
+	ino_t ino;
+} ident;
+
+static int sys_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	char *ok = fgets(buf, (int)size, f);
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static ident identify(const char *path)
+{
+	struct stat st;
+	ident id = {0};
+	if (stat(path, &st) != 0)
+		return id;
+	if (!S_ISBLK(st.st_mode))
+		return (ident){1, st.st_dev, st.st_ino};
+	dev_t d = st.st_rdev;
+	char p[96], line[4096];
+	unsigned ma, mi;
+	snprintf(p, sizeof p, "/sys/dev/block/%u:%u/partition", major(d), minor(d));
+	if (access(p, F_OK) == 0) {
+		snprintf(p, sizeof p, "/sys/dev/block/%u:%u/../dev", major(d), minor(d));
+		if (sys_line(p, line, sizeof line) == 0 && sscanf(line, "%u:%u", &ma, &mi) == 2)
+			d = makedev(ma, mi);
+	}
+	snprintf(p, sizeof p, "/sys/dev/block/%u:%u/loop/backing_file", major(d), minor(d));
+	struct stat bs;
+	if (sys_line(p, line, sizeof line) == 0 && stat(line, &bs) == 0)
+		return (ident){1, bs.st_dev, bs.st_ino};
+	return (ident){2, d, 0};
+}
+
+/* Two targets that name one disk would run twice on it. */
 static int same_target(const char *a, const char *b)
 {
-	struct stat sa, sb;
 	if (strcmp(a, b) == 0)
 		return 1;
-	if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
-		return 0;
-	if (S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode))
-		return sa.st_rdev == sb.st_rdev;
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	ident x = identify(a), y = identify(b);
+	return x.kind && x.kind == y.kind && x.dev == y.dev && x.ino == y.ino;
 }
 
 static char *slurp(FILE *f)
@@ -333,7 +376,7 @@ int cli_fleet(int argc, char **argv, int first, int jobs, int json)
 		for (int j = first; j < i; j++)
 			if (same_target(argv[i], argv[j]))
 				return cli_fail(RP_EXIT_USAGE,
-						"%s and %s are the same disk: name each target "
+						"%s and %s are the same disk: name each disk "
 						"once",
 						argv[j], argv[i]);
 	/* The report cli_fail would print is a single target's; each run prints its own. */

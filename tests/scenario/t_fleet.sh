@@ -61,9 +61,16 @@ grep -qx 3 && tail -n 1 '$T/err' | grep -q '\"rdprescue\":\"fleet-summary\"'"
 ln "$A" "$T/same.img"
 sum=$(sha256sum <"$A")
 expect_exit 2 "the same file named twice (a hard link) is refused" "$RP" fix --yes "$A" "$B" "$T/same.img"
-check "one line naming both" grep -q "$A and $T/same.img are the same disk: name each target once" "$T/err"
+check "one line naming both" grep -q "$A and $T/same.img are the same disk: name each disk once" "$T/err"
 check "nothing written" test "$(sha256sum <"$A")" = "$sum"
 rm -f "$T/same.img"
+# A loop device shows the image's bytes: the same disk.
+L=$(losetup -f --show "$A") && trap 'losetup -d "$L"; [ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
+check "loop device over the RDP-off image" test -b "$L"
+expect_exit 2 "the image and a loop device over it are refused" "$RP" fix --yes "$A" "$B" "$L"
+check "one line naming both" grep -q "$A and $L are the same disk: name each disk once" "$T/err"
+check "nothing written through any of them" test "$(sha256sum <"$A")" = "$sum"
+losetup -d "$L" && trap '[ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"' EXIT
 expect_exit 2 "fix on several targets without --yes is refused" "$RP" fix "$A" "$B"
 expect_exit 2 "--jobs 0 is a usage error" "$RP" scan --jobs 0 "$A" "$B"
 expect_exit 1 "one target behaves as before: no table" "$RP" scan $NOW "$A" --jobs 4
