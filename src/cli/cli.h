@@ -16,6 +16,11 @@ int cmd_hive(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_backups(int argc, char **argv);
 
+/* fleet.c: scan or fix (argv[0]) over argv[first..argc), each target in its own run of this
+ * binary with the options argv[1..first), at most jobs at once; each report in one piece, then
+ * a table (or with json a last "rdprescue-fleet/1" line).  Returns the worst exit code. */
+int cli_fleet(int argc, char **argv, int first, int jobs, int json);
+
 /* Parses the N of --install N (1..64); 0 on success, else prints the usage error, returns 2. */
 int cli_install_index(const char *arg, int *out);
 

@@ -22,7 +22,8 @@ typedef struct scan_args {
 	int fix, json, brief, dry_run, allow_weaker, yes, reset_ip, enable_sac;
 	const char *checks, *backup_dir, *target, *disable_driver, *grant;
 	int install;
-	time_t now; /* --now, or 0: the clock */
+	int first_target, jobs; /* argv index of the first TARGET; --jobs N (0: one per CPU) */
+	time_t now;		/* --now, or 0: the clock */
 } scan_args;
 
 /* --now YYYY-MM-DD[THH:MM:SSZ] (UTC): the time certificates are judged against, so that a
@@ -59,6 +60,7 @@ static int parse(int argc, char **argv, scan_args *a)
 	    {"now", required_argument, NULL, 't'},
 	    {"reset-ip", no_argument, NULL, 'r'},
 	    {"disable-driver", required_argument, NULL, 'd'},
+	    {"jobs", required_argument, NULL, 'J'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -116,6 +118,16 @@ static int parse(int argc, char **argv, scan_args *a)
 			if (parse_now(optarg, &a->now))
 				return RP_EXIT_USAGE;
 			break;
+		case 'J': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > 256)
+				return cli_fail(RP_EXIT_USAGE,
+						"--jobs takes a number of targets to run at once, "
+						"1 to 256");
+			a->jobs = (int)n;
+			break;
+		}
 		case 'h':
 			return -1;
 		default:
@@ -124,12 +136,13 @@ static int parse(int argc, char **argv, scan_args *a)
 					argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1)
+	if (optind > argc - 1)
 		return cli_fail(RP_EXIT_USAGE,
-				"%s needs exactly one TARGET (a disk, image, VHD or mounted "
-				"directory); run 'rdprescue --help'",
+				"%s needs a TARGET (a disk, image, VHD or mounted directory); run "
+				"'rdprescue --help'",
 				argv[0]);
 	a->target = argv[optind];
+	a->first_target = optind;
 	if (a->json && a->brief)
 		return cli_fail(2, "--json and --brief do not go together: choose one");
 	return 0;
@@ -254,6 +267,16 @@ int cmd_scan(int argc, char **argv)
 				"the plan)");
 	if (cli_backup_dir_ok(a.backup_dir, !a.dry_run))
 		return RP_EXIT_USAGE;
+	if (a.first_target < argc - 1) {
+		/* Several targets: nobody can answer one question per disk. */
+		if (a.fix && !a.yes && !a.dry_run)
+			return cli_fail(RP_EXIT_USAGE,
+					"fix on several targets changes each disk without asking: "
+					"add --yes (or --dry-run to see the plans)");
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		int jobs = a.jobs ? a.jobs : cpus > 0 ? (int)cpus : 1;
+		return cli_fleet(argc, argv, a.first_target, jobs, a.json);
+	}
 
 	rp_target t = {0};
 	rp_vol *vol = NULL;

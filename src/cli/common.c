@@ -26,9 +26,9 @@ static struct {
 static const char *find_target(int argc, char **argv)
 {
 	static const char *const with_value[] = {
-	    "--check",	    "--install",	"--now",
-	    "--backup-dir", "--backup",		"--sddl",
-	    "--since",	    "--disable-driver", "--grant-rdp-logon"};
+	    "--check",		 "--install", "--now",	 "--backup-dir",
+	    "--backup",		 "--sddl",    "--since", "--disable-driver",
+	    "--grant-rdp-logon", "--jobs"};
 	for (int i = 2; i < argc; i++) {
 		int takes = 0;
 		for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)

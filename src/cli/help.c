@@ -40,6 +40,12 @@ typedef struct help_cmd {
 		"--json",                                                                          \
 		    "one JSON document on stdout (" where "); the summary line goes to stderr"     \
 	}
+#define OPT_JOBS                                                                                   \
+	{                                                                                          \
+		"--jobs N", "with several TARGETs: run N at once (default: one per CPU); each "    \
+			    "report whole, then a table (--json: JSON Lines, a last "              \
+			    "rdprescue-fleet/1 line); exit: the worst, 4 > 3 > 2 > 1 > 0"          \
+	}
 #define OPT_HELP                                                                                   \
 	{                                                                                          \
 		"-h, --help", "this help"                                                          \
@@ -47,7 +53,7 @@ typedef struct help_cmd {
 
 static const help_cmd cmds[] = {
     {"scan",
-     {"scan TARGET [options]"},
+     {"scan TARGET [options]", "scan TARGET... [--jobs N] [options]"},
      "Reads the Windows installation on TARGET and reports, check by check, why Remote "
      "Desktop fails, with the evidence. Writes nothing. " TARGET_TEXT,
      {OPT_JSON("schema rdprescue/1"),
@@ -58,13 +64,16 @@ static const help_cmd cmds[] = {
       OPT_INSTALL,
       {"--now TIME", "judge certificates at this UTC time, YYYY-MM-DD or "
 		     "YYYY-MM-DDTHH:MM:SSZ, instead of the clock's"},
+      OPT_JOBS,
       OPT_HELP},
      {"rdprescue scan /dev/sdc", "rdprescue scan /dev/disk/azure/scsi1/lun0 --brief",
-      "rdprescue scan disk.img --check 'rdp.*,cert.rdp' --json"},
+      "rdprescue scan disk.img --check 'rdp.*,cert.rdp' --json",
+      "rdprescue scan /dev/sdc /dev/sdd /dev/sde --jobs 3"},
      {"0  no problem found", "1  problems found (run 'rdprescue fix')", "2  usage error",
       "3  target unusable (no Windows, BitLocker, hibernated, corrupt hive)"}},
     {"fix",
-     {"fix TARGET [options] --yes", "fix TARGET [options] --dry-run"},
+     {"fix TARGET [options] --yes", "fix TARGET [options] --dry-run",
+      "fix TARGET... [--jobs N] [options] --yes"},
      "Scans TARGET, writes the repairs (a backup first, on the Windows volume in "
      "\\rdprescue\\backups and in --backup-dir), then scans again and reports what the disk "
      "now holds. 'rdprescue undo' puts every byte back. " TARGET_TEXT,
@@ -86,9 +95,11 @@ static const help_cmd cmds[] = {
 		       "the serial console's SAC answers next time"},
       {"--grant-rdp-logon ACCOUNT", "(logon.rdp) add the local account ACCOUNT to Remote "
 				    "Desktop Users; no password is read or written"},
+      OPT_JOBS,
       OPT_HELP},
      {"rdprescue fix /dev/sdc --dry-run", "rdprescue fix /dev/sdc --yes --backup-dir /root/bk",
-      "rdprescue fix /dev/nvme1n1 --yes --brief"},
+      "rdprescue fix /dev/nvme1n1 --yes --brief",
+      "rdprescue fix /images/*.vhd --yes --json > fleet.jsonl"},
      {"0  everything fixed (or nothing to fix)", "1  problems remain", "2  usage error",
       "3  target unusable: nothing written", "4  a write failed and was rolled back"}},
     {"undo",
