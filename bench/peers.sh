@@ -60,7 +60,7 @@ cp "$T/old/SYSTEM" "$T/new.SYSTEM"
 	printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpBench]\n'
 	blob=$(head -c 200 /dev/zero | od -An -tx1 | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
 	i=0
-	while [ $i -lt 1000 ]; do
+	while [ $i -lt 1100 ]; do
 		printf '\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpBench\\K%04d]\n"Data"=hex:%s\n' $i "$blob"
 		i=$((i + 1))
 	done
@@ -69,12 +69,14 @@ hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" "$T/bu
 mkdir -p "$T/dirty"
 "$TOOLS/rp-mklogs" "$T/old/SYSTEM" "$T/new.SYSTEM" "$T/dirty" SYSTEM --split >/dev/null
 cp "$T/old/SOFTWARE" "$T/dirty/SOFTWARE"
-"$BUILD/bench/mkhive" "$T/dirty/SOFTWARE" RpBench 100
+"$BUILD/bench/mkhive" "$T/dirty/SOFTWARE" RpBench 105
 mkdisk "$T/H.img" gpt 400
 put_windows "$T/H.img" "$T/dirty"
 sys_mb=$(stat -c %s "$T/dirty/SYSTEM") log_b=$(($(stat -c %s "$T/dirty/SYSTEM.LOG1") + $(stat -c %s "$T/dirty/SYSTEM.LOG2")))
 soft_mb=$(stat -c %s "$T/dirty/SOFTWARE")
-echo "disk H: SYSTEM $((sys_mb / 1048576)) MB dirty + $((log_b / 1048576)) MB of logs, SOFTWARE $((soft_mb / 1048576)) MB"
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+INPUTS="SYSTEM $(mb $sys_mb) MB dirty + $(mb $log_b) MB of logs, SOFTWARE $(mb $soft_mb) MB (GPT, 400 MB); MachineKeys $COUNT files (bare NTFS, 1 GB)"
+echo "disk H: SYSTEM $(mb $sys_mb) MB dirty + $(mb $log_b) MB of logs, SOFTWARE $(mb $soft_mb) MB"
 # Partition 2 of H, for the loop device.
 set -- $(sfdisk -d "$T/H.img" | sed -n 's/.*start= *\([0-9]*\), size= *\([0-9]*\),.*/\1 \2/p' | tail -1)
 H_OFF=$(($1 * 512)) H_SIZE=$(($2 * 512))
@@ -218,6 +220,6 @@ while [ $r -le "$RUNS" ]; do
 done
 
 # ---- results ---------------------------------------------------------------------------------
-python3 bench/results.py "$T/samples" "$OUT" "$RUNS" \
-	"SYSTEM $((sys_mb / 1048576)) MB dirty + $((log_b / 1048576)) MB logs; SOFTWARE $((soft_mb / 1048576)) MB; MachineKeys $COUNT files" \
+KEYS_COUNT=$COUNT python3 bench/results.py "$T/samples" "$OUT" "$RUNS" \
+	"$INPUTS" \
 	"$((sys_mb > soft_mb ? sys_mb : soft_mb))"
