@@ -88,6 +88,7 @@ put_windows "$T/K.img" "$T/old"
 "$TOOLS/rp-testfs" "$T/K.img" manykeys $MK "$COUNT" 1000
 echo "disk K: MachineKeys with $COUNT key files, folder ACL broken"
 echo "inputs built in $((($(now_ms) - t0) / 1000)) s"
+[ "${RP_KEEP:-0}" != 1 ] || echo "inputs kept in $T (H.img, K.img; bench/profile.sh $T/H.img)"
 
 # ---- measuring -------------------------------------------------------------------------------
 # Raw samples: "name<TAB>run<TAB>ms<TAB>rss_kib" in $T/samples.
@@ -218,6 +219,8 @@ while [ $r -le "$RUNS" ]; do
 		sh -c 'find "$1" -type f -exec cat {} + >/dev/null' sh "$MNT/$MK"
 	r=$((r + 1))
 done
+
+[ "$RUNS" -gt 0 ] || exit 0
 
 # ---- results ---------------------------------------------------------------------------------
 KEYS_COUNT=$COUNT python3 bench/results.py "$T/samples" "$OUT" "$RUNS" \
