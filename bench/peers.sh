@@ -166,25 +166,36 @@ fresh() { cp --sparse=always "$1" "$T/work.img"; sync; }
 
 printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\%s]\n"fDenyTSConnections"=dword:00000000\n' \
 	"$TS" >"$T/allow.reg"
+# The same single change for every contender: rdprescue's SYSTEM is compared with the replayed
+# original (what Windows would see), the peers' with the primary they edited (they ignore the logs).
+"$RP" hive "$T/dirty/SYSTEM" "$T/dirty/SYSTEM.LOG1" "$T/dirty/SYSTEM.LOG2" --recover "$T/replayed" >/dev/null 2>&1 || true
+python3 tests/lib/hivedump.py "$T/replayed" >"$T/replayed.txt" 2>/dev/null || true
+python3 tests/lib/hivedump.py "$T/dirty/SYSTEM" >"$T/primary.txt" 2>/dev/null || true
+# changed REF.txt (after deny_after): "N values changed" between REF and $T/after.
+changed() {
+	python3 tests/lib/hivedump.py "$T/after" >"$T/after.txt" 2>/dev/null || true
+	echo "values changed: $(diff "$1" "$T/after.txt" | grep -c '^>' || true)"
+}
 deny_after() { "$TOOLS/rp-testfs" "$T/work.img" cat $CFG/SYSTEM >"$T/after" && hivexget "$T/after" "$TS" fDenyTSConnections; }
 
 echo "== fix: the same DWORD in the dirty SYSTEM, $RUNS runs each"
 r=1
 while [ $r -le "$RUNS" ]; do
 	fresh "$T/H.img"
-	rm -rf "$T/bk" && mkdir -p "$T/bk"
-	timed fix.rdprescue $r "$RP" fix "$T/work.img" --yes --check rdp.access --backup-dir "$T/bk"
-	[ $r != 1 ] || echo "rdprescue fix: fDenyTSConnections now $(deny_after)"
+	timed fix.rdprescue $r "$RP" fix "$T/work.img" --yes --check rdp.access
+	if [ $r = 1 ]; then
+		echo "rdprescue fix: fDenyTSConnections now $(deny_after); against the replayed SYSTEM, $(changed "$T/replayed.txt")"
+	fi
 	if [ $PEERS = 1 ]; then
 		fresh "$T/H.img"
 		peer fix.hivexregedit $r "$T/work.img" $H_OFF $H_SIZE "" \
 			hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$MNT/$CFG/SYSTEM" "$T/allow.reg"
-		[ $r != 1 ] || echo "(a) hivexregedit: fDenyTSConnections now $(deny_after)"
+		[ $r != 1 ] || echo "(a) hivexregedit: fDenyTSConnections now $(deny_after); against the primary, $(changed "$T/primary.txt")"
 		if command -v reged >/dev/null; then
 			fresh "$T/H.img"
 			peer fix.reged $r "$T/work.img" $H_OFF $H_SIZE "" \
 				reged -I -C "$MNT/$CFG/SYSTEM" 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/allow.reg"
-			[ $r != 1 ] || echo "(b) reged -I: fDenyTSConnections now $(deny_after)"
+			[ $r != 1 ] || echo "(b) reged -I: fDenyTSConnections now $(deny_after); against the primary, $(changed "$T/primary.txt")"
 		fi
 	fi
 	r=$((r + 1))

@@ -21,17 +21,17 @@ cp --sparse=always "$IMG" "$P/work.img"
 echo "== I/O of one fix (strace -f)"
 strace -f -y -s 0 -o "$P/trace" \
 	-e trace=openat,open,memfd_create,read,pread64,write,pwrite64,lseek,close,mmap,munmap \
-	"$RP" fix "$P/work.img" "$@" --backup-dir "$P" >/dev/null 2>&1 || true
+	"$RP" fix "$P/work.img" "$@" >/dev/null 2>&1 || true
 python3 bench/iostat.py "$P/trace" "$P/work.img"
 
 cp --sparse=always "$IMG" "$P/work.img"
 echo "== syscall time (strace -c -f), top 12"
-strace -c -f -o "$P/count" "$RP" fix "$P/work.img" "$@" --backup-dir "$P" >/dev/null 2>&1 || true
+strace -c -f -o "$P/count" "$RP" fix "$P/work.img" "$@" >/dev/null 2>&1 || true
 head -n 15 "$P/count"
 
 cp --sparse=always "$IMG" "$P/work.img"
 echo "== CPU profile (perf record -g)"
-if perf record -q -g -o "$P/perf.data" "$RP" fix "$P/work.img" "$@" --backup-dir "$P" \
+if perf record -q -g -o "$P/perf.data" "$RP" fix "$P/work.img" "$@" \
 	>/dev/null 2>"$P/perf.err"; then :; fi
 if [ -s "$P/perf.data" ]; then
 	perf report -i "$P/perf.data" --stdio --no-children --sort sym --percent-limit 1.5 2>/dev/null |
