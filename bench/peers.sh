@@ -171,7 +171,7 @@ printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\%s]
 "$RP" hive "$T/dirty/SYSTEM" "$T/dirty/SYSTEM.LOG1" "$T/dirty/SYSTEM.LOG2" --recover "$T/replayed" >/dev/null 2>&1 || true
 python3 tests/lib/hivedump.py "$T/replayed" >"$T/replayed.txt" 2>/dev/null || true
 python3 tests/lib/hivedump.py "$T/dirty/SYSTEM" >"$T/primary.txt" 2>/dev/null || true
-# changed REF.txt (after deny_after): "N values changed" between REF and $T/after.
+# changed REF.txt (after deny_after): "values changed: N" between REF and $T/after.
 changed() {
 	python3 tests/lib/hivedump.py "$T/after" >"$T/after.txt" 2>/dev/null || true
 	echo "values changed: $(diff "$1" "$T/after.txt" | grep -c '^>' || true)"
