@@ -7,6 +7,8 @@
 #   2. strace -c -f: the syscall time table
 #   3. perf record -g (when perf works here): the top symbols by self time, and the share of a
 #      few families (memory copies, page faults and zeroing, hashing, compression, hivex, ntfs)
+#   4. gdb (when installed; bench/profile.gdb): every volume mount, hive load and hivex open in
+#      order, with the resident memory at each, and how often each happened
 # The image made by bench/peers.sh is kept with RP_KEEP=1 (it prints its directory; H.img).
 set -e
 BUILD=${BUILD:-build}
@@ -40,4 +42,16 @@ if [ -s "$P/perf.data" ]; then
 		python3 bench/iostat.py --families
 else
 	echo "perf unavailable here: $(head -1 "$P/perf.err")"
+fi
+
+cp --sparse=always "$IMG" "$P/work.img"
+echo "== volume mounts, hive loads and hivex opens in order, with the memory at each (gdb)"
+if command -v gdb >/dev/null; then
+	gdb -q -batch -x bench/profile.gdb --args "$RP" fix "$P/work.img" "$@" 2>/dev/null |
+		grep '^CALL' >"$P/calls" || true
+	cat "$P/calls"
+	echo "-- counts"
+	awk '{ n[$2 " " ($2 ~ /hive/ ? $3 : "")]++ } END { for (k in n) print n[k] "x " k }' "$P/calls" | sort -k2
+else
+	echo "gdb not installed: skipped"
 fi
