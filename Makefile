@@ -6,7 +6,8 @@
 #                 SANITIZE=1: the same under ASan + UBSan + LeakSanitizer, in build/asan
 #                 FAULTS=1: a fault-injection build (src/util/fault.h), in build/faults
 #   make demo     build a broken sample disk, scan, fix, scan
-#   make bench    benchmarks (timings are printed, never asserted)
+#   make bench    benchmarks: rdprescue against its peers, bench/results.json (docs/performance.md);
+#                 timings are printed, never asserted
 #   make fuzz     libFuzzer harnesses, FUZZ_SECONDS each (clang)
 #   make image    the bootable rescue image: build/rdprescue.iso, build/image/{vmlinuz,initrd.img}
 #   make image-test  boots the image under qemu (TCG) with a broken disk (also part of make check)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # make bench: speed and memory targets, measured and printed, never asserted.
 #   1. log replay of a real-size dirty SYSTEM (11.8 MB hive, ~7.8 MB of logs; goal < 100 ms)
-#   2. a whole `rdprescue scan` and `fix` of that hive on a GPT disk image (wall time, peak RSS)
+#   2. rdprescue against the peers on the same inputs (bench/peers.sh: fix, scan, MachineKeys;
+#      median of BENCH_RUNS runs, peak RSS; writes bench/results.json and a table of ratios)
+#   3. event logs: a 20 MB System.evtx
 set -e
 BUILD=${BUILD:-build}
 SHARED=${RP_SHARED:-$(cd "$(dirname "$0")/../.." && pwd)/shared}
@@ -24,7 +26,9 @@ mkdir -p "$B/out"
 echo "== log replay (bench_replay, 20 runs)"
 "$BUILD/bench/bench_replay" "$B/out/SYSTEM" 20
 
-echo "== whole scan and fix of that dirty SYSTEM on a GPT image (/usr/bin/time -v)"
+echo "== rdprescue against the peers (bench/peers.sh)"
+BUILD=$BUILD RP_SHARED=$SHARED sh bench/peers.sh
+
 T=$B/t
 mkdir -p "$T"
 . tests/lib/mkdisk.sh
@@ -34,13 +38,6 @@ for f in "$B/out"/SYSTEM*; do
 done
 cp "$SHARED/hives/windows-made/EmptyHive" "$B/SOFTWARE"
 "$BUILD/tests/rp-testfs" "$B/disk.img" put "$B/SOFTWARE" Windows/System32/config/SOFTWARE
-/usr/bin/time -f "scan: %e s wall, %M KiB peak RSS" "$BUILD/rdprescue" scan "$B/disk.img" \
-	2>&1 >/dev/null | grep -E "^scan:" || true
-/usr/bin/time -f "fix: %e s wall, %M KiB peak RSS" "$BUILD/rdprescue" fix "$B/disk.img" --yes \
-	2>&1 >/dev/null | grep -E "^fix:" || true
-
-echo "== MachineKeys: 100,000 key files (bench/keys.sh)"
-BUILD=$BUILD RP_SHARED=$SHARED sh bench/keys.sh
 
 echo "== event logs: a 20 MB System.evtx (bench_evtx, and what it adds to a whole scan)"
 # 16,000 records (20 MB), one in ten one rdprescue keeps (SCM 7036 state changes are not kept, like

@@ -5,7 +5,7 @@ PKGS="build-essential pkg-config file strace xz-utils libhivex-dev libhivex-bin 
 libssl-dev libarchive-dev libzstd-dev libacl1-dev liblz4-dev libxml2-dev libbz2-dev liblzma-dev zlib1g-dev \
 nettle-dev libicu-dev libjansson-dev libevtx-dev libbfio-dev libevtx-utils gdisk fdisk qemu-utils libregf-utils zstd time python3 clang clang-format libclang-rt-14-dev \
 xorriso isolinux syslinux-common mtools dosfstools libarchive-tools kmod qemu-system-x86 ovmf python3-pefile \
-pandoc man-db groff-base tmux ansible"
+pandoc man-db groff-base tmux ansible chntpw attr"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
