@@ -45,8 +45,12 @@ static int match_log(void *ctx, const char *entry, const rp_stat *st)
 int rp_hive_find_logs(rp_vol *vol, const char *dir, const char *name, char *out[3], rp_err *err)
 {
 	log_search s = {.name = name, .dir = dir};
-	if (rp_vol_list(vol, dir, match_log, &s, err) < 0)
+	if (rp_vol_list(vol, dir, match_log, &s, err) < 0) {
+		/* The listing can fail part way (a damaged index): free what it found. */
+		for (int i = 0; i < 3; i++)
+			free(s.found[i]);
 		return -1;
+	}
 	for (int i = 0; i < 3; i++)
 		out[i] = s.found[i];
 	return 0;
@@ -85,8 +89,10 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	name_search ns = {.name = name};
 	memset(hf, 0, sizeof *hf);
 	snprintf(hf->name, sizeof hf->name, "%s", name);
-	if (rp_vol_list(vol, dir, match_name, &ns, err) < 0)
+	if (rp_vol_list(vol, dir, match_name, &ns, err) < 0) {
+		free(ns.found);
 		return -1;
+	}
 	if (!ns.found)
 		return 0;
 	hf->path = rp_xasprintf("%s/%s", dir, ns.found);
@@ -264,8 +270,10 @@ static int find_entry(rp_vol *vol, const char *dir, const char *name, int want_d
 	int d = is_dir(vol, dir, err);
 	if (d <= 0)
 		return d;
-	if (rp_vol_list(vol, dir, match_name, &ns, err) < 0)
+	if (rp_vol_list(vol, dir, match_name, &ns, err) < 0) {
+		free(ns.found);
 		return -1;
+	}
 	*out = ns.found;
 	return 0;
 }
