@@ -116,6 +116,10 @@ typedef struct rp_scan {
 	int enable_sac;		    /* fix --enable-sac: EMS for the default boot entry is wanted */
 	int bcd_loaded;		    /* bcd was looked for (boot.safemode loads it on first use) */
 	rp_bcd bcd; /* the BCD store; its file is written like SYSTEM and SOFTWARE */
+	/* More hives to write like SYSTEM (`rdprescue reg`: HKU\.DEFAULT, a user's NTUSER.DAT);
+	 * not owned by the scan, each with its own name. */
+	rp_hive_file *more_hives;
+	size_t nmore_hives;
 } rp_scan;
 
 /* ---- the catalogue (catalogue.def is the one list; catalogue.c runs a selection) ---- */

@@ -15,6 +15,7 @@ int cmd_acl(int argc, char **argv);
 int cmd_hive(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_backups(int argc, char **argv);
+int cmd_reg(int argc, char **argv);
 
 /* Parses the N of --install N (1..64); 0 on success, else prints the usage error, returns 2. */
 int cli_install_index(const char *arg, int *out);

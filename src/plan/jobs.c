@@ -325,6 +325,10 @@ int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result
 		if (hives[i] && hives[i]->hive &&
 		    hive_job(scan, hives[i], allow_weaker, jobs, res, err) < 0)
 			return -1;
+	for (size_t i = 0; i < scan->nmore_hives; i++)
+		if (scan->more_hives[i].hive &&
+		    hive_job(scan, &scan->more_hives[i], allow_weaker, jobs, res, err) < 0)
+			return -1;
 	return file_jobs(scan, allow_weaker, jobs, res, err);
 }
 
