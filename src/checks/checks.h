@@ -56,6 +56,7 @@ typedef enum rp_change_kind {
 	RP_CHANGE_POL_DELETE,	    /* Registry.pol at path: entry key;value removed */
 	RP_CHANGE_FILE_SD,	    /* file or folder at path gets SD data (self-relative) */
 	RP_CHANGE_QUARANTINE,	    /* file at path moved into the backup, then removed */
+	RP_CHANGE_REG_CREATE_KEY,   /* hive \\ key created (with its parents), no value */
 } rp_change_kind;
 
 typedef struct rp_change {
@@ -177,6 +178,8 @@ rp_change *rp_change_dword_was(rp_finding *f, const char *hive, const char *key,
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
 rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);
+/* An empty key created (as a .reg [KEY] line without values does). */
+rp_change *rp_change_create_key(rp_finding *f, const char *hive, const char *key, const char *what);
 /* A Registry.pol entry set to a DWORD / removed (path: the .pol file's volume path). */
 rp_change *rp_change_pol_dword(rp_finding *f, const char *path, const char *key, const char *value,
 			       uint32_t data, int weakens, const char *what);

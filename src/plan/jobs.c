@@ -50,7 +50,7 @@ static rp_job *find_job(rp_jobs *jobs, const char *path, rp_backup_action action
 static int is_reg_change(const rp_change *c)
 {
 	return c->kind == RP_CHANGE_REG_SET || c->kind == RP_CHANGE_REG_DELETE_VALUE ||
-	       c->kind == RP_CHANGE_REG_DELETE_KEY;
+	       c->kind == RP_CHANGE_REG_DELETE_KEY || c->kind == RP_CHANGE_REG_CREATE_KEY;
 }
 
 static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_edit **out)
@@ -69,6 +69,7 @@ static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_e
 			memset(e, 0, sizeof *e);
 			e->kind = c->kind == RP_CHANGE_REG_SET		  ? RP_EDIT_SET
 				  : c->kind == RP_CHANGE_REG_DELETE_VALUE ? RP_EDIT_DELETE_VALUE
+				  : c->kind == RP_CHANGE_REG_CREATE_KEY	  ? RP_EDIT_CREATE_KEY
 									  : RP_EDIT_DELETE_KEY;
 			e->key = c->key;
 			e->value = c->value;
@@ -79,6 +80,37 @@ static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_e
 	}
 	*out = edits;
 	return n;
+}
+
+/* a is b or below it (case-insensitive, backslash-separated). */
+static int key_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	return n == 0 || (strncasecmp(a, b, n) == 0 && (a[n] == 0 || a[n] == '\\'));
+}
+
+/* Whether the later edit l changes what edit e reads back as. */
+static int touches(const rp_edit *e, const rp_edit *l)
+{
+	if (l->kind == RP_EDIT_CREATE_KEY)
+		return e->kind == RP_EDIT_DELETE_KEY && key_within(l->key, e->key);
+	if (l->kind == RP_EDIT_DELETE_KEY)
+		return key_within(e->key, l->key);
+	if (e->kind == RP_EDIT_DELETE_KEY)
+		return key_within(l->key, e->key);
+	if (e->kind == RP_EDIT_CREATE_KEY)
+		return 0;
+	return rp_strcasecmp(e->key, l->key) == 0 && rp_strcasecmp(e->value, l->value) == 0;
+}
+
+/* Whether a later edit decides what edit i reads back as (reg/ verified the outcome of the
+ * whole sequence already; here every edit nothing later changes is read again). */
+static int later_touches(const rp_edit *edits, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (touches(&edits[i], &edits[j]))
+			return 1;
+	return 0;
 }
 
 /* Reopens the new image and reads every edit back. */
@@ -95,12 +127,16 @@ static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const rp_edit *e = &edits[i];
 		rp_value v = {0};
-		int got = e->kind == RP_EDIT_DELETE_KEY ? rp_hive_key_exists(h, e->key, err)
-							: rp_hive_get(h, e->key, e->value, &v, err);
+		if (later_touches(edits, n, i))
+			continue;
+		int by_key = e->kind == RP_EDIT_DELETE_KEY || e->kind == RP_EDIT_CREATE_KEY;
+		int got = by_key ? rp_hive_key_exists(h, e->key, err)
+				 : rp_hive_get(h, e->key, e->value, &v, err);
 		int good = e->kind == RP_EDIT_SET
 			       ? got == 1 && v.type == e->type && v.len == e->len &&
 				     memcmp(v.data, e->data, e->len) == 0
-			       : got == 0;
+			   : e->kind == RP_EDIT_CREATE_KEY ? got == 1
+							   : got == 0;
 		rp_value_free(&v);
 		if (!good)
 			rc = rp_fail(err, RP_EXIT_WRITE_FAILED,

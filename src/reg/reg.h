@@ -73,6 +73,7 @@ typedef enum rp_edit_kind {
 	RP_EDIT_SET,	      /* create the key path and the value as needed */
 	RP_EDIT_DELETE_VALUE, /* absent value: no-op */
 	RP_EDIT_DELETE_KEY,   /* with its subtree; absent key: no-op */
+	RP_EDIT_CREATE_KEY,   /* the key path as needed, no value (a .reg [KEY] line) */
 } rp_edit_kind;
 
 typedef struct rp_edit {

@@ -8,7 +8,8 @@
  *
  * Forms: [KEY], [-KEY], "name"=..., @=..., with "string", dword:<8 hex digits>, hex:bytes,
  * hex(N):bytes and - (delete the value).  A line ending in a backslash continues on the next.
- * A [KEY] line without values makes no entry: edits only create keys that receive values.
+ * Every [KEY] line gives an RP_EDIT_CREATE_KEY entry (regedit creates a key without values
+ * too), followed by the entries of its values.
  */
 #include "reg/reg_internal.h"
 
@@ -202,8 +203,8 @@ static int parse_key_line(parser *ps, const char *line)
 	ps->key = rp_xstrdup(p);
 	ps->key_deleted = deleted;
 	free(full);
-	if (deleted)
-		new_entry(ps, RP_EDIT_DELETE_KEY);
+	/* [-KEY] deletes the key; [KEY] creates it, with or without values (as regedit). */
+	new_entry(ps, deleted ? RP_EDIT_DELETE_KEY : RP_EDIT_CREATE_KEY);
 	return 0;
 }
 

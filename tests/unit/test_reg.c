@@ -555,6 +555,25 @@ static const char forms_reg[] = "\xef\xbb\xbfWindows Registry Editor Version 5.0
 				"[HKEY_CURRENT_USER\\Software\\X]\r\n"
 				"\"caf\xc3\xa9\"=\"\xc3\xa9t\xc3\xa9\"\r\n";
 
+/* Drops the RP_EDIT_CREATE_KEY entries every [KEY] line gives (compacting en); how many. */
+static size_t drop_creates(rp_regfile_entry *en, size_t *n)
+{
+	size_t k = 0, dropped = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (en[i].edit.kind == RP_EDIT_CREATE_KEY) {
+			free(en[i].root);
+			free((char *)en[i].edit.key);
+			free((char *)en[i].edit.value);
+			free((uint8_t *)en[i].edit.data);
+			dropped++;
+		} else {
+			en[k++] = en[i];
+		}
+	}
+	*n = k;
+	return dropped;
+}
+
 static void test_regfile_forms(void)
 {
 	rp_err err = {0};
@@ -564,6 +583,10 @@ static void test_regfile_forms(void)
 		CHECK(0, "parse the forms file (%s)", err.msg);
 		return;
 	}
+	CHECK(en[0].edit.kind == RP_EDIT_CREATE_KEY && !strcmp(en[0].edit.key, "RdpRescue\\Forms"),
+	      "[KEY] creates the key");
+	size_t creates = drop_creates(en, &n);
+	CHECK(creates == 2, "[KEY] lines give 2 create entries (%zu)", creates);
 	CHECK(n == 11, "11 entries (%zu)", n);
 	if (n != 11) {
 		rp_regfile_free(en, n);
@@ -650,7 +673,7 @@ static void test_regfile_utf16(void)
 	rp_err_clear(&err);
 	CHECK(parse("REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\n\"x\"=dword:1\n", &a, &na,
 		    &err) == 0 &&
-		  na == 1 && !strcmp(a[0].edit.key, "A"),
+		  na == 2 && a[0].edit.kind == RP_EDIT_CREATE_KEY && !strcmp(a[1].edit.key, "A"),
 	      "REGEDIT4 with LF line ends (%s)", err.msg);
 	if (!err.msg[0])
 		rp_regfile_free(a, na);
@@ -775,6 +798,8 @@ static void test_roundtrip(rp_hive *h)
 	}
 	size_t keys = 0, values = 0;
 	count_subtree(h, TS, &keys, &values);
+	size_t creates = drop_creates(en, &n);
+	CHECK(creates == keys, "round trip: a create entry per key (%zu, %zu keys)", creates, keys);
 	int same = n == values;
 	for (size_t i = 0; i < n && same; i++) {
 		rp_value v = {0};
