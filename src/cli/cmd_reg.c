@@ -101,7 +101,7 @@ static int load_user(reg_ctx *c, const char *user, rp_hive_file **out, rp_err *e
 		}
 	if (c->nmore == MAX_MORE)
 		return rp_fail(err, RP_EXIT_USAGE,
-			       "at most %d HKU hives in one run; split the .reg", MAX_MORE);
+			       "more than %d HKU hives in one run; split the .reg", MAX_MORE);
 	int def = is(user, ".DEFAULT");
 	if (!def && (!strcmp(user, ".") || !strcmp(user, "..") || strchr(user, '/')))
 		return rp_fail(err, RP_EXIT_USAGE,
@@ -144,7 +144,7 @@ static int need_hive(rp_hive_file *hf, const char *name, rp_err *err)
 {
 	if (hf && hf->hive)
 		return 0;
-	return rp_fail(err, RP_EXIT_UNUSABLE, "HKLM\\%s is not loaded: %s", name,
+	return rp_fail(err, RP_EXIT_UNUSABLE, "HKLM\\%s cannot be edited: %s", name,
 		       hf && hf->error ? hf->error : "the hive is missing");
 }
 
@@ -196,7 +196,7 @@ static int resolve(reg_ctx *c, const char *path, reg_where *w, rp_err *err)
 		if (!c->scan.bcd.found) {
 			rp_fail(err, RP_EXIT_UNUSABLE, "BCD: %s",
 				c->scan.bcd.error ? c->scan.bcd.error
-						  : "no BCD store was found on the boot partition");
+						  : "no BCD store was found on the boot partition; attach the disk that holds it");
 			goto out;
 		}
 		hf = &c->scan.bcd.file;
@@ -205,7 +205,7 @@ static int resolve(reg_ctx *c, const char *path, reg_where *w, rp_err *err)
 	} else if (is(top, "HKU") || is(top, "HKEY_USERS")) {
 		if (n < 2) {
 			rp_fail(err, RP_EXIT_USAGE,
-				"HKU alone: write HKU\\.DEFAULT or HKU\\<user name>");
+				"HKU alone; write HKU\\.DEFAULT or HKU\\<user name>");
 			goto out;
 		}
 		skip = 2;
@@ -222,7 +222,7 @@ static int resolve(reg_ctx *c, const char *path, reg_where *w, rp_err *err)
 		skip = 0;
 	} else if (is(top, "HKCU") || is(top, "HKEY_CURRENT_USER")) {
 		rp_fail(err, RP_EXIT_USAGE,
-			"%s is nobody offline: write HKU\\<user name> (Users\\<user "
+			"%s means nobody offline; write HKU\\<user name> (Users\\<user "
 			"name>\\NTUSER.DAT)",
 			top);
 		goto out;
@@ -320,20 +320,21 @@ static int parse_data(const char *tname, const char *data, uint32_t *type, uint8
 			found = 1;
 		}
 	if (!found)
-		return cli_fail(RP_EXIT_USAGE,
-				"unknown TYPE '%s': REG_SZ, REG_EXPAND_SZ, REG_DWORD, REG_QWORD, "
-				"REG_MULTI_SZ or REG_BINARY (hex)",
-				tname);
+		return cli_fail(
+		    RP_EXIT_USAGE,
+		    "unknown TYPE '%s'; use REG_SZ, REG_EXPAND_SZ, REG_DWORD, REG_QWORD, "
+		    "REG_MULTI_SZ or REG_BINARY (hex)",
+		    tname);
 	unsigned long long v;
 	if (*type == RP_REG_SZ || *type == RP_REG_EXPAND_SZ) {
 		*out = rp_utf8_to_utf16(data, len);
 		if (!*out)
-			return cli_fail(RP_EXIT_USAGE, "DATA is not valid UTF-8");
+			return cli_fail(RP_EXIT_USAGE, "DATA is not valid UTF-8; pass UTF-8 text");
 	} else if (*type == RP_REG_DWORD || *type == RP_REG_QWORD) {
 		int q = *type == RP_REG_QWORD;
 		if (parse_number(data, q ? ~0ull : 0xffffffffull, &v) < 0)
 			return cli_fail(RP_EXIT_USAGE,
-					"%s takes a number (decimal, or hex with 0x) up to %s, not "
+					"%s takes a number up to %s (decimal, or hex with 0x); not "
 					"'%s'",
 					q ? "REG_QWORD" : "REG_DWORD",
 					q ? "0xffffffffffffffff" : "0xffffffff", data);
@@ -355,7 +356,8 @@ static int parse_data(const char *tname, const char *data, uint32_t *type, uint8
 			free(one);
 			if (!u) {
 				free(buf);
-				return cli_fail(RP_EXIT_USAGE, "DATA is not valid UTF-8");
+				return cli_fail(RP_EXIT_USAGE,
+						"DATA is not valid UTF-8; pass UTF-8 text");
 			}
 			buf = rp_xrealloc(buf, total + l + 2);
 			memcpy(buf + total, u, l);
@@ -382,7 +384,7 @@ static int parse_data(const char *tname, const char *data, uint32_t *type, uint8
 				free(buf);
 				return cli_fail(
 				    RP_EXIT_USAGE,
-				    "%s takes hex bytes such as 01,ab,ff or 01abff, not "
+				    "%s takes hex bytes such as 01,ab,ff or 01abff; not "
 				    "'%s'",
 				    tname, data);
 			}
@@ -512,6 +514,20 @@ static int plan_delete(reg_plan *p, const reg_where *w, const char *value, int s
 	return rc;
 }
 
+/* A [KEY] line: the key is created when it is not there yet. */
+static int plan_create(reg_plan *p, const reg_where *w, rp_err *err)
+{
+	int got = rp_hive_key_exists(w->root.hf->hive, w->key, err);
+	if (got != 0)
+		return got < 0 ? -1 : 0;
+	char *path = shown_path(w, NULL);
+	char *what = rp_xasprintf("create key %s", path);
+	rp_change_create_key(p->f, w->root.hf->name, w->key, what);
+	free(what);
+	free(path);
+	return 0;
+}
+
 static int plan_import(reg_plan *p, const char *file, rp_err *err)
 {
 	uint8_t *buf = NULL;
@@ -538,6 +554,8 @@ static int plan_import(reg_plan *p, const char *file, rp_err *err)
 			break;
 		if (ed->kind == RP_EDIT_SET)
 			rc = plan_set(p, &w, ed->value, ed->type, ed->data, ed->len, err);
+		else if (ed->kind == RP_EDIT_CREATE_KEY)
+			rc = plan_create(p, &w, err);
 		else
 			rc = plan_delete(p, &w, ed->kind == RP_EDIT_DELETE_VALUE ? ed->value : NULL,
 					 0, err);
@@ -617,7 +635,8 @@ static int do_get(reg_ctx *c, const reg_args *a)
 		goto out;
 	}
 	if (!exists) {
-		rc = cli_fail(RP_EXIT_PROBLEMS, "%s does not exist", path);
+		rc =
+		    cli_fail(RP_EXIT_PROBLEMS, "%s does not exist; list its parent with get", path);
 		goto out;
 	}
 	if (only) {
@@ -641,8 +660,11 @@ static int do_get(reg_ctx *c, const reg_args *a)
 		int got = rp_hive_get(h, w.key, names[i], &v, &err);
 		if (got <= 0) {
 			char *vn = rp_escape(names[i]);
-			rc = got < 0 ? cli_fail(err.exit_code, "%s", err.msg)
-				     : cli_fail(RP_EXIT_PROBLEMS, "%s has no value '%s'", path, vn);
+			rc = got < 0
+				 ? cli_fail(err.exit_code, "%s", err.msg)
+				 : cli_fail(RP_EXIT_PROBLEMS,
+					    "%s has no value '%s'; list its values with get KEY",
+					    path, vn);
 			free(vn);
 			break;
 		}
@@ -976,12 +998,12 @@ static int parse(int argc, char **argv, reg_args *a)
 					     : "FILE.reg");
 	if (!acts[found].writes && (a->dry_run || a->yes || a->backup_dir))
 		return cli_fail(RP_EXIT_USAGE,
-				"reg %s only reads: --dry-run, --yes and --backup-dir belong to "
+				"reg %s only reads; --dry-run, --yes and --backup-dir belong to "
 				"set, delete and import",
 				a->action);
 	if (acts[found].writes && !a->yes && !a->dry_run && !isatty(STDIN_FILENO))
 		return cli_fail(RP_EXIT_USAGE,
-				"reg %s changes the disk: add --yes to confirm (or --dry-run to "
+				"reg %s changes the disk; add --yes to confirm (or --dry-run to "
 				"see the changes)",
 				a->action);
 	if (acts[found].writes && cli_backup_dir_ok(a->backup_dir, !a->dry_run))

@@ -35,6 +35,11 @@
 
 static int value_name_equal(const rp_edit *a, const rp_edit *b)
 {
+	/* key edits (delete, create) name no value */
+	if (!a->value || !b->value || a->kind == RP_EDIT_DELETE_KEY ||
+	    a->kind == RP_EDIT_CREATE_KEY || b->kind == RP_EDIT_DELETE_KEY ||
+	    b->kind == RP_EDIT_CREATE_KEY)
+		return 0;
 	return reg_path_equal(a->key, b->key) && rp_strcasecmp(a->value, b->value) == 0;
 }
 
