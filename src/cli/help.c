@@ -162,8 +162,8 @@ static const help_cmd cmds[] = {
      {"rdprescue events /dev/sdc", "rdprescue events disk.img --since 2026-03-01 --json"},
      {"0  the logs were read", "2  usage error", "3  target unusable or no log readable"}},
     {"reg",
-     {"reg TARGET get|export KEY [VALUE|FILE.reg] [--install N] [--json]",
-      "reg TARGET set KEY VALUE TYPE DATA | delete KEY [VALUE] [options] --yes",
+     {"reg TARGET get KEY [VALUE] | export KEY [FILE.reg] [options]",
+      "reg TARGET set KEY VALUE TYPE DATA | delete KEY [VALUE] --yes",
       "reg TARGET import FILE.reg [options] --yes"},
      "Reads and edits the registry of the Windows installation on TARGET offline, with every "
      "hive's transaction logs replayed first (so a dirty hive loses nothing). KEY is written "
