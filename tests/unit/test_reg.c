@@ -677,6 +677,28 @@ static void test_regfile_utf16(void)
 	      "REGEDIT4 with LF line ends (%s)", err.msg);
 	if (!err.msg[0])
 		rp_regfile_free(a, na);
+	rp_err_clear(&err);
+	{
+		/* ANSI: "caf\xe9" and hex(2) bytes 25 80 00 as regedit reads them */
+		const uint8_t want_s[] = {'c', 0, 'a', 0, 'f', 0, 0xe9, 0, 0, 0};
+		const uint8_t want_e[] = {0x25, 0, 0xac, 0x20, 0, 0};
+		int good = parse("REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\A]\r\n"
+				 "\"s\"=\"caf\xe9\"\r\n\"e\"=hex(2):25,80,00\r\n",
+				 &a, &na, &err) == 0 &&
+			   na == 3;
+		CHECK(good && a[1].edit.len == sizeof want_s &&
+			  !memcmp(a[1].edit.data, want_s, sizeof want_s) &&
+			  a[2].edit.len == sizeof want_e &&
+			  !memcmp(a[2].edit.data, want_e, sizeof want_e),
+		      "REGEDIT4 is ANSI (Windows-1252): strings and hex(2) become UTF-16LE (%s)",
+		      err.msg);
+		if (!err.msg[0])
+			rp_regfile_free(a, na);
+		a = NULL;
+		na = 0;
+	}
+	if (!err.msg[0])
+		rp_regfile_free(a, na);
 }
 
 static void test_regfile_errors(void)
@@ -756,6 +778,10 @@ static void test_empty_hive_from_reg(void)
 		int all = 1;
 		for (size_t i = 0; i < n; i++) {
 			rp_value v = {0};
+			if (edits[i].kind == RP_EDIT_CREATE_KEY) {
+				all &= rp_hive_key_exists(e, edits[i].key, &err) == 1;
+				continue;
+			}
 			all &= rp_hive_get(e, edits[i].key, edits[i].value, &v, &err) == 1 &&
 			       v.type == edits[i].type && v.len == edits[i].len &&
 			       !memcmp(v.data, edits[i].data, v.len);
