@@ -38,7 +38,11 @@ mkdisk "$D" gpt 128
 put_windows "$D" "$T/dirty"
 cp "$SHARED/hives/windows-made/EmptyHive" "$T/ntuser"
 "$TOOLS/rp-testfs" "$D" put "$T/ntuser" Users/alice/NTUSER.DAT
-FILES="$CFG/SYSTEM $CFG/SYSTEM.LOG1 $CFG/SYSTEM.LOG2 $CFG/SOFTWARE $CFG/DEFAULT $CFG/DEFAULT.LOG1 $CFG/DEFAULT.LOG2 Users/alice/NTUSER.DAT"
+# The real BCD store, where a BIOS machine without System Reserved keeps it.
+xz -dkc "$SHARED/hives/real/BCD.xz" >"$T/BCD"
+"$TOOLS/rp-testfs" "$D" put "$T/BCD" Boot/BCD
+BOOTMGR='BCD\Objects\{9dea862c-5cdd-4e70-acc1-f32b344d4795}'
+FILES="$CFG/SYSTEM $CFG/SYSTEM.LOG1 $CFG/SYSTEM.LOG2 $CFG/SOFTWARE $CFG/DEFAULT $CFG/DEFAULT.LOG1 $CFG/DEFAULT.LOG2 Users/alice/NTUSER.DAT Boot/BCD"
 shas() { for f in $FILES; do vol_sha "$D" "$f"; done; }
 unchanged() { shas | cmp -s - "$T/sha0"; }
 shas >"$T/sha0"
@@ -167,14 +171,30 @@ python3 tests/lib/hivedump.py "$T/s4" >"$T/s4.txt"
 check "the deleted key is gone, its 299 siblings stay" sh -c "! grep -q 'RpLogOnly\\\\K007	<key>' '$T/s4.txt' && grep -c 'RpLogOnly\\\\K[0-9]*	<key>' '$T/s4.txt' | grep -qx 299"
 check "hivexget: the UTF-16 string in DEFAULT" test "$(hivexget "$T/def4" 'Key3' Uni)" = "$(printf '\303\274\342\202\254')"
 
+# ---- the BCD store ----
+expect_exit 0 "get in the BCD: the boot manager's display order" "$RP" reg "$D" get "$BOOTMGR\\Elements\\24000001" Element
+check "BCD: the display order is a REG_MULTI_SZ of GUIDs" grep -q 'Element *REG_MULTI_SZ *\["{' "$T/out"
+expect_exit 0 "set the boot manager's timeout in the BCD" "$RP" reg "$D" set "$BOOTMGR\\Elements\\25000004" Element REG_BINARY 1e00000000000000 --yes
+rpcat Boot/BCD "$T/bcd1"
+check "hivexget: the BCD holds the new timeout" sh -c "hivexget '$T/bcd1' 'Objects\\{9dea862c-5cdd-4e70-acc1-f32b344d4795}\\Elements\\25000004' | grep -qx '\"Element\"=hex(3):1e,00,00,00,00,00,00,00'"
+
+# ---- REGEDIT4 (ANSI), HKCR, a key deleted and made again in one file ----
+expect_exit 0 "set a subkey to be replaced" "$RP" reg "$D" set 'HKLM\SOFTWARE\RpTmp\Sub' old REG_SZ x --yes
+printf 'REGEDIT4\r\n\r\n[HKEY_CLASSES_ROOT\\.rdptest]\r\n@="caf\351"\r\n\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\RpTmp]\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\RpTmp]\r\n"v"=dword:00000001\r\n"e"=hex(2):25,80,00\r\n' >"$T/v4.reg"
+expect_exit 0 "import a REGEDIT4 file" "$RP" reg "$D" import "$T/v4.reg" --yes
+rpcat $CFG/SOFTWARE "$T/soft1"
+check "REGEDIT4: the ANSI string is stored as UTF-16 (HKCR is SOFTWARE\\Classes)" test "$(hivexget "$T/soft1" 'Classes\.rdptest' @)" = "$(printf 'caf\303\251')"
+check "REGEDIT4: hex(2) ANSI bytes widened as regedit does (0x80 is the euro sign)" sh -c "hivexget '$T/soft1' RpTmp | grep -qx \"\\\"e\\\"=str(2):\\\"%$(printf '\342\202\254')\\\"\""
+check "the key deleted and made again: its old subkey is gone, the new value there" sh -c "test \"\$(hivexget '$T/soft1' RpTmp v)\" = 1 && ! hivexget '$T/soft1' 'RpTmp\\Sub' >/dev/null 2>&1"
+
 # ---- undo, step by step, back to the original bytes ----
 n=0
-while [ $n -lt 9 ] && ! unchanged; do
+while [ $n -lt 12 ] && ! unchanged; do
 	"$RP" undo "$D" --yes >"$T/undo.out" 2>&1 || break
 	n=$((n + 1))
 done
 check "undo: every hive and log byte-for-byte as before the first change" unchanged
-check "undo: one step per reg write (7 writes)" test $n = 7
+check "undo: one step per reg write (10 writes)" test $n = 10
 
 # ---- bad input: exit 2, one line, nothing written ----
 cp "$T/orig.img" "$D"
