@@ -66,12 +66,17 @@ static void where_free(reg_where *w)
 
 /* ---- key names ---- */
 
-/* Splits path at backslashes, dropping empty components; returns the count (max n). */
+/* Splits path at backslashes, dropping empty components; returns the count, or n + 1 when
+ * there are more than n. */
 static size_t split(char *path, char **parts, size_t n)
 {
 	size_t k = 0;
-	for (char *s = strtok(path, "\\"); s && k < n; s = strtok(NULL, "\\"))
+	char *save = NULL;
+	for (char *s = strtok_r(path, "\\", &save); s; s = strtok_r(NULL, "\\", &save)) {
+		if (k == n)
+			return n + 1;
 		parts[k++] = s;
+	}
 	return k;
 }
 
@@ -153,13 +158,19 @@ static int resolve(reg_ctx *c, const char *path, reg_where *w, rp_err *err)
 {
 	memset(w, 0, sizeof *w);
 	char *copy = rp_xstrdup(path);
-	char *parts[1024];
+	char *parts[520]; /* the registry nests 512 levels below a hive root */
 	size_t n = split(copy, parts, sizeof parts / sizeof *parts);
 	size_t skip = 0;
 	rp_hive_file *hf = NULL;
 	int rc = -1;
 	if (n == 0) {
 		rp_fail(err, RP_EXIT_USAGE, "an empty KEY; write it as HKLM\\SYSTEM\\...");
+		goto out;
+	}
+	if (n > sizeof parts / sizeof *parts) {
+		rp_fail(err, RP_EXIT_USAGE,
+			"a KEY nested deeper than the registry allows (512 levels); check the "
+			"path");
 		goto out;
 	}
 	const char *top = parts[0];
@@ -196,7 +207,8 @@ static int resolve(reg_ctx *c, const char *path, reg_where *w, rp_err *err)
 		if (!c->scan.bcd.found) {
 			rp_fail(err, RP_EXIT_UNUSABLE, "BCD: %s",
 				c->scan.bcd.error ? c->scan.bcd.error
-						  : "no BCD store was found on the boot partition; attach the disk that holds it");
+						  : "no BCD store was found on the boot partition; "
+						    "attach the disk that holds it");
 			goto out;
 		}
 		hf = &c->scan.bcd.file;
@@ -708,7 +720,7 @@ static int do_get(reg_ctx *c, const reg_args *a)
 			json_object_set_new(doc, "values", jv);
 			json_object_set_new(doc, "subkeys", js);
 			jv = NULL;
-			json_dumpf(doc, stdout, JSON_INDENT(2));
+			json_dumpf(doc, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
 		} else {
 			for (size_t i = 0; i < nsubs; i++) {
@@ -778,7 +790,7 @@ static int do_export(reg_ctx *c, const reg_args *a)
 		json_object_set_new(doc, "file", file ? jstr(file) : json_null());
 		if (!file)
 			json_object_set_new(doc, "reg", jstr(text));
-		json_dumpf(doc, stdout, JSON_INDENT(2));
+		json_dumpf(doc, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(doc);
 	} else if (file) {
@@ -853,7 +865,8 @@ static int do_write(reg_ctx *c, const reg_args *a)
 			   .install_index = a->install,
 			   .backup_dir = a->backup_dir,
 			   .dry_run = a->dry_run,
-			   .allow_weaker = 1};
+			   .allow_weaker = 1,
+			   .kind = "reg"};
 	rp_plan_result pr = {0};
 	c->vol = NULL; /* plan/ closes the scan's volume */
 	cli_status(!a->json, a->dry_run ? "building and verifying the new hives"

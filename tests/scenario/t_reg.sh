@@ -72,7 +72,10 @@ check "dry run wrote nothing" unchanged
 mkdir -p "$T/bk"
 expect_exit 0 "set on the dirty SYSTEM" "$RP" reg "$D" set "$TS" fDenyTSConnections REG_DWORD 0 --yes --backup-dir "$T/bk"
 check "set: says SYSTEM was dirty and written back clean" grep -q 'SYSTEM was dirty.*written back clean' "$T/out"
-check "set: a backup in --backup-dir" sh -c "ls '$T/bk'/rdprescue-*.tar.zst"
+check "set: a backup in --backup-dir" sh -c "ls '$T/bk'/rdprescue-*-reg.tar.zst"
+expect_exit 0 "backups lists it" "$RP" backups "$D" --json
+check "backups: one backup, made by reg, holding SYSTEM and its logs" $JQ "$T/out" \
+	'len(d["backups"])==1 and d["backups"][0]["command"]=="reg" and sorted(f["path"] for f in d["backups"][0]["files"])==["Windows/System32/config/SYSTEM","Windows/System32/config/SYSTEM.LOG1","Windows/System32/config/SYSTEM.LOG2"]'
 rpcat $CFG/SYSTEM "$T/s1"
 rpcat $CFG/SYSTEM.LOG1 "$T/s1.LOG1"
 rpcat $CFG/SYSTEM.LOG2 "$T/s1.LOG2"
