@@ -465,6 +465,34 @@ static void add_note(reg_plan *p, char *note)
 		free(note);
 }
 
+/* a is b or below it (case-insensitive). */
+static int key_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	return n == 0 || (strncasecmp(a, b, n) == 0 && (a[n] == 0 || a[n] == '\\'));
+}
+
+/* Whether a change planned earlier in this run makes the delete (of value, or of the key when
+ * value is NULL) or the create (create = 1) of w do something that the disk as it is now does
+ * not show: a value or key set or created before it is deleted, a key deleted before it is
+ * created again. */
+static int planned_before(const reg_plan *p, const reg_where *w, const char *value, int create)
+{
+	for (size_t i = 0; i < p->f->nchanges; i++) {
+		const rp_change *c = &p->f->changes[i];
+		if (strcmp(c->hive, w->root.hf->name) != 0)
+			continue;
+		if (create ? c->kind == RP_CHANGE_REG_DELETE_KEY && key_within(w->key, c->key)
+		    : value
+			? c->kind == RP_CHANGE_REG_SET && rp_strcasecmp(c->key, w->key) == 0 &&
+			      rp_strcasecmp(c->value, value) == 0
+			: (c->kind == RP_CHANGE_REG_SET || c->kind == RP_CHANGE_REG_CREATE_KEY) &&
+			      key_within(c->key, w->key))
+			return 1;
+	}
+	return 0;
+}
+
 static int plan_set(reg_plan *p, const reg_where *w, const char *value, uint32_t type,
 		    const uint8_t *data, size_t len, rp_err *err)
 {
@@ -511,7 +539,7 @@ static int plan_delete(reg_plan *p, const reg_where *w, const char *value, int s
 			     path);
 	} else if (got == 0 && strict) {
 		rc = rp_fail(err, RP_EXIT_PROBLEMS, "%s does not exist; nothing was written", path);
-	} else if (got == 0) {
+	} else if (got == 0 && !planned_before(p, w, value, 0)) {
 		p->skipped++;
 	} else {
 		char *what =
@@ -530,8 +558,10 @@ static int plan_delete(reg_plan *p, const reg_where *w, const char *value, int s
 static int plan_create(reg_plan *p, const reg_where *w, rp_err *err)
 {
 	int got = rp_hive_key_exists(w->root.hf->hive, w->key, err);
-	if (got != 0)
-		return got < 0 ? -1 : 0;
+	if (got < 0)
+		return -1;
+	if (got == 1 && !planned_before(p, w, NULL, 1))
+		return 0;
 	char *path = shown_path(w, NULL);
 	char *what = rp_xasprintf("create key %s", path);
 	rp_change_create_key(p->f, w->root.hf->name, w->key, what);

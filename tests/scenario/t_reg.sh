@@ -190,6 +190,14 @@ check "REGEDIT4: the ANSI string is stored as UTF-16 (HKCR is SOFTWARE\\Classes)
 check "REGEDIT4: hex(2) ANSI bytes widened as regedit does (0x80 is the euro sign)" sh -c "hivexget '$T/soft1' RpTmp | grep -qx \"\\\"e\\\"=str(2):\\\"%$(printf '\342\202\254')\\\"\""
 check "the key deleted and made again: its old subkey is gone, the new value there" sh -c "test \"\$(hivexget '$T/soft1' RpTmp v)\" = 1 && ! hivexget '$T/soft1' 'RpTmp\\Sub' >/dev/null 2>&1"
 
+# A value set and deleted in one file, a key deleted and made again empty: the file's order
+# decides, not what the disk held before.
+printf 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\RpTmp2]\r\n"gone"="x"\r\n"gone"=-\r\n\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\RpTmp]\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\RpTmp]\r\n' >"$T/order.reg"
+expect_exit 0 "import: order within one file" "$RP" reg "$D" import "$T/order.reg" --yes
+rpcat $CFG/SOFTWARE "$T/soft2"
+check "the value set then deleted in the file is gone, its key made" sh -c "hivexget '$T/soft2' RpTmp2 >'$T/rptmp2' && ! grep -q gone '$T/rptmp2'"
+check "the key deleted then made again is there, empty" sh -c "hivexget '$T/soft2' RpTmp >'$T/rptmp' && ! grep -q . '$T/rptmp'"
+
 # ---- undo, step by step, back to the original bytes ----
 n=0
 while [ $n -lt 12 ] && ! unchanged; do
@@ -197,7 +205,7 @@ while [ $n -lt 12 ] && ! unchanged; do
 	n=$((n + 1))
 done
 check "undo: every hive and log byte-for-byte as before the first change" unchanged
-check "undo: one step per reg write (10 writes)" test $n = 10
+check "undo: one step per reg write (11 writes)" test $n = 11
 
 # ---- bad input: exit 2, one line, nothing written ----
 cp "$T/orig.img" "$D"
