@@ -149,8 +149,9 @@ static int need_hive(rp_hive_file *hf, const char *name, rp_err *err)
 {
 	if (hf && hf->hive)
 		return 0;
-	return rp_fail(err, RP_EXIT_UNUSABLE, "HKLM\\%s cannot be edited: %s", name,
-		       hf && hf->error ? hf->error : "the hive is missing");
+	return rp_fail(err, RP_EXIT_UNUSABLE,
+		       "HKLM\\%s cannot be read (%s); restore it from %s/RegBack or a backup", name,
+		       hf && hf->error ? hf->error : "the hive is missing", RP_CONFIG_DIR);
 }
 
 /* Resolves an admin's key path ("HKLM\\SYSTEM\\CurrentControlSet\\...") to a hive and key. */
