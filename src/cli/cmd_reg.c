@@ -442,6 +442,9 @@ static const char *risk(reg_ctx *c, const reg_where *w, const char *value, uint3
 	if (winstation && is(value, "SecurityLayer") && v == 0)
 		return "the RDP security layer replaces TLS: the server is not authenticated, so "
 		       "a man in the middle can read the session";
+	if (winstation && is(value, "SecurityLayer") && v == 1)
+		return "the security layer is negotiated: a client that does not ask for TLS gets "
+		       "the RDP security layer, where the server is not authenticated";
 	if (winstation && is(value, "MinEncryptionLevel") && v < 2)
 		return "low encryption: only data from the client is encrypted";
 	*weakens = 0;

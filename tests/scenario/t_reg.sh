@@ -90,6 +90,10 @@ check "every key and value the logs held is kept; only the edited value differs"
 expect_exit 0 "set UserAuthentication 0 (--json)" "$RP" reg "$D" set "$RDPTCP" UserAuthentication REG_DWORD 0 --yes --json
 check "json: the change is marked as lowering security and a note says what is lost" $JQ "$T/out" \
 	'd["command"]=="reg" and any("Network Level Authentication" in n for n in d["notes"]) and any(c.get("weakens_security") for f in d["findings"] for c in f.get("changes",[]))'
+expect_exit 0 "set SecurityLayer 1 in the policy copy (--dry-run)" "$RP" reg "$D" set 'HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services' SecurityLayer REG_DWORD 1 --dry-run
+check "the policy copy's weaker security layer is said too" grep -q '(lowers RDP security)' "$T/out"
+expect_exit 0 "set fDenyTSConnections 0 (--dry-run): nothing to warn about" "$RP" reg "$D" set "$TS" fDenyTSConnections REG_DWORD 0 --dry-run
+check "no warning for a change that lowers nothing" sh -c "! grep -q 'lowers RDP security\|warning:' '$T/out'"
 rpcat $CFG/SYSTEM "$T/s2"
 check "hivexget: UserAuthentication is 0" test "$(hivexget "$T/s2" 'ControlSet001\Control\Terminal Server\WinStations\RDP-Tcp' UserAuthentication)" = 0
 
