@@ -108,10 +108,13 @@ static int load_user(reg_ctx *c, const char *user, rp_hive_file **out, rp_err *e
 		return rp_fail(err, RP_EXIT_USAGE,
 			       "more than %d HKU hives in one run; split the .reg", MAX_MORE);
 	int def = is(user, ".DEFAULT");
-	if (!def && (!strcmp(user, ".") || !strcmp(user, "..") || strchr(user, '/')))
-		return rp_fail(err, RP_EXIT_USAGE,
-			       "HKU\\%s: not a user name; write HKU\\.DEFAULT or HKU\\<user name>",
-			       user);
+	if (!def && (!strcmp(user, ".") || !strcmp(user, "..") || strchr(user, '/'))) {
+		char *u = rp_escape(user);
+		rp_fail(err, RP_EXIT_USAGE,
+			"HKU\\%s: not a user name; write HKU\\.DEFAULT or HKU\\<user name>", u);
+		free(u);
+		return -1;
+	}
 	rp_hive_file *hf = &c->more[c->nmore];
 	char *dir = def ? rp_xstrdup(RP_CONFIG_DIR) : rp_xasprintf("Users/%s", user);
 	rp_stat st = {0};
