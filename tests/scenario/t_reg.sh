@@ -27,6 +27,7 @@ hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" hive/s
 mkdir -p "$T/dirty"
 check "rp-mklogs makes a dirty SYSTEM with LOG1 and LOG2" "$TOOLS/rp-mklogs" "$T/old/SYSTEM" "$T/new.SYSTEM" "$T/dirty" SYSTEM --split
 cp "$T/old/SOFTWARE" "$T/dirty/SOFTWARE"
+xz -dkc "$SHARED/hives/real/SAM.xz" >"$T/dirty/SAM"
 cp "$W/NewDirtyHive" "$T/dirty/DEFAULT"
 cp "$W/NewDirtyHive.LOG1" "$T/dirty/DEFAULT.LOG1"
 cp "$W/NewDirtyHive.LOG2" "$T/dirty/DEFAULT.LOG2"
@@ -42,7 +43,7 @@ cp "$SHARED/hives/windows-made/EmptyHive" "$T/ntuser"
 xz -dkc "$SHARED/hives/real/BCD.xz" >"$T/BCD"
 "$TOOLS/rp-testfs" "$D" put "$T/BCD" Boot/BCD
 BOOTMGR='BCD\Objects\{9dea862c-5cdd-4e70-acc1-f32b344d4795}'
-FILES="$CFG/SYSTEM $CFG/SYSTEM.LOG1 $CFG/SYSTEM.LOG2 $CFG/SOFTWARE $CFG/DEFAULT $CFG/DEFAULT.LOG1 $CFG/DEFAULT.LOG2 Users/alice/NTUSER.DAT Boot/BCD"
+FILES="$CFG/SYSTEM $CFG/SYSTEM.LOG1 $CFG/SYSTEM.LOG2 $CFG/SOFTWARE $CFG/DEFAULT $CFG/DEFAULT.LOG1 $CFG/DEFAULT.LOG2 Users/alice/NTUSER.DAT Boot/BCD $CFG/SAM"
 shas() { for f in $FILES; do vol_sha "$D" "$f"; done; }
 unchanged() { shas | cmp -s - "$T/sha0"; }
 shas >"$T/sha0"
@@ -185,6 +186,14 @@ expect_exit 0 "set the boot manager's timeout in the BCD" "$RP" reg "$D" set "$B
 rpcat Boot/BCD "$T/bcd1"
 check "hivexget: the BCD holds the new timeout" sh -c "hivexget '$T/bcd1' 'Objects\\{9dea862c-5cdd-4e70-acc1-f32b344d4795}\\Elements\\25000004' | grep -qx '\"Element\"=hex(3):1e,00,00,00,00,00,00,00'"
 
+# ---- the real SAM ----
+RDU='HKLM\SAM\SAM\Domains\Builtin\Aliases\0000022B'
+expect_exit 0 "get in the SAM: Remote Desktop Users" "$RP" reg "$D" get "$RDU" C
+check "SAM: the alias value C is a REG_BINARY" grep -q '^ *C *REG_BINARY' "$T/out"
+expect_exit 0 "set a value in the SAM" "$RP" reg "$D" set "$RDU" RpNote REG_SZ 'set offline' --yes
+rpcat $CFG/SAM "$T/sam1"
+check "hivexget: the SAM holds it" test "$(hivexget "$T/sam1" 'SAM\Domains\Builtin\Aliases\0000022B' RpNote)" = "set offline"
+
 # ---- REGEDIT4 (ANSI), HKCR, a key deleted and made again in one file ----
 expect_exit 0 "set a subkey to be replaced" "$RP" reg "$D" set 'HKLM\SOFTWARE\RpTmp\Sub' old REG_SZ x --yes
 printf 'REGEDIT4\r\n\r\n[HKEY_CLASSES_ROOT\\.rdptest]\r\n@="caf\351"\r\n\r\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\RpTmp]\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\RpTmp]\r\n"v"=dword:00000001\r\n"e"=hex(2):25,80,00\r\n' >"$T/v4.reg"
@@ -204,12 +213,12 @@ check "the key deleted then made again is there, empty" sh -c "hivexget '$T/soft
 
 # ---- undo, step by step, back to the original bytes ----
 n=0
-while [ $n -lt 12 ] && ! unchanged; do
+while [ $n -lt 14 ] && ! unchanged; do
 	"$RP" undo "$D" --yes >"$T/undo.out" 2>&1 || break
 	n=$((n + 1))
 done
 check "undo: every hive and log byte-for-byte as before the first change" unchanged
-check "undo: one step per reg write (11 writes)" test $n = 11
+check "undo: one step per reg write (12 writes)" test $n = 12
 
 # ---- bad input: exit 2, one line, nothing written ----
 cp "$T/orig.img" "$D"
