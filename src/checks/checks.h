@@ -302,6 +302,15 @@ int rp_read_gpttmpl(rp_scan *scan, uint8_t **data, size_t *len, rp_err *err);
 int rp_gpttmpl_dword(const uint8_t *inf, size_t len, const char *key, const char *value,
 		     uint32_t *out);
 
+/* ---- weakening.c ---- */
+/* What setting hive\key\value (hive "SYSTEM" or "SOFTWARE", key below the hive root) to
+ * type/data takes away from Remote Desktop, in plain words, or NULL.  *weakens: 1 when it lowers
+ * security (NLA off, no or negotiated TLS, low encryption), 0 when it only refuses connections
+ * (fDenyTSConnections). */
+const char *rp_rdp_weakening(const rp_registry *reg, const char *hive, const char *key,
+			     const char *value, uint32_t type, const uint8_t *data, size_t len,
+			     int *weakens);
+
 /* Adds, once per scan, a warning finding under check for every Registry.pol that could not be
  * read or parsed (Windows cannot apply it either; rdprescue ignores it and never writes it). */
 void rp_report_bad_pols(rp_scan *scan, const char *check);

@@ -413,47 +413,6 @@ static int parse_data(const char *tname, const char *data, uint32_t *type, uint8
 	return 0;
 }
 
-/* ---- what lowers Remote Desktop security ---- */
-
-/* What a set takes away from RDP, or NULL: checked where Windows reads it (the local values
- * of the booted control set and the policy copies in SOFTWARE). */
-static const char *risk(reg_ctx *c, const reg_where *w, const char *value, uint32_t type,
-			const uint8_t *data, size_t len, int *weakens)
-{
-	*weakens = 0;
-	if (type != RP_REG_DWORD || len != 4)
-		return NULL;
-	uint32_t v = (uint32_t)(data[0] | data[1] << 8 | data[2] << 16 | (uint32_t)data[3] << 24);
-	int ts = 0, winstation = 0;
-	if (w->root.hf == &c->reg.system) {
-		char *k = rp_registry_ccs_path(&c->reg, "Control\\Terminal Server");
-		size_t kl = strlen(k);
-		ts = is(w->key, k);
-		winstation = !strncasecmp(w->key, k, kl) &&
-			     !strncasecmp(w->key + kl, "\\WinStations\\", 13) &&
-			     !strchr(w->key + kl + 13, '\\');
-		free(k);
-	} else if (w->root.hf == &c->reg.software) {
-		ts = winstation = is(w->key, RP_POLICY_TS);
-	}
-	if (ts && is(value, "fDenyTSConnections") && v != 0)
-		return "every Remote Desktop connection will be refused";
-	*weakens = 1;
-	if (winstation && is(value, "UserAuthentication") && v == 0)
-		return "Network Level Authentication is turned off: anyone who reaches the port "
-		       "gets a Windows logon session before proving who they are";
-	if (winstation && is(value, "SecurityLayer") && v == 0)
-		return "the RDP security layer replaces TLS: the server is not authenticated, so "
-		       "a man in the middle can read the session";
-	if (winstation && is(value, "SecurityLayer") && v == 1)
-		return "the security layer is negotiated: a client that does not ask for TLS gets "
-		       "the RDP security layer, where the server is not authenticated";
-	if (winstation && is(value, "MinEncryptionLevel") && v < 2)
-		return "low encryption: only data from the client is encrypted";
-	*weakens = 0;
-	return NULL;
-}
-
 /* ---- planning ---- */
 
 typedef struct reg_plan {
@@ -514,7 +473,8 @@ static int plan_set(reg_plan *p, const reg_where *w, const char *value, uint32_t
 	    "set %s to %s %s (was %s%s%s)", path, type_name(type, tb, sizeof tb), shown,
 	    got ? type_name(old.type, ob, sizeof ob) : "absent", got ? " " : "", got ? was : "");
 	int weakens = 0;
-	const char *lost = risk(p->ctx, w, value, type, data, len, &weakens);
+	const char *lost = rp_rdp_weakening(&p->ctx->reg, w->root.hf->name, w->key, value, type,
+					    data, len, &weakens);
 	rp_change_raw(p->f, w->root.hf->name, w->key, value, type, data, len, weakens, what);
 	if (lost)
 		add_note(p, rp_xasprintf("%s %s: %s", weakens ? "lowers RDP security:" : "warning:",
