@@ -864,6 +864,50 @@ static void test_corrupt(void)
 	free(img);
 }
 
+/* TYPE DATA from a command line (rdprescue reg set). */
+static void test_value_parse(void)
+{
+	static const struct {
+		const char *type, *data;
+		uint32_t want_type;
+		const char *want; /* bytes, or NULL: refused */
+		size_t want_len;
+	} cases[] = {
+	    {"REG_DWORD", "0x10", RP_REG_DWORD, "\x10\0\0\0", 4},
+	    {"reg_dword", "4294967295", RP_REG_DWORD, "\xff\xff\xff\xff", 4},
+	    {"REG_DWORD", "4294967296", 0, NULL, 0},
+	    {"REG_DWORD", "-1", 0, NULL, 0},
+	    {"REG_DWORD", "12x", 0, NULL, 0},
+	    {"REG_QWORD", "0x1122334455667788", RP_REG_QWORD, "\x88\x77\x66\x55\x44\x33\x22\x11",
+	     8},
+	    {"REG_SZ", "ab", RP_REG_SZ, "a\0b\0\0\0", 6},
+	    {"REG_EXPAND_SZ", "%x%", RP_REG_EXPAND_SZ, "%\0x\0%\0\0\0", 8},
+	    {"REG_MULTI_SZ", "a\\0bb", RP_REG_MULTI_SZ, "a\0\0\0b\0b\0\0\0\0\0", 12},
+	    {"REG_MULTI_SZ", "", RP_REG_MULTI_SZ, "\0\0", 2},
+	    {"REG_BINARY", "01,ab ff", RP_REG_BINARY, "\x01\xab\xff", 3},
+	    {"REG_BINARY", "", RP_REG_BINARY, "", 0},
+	    {"REG_BINARY", "0g", 0, NULL, 0},
+	    {"REG_BINARY", "abc", 0, NULL, 0},
+	    {"REG_FOO", "1", 0, NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		rp_err err = {0};
+		uint32_t type = 0;
+		uint8_t *out = NULL;
+		size_t len = 0;
+		int rc = rp_value_parse(cases[i].type, cases[i].data, &type, &out, &len, &err);
+		if (cases[i].want)
+			CHECK(rc == 0 && type == cases[i].want_type && len == cases[i].want_len &&
+				  !memcmp(out, cases[i].want, len),
+			      "%s '%s' parses (%s)", cases[i].type, cases[i].data, err.msg);
+		else
+			CHECK(rc < 0 && err.exit_code == RP_EXIT_USAGE && strstr(err.msg, "; "),
+			      "%s '%s' refused with what to do (%s)", cases[i].type, cases[i].data,
+			      err.msg);
+		free(out);
+	}
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -891,6 +935,7 @@ int main(void)
 	test_value_format();
 	test_bigdata();
 	test_values_order();
+	test_value_parse();
 	test_regfile_forms();
 	test_regfile_utf16();
 	test_regfile_errors();
