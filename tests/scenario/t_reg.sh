@@ -81,6 +81,31 @@ rpcat $CFG/SYSTEM "$T/s1"
 rpcat $CFG/SYSTEM.LOG1 "$T/s1.LOG1"
 rpcat $CFG/SYSTEM.LOG2 "$T/s1.LOG2"
 check "the written SYSTEM is clean: Windows replays nothing over it" sh -c "'$RP' hive '$T/s1' '$T/s1.LOG1' '$T/s1.LOG2' | grep -q clean"
+# Windows' replay rules, read off the bytes: a primary with seq1 == seq2 (and a good checksum) is
+# not replayed, and a log entry below its sequence number is never applied.
+seq_above_logs() {
+	python3 - "$@" <<'PY'
+import struct, sys
+h = open(sys.argv[1], "rb").read(4096)
+s1, s2 = struct.unpack("<II", h[4:12])
+x = 0
+for i in range(0, 508, 4):
+    x ^= struct.unpack_from("<I", h, i)[0]
+x = 1 if x == 0 else 0xFFFFFFFE if x == 0xFFFFFFFF else x
+m = 0
+for f in sys.argv[2:]:
+    b = open(f, "rb").read()
+    if len(b) < 512:
+        continue
+    m = max(m, *struct.unpack("<II", b[4:12]))
+    o = 512
+    while o + 16 <= len(b) and b[o:o + 4] == b"HvLE":
+        m = max(m, struct.unpack("<I", b[o + 12:o + 16])[0])
+        o += struct.unpack("<I", b[o + 4:o + 8])[0] or len(b)
+sys.exit(0 if s1 == s2 and struct.unpack("<I", h[508:512])[0] == x and s1 > m else 1)
+PY
+}
+check "SYSTEM: clean, checksum good, sequence above every log entry (read off the bytes)" seq_above_logs "$T/s1" "$T/s1.LOG1" "$T/s1.LOG2"
 check "hivexget: the edit is there" test "$(hivexget "$T/s1" 'ControlSet001\Control\Terminal Server' fDenyTSConnections)" = 0
 check "hivexget: the log-only key is there" test "$(hivexget "$T/s1" 'ControlSet001\Services\RpLogOnly' Marker)" = "only in the logs"
 python3 tests/lib/hivedump.py "$T/s1" >"$T/s1.txt"
@@ -101,6 +126,9 @@ check "hivexget: UserAuthentication is 0" test "$(hivexget "$T/s2" 'ControlSet00
 # ---- the dirty DEFAULT Windows made: Windows 10's own replay plus the edit ----
 expect_exit 0 "set in the dirty DEFAULT hive" "$RP" reg "$D" set 'HKU\.DEFAULT\Key3' Edited REG_MULTI_SZ 'a\0bb' --yes
 rpcat $CFG/DEFAULT "$T/def1"
+rpcat $CFG/DEFAULT.LOG1 "$T/def1.LOG1"
+rpcat $CFG/DEFAULT.LOG2 "$T/def1.LOG2"
+check "DEFAULT: clean, sequence above every entry of Windows' own logs" seq_above_logs "$T/def1" "$T/def1.LOG1" "$T/def1.LOG2"
 python3 tests/lib/hivedump.py "$T/def1" >"$T/def1.txt"
 check "DEFAULT: equal to Windows 10's replay but for the edit" sh -c "diff '$T/win10.txt' '$T/def1.txt' | grep '^[<>]' | grep -v -P '^> Key3\\tEdited\\t' | (! grep .)"
 check "DEFAULT: the edit (REG_MULTI_SZ a, bb)" grep -q -P '^Key3\tEdited\tstring-list\ta\|bb\|$' "$T/def1.txt"
