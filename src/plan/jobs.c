@@ -53,10 +53,12 @@ static int is_reg_change(const rp_change *c)
 	       c->kind == RP_CHANGE_REG_DELETE_KEY || c->kind == RP_CHANGE_REG_CREATE_KEY;
 }
 
-static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_edit **out)
+/* The edits of hive's selected changes, in order; from[k]: the finding edit k comes from. */
+static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_edit **out,
+			 size_t **from_out)
 {
 	rp_edit *edits = NULL;
-	size_t n = 0;
+	size_t n = 0, *from = NULL;
 	for (size_t i = 0; i < scan->nfindings; i++) {
 		rp_finding *f = &scan->findings[i];
 		for (size_t j = 0; j < f->nchanges; j++) {
@@ -65,6 +67,8 @@ static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_e
 			    !rp_change_selected(f, c, allow_weaker))
 				continue;
 			edits = rp_xrealloc(edits, (n + 1) * sizeof *edits);
+			from = rp_xrealloc(from, (n + 1) * sizeof *from);
+			from[n] = i;
 			rp_edit *e = &edits[n++];
 			memset(e, 0, sizeof *e);
 			e->kind = c->kind == RP_CHANGE_REG_SET		  ? RP_EDIT_SET
@@ -79,6 +83,7 @@ static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_e
 		}
 	}
 	*out = edits;
+	*from_out = from;
 	return n;
 }
 
@@ -103,19 +108,20 @@ static int touches(const rp_edit *e, const rp_edit *l)
 	return rp_strcasecmp(e->key, l->key) == 0 && rp_strcasecmp(e->value, l->value) == 0;
 }
 
-/* Whether a later edit decides what edit i reads back as (reg/ verified the outcome of the
- * whole sequence already; here every edit nothing later changes is read again). */
-static int later_touches(const rp_edit *edits, size_t n, size_t i)
+/* Whether a later edit of the same finding decides what edit i reads back as (a .reg file's
+ * order: reg/ verified the outcome of the whole sequence already).  Edits of different
+ * findings that disagree are still caught here. */
+static int later_touches(const rp_edit *edits, const size_t *from, size_t n, size_t i)
 {
 	for (size_t j = i + 1; j < n; j++)
-		if (touches(&edits[i], &edits[j]))
+		if (from[j] == from[i] && touches(&edits[i], &edits[j]))
 			return 1;
 	return 0;
 }
 
 /* Reopens the new image and reads every edit back. */
 static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len,
-			const rp_edit *edits, size_t n, rp_err *err)
+			const rp_edit *edits, const size_t *from, size_t n, rp_err *err)
 {
 	rp_hive *h = NULL;
 	if (rp_regf_check(image, len, err) < 0 || rp_hive_open(&h, hf->name, image, len, err) < 0) {
@@ -127,7 +133,7 @@ static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const rp_edit *e = &edits[i];
 		rp_value v = {0};
-		if (later_touches(edits, n, i))
+		if (later_touches(edits, from, n, i))
 			continue;
 		int by_key = e->kind == RP_EDIT_DELETE_KEY || e->kind == RP_EDIT_CREATE_KEY;
 		int got = by_key ? rp_hive_key_exists(h, e->key, err)
@@ -152,7 +158,8 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 		    rp_plan_result *res, rp_err *err)
 {
 	rp_edit *edits = NULL;
-	size_t n = hive_edits(scan, hf->name, allow_weaker, &edits);
+	size_t *from = NULL;
+	size_t n = hive_edits(scan, hf->name, allow_weaker, &edits, &from);
 	if (n == 0)
 		return 0;
 	rp_job *j = new_job(jobs, hf->path, RP_BACKUP_REPLACE);
@@ -164,7 +171,7 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 	/* Above every sequence number in the primary and both logs, so that a later replay of
 	 * the logs can neither chain onto nor be preferred over what we write. */
 	if (rp_regf_finalize(j->image, &j->len, hf->recovery.max_seq + 1, err) < 0 ||
-	    verify_edits(hf, j->image, j->len, edits, n, err) < 0)
+	    verify_edits(hf, j->image, j->len, edits, from, n, err) < 0)
 		goto out;
 	rp_sha256_hex(j->image, j->len, j->sha_after);
 	jobs->nchanges += n;
@@ -187,6 +194,7 @@ out:
 		    "run chkdsk /f in Windows",
 		    hf->name);
 	free(edits);
+	free(from);
 	return rc;
 }
 
