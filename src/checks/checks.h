@@ -56,6 +56,7 @@ typedef enum rp_change_kind {
 	RP_CHANGE_POL_DELETE,	    /* Registry.pol at path: entry key;value removed */
 	RP_CHANGE_FILE_SD,	    /* file or folder at path gets SD data (self-relative) */
 	RP_CHANGE_QUARANTINE,	    /* file at path moved into the backup, then removed */
+	RP_CHANGE_REG_CREATE_KEY,   /* hive \\ key created (with its parents), no value */
 } rp_change_kind;
 
 typedef struct rp_change {
@@ -116,6 +117,10 @@ typedef struct rp_scan {
 	int enable_sac;		    /* fix --enable-sac: EMS for the default boot entry is wanted */
 	int bcd_loaded;		    /* bcd was looked for (boot.safemode loads it on first use) */
 	rp_bcd bcd; /* the BCD store; its file is written like SYSTEM and SOFTWARE */
+	/* More hives to write like SYSTEM (`rdprescue reg`: HKU\.DEFAULT, a user's NTUSER.DAT);
+	 * not owned by the scan, each with its own name. */
+	rp_hive_file *more_hives;
+	size_t nmore_hives;
 } rp_scan;
 
 /* ---- the catalogue (catalogue.def is the one list; catalogue.c runs a selection) ---- */
@@ -173,6 +178,8 @@ rp_change *rp_change_dword_was(rp_finding *f, const char *hive, const char *key,
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
 rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);
+/* An empty key created (as a .reg [KEY] line without values does). */
+rp_change *rp_change_create_key(rp_finding *f, const char *hive, const char *key, const char *what);
 /* A Registry.pol entry set to a DWORD / removed (path: the .pol file's volume path). */
 rp_change *rp_change_pol_dword(rp_finding *f, const char *path, const char *key, const char *value,
 			       uint32_t data, int weakens, const char *what);
@@ -294,6 +301,15 @@ int rp_read_gpttmpl(rp_scan *scan, uint8_t **data, size_t *len, rp_err *err);
  * <key>\<value>=4,N"): 1 and *out = N when it sets a REG_DWORD, else 0. */
 int rp_gpttmpl_dword(const uint8_t *inf, size_t len, const char *key, const char *value,
 		     uint32_t *out);
+
+/* ---- weakening.c ---- */
+/* What setting hive\key\value (hive "SYSTEM" or "SOFTWARE", key below the hive root) to
+ * type/data takes away from Remote Desktop, in plain words, or NULL.  *weakens: 1 when it lowers
+ * security (NLA off, no or negotiated TLS, low encryption), 0 when it only refuses connections
+ * (fDenyTSConnections). */
+const char *rp_rdp_weakening(const rp_registry *reg, const char *hive, const char *key,
+			     const char *value, uint32_t type, const uint8_t *data, size_t len,
+			     int *weakens);
 
 /* Adds, once per scan, a warning finding under check for every Registry.pol that could not be
  * read or parsed (Windows cannot apply it either; rdprescue ignores it and never writes it). */

@@ -154,6 +154,11 @@ rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key
 	return new_change(f, RP_CHANGE_REG_DELETE_KEY, hive, key, NULL, what);
 }
 
+rp_change *rp_change_create_key(rp_finding *f, const char *hive, const char *key, const char *what)
+{
+	return new_change(f, RP_CHANGE_REG_CREATE_KEY, hive, key, NULL, what);
+}
+
 rp_change *rp_change_pol_dword(rp_finding *f, const char *path, const char *key, const char *value,
 			       uint32_t data, int weakens, const char *what)
 {

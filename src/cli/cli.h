@@ -15,6 +15,7 @@ int cmd_acl(int argc, char **argv);
 int cmd_hive(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_backups(int argc, char **argv);
+int cmd_reg(int argc, char **argv);
 
 /* fleet.c: scan or fix (argv[0]) over argv[first..argc), each target in its own run of this
  * binary with the options argv[1..first), at most jobs at once; each report in one piece, then

@@ -172,6 +172,39 @@ static const help_cmd cmds[] = {
       OPT_HELP},
      {"rdprescue events /dev/sdc", "rdprescue events disk.img --since 2026-03-01 --json"},
      {"0  the logs were read", "2  usage error", "3  target unusable or no log readable"}},
+    {"reg",
+     {"reg TARGET get KEY [VALUE] | export KEY [FILE.reg] [options]",
+      "reg TARGET set KEY VALUE TYPE DATA | delete KEY [VALUE] --yes",
+      "reg TARGET import FILE.reg [options] --yes"},
+     "Reads and edits the registry of the Windows installation on TARGET offline, with every "
+     "hive's transaction logs replayed first (so a dirty hive loses nothing). KEY is written "
+     "as in regedit: HKLM\\SYSTEM\\CurrentControlSet\\... (the control set Windows boots), "
+     "HKLM\\SOFTWARE, HKLM\\SAM, HKLM\\SECURITY, HKU\\.DEFAULT, HKU\\<user> (Users\\<user>"
+     "\\NTUSER.DAT) or BCD. VALUE \"\" is the default value. TYPE is REG_SZ, REG_EXPAND_SZ, "
+     "REG_DWORD, REG_QWORD (decimal or 0x hex), REG_MULTI_SZ (strings separated by \\0) or "
+     "REG_BINARY (hex bytes). export writes a .reg as regedit does (UTF-16LE, version 5.00; "
+     "to stdout as UTF-8 without FILE, the summary then on stderr); import reads version "
+     "5.00 (UTF-16LE or UTF-8) and REGEDIT4 files, [-KEY] and \"name\"=- deletions "
+     "included. Every write is backed up, verified and read back like fix, and 'rdprescue "
+     "undo' restores it. reg refuses nothing regedit allows, but says which change lowers "
+     "Remote Desktop security. " TARGET_TEXT,
+     {OPT_INSTALL,
+      {"--json", "one JSON document on stdout (get, export: schema rdprescue-reg/1; set, "
+		 "delete, import: rdprescue/1 as fix); the summary line goes to stderr"},
+      {"--dry-run", "(set, delete, import) build and verify the new hives, show the changes, "
+		    "write nothing"},
+      {"--backup-dir DIR", "(set, delete, import) also write the backup archive into DIR"},
+      {"--yes", "(set, delete, import) do not ask; required when standard input is not a "
+		"terminal"},
+      OPT_HELP},
+     {"rdprescue reg /dev/sdc get 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server'",
+      "rdprescue reg /dev/sdc set 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server' "
+      "fDenyTSConnections REG_DWORD 0 --yes",
+      "rdprescue reg disk.img export 'HKLM\\SOFTWARE\\Policies' policies.reg",
+      "rdprescue reg disk.img import fix.reg --dry-run"},
+     {"0  read, or written and read back", "1  KEY or VALUE does not exist",
+      "2  usage error (a bad KEY, TYPE, DATA or .reg line too)",
+      "3  target or hive unusable, nothing written", "4  a write failed and was rolled back"}},
     {"hive",
      {"hive FILE [LOG1 LOG2] [--recover OUT]"},
      "Inspects a loose registry hive file: its base block, its transaction logs (FILE.LOG1 and "

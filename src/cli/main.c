@@ -22,6 +22,7 @@ static const char usage[] =
     "  hive   inspect or recover a loose registry hive file\n"
     "  events the machine's own event logs: what Windows logged about RDP\n"
     "  backups the backups of an installation, newest first: the undo history\n"
+    "  reg    get, set, delete, export or import registry keys offline (with undo)\n"
     "\n"
     "TARGET: a block device, a raw disk image, a fixed VHD, a single-partition\n"
     "image, or a directory where a Windows volume is mounted.\n"
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 	if (cli_has_help(cmd) && cli_wants_help(argc - 1, argv + 1))
 		return cli_help(cmd, stdout);
 	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix") || !strcmp(cmd, "undo") ||
-	    !strcmp(cmd, "acl") || !strcmp(cmd, "backups"))
+	    !strcmp(cmd, "acl") || !strcmp(cmd, "backups") || !strcmp(cmd, "reg"))
 		cli_run_begin(cmd, argc, argv);
 	if (!strcmp(cmd, "scan") || !strcmp(cmd, "fix"))
 		return cmd_scan(argc - 1, argv + 1);
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 		return cmd_acl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "backups"))
 		return cmd_backups(argc - 1, argv + 1);
+	if (!strcmp(cmd, "reg"))
+		return cmd_reg(argc - 1, argv + 1);
 	if (!strcmp(cmd, "hive"))
 		return cmd_hive(argc - 1, argv + 1);
 	if (!strcmp(cmd, "events"))

@@ -50,13 +50,15 @@ static rp_job *find_job(rp_jobs *jobs, const char *path, rp_backup_action action
 static int is_reg_change(const rp_change *c)
 {
 	return c->kind == RP_CHANGE_REG_SET || c->kind == RP_CHANGE_REG_DELETE_VALUE ||
-	       c->kind == RP_CHANGE_REG_DELETE_KEY;
+	       c->kind == RP_CHANGE_REG_DELETE_KEY || c->kind == RP_CHANGE_REG_CREATE_KEY;
 }
 
-static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_edit **out)
+/* The edits of hive's selected changes, in order; from[k]: the finding edit k comes from. */
+static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_edit **out,
+			 size_t **from_out)
 {
 	rp_edit *edits = NULL;
-	size_t n = 0;
+	size_t n = 0, *from = NULL;
 	for (size_t i = 0; i < scan->nfindings; i++) {
 		rp_finding *f = &scan->findings[i];
 		for (size_t j = 0; j < f->nchanges; j++) {
@@ -65,10 +67,13 @@ static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_e
 			    !rp_change_selected(f, c, allow_weaker))
 				continue;
 			edits = rp_xrealloc(edits, (n + 1) * sizeof *edits);
+			from = rp_xrealloc(from, (n + 1) * sizeof *from);
+			from[n] = i;
 			rp_edit *e = &edits[n++];
 			memset(e, 0, sizeof *e);
 			e->kind = c->kind == RP_CHANGE_REG_SET		  ? RP_EDIT_SET
 				  : c->kind == RP_CHANGE_REG_DELETE_VALUE ? RP_EDIT_DELETE_VALUE
+				  : c->kind == RP_CHANGE_REG_CREATE_KEY	  ? RP_EDIT_CREATE_KEY
 									  : RP_EDIT_DELETE_KEY;
 			e->key = c->key;
 			e->value = c->value;
@@ -78,12 +83,45 @@ static size_t hive_edits(rp_scan *scan, const char *hive, int allow_weaker, rp_e
 		}
 	}
 	*out = edits;
+	*from_out = from;
 	return n;
+}
+
+/* a is b or below it (case-insensitive, backslash-separated). */
+static int key_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	return n == 0 || (strncasecmp(a, b, n) == 0 && (a[n] == 0 || a[n] == '\\'));
+}
+
+/* Whether the later edit l changes what edit e reads back as. */
+static int touches(const rp_edit *e, const rp_edit *l)
+{
+	if (l->kind == RP_EDIT_CREATE_KEY)
+		return e->kind == RP_EDIT_DELETE_KEY && key_within(l->key, e->key);
+	if (l->kind == RP_EDIT_DELETE_KEY)
+		return key_within(e->key, l->key);
+	if (e->kind == RP_EDIT_DELETE_KEY)
+		return key_within(l->key, e->key);
+	if (e->kind == RP_EDIT_CREATE_KEY)
+		return 0;
+	return rp_strcasecmp(e->key, l->key) == 0 && rp_strcasecmp(e->value, l->value) == 0;
+}
+
+/* Whether a later edit of the same finding decides what edit i reads back as (a .reg file's
+ * order: reg/ verified the outcome of the whole sequence already).  Edits of different
+ * findings that disagree are still caught here. */
+static int later_touches(const rp_edit *edits, const size_t *from, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (from[j] == from[i] && touches(&edits[i], &edits[j]))
+			return 1;
+	return 0;
 }
 
 /* Reopens the new image and reads every edit back. */
 static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len,
-			const rp_edit *edits, size_t n, rp_err *err)
+			const rp_edit *edits, const size_t *from, size_t n, rp_err *err)
 {
 	rp_hive *h = NULL;
 	if (rp_regf_check(image, len, err) < 0 || rp_hive_open(&h, hf->name, image, len, err) < 0) {
@@ -95,12 +133,16 @@ static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const rp_edit *e = &edits[i];
 		rp_value v = {0};
-		int got = e->kind == RP_EDIT_DELETE_KEY ? rp_hive_key_exists(h, e->key, err)
-							: rp_hive_get(h, e->key, e->value, &v, err);
+		if (later_touches(edits, from, n, i))
+			continue;
+		int by_key = e->kind == RP_EDIT_DELETE_KEY || e->kind == RP_EDIT_CREATE_KEY;
+		int got = by_key ? rp_hive_key_exists(h, e->key, err)
+				 : rp_hive_get(h, e->key, e->value, &v, err);
 		int good = e->kind == RP_EDIT_SET
 			       ? got == 1 && v.type == e->type && v.len == e->len &&
 				     memcmp(v.data, e->data, e->len) == 0
-			       : got == 0;
+			   : e->kind == RP_EDIT_CREATE_KEY ? got == 1
+							   : got == 0;
 		rp_value_free(&v);
 		if (!good)
 			rc = rp_fail(err, RP_EXIT_WRITE_FAILED,
@@ -116,7 +158,8 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 		    rp_plan_result *res, rp_err *err)
 {
 	rp_edit *edits = NULL;
-	size_t n = hive_edits(scan, hf->name, allow_weaker, &edits);
+	size_t *from = NULL;
+	size_t n = hive_edits(scan, hf->name, allow_weaker, &edits, &from);
 	if (n == 0)
 		return 0;
 	rp_job *j = new_job(jobs, hf->path, RP_BACKUP_REPLACE);
@@ -128,7 +171,7 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 	/* Above every sequence number in the primary and both logs, so that a later replay of
 	 * the logs can neither chain onto nor be preferred over what we write. */
 	if (rp_regf_finalize(j->image, &j->len, hf->recovery.max_seq + 1, err) < 0 ||
-	    verify_edits(hf, j->image, j->len, edits, n, err) < 0)
+	    verify_edits(hf, j->image, j->len, edits, from, n, err) < 0)
 		goto out;
 	rp_sha256_hex(j->image, j->len, j->sha_after);
 	jobs->nchanges += n;
@@ -151,6 +194,7 @@ out:
 		    "run chkdsk /f in Windows",
 		    hf->name);
 	free(edits);
+	free(from);
 	return rc;
 }
 
@@ -324,6 +368,10 @@ int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result
 	for (size_t i = 0; i < sizeof hives / sizeof hives[0]; i++)
 		if (hives[i] && hives[i]->hive &&
 		    hive_job(scan, hives[i], allow_weaker, jobs, res, err) < 0)
+			return -1;
+	for (size_t i = 0; i < scan->nmore_hives; i++)
+		if (scan->more_hives[i].hive &&
+		    hive_job(scan, &scan->more_hives[i], allow_weaker, jobs, res, err) < 0)
 			return -1;
 	return file_jobs(scan, allow_weaker, jobs, res, err);
 }

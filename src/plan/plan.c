@@ -202,7 +202,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	rp_plan_note_volume(res, &at_open);
 	char *install_json = rp_install_json(inst, scan->reg);
 	rp_backup b;
-	rp_plan_backup_init(&b, "fix", opts, install_json);
+	rp_plan_backup_init(&b, opts->kind ? opts->kind : "fix", opts, install_json);
 	free(install_json);
 	/* A directory index an interrupted older run damaged is refused before any write. */
 	for (size_t i = 0; i < jobs.n; i++)

@@ -26,6 +26,7 @@ typedef struct rp_plan_opts {
 	int allow_weaker;
 	int force;		 /* undo: restore even if files changed since the fix */
 	const char *backup_file; /* undo: a given archive */
+	const char *kind;	 /* rp_plan_fix: the backup's kind ("reg"); NULL: "fix" */
 } rp_plan_opts;
 
 typedef struct rp_plan_result {

@@ -35,19 +35,24 @@
 
 static int value_name_equal(const rp_edit *a, const rp_edit *b)
 {
+	/* key edits (delete, create) name no value */
+	if (!a->value || !b->value || a->kind == RP_EDIT_DELETE_KEY ||
+	    a->kind == RP_EDIT_CREATE_KEY || b->kind == RP_EDIT_DELETE_KEY ||
+	    b->kind == RP_EDIT_CREATE_KEY)
+		return 0;
 	return reg_path_equal(a->key, b->key) && rp_strcasecmp(a->value, b->value) == 0;
 }
 
 static int validate_edit(const rp_hive *h, const rp_edit *e, size_t i, rp_err *err)
 {
 	if (e->kind != RP_EDIT_SET && e->kind != RP_EDIT_DELETE_VALUE &&
-	    e->kind != RP_EDIT_DELETE_KEY)
+	    e->kind != RP_EDIT_DELETE_KEY && e->kind != RP_EDIT_CREATE_KEY)
 		return rp_fail(err, RP_EXIT_PROBLEMS, "edit %zu for hive %s has an unknown kind %d",
 			       i + 1, h->name, (int)e->kind);
 	if (!e->key)
 		return rp_fail(err, RP_EXIT_PROBLEMS, "edit %zu for hive %s names no key", i + 1,
 			       h->name);
-	if (e->kind == RP_EDIT_DELETE_KEY)
+	if (e->kind == RP_EDIT_DELETE_KEY || e->kind == RP_EDIT_CREATE_KEY)
 		return 0;
 	if (!e->value)
 		return rp_fail(err, RP_EXIT_PROBLEMS, "edit %zu for hive %s names no value", i + 1,
@@ -353,7 +358,10 @@ static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const 
 			rc = hivex_set(hx, h->name, &edits[i], err);
 		else if (edits[i].kind == RP_EDIT_DELETE_VALUE)
 			rc = hivex_delete_value(hx, h->name, &edits[i], err);
-		else
+		else if (edits[i].kind == RP_EDIT_CREATE_KEY) {
+			hive_node_h node;
+			rc = lookup_or_create(hx, h->name, edits[i].key, &node, err);
+		} else
 			rc = hivex_delete_key(hx, h->name, &edits[i], err);
 	}
 	reg_memfile mf = {.fd = -1};
@@ -405,7 +413,12 @@ static int superseded(const rp_edit *edits, size_t n, size_t i)
 				return 1;
 			break;
 		case RP_EDIT_DELETE_KEY:
-			if (l->kind == RP_EDIT_SET && reg_path_within(l->key, e->key))
+			if ((l->kind == RP_EDIT_SET || l->kind == RP_EDIT_CREATE_KEY) &&
+			    reg_path_within(l->key, e->key))
+				return 1;
+			break;
+		case RP_EDIT_CREATE_KEY:
+			if (l->kind == RP_EDIT_DELETE_KEY && reg_path_within(e->key, l->key))
 				return 1;
 			break;
 		}
@@ -449,6 +462,12 @@ static int verify(rp_hive *h, const uint8_t *image, size_t len, const rp_edit *e
 			int exists = rp_hive_key_exists(check, e->key, err);
 			if (exists)
 				rc = exists < 0 ? -1 : read_back_failure(h, e, "still exists", err);
+			continue;
+		}
+		if (e->kind == RP_EDIT_CREATE_KEY) {
+			int exists = rp_hive_key_exists(check, e->key, err);
+			if (exists <= 0)
+				rc = exists < 0 ? -1 : read_back_failure(h, e, "is missing", err);
 			continue;
 		}
 		rp_value v = {0};

@@ -69,10 +69,20 @@ char *rp_value_string(const rp_value *v);
  * escaped for a terminal). */
 char *rp_value_format(const rp_value *v);
 
+/* "REG_DWORD", ... for a type number ("REG_0x1f" in buf for one without a name). */
+const char *rp_reg_type_name(uint32_t type, char *buf, size_t n);
+/* TYPE DATA as reg.exe takes them: REG_SZ / REG_EXPAND_SZ text (UTF-8), REG_DWORD / REG_QWORD
+ * numbers (decimal or 0x hex), REG_MULTI_SZ strings separated by \0, REG_BINARY (and other
+ * types by name) hex bytes ("01,ab" or "01ab").  *out is malloc'd; RP_EXIT_USAGE with a
+ * one-line message when they do not parse. */
+int rp_value_parse(const char *type_name, const char *data, uint32_t *type, uint8_t **out,
+		   size_t *len, rp_err *err);
+
 typedef enum rp_edit_kind {
 	RP_EDIT_SET,	      /* create the key path and the value as needed */
 	RP_EDIT_DELETE_VALUE, /* absent value: no-op */
 	RP_EDIT_DELETE_KEY,   /* with its subtree; absent key: no-op */
+	RP_EDIT_CREATE_KEY,   /* the key path as needed, no value (a .reg [KEY] line) */
 } rp_edit_kind;
 
 typedef struct rp_edit {

@@ -6,9 +6,14 @@
  * with or without BOM), NUL characters are refused, every token is bounds-checked against the
  * end of its line, and lengths are capped.  Errors name the line.
  *
+ * A REGEDIT4 file is ANSI: its text is read as Windows-1252 (regedit uses the machine's ANSI
+ * code page, 1252 on Western systems) and its hex(1), hex(2) and hex(7) data are ANSI bytes,
+ * stored as UTF-16LE as regedit does.
+ *
  * Forms: [KEY], [-KEY], "name"=..., @=..., with "string", dword:<8 hex digits>, hex:bytes,
  * hex(N):bytes and - (delete the value).  A line ending in a backslash continues on the next.
- * A [KEY] line without values makes no entry: edits only create keys that receive values.
+ * Every [KEY] line gives an RP_EDIT_CREATE_KEY entry (regedit creates a key without values
+ * too), followed by the entries of its values.
  */
 #include "reg/reg_internal.h"
 
@@ -27,11 +32,29 @@
 /* Column after which exported hex data continues on the next line, as regedit does. */
 #define HEX_WRAP 76
 
+/* Windows-1252 (the ANSI code page REGEDIT4 files are read in) for 0x80..0x9F; the other bytes
+ * are their own code points. */
+static const uint16_t cp1252_80[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+/* ANSI bytes to UTF-16LE code units (2 * len bytes at out). */
+static void ansi_to_utf16(const uint8_t *in, size_t len, uint8_t *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint16_t c = in[i] >= 0x80 && in[i] < 0xA0 ? cp1252_80[in[i] - 0x80] : in[i];
+		out[2 * i] = (uint8_t)c;
+		out[2 * i + 1] = (uint8_t)(c >> 8);
+	}
+}
+
 typedef struct parser {
 	rp_regfile_entry *entries;
 	size_t n, cap;
 	char *root, *key; /* the current [KEY]; NULL before the first */
 	int key_deleted;
+	int v4; /* a REGEDIT4 file: hex(1), hex(2) and hex(7) data are ANSI bytes */
 	size_t line;
 	rp_err *err;
 } parser;
@@ -202,8 +225,8 @@ static int parse_key_line(parser *ps, const char *line)
 	ps->key = rp_xstrdup(p);
 	ps->key_deleted = deleted;
 	free(full);
-	if (deleted)
-		new_entry(ps, RP_EDIT_DELETE_KEY);
+	/* [-KEY] deletes the key; [KEY] creates it, with or without values (as regedit). */
+	new_entry(ps, deleted ? RP_EDIT_DELETE_KEY : RP_EDIT_CREATE_KEY);
 	return 0;
 }
 
@@ -264,6 +287,15 @@ static int parse_value_data(parser *ps, rp_regfile_entry *e, const char *p)
 	}
 	if (parse_hex_bytes(ps, p, &data, &len) < 0)
 		return -1;
+	if (ps->v4 && (ed->type == RP_REG_SZ || ed->type == RP_REG_EXPAND_SZ ||
+		       ed->type == RP_REG_MULTI_SZ)) {
+		/* regedit reads REGEDIT4 string data as ANSI and stores it as UTF-16LE */
+		uint8_t *wide = rp_xmalloc(2 * len + 1);
+		ansi_to_utf16(data, len, wide);
+		free(data);
+		data = wide;
+		len *= 2;
+	}
 	ed->data = data;
 	ed->len = len;
 	return 0;
@@ -351,6 +383,19 @@ static char *decode(const uint8_t *buf, size_t len, rp_err *err)
 		rp_fail(err, RP_EXIT_USAGE, ".reg line %zu: a NUL character", line);
 		return NULL;
 	}
+	/* REGEDIT4 files are ANSI (Windows-1252), as regedit reads them. */
+	size_t lead = 0;
+	while (lead < len &&
+	       (buf[lead] == ' ' || buf[lead] == '\t' || buf[lead] == '\r' || buf[lead] == '\n'))
+		lead++;
+	if (len - lead >= strlen(HEADER_V4) && !memcmp(buf + lead, HEADER_V4, strlen(HEADER_V4))) {
+		uint8_t *wide = rp_xmalloc(2 * len + 2);
+		ansi_to_utf16(buf, len, wide);
+		wide[2 * len] = wide[2 * len + 1] = 0;
+		char *text = rp_utf16_to_utf8(wide, 2 * len);
+		free(wide);
+		return text;
+	}
 	char *text = rp_xmalloc(len + 1);
 	memcpy(text, buf, len);
 	text[len] = 0;
@@ -410,7 +455,8 @@ int rp_regfile_parse(const uint8_t *buf, size_t len, rp_regfile_entry **entries,
 		const char *p = skip_space(line);
 		if (!header) {
 			if (*p) {
-				if (strcmp(p, HEADER_V5) && strcmp(p, HEADER_V4))
+				ps.v4 = !strcmp(p, HEADER_V4);
+				if (strcmp(p, HEADER_V5) && !ps.v4)
 					rc = fail_line(&ps,
 						       "not a .reg file: the first line must be "
 						       "\"" HEADER_V5 "\" or \"" HEADER_V4 "\"");

@@ -98,7 +98,7 @@ static json_t *finding_json(const rp_report *r, const rp_finding *f)
 		json_object_set_new(cj, "what", disk_string(c->what));
 		static const char *const kinds[] = {
 		    "reg-set",	  "reg-delete-value", "reg-delete-key", "pol-set",
-		    "pol-delete", "file-sd",	      "quarantine"};
+		    "pol-delete", "file-sd",	      "quarantine",	"reg-create-key"};
 		json_object_set_new(cj, "kind", json_string(kinds[c->kind]));
 		if (c->hive)
 			json_object_set_new(cj, "hive", json_string(c->hive));

@@ -555,6 +555,25 @@ static const char forms_reg[] = "\xef\xbb\xbfWindows Registry Editor Version 5.0
 				"[HKEY_CURRENT_USER\\Software\\X]\r\n"
 				"\"caf\xc3\xa9\"=\"\xc3\xa9t\xc3\xa9\"\r\n";
 
+/* Drops the RP_EDIT_CREATE_KEY entries every [KEY] line gives (compacting en); how many. */
+static size_t drop_creates(rp_regfile_entry *en, size_t *n)
+{
+	size_t k = 0, dropped = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (en[i].edit.kind == RP_EDIT_CREATE_KEY) {
+			free(en[i].root);
+			free((char *)en[i].edit.key);
+			free((char *)en[i].edit.value);
+			free((uint8_t *)en[i].edit.data);
+			dropped++;
+		} else {
+			en[k++] = en[i];
+		}
+	}
+	*n = k;
+	return dropped;
+}
+
 static void test_regfile_forms(void)
 {
 	rp_err err = {0};
@@ -564,6 +583,10 @@ static void test_regfile_forms(void)
 		CHECK(0, "parse the forms file (%s)", err.msg);
 		return;
 	}
+	CHECK(en[0].edit.kind == RP_EDIT_CREATE_KEY && !strcmp(en[0].edit.key, "RdpRescue\\Forms"),
+	      "[KEY] creates the key");
+	size_t creates = drop_creates(en, &n);
+	CHECK(creates == 2, "[KEY] lines give 2 create entries (%zu)", creates);
 	CHECK(n == 11, "11 entries (%zu)", n);
 	if (n != 11) {
 		rp_regfile_free(en, n);
@@ -650,8 +673,30 @@ static void test_regfile_utf16(void)
 	rp_err_clear(&err);
 	CHECK(parse("REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\n\"x\"=dword:1\n", &a, &na,
 		    &err) == 0 &&
-		  na == 1 && !strcmp(a[0].edit.key, "A"),
+		  na == 2 && a[0].edit.kind == RP_EDIT_CREATE_KEY && !strcmp(a[1].edit.key, "A"),
 	      "REGEDIT4 with LF line ends (%s)", err.msg);
+	if (!err.msg[0])
+		rp_regfile_free(a, na);
+	rp_err_clear(&err);
+	{
+		/* ANSI: "caf\xe9" and hex(2) bytes 25 80 00 as regedit reads them */
+		const uint8_t want_s[] = {'c', 0, 'a', 0, 'f', 0, 0xe9, 0, 0, 0};
+		const uint8_t want_e[] = {0x25, 0, 0xac, 0x20, 0, 0};
+		int good = parse("REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\A]\r\n"
+				 "\"s\"=\"caf\xe9\"\r\n\"e\"=hex(2):25,80,00\r\n",
+				 &a, &na, &err) == 0 &&
+			   na == 3;
+		CHECK(good && a[1].edit.len == sizeof want_s &&
+			  !memcmp(a[1].edit.data, want_s, sizeof want_s) &&
+			  a[2].edit.len == sizeof want_e &&
+			  !memcmp(a[2].edit.data, want_e, sizeof want_e),
+		      "REGEDIT4 is ANSI (Windows-1252): strings and hex(2) become UTF-16LE (%s)",
+		      err.msg);
+		if (!err.msg[0])
+			rp_regfile_free(a, na);
+		a = NULL;
+		na = 0;
+	}
 	if (!err.msg[0])
 		rp_regfile_free(a, na);
 }
@@ -733,6 +778,10 @@ static void test_empty_hive_from_reg(void)
 		int all = 1;
 		for (size_t i = 0; i < n; i++) {
 			rp_value v = {0};
+			if (edits[i].kind == RP_EDIT_CREATE_KEY) {
+				all &= rp_hive_key_exists(e, edits[i].key, &err) == 1;
+				continue;
+			}
 			all &= rp_hive_get(e, edits[i].key, edits[i].value, &v, &err) == 1 &&
 			       v.type == edits[i].type && v.len == edits[i].len &&
 			       !memcmp(v.data, edits[i].data, v.len);
@@ -775,6 +824,8 @@ static void test_roundtrip(rp_hive *h)
 	}
 	size_t keys = 0, values = 0;
 	count_subtree(h, TS, &keys, &values);
+	size_t creates = drop_creates(en, &n);
+	CHECK(creates == keys, "round trip: a create entry per key (%zu, %zu keys)", creates, keys);
 	int same = n == values;
 	for (size_t i = 0; i < n && same; i++) {
 		rp_value v = {0};
@@ -813,6 +864,50 @@ static void test_corrupt(void)
 	free(img);
 }
 
+/* TYPE DATA from a command line (rdprescue reg set). */
+static void test_value_parse(void)
+{
+	static const struct {
+		const char *type, *data;
+		uint32_t want_type;
+		const char *want; /* bytes, or NULL: refused */
+		size_t want_len;
+	} cases[] = {
+	    {"REG_DWORD", "0x10", RP_REG_DWORD, "\x10\0\0\0", 4},
+	    {"reg_dword", "4294967295", RP_REG_DWORD, "\xff\xff\xff\xff", 4},
+	    {"REG_DWORD", "4294967296", 0, NULL, 0},
+	    {"REG_DWORD", "-1", 0, NULL, 0},
+	    {"REG_DWORD", "12x", 0, NULL, 0},
+	    {"REG_QWORD", "0x1122334455667788", RP_REG_QWORD, "\x88\x77\x66\x55\x44\x33\x22\x11",
+	     8},
+	    {"REG_SZ", "ab", RP_REG_SZ, "a\0b\0\0\0", 6},
+	    {"REG_EXPAND_SZ", "%x%", RP_REG_EXPAND_SZ, "%\0x\0%\0\0\0", 8},
+	    {"REG_MULTI_SZ", "a\\0bb", RP_REG_MULTI_SZ, "a\0\0\0b\0b\0\0\0\0\0", 12},
+	    {"REG_MULTI_SZ", "", RP_REG_MULTI_SZ, "\0\0", 2},
+	    {"REG_BINARY", "01,ab ff", RP_REG_BINARY, "\x01\xab\xff", 3},
+	    {"REG_BINARY", "", RP_REG_BINARY, "", 0},
+	    {"REG_BINARY", "0g", 0, NULL, 0},
+	    {"REG_BINARY", "abc", 0, NULL, 0},
+	    {"REG_FOO", "1", 0, NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		rp_err err = {0};
+		uint32_t type = 0;
+		uint8_t *out = NULL;
+		size_t len = 0;
+		int rc = rp_value_parse(cases[i].type, cases[i].data, &type, &out, &len, &err);
+		if (cases[i].want)
+			CHECK(rc == 0 && type == cases[i].want_type && len == cases[i].want_len &&
+				  !memcmp(out, cases[i].want, len),
+			      "%s '%s' parses (%s)", cases[i].type, cases[i].data, err.msg);
+		else
+			CHECK(rc < 0 && err.exit_code == RP_EXIT_USAGE && strstr(err.msg, "; "),
+			      "%s '%s' refused with what to do (%s)", cases[i].type, cases[i].data,
+			      err.msg);
+		free(out);
+	}
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -840,6 +935,7 @@ int main(void)
 	test_value_format();
 	test_bigdata();
 	test_values_order();
+	test_value_parse();
 	test_regfile_forms();
 	test_regfile_utf16();
 	test_regfile_errors();
