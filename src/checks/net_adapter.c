@@ -23,17 +23,6 @@
 #define NCF_PHYSICAL 0x4u
 #define CONFIGFLAG_DISABLED 0x1u
 
-/* A string value (REG_SZ / REG_EXPAND_SZ) as malloc'd UTF-8, or NULL. */
-static char *get_string(rp_hive *h, const char *key, const char *value)
-{
-	rp_value v = {0};
-	char *s = NULL;
-	if (rp_hive_get(h, key, value, &v, NULL) == 1)
-		s = rp_value_string(&v);
-	rp_value_free(&v);
-	return s;
-}
-
 /* Class subkeys are four decimal digits ("0007"); "Properties" and others are not adapters. */
 static int is_instance(const char *name)
 {
@@ -145,21 +134,21 @@ int rp_check_net_adapter(rp_scan *scan, rp_err *err)
 			continue;
 		char *key = rp_xasprintf("%s\\%s", cls, names[i]);
 		uint32_t ch = 0;
-		char *device = get_string(h, key, "DeviceInstanceID");
+		char *device = rp_hive_get_string(h, key, "DeviceInstanceID");
 		if (!rp_read_dword(&scan->reg->system, key, "Characteristics", &ch, NULL) ||
 		    !(ch & NCF_PHYSICAL) || !device || !*device) {
 			free(device);
 			free(key);
 			continue;
 		}
-		char *desc = get_string(h, key, "DriverDesc");
+		char *desc = rp_hive_get_string(h, key, "DriverDesc");
 		/* The device node names its driver; the class key's Ndi\\Service too. */
 		char *rest = rp_xasprintf("Enum\\%s", device);
 		char *enum_key = rp_registry_ccs_path(scan->reg, rest);
 		char *ndi = rp_xasprintf("%s\\Ndi", key);
-		char *svc = get_string(h, enum_key, "Service");
+		char *svc = rp_hive_get_string(h, enum_key, "Service");
 		if (!svc)
-			svc = get_string(h, ndi, "Service");
+			svc = rp_hive_get_string(h, ndi, "Service");
 		free(ndi);
 		free(enum_key);
 		free(rest);

@@ -49,11 +49,7 @@ static void check_start(rp_scan *scan, const char *key, int *healthy)
 static void check_account(rp_scan *scan, const char *key, int *healthy)
 {
 	rp_hive_file *system = &scan->reg->system;
-	rp_value v = {0};
-	char *account = NULL;
-	if (rp_hive_get(system->hive, key, "ObjectName", &v, NULL) == 1)
-		account = rp_value_string(&v);
-	rp_value_free(&v);
+	char *account = rp_hive_get_string(system->hive, key, "ObjectName");
 	if (account && (rp_strcasecmp(account, LOCAL_SERVICE) == 0 ||
 			rp_strcasecmp(account, "NT AUTHORITY\\LOCAL SERVICE") == 0)) {
 		free(account);

@@ -105,16 +105,6 @@ static driver *add(list *l, const char *name, const char *why)
 	return d;
 }
 
-static char *get_string(rp_hive *h, const char *key, const char *value)
-{
-	rp_value v = {0};
-	char *s = NULL;
-	if (rp_hive_get(h, key, value, &v, NULL) == 1)
-		s = rp_value_string(&v);
-	rp_value_free(&v);
-	return s;
-}
-
 /* A service name must be one registry key name: no separators, not empty. */
 static int plain_name(const char *s)
 {
@@ -131,8 +121,8 @@ static void from_lwfs(rp_scan *scan, list *l)
 		for (size_t i = 0; i < n; i++) {
 			char *key = rp_xasprintf("%s\\%s", base, subs[i]);
 			char *ndi = rp_xasprintf("%s\\Ndi", key);
-			char *svc = get_string(h, ndi, "Service");
-			char *comp = get_string(h, key, "ComponentId");
+			char *svc = rp_hive_get_string(h, ndi, "Service");
+			char *comp = rp_hive_get_string(h, key, "ComponentId");
 			uint32_t ft = 0, run = 0;
 			int is_filter =
 			    rp_read_dword(&scan->reg->system, ndi, "FilterType", &ft, NULL);
@@ -199,7 +189,7 @@ static void from_services(rp_scan *scan, list *l)
 			const suite *s = known_suite(subs[i]);
 			char *key = rp_xasprintf("%s\\%s", base, subs[i]);
 			uint32_t type = 0;
-			char *group = get_string(h, key, "Group");
+			char *group = rp_hive_get_string(h, key, "Group");
 			int kernel = rp_read_dword(&scan->reg->system, key, "Type", &type, NULL) &&
 				     type == 1;
 			if (kernel && group &&
@@ -396,7 +386,7 @@ int rp_check_net_filters(rp_scan *scan, rp_err *err)
 		char *key = rp_registry_ccs_path(scan->reg, rest);
 		free(rest);
 		if (rp_hive_key_exists(h, key, NULL) == 1) {
-			char *image = get_string(h, key, "ImagePath");
+			char *image = rp_hive_get_string(h, key, "ImagePath");
 			char *path = volume_path(image, d->name);
 			const char *note = NULL;
 			char *vendor = vendor_of(scan, path, &note);

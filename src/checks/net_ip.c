@@ -60,16 +60,6 @@ static const agent *find_cloud(rp_scan *scan)
 	return NULL;
 }
 
-static char *get_string(rp_hive *h, const char *key, const char *value)
-{
-	rp_value v = {0};
-	char *s = NULL;
-	if (rp_hive_get(h, key, value, &v, NULL) == 1)
-		s = rp_value_string(&v);
-	rp_value_free(&v);
-	return s;
-}
-
 /* A value rendered for a summary (escaped), or "none". */
 static char *shown(rp_hive *h, const char *key, const char *value)
 {
@@ -120,7 +110,7 @@ static char *adapter_of(rp_scan *scan, const char *guid, char **cls_key)
 	rp_hive *h = scan->reg->system.hive;
 	char *rest = rp_xasprintf(CONNECTIONS "\\%s\\Connection", guid);
 	char *key = rp_registry_ccs_path(scan->reg, rest);
-	char *name = get_string(h, key, "Name");
+	char *name = rp_hive_get_string(h, key, "Name");
 	free(key);
 	free(rest);
 	char *cls = rp_registry_ccs_path(scan->reg, NET_CLASS), *desc = NULL;
@@ -130,9 +120,9 @@ static char *adapter_of(rp_scan *scan, const char *guid, char **cls_key)
 	if (rp_hive_subkeys(h, cls, &subs, &n, NULL) == 0) {
 		for (size_t i = 0; i < n && !desc; i++) {
 			char *k = rp_xasprintf("%s\\%s", cls, subs[i]);
-			char *id = get_string(h, k, "NetCfgInstanceId");
+			char *id = rp_hive_get_string(h, k, "NetCfgInstanceId");
 			if (id && rp_strcasecmp(id, guid) == 0) {
-				desc = get_string(h, k, "DriverDesc");
+				desc = rp_hive_get_string(h, k, "DriverDesc");
 				*cls_key = k;
 				k = NULL;
 			}
@@ -211,7 +201,7 @@ static void plan_dhcp(rp_finding *f, rp_hive *h, const char *key, const char *wa
 		}
 		rp_value_free(&v);
 	}
-	char *dns = get_string(h, key, "NameServer");
+	char *dns = rp_hive_get_string(h, key, "NameServer");
 	if (dns && *dns) {
 		char *old = rp_escape(dns);
 		what = rp_xasprintf(

@@ -89,19 +89,6 @@ typedef struct ident {
 	ino_t ino;
 } ident;
 
-static int sys_line(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	char *ok = fgets(buf, (int)size, f);
-	fclose(f);
-	if (!ok)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 static ident identify(const char *path)
 {
 	struct stat st;
@@ -116,12 +103,13 @@ static ident identify(const char *path)
 	snprintf(p, sizeof p, "/sys/dev/block/%u:%u/partition", major(d), minor(d));
 	if (access(p, F_OK) == 0) {
 		snprintf(p, sizeof p, "/sys/dev/block/%u:%u/../dev", major(d), minor(d));
-		if (sys_line(p, line, sizeof line) == 0 && sscanf(line, "%u:%u", &ma, &mi) == 2)
+		if (rp_file_first_line(p, line, sizeof line) == 0 &&
+		    sscanf(line, "%u:%u", &ma, &mi) == 2)
 			d = makedev(ma, mi);
 	}
 	snprintf(p, sizeof p, "/sys/dev/block/%u:%u/loop/backing_file", major(d), minor(d));
 	struct stat bs;
-	if (sys_line(p, line, sizeof line) == 0 && stat(line, &bs) == 0)
+	if (rp_file_first_line(p, line, sizeof line) == 0 && stat(line, &bs) == 0)
 		return (ident){1, bs.st_dev, bs.st_ino};
 	return (ident){2, d, 0};
 }

@@ -15,6 +15,7 @@
  * Two writers on one NTFS volume destroy it; this is the only place that looks for the other.
  */
 #include "disk/disk.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <dirent.h>
@@ -43,24 +44,10 @@ typedef struct devset {
 	size_t n;
 } devset;
 
-/* First line of a sysfs file, without the newline; 0 on success. */
-static int read_line(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	char *ok = fgets(buf, (int)size, f);
-	fclose(f);
-	if (!ok)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 static int read_u64(const char *path, uint64_t *out)
 {
 	char buf[64], *end;
-	if (read_line(path, buf, sizeof buf) < 0)
+	if (rp_file_first_line(path, buf, sizeof buf) < 0)
 		return -1;
 	unsigned long long v = strtoull(buf, &end, 10);
 	if (end == buf)
@@ -136,7 +123,7 @@ static void add_partitions(devset *s, dev_t whole, uint64_t base, uint64_t offse
 		if (read_u64(p, &sectors) < 0)
 			continue;
 		snprintf(p, sizeof p, "%s/%s/dev", dir, de->d_name);
-		if (read_line(p, buf, sizeof buf) < 0 || parse_devno(buf, &dev) < 0)
+		if (rp_file_first_line(p, buf, sizeof buf) < 0 || parse_devno(buf, &dev) < 0)
 			continue;
 		/* sysfs counts 512-byte sectors whatever the logical block size. */
 		if (overlaps(base + start * 512, sectors * 512, offset, size))
@@ -162,7 +149,8 @@ static void add_holders(devset *s)
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(p, sizeof p, "/sys/class/block/%s/dev", de->d_name);
-			if (read_line(p, buf, sizeof buf) == 0 && parse_devno(buf, &dev) == 0)
+			if (rp_file_first_line(p, buf, sizeof buf) == 0 &&
+			    parse_devno(buf, &dev) == 0)
 				add_dev(s, dev, de->d_name);
 		}
 		closedir(dh);
@@ -184,8 +172,9 @@ static void add_loops(devset *s, const struct stat *st, uint64_t offset, uint64_
 		uint64_t loff = 0, limit = 0;
 		dev_t dev;
 		snprintf(p, sizeof p, "/sys/block/%s/loop/backing_file", de->d_name);
-		if (read_line(p, backing, sizeof backing) < 0 || stat(backing, &bst) != 0 ||
-		    bst.st_dev != st->st_dev || bst.st_ino != st->st_ino)
+		if (rp_file_first_line(p, backing, sizeof backing) < 0 ||
+		    stat(backing, &bst) != 0 || bst.st_dev != st->st_dev ||
+		    bst.st_ino != st->st_ino)
 			continue;
 		snprintf(p, sizeof p, "/sys/block/%s/loop/offset", de->d_name);
 		read_u64(p, &loff);
@@ -194,7 +183,7 @@ static void add_loops(devset *s, const struct stat *st, uint64_t offset, uint64_
 		if (!overlaps(loff, limit ? limit : UINT64_MAX - loff, offset, size))
 			continue;
 		snprintf(p, sizeof p, "/sys/block/%s/dev", de->d_name);
-		if (read_line(p, buf, sizeof buf) < 0 || parse_devno(buf, &dev) < 0)
+		if (rp_file_first_line(p, buf, sizeof buf) < 0 || parse_devno(buf, &dev) < 0)
 			continue;
 		add_dev(s, dev, de->d_name);
 		add_partitions(s, dev, loff, offset, size);
@@ -346,8 +335,8 @@ static int check_in_use(const struct stat *st, uint64_t offset, uint64_t size, c
 		uint64_t loff = 0;
 		snprintf(p, sizeof p, SYS_DEV_BLOCK "/%u:%u/loop/backing_file", major(st->st_rdev),
 			 minor(st->st_rdev));
-		if (read_line(p, backing, sizeof backing) == 0 && stat(backing, &file) == 0 &&
-		    S_ISREG(file.st_mode)) {
+		if (rp_file_first_line(p, backing, sizeof backing) == 0 &&
+		    stat(backing, &file) == 0 && S_ISREG(file.st_mode)) {
 			snprintf(p, sizeof p, SYS_DEV_BLOCK "/%u:%u/loop/offset",
 				 major(st->st_rdev), minor(st->st_rdev));
 			read_u64(p, &loff);

@@ -225,16 +225,6 @@ static int check_identity(rp_hive_file *hf, rp_err *err)
 	return -1;
 }
 
-static char *get_string(rp_hive *h, const char *key, const char *value)
-{
-	rp_value v = {0};
-	if (rp_hive_get(h, key, value, &v, NULL) != 1)
-		return NULL;
-	char *s = rp_value_string(&v);
-	rp_value_free(&v);
-	return s;
-}
-
 static void resolve_ccs(rp_registry *reg)
 {
 	rp_value v = {0};
@@ -402,14 +392,14 @@ int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 	}
 	resolve_ccs(reg);
 	const char *cv = "Microsoft\\Windows NT\\CurrentVersion";
-	reg->product = get_string(reg->software.hive, cv, "ProductName");
-	reg->build = get_string(reg->software.hive, cv, "CurrentBuild");
+	reg->product = rp_hive_get_string(reg->software.hive, cv, "ProductName");
+	reg->build = rp_hive_get_string(reg->software.hive, cv, "CurrentBuild");
 	if (!reg->build)
-		reg->build = get_string(reg->software.hive, cv, "CurrentBuildNumber");
+		reg->build = rp_hive_get_string(reg->software.hive, cv, "CurrentBuildNumber");
 	if (reg->build)
 		reg->build_number = (unsigned)strtoul(reg->build, NULL, 10);
 	char *cn = rp_registry_ccs_path(reg, "Control\\ComputerName\\ComputerName");
-	reg->computer = get_string(reg->system.hive, cn, "ComputerName");
+	reg->computer = rp_hive_get_string(reg->system.hive, cn, "ComputerName");
 	free(cn);
 	load_optional(vol, "SAM", &reg->sam);
 	load_optional(vol, "SECURITY", &reg->security);

@@ -65,6 +65,9 @@ void rp_names_free(char **names, size_t n);
 int rp_value_dword(const rp_value *v, uint32_t *out);
 /* REG_SZ / REG_EXPAND_SZ as malloc'd UTF-8 (NULL for other types). */
 char *rp_value_string(const rp_value *v);
+/* A string value (REG_SZ / REG_EXPAND_SZ) of key as malloc'd UTF-8; NULL when absent, of another
+ * type or unreadable. */
+char *rp_hive_get_string(rp_hive *h, const char *key, const char *value);
 /* Readable rendering for reports: "0x00000001 (1)", "\"text\"", "hex:01,02,..." (malloc'd,
  * escaped for a terminal). */
 char *rp_value_format(const rp_value *v);

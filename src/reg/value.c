@@ -259,3 +259,13 @@ int rp_value_parse(const char *tname, const char *data, uint32_t *type, uint8_t 
 	}
 	return 0;
 }
+
+char *rp_hive_get_string(rp_hive *h, const char *key, const char *value)
+{
+	rp_value v = {0};
+	char *s = NULL;
+	if (rp_hive_get(h, key, value, &v, NULL) == 1)
+		s = rp_value_string(&v);
+	rp_value_free(&v);
+	return s;
+}

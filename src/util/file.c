@@ -36,3 +36,16 @@ int rp_file_read(const char *path, uint8_t **data, size_t *len, int exit_code, r
 	fclose(f);
 	return rc;
 }
+
+int rp_file_first_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	char *ok = fgets(buf, (int)size, f);
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}

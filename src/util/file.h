@@ -1,5 +1,6 @@
 /*
- * file.h — reading a whole host file (a backup given with --backup, a hive given to `hive`).
+ * file.h — reading a host file: a whole one (a backup given with --backup, a hive given to
+ * `hive`), or the first line of a sysfs file.
  * Files on the Windows volume are read through vol/, never with these.
  */
 #ifndef RP_FILE_H
@@ -15,5 +16,7 @@
 int rp_stream_read(FILE *f, uint8_t **data, size_t *len);
 /* Reads a whole host file; on failure err says which file and why, with exit_code. */
 int rp_file_read(const char *path, uint8_t **data, size_t *len, int exit_code, rp_err *err);
+/* The first line of a small host file (sysfs), without its newline; 0 on success, else -1. */
+int rp_file_first_line(const char *path, char *buf, size_t size);
 
 #endif
