@@ -100,3 +100,24 @@ ntfs_check() {
 	rm -f "$T/part.img"
 	return $_rc
 }
+
+# dirty_system OLD DIRTY: OLD gets the healthy hives; DIRTY a SYSTEM whose .LOG1 and .LOG2 hold
+# what the primary does not (300 keys under Services\RpLogOnly and the denied-local scenario's
+# values: RDP denied), made by rp-mklogs, and the same SOFTWARE.
+dirty_system() {
+	scenario_hives healthy "$1" || return 1
+	cp "$1/SYSTEM" "$T/new.SYSTEM" || return 1
+	{
+		printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpLogOnly]\n"Marker"="only in the logs"\n'
+		i=0
+		while [ $i -lt 300 ]; do
+			printf '\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpLogOnly\\K%03d]\n"N"=dword:%08x\n' $i $i
+			i=$((i + 1))
+		done
+	} >"$T/logonly.reg"
+	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" "$T/logonly.reg" &&
+		hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" \
+			hive/scenarios/denied-local/system.reg &&
+		mkdir -p "$2" && "$TOOLS/rp-mklogs" "$1/SYSTEM" "$T/new.SYSTEM" "$2" SYSTEM --split &&
+		cp "$1/SOFTWARE" "$2/SOFTWARE"
+}

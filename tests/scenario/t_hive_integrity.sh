@@ -9,21 +9,7 @@
 CFG=Windows/System32/config
 TS='ControlSet001\Control\Terminal Server'
 
-scenario_hives healthy "$T/old"
-cp "$T/old/SYSTEM" "$T/new.SYSTEM"
-{
-	printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpLogOnly]\n"Marker"="only in the logs"\n'
-	i=0
-	while [ $i -lt 300 ]; do
-		printf '\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpLogOnly\\K%03d]\n"N"=dword:%08x\n' $i $i
-		i=$((i + 1))
-	done
-} >"$T/logonly.reg"
-hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" "$T/logonly.reg"
-hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" hive/scenarios/denied-local/system.reg
-mkdir -p "$T/dirty"
-check "rp-mklogs makes a dirty SYSTEM with LOG1 and LOG2" "$TOOLS/rp-mklogs" "$T/old/SYSTEM" "$T/new.SYSTEM" "$T/dirty" SYSTEM --split
-cp "$T/old/SOFTWARE" "$T/dirty/SOFTWARE"
+check "rp-mklogs makes a dirty SYSTEM with LOG1 and LOG2" dirty_system "$T/old" "$T/dirty"
 check "the primary alone still allows RDP (the logs hold the change)" test "$(hivexget "$T/old/SYSTEM" "$TS" fDenyTSConnections)" = 0
 python3 tests/lib/hivedump.py "$T/new.SYSTEM" >"$T/new.txt"
 

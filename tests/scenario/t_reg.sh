@@ -12,21 +12,7 @@ TS='HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server'
 RDPTCP="$TS\\WinStations\\RDP-Tcp"
 W=$SHARED/hives/windows-made/NewDirtyHive1
 
-scenario_hives healthy "$T/old"
-cp "$T/old/SYSTEM" "$T/new.SYSTEM"
-{
-	printf 'Windows Registry Editor Version 5.00\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpLogOnly]\n"Marker"="only in the logs"\n'
-	i=0
-	while [ $i -lt 300 ]; do
-		printf '\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\RpLogOnly\\K%03d]\n"N"=dword:%08x\n' $i $i
-		i=$((i + 1))
-	done
-} >"$T/logonly.reg"
-hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" "$T/logonly.reg"
-hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$T/new.SYSTEM" hive/scenarios/denied-local/system.reg
-mkdir -p "$T/dirty"
-check "rp-mklogs makes a dirty SYSTEM with LOG1 and LOG2" "$TOOLS/rp-mklogs" "$T/old/SYSTEM" "$T/new.SYSTEM" "$T/dirty" SYSTEM --split
-cp "$T/old/SOFTWARE" "$T/dirty/SOFTWARE"
+check "rp-mklogs makes a dirty SYSTEM with LOG1 and LOG2" dirty_system "$T/old" "$T/dirty"
 xz -dkc "$SHARED/hives/real/SAM.xz" >"$T/dirty/SAM"
 cp "$W/NewDirtyHive" "$T/dirty/DEFAULT"
 cp "$W/NewDirtyHive.LOG1" "$T/dirty/DEFAULT.LOG1"
