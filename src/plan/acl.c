@@ -14,12 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void add_file(rp_plan_result *res, const char *path)
-{
-	res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
-	res->files[res->nfiles++] = rp_xstrdup(path);
-}
-
 int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *path,
 		   const uint8_t *sd, size_t len, rp_plan_result *res, rp_err *err)
 {
@@ -82,7 +76,7 @@ int rp_plan_set_sd(const rp_target *t, const rp_plan_opts *opts, const char *pat
 		free(shown);
 		goto out;
 	}
-	add_file(res, path);
+	rp_plan_add_file(res, path);
 	res->files_written = 1;
 	res->changes = 1;
 	rc = 0;

@@ -27,6 +27,12 @@ void rp_plan_add_note(rp_plan_result *res, char *note)
 	res->notes[res->nnotes++] = note;
 }
 
+void rp_plan_add_file(rp_plan_result *res, const char *path)
+{
+	res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
+	res->files[res->nfiles++] = rp_xstrdup(path);
+}
+
 static rp_job *new_job(rp_jobs *jobs, const char *path, rp_backup_action action)
 {
 	jobs->v = rp_xrealloc(jobs->v, (jobs->n + 1) * sizeof *jobs->v);

@@ -39,5 +39,7 @@ int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result
 void rp_jobs_free(rp_jobs *jobs);
 /* Appends a note (malloc'd, taken over) to the result. */
 void rp_plan_add_note(rp_plan_result *res, char *note);
+/* Appends a copy of path to res's files (the files a run wrote or would write). */
+void rp_plan_add_file(rp_plan_result *res, const char *path);
 
 #endif

@@ -22,12 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void add_file(rp_plan_result *res, const char *path)
-{
-	res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
-	res->files[res->nfiles++] = rp_xstrdup(path);
-}
-
 /* Saves what the volume holds now for job j (read on the read-write mount, so that the backup
  * holds exactly what is replaced) and, for a hive, its logs. */
 static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
@@ -237,7 +231,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 			roll_back(t, opts, &b, &jobs, i + 1, err);
 			goto free_backup;
 		}
-		add_file(res, j->path);
+		rp_plan_add_file(res, j->path);
 	}
 	int marked = rp_vol_get_state(vol)->marked_dirty && !at_open.marked_dirty;
 	if (rp_vol_close(vol, err) < 0) {

@@ -9,6 +9,7 @@
  * interrupted undo can simply be run again.  Backups form a history: each undo restores the
  * newest one not yet undone, so repeated runs walk back to the state before the first fix.
  */
+#include "plan/jobs.h"
 #include "plan/interrupt.h"
 #include "plan/plan_internal.h"
 #include "util/file.h"
@@ -189,12 +190,6 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 	return -1;
 }
 
-static void add_note(rp_plan_result *res, char *note)
-{
-	res->notes = rp_xrealloc(res->notes, (res->nnotes + 1) * sizeof *res->notes);
-	res->notes[res->nnotes++] = note;
-}
-
 /* Marks in todo the entries of b to restore; returns how many, or -1 (err). */
 static long examine(rp_vol *vol, const rp_backup *b, int force, const history *h, const char *name,
 		    int *todo, rp_err *err)
@@ -319,9 +314,10 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		}
 	}
 	if (!b) {
-		add_note(res, rp_xasprintf("nothing to undo: every file is as it was before the "
-					   "first of the %zu rdprescue backups on this volume (%s)",
-					   h.n, h.b[h.n - 1].id));
+		rp_plan_add_note(
+		    res, rp_xasprintf("nothing to undo: every file is as it was before the "
+				      "first of the %zu rdprescue backups on this volume (%s)",
+				      h.n, h.b[h.n - 1].id));
 		rc = 0;
 		goto out;
 	}
@@ -338,9 +334,9 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	}
 	res->restored_id = rp_xstrdup(b->id);
 	char *where = shown_where(res->restored_from, on_volume);
-	add_note(res, rp_xasprintf("%s backup %s (%s of %s) from %s: %ld file%s",
-				   opts->dry_run ? "would restore" : "restores", b->id, b->kind,
-				   b->created, where, n, n == 1 ? "" : "s"));
+	rp_plan_add_note(res, rp_xasprintf("%s backup %s (%s of %s) from %s: %ld file%s",
+					   opts->dry_run ? "would restore" : "restores", b->id,
+					   b->kind, b->created, where, n, n == 1 ? "" : "s"));
 	free(where);
 	if (n == 0) {
 		rc = 0;
@@ -349,9 +345,7 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	if (opts->dry_run) {
 		for (size_t i = 0; i < b->nentries; i++)
 			if (todo[i]) {
-				res->files =
-				    rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
-				res->files[res->nfiles++] = rp_xstrdup(b->entries[i].path);
+				rp_plan_add_file(res, b->entries[i].path);
 			}
 		rc = 0;
 		goto out;
@@ -395,8 +389,7 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 				      res->nfiles, n);
 			goto out;
 		}
-		res->files = rp_xrealloc(res->files, (res->nfiles + 1) * sizeof *res->files);
-		res->files[res->nfiles++] = rp_xstrdup(b->entries[i].path);
+		rp_plan_add_file(res, b->entries[i].path);
 	}
 	int marked = rp_vol_get_state(vol)->marked_dirty && !at_open.marked_dirty;
 	if (rp_vol_close(vol, err) < 0) {
@@ -429,10 +422,11 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		}
 	}
 	if (chosen >= 0 && (size_t)chosen + 1 < h.n)
-		add_note(res, rp_xasprintf("%zu older backup%s: run undo again to go back further "
-					   "(see rdprescue backups)",
-					   h.n - (size_t)chosen - 1,
-					   h.n - (size_t)chosen - 1 == 1 ? "" : "s"));
+		rp_plan_add_note(
+		    res, rp_xasprintf("%zu older backup%s: run undo again to go back further "
+				      "(see rdprescue backups)",
+				      h.n - (size_t)chosen - 1,
+				      h.n - (size_t)chosen - 1 == 1 ? "" : "s"));
 	rc = 0;
 out:
 	if (vol && rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
