@@ -35,7 +35,20 @@ size_t rp_report_state_notes(const rp_vol *vol, const rp_registry *reg, char **n
 	const char *why = vol ? rp_vol_write_refusal(vol) : NULL;
 	if (why && n < max)
 		notes[n++] = rp_xasprintf("fix will refuse to write to this volume: %s", why);
-	if (vol && rp_vol_get_state(vol)->dirty_flag && n < max)
+	const rp_vol_state *st = vol ? rp_vol_get_state(vol) : NULL;
+	if (st && st->journal_pending && n < max)
+		notes[n++] = rp_xstrdup(
+		    "an interrupted rdprescue run left its last change in its journal: this report "
+		    "reads the volume with that change; the next fix or undo writes it");
+	else if (st && st->journal_dropped && n < max)
+		notes[n++] = rp_xstrdup("an interrupted rdprescue run left an incomplete journal: "
+					"none of it reached the "
+					"volume; the next fix or undo removes it");
+	if (st && st->marked_dirty && n < max)
+		notes[n++] =
+		    rp_xstrdup("the NTFS dirty flag was set by an interrupted rdprescue run: "
+			       "the next fix or undo clears it");
+	if (st && !st->marked_dirty && st->dirty_flag && n < max)
 		notes[n++] = rp_xstrdup(
 		    "the NTFS volume is marked dirty: Windows will run chkdsk on it at the next "
 		    "boot; if Windows reported disk errors, run chkdsk /f on it in Windows before "

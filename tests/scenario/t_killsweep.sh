@@ -91,9 +91,16 @@ point_ok() {
 	esac
 	if [ -e "$K@0$JOURNAL" ]; then
 		in_commit=$((in_commit + 1))
-		"$RP" scan "$K" >/dev/null 2>"$W/serr"
+		"$RP" scan "$K" >"$W/sout" 2>"$W/serr"
 		case $? in 0 | 1) ;; *) bad="$bad scan with a journal left: $(head -c 200 "$W/serr");" ;; esac
+		grep_text 'an interrupted rdprescue run left \(its last change in its journal\|an incomplete journal\)' "$W/sout" ||
+			bad="$bad scan does not note the journal left;"
 	else
+		if [ -e "$K@0.rdprescue-dirty" ] && dirty "$K"; then
+			"$RP" scan "$K" >"$W/sout" 2>&1
+			grep_text 'dirty flag was set by an interrupted rdprescue run' "$W/sout" ||
+				bad="$bad scan does not note rdprescue's own dirty flag;"
+		fi
 		in_set "$(shas "$K")" "$4" "$5" >"$W/why1" || bad="$bad $(cat "$W/why1");"
 		list_ok "$K" >"$W/why2" 2>&1 || bad="$bad $(head -c 300 "$W/why2");"
 		ntfsfix -n "$K" >"$W/nf" 2>&1 || bad="$bad ntfsfix -n: $(tail -n 2 "$W/nf" | tr '\n' ' ');"
