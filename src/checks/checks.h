@@ -175,6 +175,12 @@ rp_change *rp_change_raw(rp_finding *f, const char *hive, const char *key, const
 /* rp_change_dword described as "set HIVE\key\value to WANT (was WAS)". */
 rp_change *rp_change_dword_was(rp_finding *f, const char *hive, const char *key, const char *value,
 			       uint32_t want, const char *was, int weakens);
+/* A service's Type: a Win32 service process (16, own process; 32, shared svchost process) can
+ * start; anything else is a problem under check, for service (a name in words), whose fix sets
+ * want.  why: what the wrong type keeps from working and why want, in plain words.  Returns 1
+ * when healthy. */
+int rp_expect_service_type(rp_scan *scan, const char *check, const char *key, const char *service,
+			   uint32_t want, const char *why);
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
 rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);

@@ -318,3 +318,27 @@ char *rp_target_shown(const rp_scan *scan)
 {
 	return rp_escape(scan->target ? scan->target : "/dev/sdX");
 }
+
+int rp_expect_service_type(rp_scan *scan, const char *check, const char *key, const char *service,
+			   uint32_t want, const char *why)
+{
+	rp_hive_file *system = &scan->reg->system;
+	uint32_t type = 0;
+	int present = 0;
+	int is_dword = rp_read_dword(system, key, "Type", &type, &present);
+	if (is_dword && (type == 0x10 || type == 0x20))
+		return 1;
+	char buf[16];
+	const char *was = rp_dword_shown(present, is_dword, type, buf, sizeof buf);
+	char *sum = rp_xasprintf("%s's Type is %s, not a Win32 service process", service, was);
+	char *explain = rp_xasprintf(
+	    "The service control manager starts %s only as a Win32 service (Type 16, own "
+	    "process, or 32, shared svchost process); %s",
+	    service, why);
+	rp_finding *f = rp_finding_add(scan, check, RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_evidence_value(f, system, key, "Type", RP_SRC_LOCAL);
+	rp_change_dword_was(f, "SYSTEM", key, "Type", want, was, 0);
+	free(explain);
+	free(sum);
+	return 0;
+}

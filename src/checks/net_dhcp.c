@@ -77,26 +77,12 @@ static void check_account(rp_scan *scan, const char *key, int *healthy)
 
 static void check_type(rp_scan *scan, const char *key, int *healthy)
 {
-	rp_hive_file *system = &scan->reg->system;
-	uint32_t type = 0;
-	int present = 0;
-	int is_dword = rp_read_dword(system, key, "Type", &type, &present);
-	if (is_dword && (type == 0x10 || type == 0x20))
-		return;
-	*healthy = 0;
-	char buf[16];
-	const char *was = rp_dword_shown(present, is_dword, type, buf, sizeof buf);
-	char *sum = rp_xasprintf("the DHCP Client's Type is %s, not a Win32 service", was);
-	char *explain = rp_xasprintf(
-	    "The service control manager starts the DHCP Client only as a Win32 service (Type 16, "
-	    "own process, or 32, shared svchost process); with another type it never starts and "
-	    "%s. The fix sets Type 32 (0x20), Windows' value.",
-	    CLOUD_WORDS);
-	rp_finding *f = rp_finding_add(scan, CHECK, RP_PROBLEM, RP_ERROR, sum, explain);
-	rp_evidence_value(f, system, key, "Type", RP_SRC_LOCAL);
-	rp_change_dword_was(f, "SYSTEM", key, "Type", 0x20, was, 0);
-	free(explain);
-	free(sum);
+	char *why = rp_xasprintf("with another type it never starts and %s. The fix sets Type 32 "
+				 "(0x20), Windows' value.",
+				 CLOUD_WORDS);
+	if (!rp_expect_service_type(scan, CHECK, key, "the DHCP Client", 0x20, why))
+		*healthy = 0;
+	free(why);
 }
 
 int rp_check_net_dhcp(rp_scan *scan, rp_err *err)

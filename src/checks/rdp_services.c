@@ -125,24 +125,12 @@ static void check_termservice(rp_scan *scan, const char *key, int *healthy)
 	}
 	free(account);
 
-	uint32_t type = 0;
-	int present = 0;
-	int is_dword = rp_read_dword(system, key, "Type", &type, &present);
-	if (is_dword && (type == 16 || type == 32))
-		return;
-	*healthy = 0;
-	char buf[16];
-	const char *was = rp_dword_shown(present, is_dword, type, buf, sizeof buf);
-	char *sum = rp_xasprintf("TermService Type is %s, not a Win32 service process", was);
-	rp_finding *f = rp_finding_add(
-	    scan, rp_id_rdp_services, RP_PROBLEM, RP_ERROR, sum,
-	    "The service control manager starts TermService only as a Win32 service (Type 16, "
-	    "own process, or 32, shared svchost process); any other type keeps Remote Desktop "
-	    "Services from starting and the client cannot connect. The fix sets Type 16, the "
-	    "value of Microsoft's 'Remote Desktop Services not starting' procedure.");
-	rp_evidence_value(f, system, key, "Type", RP_SRC_LOCAL);
-	rp_change_dword_was(f, "SYSTEM", key, "Type", 16, was, 0);
-	free(sum);
+	if (!rp_expect_service_type(
+		scan, rp_id_rdp_services, key, "TermService", 16,
+		"any other type keeps Remote Desktop Services from starting and the client cannot "
+		"connect. The fix sets Type 16, the value of Microsoft's 'Remote Desktop Services "
+		"not starting' procedure."))
+		*healthy = 0;
 }
 
 /* "%SystemRoot%\\System32\\termsrv.dll" -> "Windows/System32/termsrv.dll" (malloc'd), NULL when
