@@ -49,13 +49,16 @@ rm -f "$I"
 
 # --- rdp.services ---
 round_trip services-disabled rdp.services
-check "services: TermService, SessionEnv, KeyIso, ObjectName are four problems" $JQ \
-	"$T/services-disabled.scan.json" "len(F('rdp.services','problem'))==4"
+check "services: TermService, SessionEnv, KeyIso, ObjectName, Type are five problems" $JQ \
+	"$T/services-disabled.scan.json" "len(F('rdp.services','problem'))==5"
+check "services: TermService's Type 0x110 (interactive) is named with its fix" $JQ \
+	"$T/services-disabled.scan.json" "any('Type is 272' in f['summary'] and any(c['value']=='Type' for c in f['changes']) for f in F('rdp.services','problem'))"
 check "services: TermService Start 3" is "$(sys_get "$I" "$CCS\\Services\\TermService" Start)" 3
 check "services: SessionEnv Start 3" is "$(sys_get "$I" "$CCS\\Services\\SessionEnv" Start)" 3
 check "services: KeyIso Start 3" is "$(sys_get "$I" "$CCS\\Services\\KeyIso" Start)" 3
 check "services: ObjectName NetworkService (REG_SZ)" is \
 	"$(sys_get "$I" "$CCS\\Services\\TermService" ObjectName)" 'NT Authority\NetworkService'
+check "services: TermService Type 16 (own process)" is "$(sys_get "$I" "$CCS\\Services\\TermService" Type)" 16
 check "services: CryptSvc untouched (2)" is "$(sys_get "$I" "$CCS\\Services\\CryptSvc" Start)" 2
 undo_identical services-disabled
 rm -f "$I"
