@@ -181,6 +181,13 @@ rp_change *rp_change_dword_was(rp_finding *f, const char *hive, const char *key,
  * when healthy. */
 int rp_expect_service_type(rp_scan *scan, const char *check, const char *key, const char *service,
 			   uint32_t want, const char *why);
+/* A service's ObjectName: account ("NT Authority\\LocalService") or its long form alias ("NT
+ * AUTHORITY\\LOCAL SERVICE") is healthy; anything else (or none) is a problem under check, for
+ * service (a name in words, "the DHCP Client"), whose fix sets account.  explain: what the wrong
+ * account breaks, in plain words, ending with the fix.  Returns 1 when healthy. */
+int rp_expect_service_account(rp_scan *scan, const char *check, const char *key,
+			      const char *service, const char *account, const char *alias,
+			      const char *explain);
 rp_change *rp_change_delete_value(rp_finding *f, const char *hive, const char *key,
 				  const char *value, const char *what);
 rp_change *rp_change_delete_key(rp_finding *f, const char *hive, const char *key, const char *what);

@@ -342,3 +342,27 @@ int rp_expect_service_type(rp_scan *scan, const char *check, const char *key, co
 	free(sum);
 	return 0;
 }
+
+int rp_expect_service_account(rp_scan *scan, const char *check, const char *key,
+			      const char *service, const char *account, const char *alias,
+			      const char *explain)
+{
+	rp_hive_file *system = &scan->reg->system;
+	char *found = rp_hive_get_string(system->hive, key, "ObjectName");
+	if (found && (rp_strcasecmp(found, account) == 0 || rp_strcasecmp(found, alias) == 0)) {
+		free(found);
+		return 1;
+	}
+	char *shown = found ? rp_escape(found) : rp_xstrdup("absent");
+	char *sum = rp_xasprintf("%s runs as %s, not %s", service, shown, account);
+	rp_finding *f = rp_finding_add(scan, check, RP_PROBLEM, RP_ERROR, sum, explain);
+	rp_evidence_value(f, system, key, "ObjectName", RP_SRC_LOCAL);
+	char *what =
+	    rp_xasprintf("set SYSTEM\\%s\\ObjectName to \"%s\" (was %s)", key, account, shown);
+	rp_change_sz(f, "SYSTEM", key, "ObjectName", account, 0, what);
+	free(what);
+	free(sum);
+	free(shown);
+	free(found);
+	return 0;
+}

@@ -48,31 +48,15 @@ static void check_start(rp_scan *scan, const char *key, int *healthy)
 
 static void check_account(rp_scan *scan, const char *key, int *healthy)
 {
-	rp_hive_file *system = &scan->reg->system;
-	char *account = rp_hive_get_string(system->hive, key, "ObjectName");
-	if (account && (rp_strcasecmp(account, LOCAL_SERVICE) == 0 ||
-			rp_strcasecmp(account, "NT AUTHORITY\\LOCAL SERVICE") == 0)) {
-		free(account);
-		return;
-	}
-	*healthy = 0;
-	char *shown = account ? rp_escape(account) : rp_xstrdup("absent");
-	char *sum = rp_xasprintf("the DHCP Client runs as %s, not %s", shown, LOCAL_SERVICE);
 	char *explain = rp_xasprintf(
 	    "The DHCP Client runs in the LocalServiceNetworkRestricted svchost group as LOCAL "
 	    "SERVICE; under another account the service control manager cannot start it in that "
 	    "process (error 1069 or 1297) and %s. The fix sets ObjectName back to %s.",
 	    CLOUD_WORDS, LOCAL_SERVICE);
-	rp_finding *f = rp_finding_add(scan, CHECK, RP_PROBLEM, RP_ERROR, sum, explain);
-	rp_evidence_value(f, system, key, "ObjectName", RP_SRC_LOCAL);
-	char *what = rp_xasprintf("set SYSTEM\\%s\\ObjectName to \"%s\" (was %s)", key,
-				  LOCAL_SERVICE, shown);
-	rp_change_sz(f, "SYSTEM", key, "ObjectName", LOCAL_SERVICE, 0, what);
-	free(what);
+	if (!rp_expect_service_account(scan, CHECK, key, "the DHCP Client", LOCAL_SERVICE,
+				       "NT AUTHORITY\\LOCAL SERVICE", explain))
+		*healthy = 0;
 	free(explain);
-	free(sum);
-	free(shown);
-	free(account);
 }
 
 static void check_type(rp_scan *scan, const char *key, int *healthy)

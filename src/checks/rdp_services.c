@@ -97,33 +97,16 @@ static void check_start(rp_scan *scan, const service *s, const char *key, int *h
 /* TermService: the account it runs as and its service type. */
 static void check_termservice(rp_scan *scan, const char *key, int *healthy)
 {
-	rp_hive_file *system = &scan->reg->system;
-	char *account = rp_hive_get_string(system->hive, key, "ObjectName");
-	if (!account || (rp_strcasecmp(account, NETWORK_SERVICE) != 0 &&
-			 rp_strcasecmp(account, "NT AUTHORITY\\NETWORK SERVICE") != 0)) {
+	if (!rp_expect_service_account(
+		scan, rp_id_rdp_services, key, "TermService", NETWORK_SERVICE,
+		"NT AUTHORITY\\NETWORK SERVICE",
+		"Remote Desktop Services must run as NETWORK SERVICE: the RDP key container and "
+		"the "
+		"listener's registry keys grant that account, so under another account the service "
+		"fails to start (logon failure, error 1069) or cannot read its key, and the client "
+		"cannot connect or gets 0x904 / extended 0x7. The fix sets ObjectName back to NT "
+		"Authority\\NetworkService."))
 		*healthy = 0;
-		char *shown = account ? rp_escape(account) : rp_xstrdup("absent");
-		char *sum =
-		    rp_xasprintf("TermService runs as %s, not NT Authority\\NetworkService", shown);
-		rp_finding *f = rp_finding_add(
-		    scan, rp_id_rdp_services, RP_PROBLEM, RP_ERROR, sum,
-		    "Remote Desktop Services must run as NETWORK SERVICE: the RDP key container "
-		    "and "
-		    "the listener's registry keys grant that account, so under another account the "
-		    "service fails to start (logon failure, error 1069) or cannot read its key, "
-		    "and "
-		    "the client cannot connect or gets 0x904 / extended 0x7. The fix sets "
-		    "ObjectName "
-		    "back to NT Authority\\NetworkService.");
-		rp_evidence_value(f, system, key, "ObjectName", RP_SRC_LOCAL);
-		char *what = rp_xasprintf("set SYSTEM\\%s\\ObjectName to \"%s\" (was %s)", key,
-					  NETWORK_SERVICE, shown);
-		rp_change_sz(f, "SYSTEM", key, "ObjectName", NETWORK_SERVICE, 0, what);
-		free(what);
-		free(sum);
-		free(shown);
-	}
-	free(account);
 
 	if (!rp_expect_service_type(
 		scan, rp_id_rdp_services, key, "TermService", 16,
