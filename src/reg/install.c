@@ -100,6 +100,8 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	if (rp_hive_find_logs(vol, dir, name, hf->log_path, err) < 0)
 		return -1;
 
+	/* One buffer for the hive: the primary as read, replayed in place, then moved into the
+	 * in-memory file hivex opens (rp_hive_open_owned).  The logs are freed before that. */
 	uint8_t *data[4] = {0};
 	size_t len[4] = {0};
 	int rc = -1;
@@ -110,8 +112,6 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 		    rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1], err) < 0)
 			goto out;
 	rp_regf_files files = {
-	    .primary = data[0],
-	    .primary_len = len[0],
 	    .log1 = data[1],
 	    .log1_len = len[1],
 	    .log2 = data[2],
@@ -119,20 +119,24 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	    .log = data[3],
 	    .log_len = len[3],
 	};
-	uint8_t *image = NULL;
-	size_t image_len = 0;
-	if (rp_regf_recover(&files, &image, &image_len, &hf->recovery, err) < 0) {
+	uint8_t *image = data[0];
+	size_t image_len = len[0];
+	data[0] = NULL;
+	if (rp_regf_recover_in_place(&image, &image_len, &files, &hf->recovery, err) < 0) {
 		rp_err_prefix(err, "%s", hf->path);
 		goto out;
 	}
-	rc = rp_hive_open(&hf->hive, name, image, image_len, err);
+	for (int i = 1; i < 4; i++) {
+		free(data[i]);
+		data[i] = NULL;
+	}
+	rc = rp_hive_open_owned(&hf->hive, name, image, image_len, err);
 	if (rc < 0) /* never only "hivex cannot open it": what to do next */
 		rp_err_suffix(
 		    err,
 		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "
 		    "in Windows",
 		    name, RP_CONFIG_DIR);
-	free(image);
 out:
 	for (int i = 0; i < 4; i++)
 		free(data[i]);
