@@ -384,12 +384,73 @@ out:
 	free(gpo.names);
 }
 
-int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
+/* What a reload may take over from the registry loaded before (NULL: nothing). */
+typedef struct reuse {
+	rp_registry *old;
+	const char *const *changed; /* volume paths written since */
+	size_t nchanged;
+} reuse;
+
+static int path_changed(const reuse *ru, const char *path)
+{
+	for (size_t i = 0; path && i < ru->nchanged; i++)
+		if (ru->changed[i] && rp_strcasecmp(path, ru->changed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The old registry's loaded hive file for name when neither its primary nor a log was written
+ * since (its bytes are what the volume holds), else NULL. */
+static rp_hive_file *reusable(const reuse *ru, const char *name)
+{
+	if (!ru || !ru->old)
+		return NULL;
+	rp_hive_file *hf = rp_registry_hive(ru->old, name);
+	if (!hf || path_changed(ru, hf->path))
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		if (path_changed(ru, hf->log_path[i]))
+			return NULL;
+	return hf;
+}
+
+/* Moves the hive of from into to; from keeps its strings (the report reads them), its hive
+ * becomes NULL. */
+static void take_hive(rp_hive_file *to, rp_hive_file *from)
+{
+	*to = *from;
+	to->path = from->path ? rp_xstrdup(from->path) : NULL;
+	for (int i = 0; i < 3; i++)
+		to->log_path[i] = from->log_path[i] ? rp_xstrdup(from->log_path[i]) : NULL;
+	to->error = from->error ? rp_xstrdup(from->error) : NULL;
+	from->hive = NULL;
+}
+
+static int get_hive(rp_vol *vol, const reuse *ru, const char *name, rp_hive_file *hf, rp_err *err)
+{
+	rp_hive_file *old = reusable(ru, name);
+	if (old) {
+		take_hive(hf, old);
+		return 0;
+	}
+	return load_hive(vol, name, hf, err);
+}
+
+static void get_optional(rp_vol *vol, const reuse *ru, const char *name, rp_hive_file *hf)
+{
+	rp_hive_file *old = reusable(ru, name);
+	if (old)
+		take_hive(hf, old);
+	else
+		load_optional(vol, name, hf);
+}
+
+static int load_registry(rp_vol *vol, const reuse *ru, rp_registry *reg, rp_err *err)
 {
 	memset(reg, 0, sizeof *reg);
-	if (load_hive(vol, "SYSTEM", &reg->system, err) < 0 ||
+	if (get_hive(vol, ru, "SYSTEM", &reg->system, err) < 0 ||
 	    check_identity(&reg->system, err) < 0 ||
-	    load_hive(vol, "SOFTWARE", &reg->software, err) < 0 ||
+	    get_hive(vol, ru, "SOFTWARE", &reg->software, err) < 0 ||
 	    check_identity(&reg->software, err) < 0) {
 		rp_registry_free(reg);
 		return -1;
@@ -405,11 +466,31 @@ int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 	char *cn = rp_registry_ccs_path(reg, "Control\\ComputerName\\ComputerName");
 	reg->computer = rp_hive_get_string(reg->system.hive, cn, "ComputerName");
 	free(cn);
-	load_optional(vol, "SAM", &reg->sam);
-	load_optional(vol, "SECURITY", &reg->security);
+	get_optional(vol, ru, "SAM", &reg->sam);
+	get_optional(vol, ru, "SECURITY", &reg->security);
 	load_local_pol(vol, reg);
 	load_domain_pols(vol, reg);
 	return 0;
+}
+
+int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
+{
+	return load_registry(vol, NULL, reg, err);
+}
+
+int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed, size_t nchanged,
+		       rp_registry *reg, rp_err *err)
+{
+	reuse ru = {.old = old, .changed = changed, .nchanged = nchanged};
+	/* What cannot be reused is released first: the old and the new copy of a written hive
+	 * are never held at once. */
+	rp_hive_file *all[] = {&old->system, &old->software, &old->sam, &old->security};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		if (all[i]->hive && !reusable(&ru, all[i]->name)) {
+			rp_hive_close(all[i]->hive);
+			all[i]->hive = NULL;
+		}
+	return load_registry(vol, &ru, reg, err);
 }
 
 rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name)
