@@ -445,7 +445,8 @@ static void get_optional(rp_vol *vol, const reuse *ru, const char *name, rp_hive
 		load_optional(vol, name, hf);
 }
 
-static int load_registry(rp_vol *vol, const reuse *ru, rp_registry *reg, rp_err *err)
+/* core_only: SYSTEM and SOFTWARE and what comes from them, nothing else. */
+static int load_registry(rp_vol *vol, const reuse *ru, int core_only, rp_registry *reg, rp_err *err)
 {
 	memset(reg, 0, sizeof *reg);
 	if (get_hive(vol, ru, "SYSTEM", &reg->system, err) < 0 ||
@@ -466,6 +467,8 @@ static int load_registry(rp_vol *vol, const reuse *ru, rp_registry *reg, rp_err 
 	char *cn = rp_registry_ccs_path(reg, "Control\\ComputerName\\ComputerName");
 	reg->computer = rp_hive_get_string(reg->system.hive, cn, "ComputerName");
 	free(cn);
+	if (core_only)
+		return 0;
 	get_optional(vol, ru, "SAM", &reg->sam);
 	get_optional(vol, ru, "SECURITY", &reg->security);
 	load_local_pol(vol, reg);
@@ -475,7 +478,12 @@ static int load_registry(rp_vol *vol, const reuse *ru, rp_registry *reg, rp_err 
 
 int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 {
-	return load_registry(vol, NULL, reg, err);
+	return load_registry(vol, NULL, 0, reg, err);
+}
+
+int rp_registry_load_core(rp_vol *vol, rp_registry *reg, rp_err *err)
+{
+	return load_registry(vol, NULL, 1, reg, err);
 }
 
 int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed, size_t nchanged,
@@ -490,7 +498,7 @@ int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed
 			rp_hive_close(all[i]->hive);
 			all[i]->hive = NULL;
 		}
-	return load_registry(vol, &ru, reg, err);
+	return load_registry(vol, &ru, 0, reg, err);
 }
 
 rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name)
