@@ -65,7 +65,7 @@ static int list_one(const char *path, int quiet)
 		free(p);
 		put(", label ", t.installs[i].label[0] ? t.installs[i].label : "(none)");
 		if (rp_target_open(&t, (int)i + 1, 0, &vol, &inst, &e2) < 0 ||
-		    rp_registry_load(vol, &reg, &e2) < 0) {
+		    rp_registry_load_core(vol, &reg, &e2) < 0) {
 			put(", registry unreadable: ", e2.msg);
 		} else {
 			put(", ", reg.product);

@@ -375,7 +375,9 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (!a.dry_run && pr.files_written) {
-		/* Judge by what the disk holds now. */
+		/* Judge by what the disk holds now: the hives the fix did not write are taken
+		 * over from the first scan (same bytes), the written ones read again; from here on
+		 * reg keeps only its strings and recovery records, which the report shows. */
 		rp_registry after_reg = {0};
 		/* No event logs: they tell what happened before the fix, not what the disk holds
 		 * now (events.unexplained is skipped, its findings stay not-fixed). */
@@ -388,7 +390,8 @@ int cmd_scan(int argc, char **argv)
 				 .target = a.target};
 		cli_status(!a.json, "scanning what the disk now holds");
 		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
-		    rp_registry_load(vol, &after_reg, &err) < 0 ||
+		    rp_registry_reload(vol, &reg, (const char *const *)pr.files, pr.nfiles,
+				       &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <
 			0) {
 			r.exit_code = err.exit_code;

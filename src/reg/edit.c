@@ -494,8 +494,9 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, s
 	for (size_t i = 0; i < n; i++)
 		if (validate_edit(h, &edits[i], i, err) < 0)
 			return -1;
-	uint8_t *bytes = rp_xmalloc(h->len);
-	memcpy(bytes, h->image, h->len);
+	uint8_t *bytes;
+	if (reg_hive_read_image(h, &bytes, err) < 0)
+		return -1;
 	size_t bytes_len = h->len;
 	char *via_hivex = rp_xcalloc(n ? n : 1, 1);
 	int any_hivex = 0, rc = 0;

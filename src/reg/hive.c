@@ -3,8 +3,10 @@
  *
  * hivex wants a file name, so the image lives in a memfd (or, without memfd, a temp file that
  * is unlinked as soon as it exists) and hivex opens "/proc/self/fd/N".  Nothing is written to
- * disk.  Every hivex call that can fail is checked: hivex returns 0 with errno set on an error
- * and 0 with errno 0 for "not found", so errno is cleared before each lookup.
+ * disk.  A loaded hive is held once: the image moves into the memfd (rp_hive_open_owned) and
+ * hivex's read-only open maps those pages.  Every hivex call that can fail is checked: hivex
+ * returns 0 with errno set on an error and 0 with errno 0 for "not found", so errno is cleared
+ * before each lookup.
  */
 #include "reg/reg_internal.h"
 
@@ -231,18 +233,118 @@ static int key_error(rp_hive *h, const char *key, const char *what, int e, rp_er
 	return -1;
 }
 
-int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err)
+/* Moves a malloc'd image into the scratch file from its end backwards, giving back to the
+ * allocator what is already copied (realloc shrinks in place), so that the hive is never held
+ * twice; image is freed. */
+static int move_to_memfile(reg_memfile *mf, uint8_t *image, size_t len, rp_err *err)
 {
-	hive_h *hx = reg_hivex_open(name, image, len, 0, err);
-	if (!hx)
+	if (reg_memfile_create(mf, NULL, 0, err) < 0) {
+		free(image);
 		return -1;
+	}
+	const size_t chunk = (size_t)4 << 20;
+	size_t left = len;
+	int e = ftruncate(mf->fd, (off_t)len) < 0 ? errno : 0;
+	while (!e && left) {
+		size_t n = left > chunk ? chunk : left, at = left - n, done = 0;
+		while (done < n) {
+			ssize_t w = pwrite(mf->fd, image + at + done, n - done, (off_t)(at + done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				e = w < 0 ? errno : EIO;
+				break;
+			}
+			done += (size_t)w;
+		}
+		left = at;
+		if (left)
+			image = rp_xrealloc(image, left);
+	}
+	free(image);
+	if (e) {
+		reg_memfile_close(mf);
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "cannot copy the hive (%zu bytes) to a scratch file: %s", len,
+			       strerror(e));
+	}
+	return 0;
+}
+
+/* Opens hivex read-only on the filled scratch file mf (taken over: its descriptor stays with
+ * the hive, for reading bytes without mapping them). */
+static int open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size_t len, rp_err *err)
+{
+	/* hivex maps the file read-only (shared): the hive's one copy.  Our own mapping of the
+	 * same pages is for the few places that read single cells (rp_hive_image, security
+	 * cells); only the pages they touch become resident through it. */
+	errno = 0;
+	hive_h *hx = hivex_open(mf->path, 0);
+	int e = errno;
+	if (!hx) {
+		reg_memfile_close(mf);
+		char *shown = rp_escape(name);
+		rp_fail(err, RP_EXIT_UNUSABLE,
+			"hive %s: hivex cannot open it (%s); the hive is damaged or not a registry "
+			"hive",
+			shown, e ? strerror(e) : "unknown error");
+		free(shown);
+		return -1;
+	}
+	void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, mf->fd, 0);
+	if (map == MAP_FAILED) {
+		e = errno;
+		hivex_close(hx);
+		reg_memfile_close(mf);
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "hive %s: cannot map the hive (%zu bytes): %s", name, len,
+			       strerror(e));
+	}
 	rp_hive *h = rp_xcalloc(1, sizeof *h);
 	h->name = rp_xstrdup(name);
-	h->image = rp_xmalloc(len);
-	memcpy(h->image, image, len);
+	h->image = map;
 	h->len = len;
+	h->fd = mf->fd;
 	h->hx = hx;
 	*out = h;
+	return 0;
+}
+
+int rp_hive_open_owned(rp_hive **out, const char *name, uint8_t *image, size_t len, rp_err *err)
+{
+	reg_memfile mf;
+	*out = NULL;
+	if (move_to_memfile(&mf, image, len, err) < 0)
+		return -1;
+	return open_memfile(out, name, &mf, len, err);
+}
+
+int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err)
+{
+	reg_memfile mf;
+	*out = NULL;
+	if (reg_memfile_create(&mf, image, len, err) < 0)
+		return -1;
+	return open_memfile(out, name, &mf, len, err);
+}
+
+int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err)
+{
+	uint8_t *buf = rp_xmalloc(h->len ? h->len : 1);
+	size_t done = 0;
+	while (done < h->len) {
+		ssize_t n = pread(h->fd, buf + done, h->len - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			free(buf);
+			return rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: cannot copy the hive: %s",
+				       h->name, strerror(e));
+		}
+		done += (size_t)n;
+	}
+	*image = buf;
 	return 0;
 }
 
@@ -251,7 +353,9 @@ void rp_hive_close(rp_hive *h)
 	if (!h)
 		return;
 	hivex_close(h->hx);
-	free(h->image);
+	munmap((void *)h->image, h->len);
+	if (h->fd >= 0)
+		close(h->fd);
 	free(h->name);
 	free(h);
 }

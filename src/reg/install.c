@@ -100,6 +100,8 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	if (rp_hive_find_logs(vol, dir, name, hf->log_path, err) < 0)
 		return -1;
 
+	/* One buffer for the hive: the primary as read, replayed in place, then moved into the
+	 * in-memory file hivex opens (rp_hive_open_owned).  The logs are freed before that. */
 	uint8_t *data[4] = {0};
 	size_t len[4] = {0};
 	int rc = -1;
@@ -110,8 +112,6 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 		    rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1], err) < 0)
 			goto out;
 	rp_regf_files files = {
-	    .primary = data[0],
-	    .primary_len = len[0],
 	    .log1 = data[1],
 	    .log1_len = len[1],
 	    .log2 = data[2],
@@ -119,20 +119,24 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	    .log = data[3],
 	    .log_len = len[3],
 	};
-	uint8_t *image = NULL;
-	size_t image_len = 0;
-	if (rp_regf_recover(&files, &image, &image_len, &hf->recovery, err) < 0) {
+	uint8_t *image = data[0];
+	size_t image_len = len[0];
+	data[0] = NULL;
+	if (rp_regf_recover_in_place(&image, &image_len, &files, &hf->recovery, err) < 0) {
 		rp_err_prefix(err, "%s", hf->path);
 		goto out;
 	}
-	rc = rp_hive_open(&hf->hive, name, image, image_len, err);
+	for (int i = 1; i < 4; i++) {
+		free(data[i]);
+		data[i] = NULL;
+	}
+	rc = rp_hive_open_owned(&hf->hive, name, image, image_len, err);
 	if (rc < 0) /* never only "hivex cannot open it": what to do next */
 		rp_err_suffix(
 		    err,
 		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "
 		    "in Windows",
 		    name, RP_CONFIG_DIR);
-	free(image);
 out:
 	for (int i = 0; i < 4; i++)
 		free(data[i]);
@@ -380,12 +384,74 @@ out:
 	free(gpo.names);
 }
 
-int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
+/* What a reload may take over from the registry loaded before (NULL: nothing). */
+typedef struct reuse {
+	rp_registry *old;
+	const char *const *changed; /* volume paths written since */
+	size_t nchanged;
+} reuse;
+
+static int path_changed(const reuse *ru, const char *path)
+{
+	for (size_t i = 0; path && i < ru->nchanged; i++)
+		if (ru->changed[i] && rp_strcasecmp(path, ru->changed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The old registry's loaded hive file for name when neither its primary nor a log was written
+ * since (its bytes are what the volume holds), else NULL. */
+static rp_hive_file *reusable(const reuse *ru, const char *name)
+{
+	if (!ru || !ru->old)
+		return NULL;
+	rp_hive_file *hf = rp_registry_hive(ru->old, name);
+	if (!hf || path_changed(ru, hf->path))
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		if (path_changed(ru, hf->log_path[i]))
+			return NULL;
+	return hf;
+}
+
+/* Moves the hive of from into to; from keeps its strings (the report reads them), its hive
+ * becomes NULL. */
+static void take_hive(rp_hive_file *to, rp_hive_file *from)
+{
+	*to = *from;
+	to->path = from->path ? rp_xstrdup(from->path) : NULL;
+	for (int i = 0; i < 3; i++)
+		to->log_path[i] = from->log_path[i] ? rp_xstrdup(from->log_path[i]) : NULL;
+	to->error = from->error ? rp_xstrdup(from->error) : NULL;
+	from->hive = NULL;
+}
+
+static int get_hive(rp_vol *vol, const reuse *ru, const char *name, rp_hive_file *hf, rp_err *err)
+{
+	rp_hive_file *old = reusable(ru, name);
+	if (old) {
+		take_hive(hf, old);
+		return 0;
+	}
+	return load_hive(vol, name, hf, err);
+}
+
+static void get_optional(rp_vol *vol, const reuse *ru, const char *name, rp_hive_file *hf)
+{
+	rp_hive_file *old = reusable(ru, name);
+	if (old)
+		take_hive(hf, old);
+	else
+		load_optional(vol, name, hf);
+}
+
+/* core_only: SYSTEM and SOFTWARE and what comes from them, nothing else. */
+static int load_registry(rp_vol *vol, const reuse *ru, int core_only, rp_registry *reg, rp_err *err)
 {
 	memset(reg, 0, sizeof *reg);
-	if (load_hive(vol, "SYSTEM", &reg->system, err) < 0 ||
+	if (get_hive(vol, ru, "SYSTEM", &reg->system, err) < 0 ||
 	    check_identity(&reg->system, err) < 0 ||
-	    load_hive(vol, "SOFTWARE", &reg->software, err) < 0 ||
+	    get_hive(vol, ru, "SOFTWARE", &reg->software, err) < 0 ||
 	    check_identity(&reg->software, err) < 0) {
 		rp_registry_free(reg);
 		return -1;
@@ -401,11 +467,38 @@ int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
 	char *cn = rp_registry_ccs_path(reg, "Control\\ComputerName\\ComputerName");
 	reg->computer = rp_hive_get_string(reg->system.hive, cn, "ComputerName");
 	free(cn);
-	load_optional(vol, "SAM", &reg->sam);
-	load_optional(vol, "SECURITY", &reg->security);
+	if (core_only)
+		return 0;
+	get_optional(vol, ru, "SAM", &reg->sam);
+	get_optional(vol, ru, "SECURITY", &reg->security);
 	load_local_pol(vol, reg);
 	load_domain_pols(vol, reg);
 	return 0;
+}
+
+int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err)
+{
+	return load_registry(vol, NULL, 0, reg, err);
+}
+
+int rp_registry_load_core(rp_vol *vol, rp_registry *reg, rp_err *err)
+{
+	return load_registry(vol, NULL, 1, reg, err);
+}
+
+int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed, size_t nchanged,
+		       rp_registry *reg, rp_err *err)
+{
+	reuse ru = {.old = old, .changed = changed, .nchanged = nchanged};
+	/* What cannot be reused is released first: the old and the new copy of a written hive
+	 * are never held at once. */
+	rp_hive_file *all[] = {&old->system, &old->software, &old->sam, &old->security};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		if (all[i]->hive && !reusable(&ru, all[i]->name)) {
+			rp_hive_close(all[i]->hive);
+			all[i]->hive = NULL;
+		}
+	return load_registry(vol, &ru, 0, reg, err);
 }
 
 rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name)

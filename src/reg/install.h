@@ -67,6 +67,17 @@ typedef struct rp_registry {
  * that cannot be read or parsed does not fail the load: its rp_pol_file records the error. */
 int rp_registry_load(rp_vol *vol, rp_registry *reg, rp_err *err);
 void rp_registry_free(rp_registry *reg);
+/* Only SYSTEM and SOFTWARE (and ccs, product, build, computer from them), as rp_registry_load
+ * loads them: SAM, SECURITY and the Group Policy files are not read (sam / security stay
+ * empty: no path, no hive, no error).  For `rdprescue list`. */
+int rp_registry_load_core(rp_vol *vol, rp_registry *reg, rp_err *err);
+/* rp_registry_load after a write: every hive file of old none of whose volume paths (primary,
+ * logs) is in changed[] (compared case-insensitively) is moved into reg, not read again (old
+ * keeps its strings, its hive pointer becomes NULL); old's other hives are closed first, then
+ * the rest is loaded from vol.  The Group Policy files are always read again.  old is freed
+ * with rp_registry_free as before; only its hives are gone (the report reads its strings). */
+int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed, size_t nchanged,
+		       rp_registry *reg, rp_err *err);
 /* The loaded hive called name ("SYSTEM", "SOFTWARE", "SAM", "SECURITY"), NULL when it is not
  * loaded. */
 rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name);

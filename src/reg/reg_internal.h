@@ -21,10 +21,15 @@
 
 struct rp_hive {
 	char *name;
-	uint8_t *image;
+	const uint8_t *image; /* read-only shared mapping of the in-memory file hivex opened */
 	size_t len;
+	int fd; /* that in-memory file */
 	hive_h *hx;
 };
+
+/* A malloc'd copy of the hive's image, read from its in-memory file (not through the mapping,
+ * so that the hive's pages are not made resident a second time). */
+int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err);
 
 /* An anonymous in-memory file (memfd, or an already unlinked temp file) that hivex can open
  * by the name in path ("/proc/self/fd/N"). */

@@ -187,8 +187,13 @@ static int finish(regf_work *w, uint8_t *bb, uint32_t seq, const char *name, con
 	return 0;
 }
 
-int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_len,
-		    rp_regf_recovery *info, rp_err *err)
+/* own: NULL to work on a copy of files->primary (which stays untouched); else the caller's
+ * malloc'd primary (files->primary), which becomes the work buffer: grown and trimmed with
+ * realloc, handed back as *image on success and freed on failure.  Both ways give the same
+ * bytes: the in-place one starts from exactly the bytes the copy would hold, and every read of
+ * the primary happens before the first write to the work buffer. */
+static int recover(const rp_regf_files *files, uint8_t *own, uint8_t **image, size_t *image_len,
+		   rp_regf_recovery *info, rp_err *err)
 {
 	const char *name = files->name ? files->name : "the hive";
 	const uint8_t *pri = files->primary;
@@ -200,11 +205,13 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 	*image = NULL;
 	*image_len = 0;
 	memset(info, 0, sizeof *info);
-	if (plen < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(pri, "regf", 4) != 0)
+	if (plen < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(pri, "regf", 4) != 0) {
+		free(own);
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "%s is not a registry hive (%zu bytes, no regf base block and hive "
 			       "bin); restore it from a backup or RegBack",
 			       name, plen);
+	}
 
 	info->seq1 = rp_le32(pri + REGF_BB_SEQ1);
 	info->seq2 = rp_le32(pri + REGF_BB_SEQ2);
@@ -249,8 +256,13 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 			goto out;
 		}
 		*image_len = (size_t)RP_REGF_BASE_BLOCK + w.hbins_size;
-		*image = rp_xmalloc(*image_len);
-		memcpy(*image, pri, *image_len);
+		if (own) {
+			*image = *image_len == plen ? own : rp_xrealloc(own, *image_len);
+			own = NULL;
+		} else {
+			*image = rp_xmalloc(*image_len);
+			memcpy(*image, pri, *image_len);
+		}
 		info->hbins_size = w.hbins_size;
 		snprintf(info->detail, sizeof info->detail,
 			 "clean (seq %u), 0x%x bytes of hive bins; logs ignored", info->seq1,
@@ -265,8 +277,13 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 	const char *stage = "after replaying its logs";
 
 	w.cap = plen;
-	w.img = rp_xmalloc(plen);
-	memcpy(w.img, pri, plen);
+	if (own) {
+		w.img = own;
+		own = NULL;
+	} else {
+		w.img = rp_xmalloc(plen);
+		memcpy(w.img, pri, plen);
+	}
 
 	if (p.first) {
 		if (replay_new(&w, &p, info->primary_valid, info->seq2, max_hbins, bb, used,
@@ -365,7 +382,26 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
 out_work:
 	free(w.img);
 out:
+	free(own);
 	for (int i = 0; i < 3; i++)
 		regf_log_free(&logs[i]);
 	return rc;
+}
+
+int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_len,
+		    rp_regf_recovery *info, rp_err *err)
+{
+	return recover(files, NULL, image, image_len, info, err);
+}
+
+int rp_regf_recover_in_place(uint8_t **image, size_t *image_len, const rp_regf_files *logs,
+			     rp_regf_recovery *info, rp_err *err)
+{
+	rp_regf_files files = *logs;
+	uint8_t *own = *image;
+	files.primary = own;
+	files.primary_len = *image_len;
+	*image = NULL;
+	*image_len = 0;
+	return recover(&files, own, image, image_len, info, err);
 }

@@ -80,6 +80,14 @@ void rp_regf_describe_log(const uint8_t *log, size_t len, rp_regf_log_info *out)
 int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_len,
 		    rp_regf_recovery *info, rp_err *err);
 
+/* rp_regf_recover on the caller's buffer instead of a copy: *image (malloc'd) and *image_len
+ * hold the primary on entry (logs->primary is ignored); the replay works in that buffer, which
+ * is grown and trimmed with realloc, so a hive is held once.  Success: *image / *image_len are
+ * the recovered image, byte for byte what rp_regf_recover gives.  Failure: the buffer is freed,
+ * *image is NULL, err as rp_regf_recover's. */
+int rp_regf_recover_in_place(uint8_t **image, size_t *image_len, const rp_regf_files *logs,
+			     rp_regf_recovery *info, rp_err *err);
+
 /* Gives an image a clean base block: seq1 = seq2 = seq, file type 0, hive-bins size = the real
  * chain (the image is trimmed to 4096 + that size), checksum with its two special cases.  Every
  * other base-block byte (flags, GUIDs, rmtm, OfRg, name) is kept. */

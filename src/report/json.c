@@ -156,7 +156,9 @@ static json_t *report_json(const rp_report *r)
 			json_object_set_new(hives, "SOFTWARE", hive_json(&r->reg->software));
 			const rp_hive_file *opt[] = {&r->reg->sam, &r->reg->security};
 			for (int k = 0; k < 2; k++) {
-				if (opt[k]->hive) {
+				/* error, not hive: after a fix the rescan has taken the hives
+				 * over; a loaded hive has no error. */
+				if (!opt[k]->error && opt[k]->path) {
 					json_object_set_new(hives, opt[k]->name, hive_json(opt[k]));
 				} else if (opt[k]->error) {
 					json_t *e = json_object();

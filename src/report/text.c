@@ -104,10 +104,11 @@ static void put_install(FILE *out, const rp_report *r)
 		const rp_hive_file *h[4] = {&reg->system, &reg->software, &reg->sam,
 					    &reg->security};
 		for (int k = 0; k < 4; k++) {
-			if (!h[k]->hive && !h[k]->path)
+			/* Not h->hive: after a fix the rescan has taken the hives over. */
+			if (!h[k]->path)
 				continue; /* an optional hive that is not there */
 			fprintf(out, "  %s: ", h[k]->name);
-			put_escaped(out, !h[k]->hive		    ? h[k]->error
+			put_escaped(out, h[k]->error		    ? h[k]->error
 					 : h[k]->recovery.detail[0] ? h[k]->recovery.detail
 								    : "clean");
 			fputc('\n', out);

@@ -39,7 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 	rp_regf_recovery info;
 	rp_err err = {0};
-	if (rp_regf_recover(&f, &img, &len, &info, &err) == 0) {
+	int rc = rp_regf_recover(&f, &img, &len, &info, &err);
+	/* The in-place replay must agree byte for byte. */
+	uint8_t *in = malloc(f.primary_len ? f.primary_len : 1);
+	memcpy(in, f.primary, f.primary_len);
+	size_t ilen = f.primary_len;
+	rp_regf_recovery iinfo;
+	rp_err ierr = {0};
+	int irc = rp_regf_recover_in_place(&in, &ilen, &f, &iinfo, &ierr);
+	if (irc != rc || strcmp(ierr.msg, err.msg) != 0 ||
+	    (rc == 0 &&
+	     (ilen != len || memcmp(in, img, len) != 0 || memcmp(&iinfo, &info, sizeof info) != 0)))
+		abort();
+	free(in);
+	if (rc == 0) {
 		if (rp_regf_check(img, len, &err) == 0) {
 			rp_regf_finalize(img, &len, info.max_seq + 1, &err);
 			rp_regf_check(img, len, &err);

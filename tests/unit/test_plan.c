@@ -205,6 +205,38 @@ static void check_pol_after(rp_target *t)
 	rp_vol_close(vol, NULL);
 }
 
+/* The rescan after a fix: the hive the fix did not write (SYSTEM) is taken over, the written
+ * one (SOFTWARE) read again and shows the change; the old registry keeps its strings. */
+static void check_reload(rp_target *t, rp_registry *reg, const rp_plan_result *res)
+{
+	rp_vol *vol = NULL;
+	const rp_install *inst;
+	rp_registry again = {0};
+	rp_hive *system = reg->system.hive;
+	rp_err err = {0};
+	int ok = rp_target_open(t, 0, 0, &vol, &inst, &err) == 0 &&
+		 rp_registry_reload(vol, reg, (const char *const *)res->files, res->nfiles, &again,
+				    &err) == 0;
+	CHECK(ok, "reload after the fix: %s", err.msg);
+	CHECK(ok && again.system.hive == system && !reg->system.hive && reg->system.path &&
+		  strcmp(again.system.path, reg->system.path) == 0,
+	      "reload: the unwritten SYSTEM is taken over, not read again");
+	rp_value v = {0};
+	uint32_t d = 1;
+	CHECK(ok && !reg->software.hive && again.software.hive &&
+		  rp_hive_get(again.software.hive,
+			      "Policies\\Microsoft\\Windows NT\\Terminal Services",
+			      "fDenyTSConnections", &v, NULL) == 1 &&
+		  rp_value_dword(&v, &d) == 0 && d == 0,
+	      "reload: the written SOFTWARE is read again and holds the change");
+	rp_value_free(&v);
+	CHECK(ok && reg->product && again.product && strcmp(reg->product, again.product) == 0 &&
+		  strcmp(reg->ccs, again.ccs) == 0,
+	      "reload: the old registry keeps its strings, the new one has the same");
+	rp_registry_free(&again);
+	rp_vol_close(vol, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -252,6 +284,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < res.nnotes; i++)
 		noted |= strstr(res.notes[i], "zeros is quarantined") != NULL;
 	CHECK(noted, "fix: a note says the quarantined file's SD change was dropped");
+	check_reload(&t, &reg, &res);
 	rp_plan_result_free(&res);
 	rp_scan_free(&scan);
 	rp_registry_free(&reg);

@@ -90,6 +90,22 @@ static int recover_path(const char *rel, uint8_t **img, size_t *len, rp_regf_rec
 	free(path);
 	memset(err, 0, sizeof *err);
 	int rc = s.p ? rp_regf_recover(&s.f, img, len, info, err) : -1;
+	if (s.p) {
+		/* The in-place replay (one buffer, what install.c uses) gives the same bytes, the
+		 * same recovery record and the same message. */
+		size_t ilen = s.f.primary_len;
+		uint8_t *in = rp_xmalloc(ilen);
+		memcpy(in, s.p, ilen);
+		rp_regf_recovery iinfo;
+		rp_err ierr = {0};
+		int irc = rp_regf_recover_in_place(&in, &ilen, &s.f, &iinfo, &ierr);
+		CHECK(irc == rc && strcmp(ierr.msg, err->msg) == 0 &&
+			  (rc < 0 ? !in
+				  : ilen == *len && memcmp(in, *img, ilen) == 0 &&
+					memcmp(&iinfo, info, sizeof iinfo) == 0),
+		      "%s: in-place replay gives the same result as the copying one", rel);
+		free(in);
+	}
 	unload(&s);
 	return rc;
 }
