@@ -69,6 +69,14 @@ typedef struct rp_disk_roots {
 int rp_disk_check_write_in(const rp_disk_roots *roots, const char *path, uint64_t offset,
 			   uint64_t size, const char *command, rp_err *err);
 
+/* A stable identity of the disk behind the block device path (ident.c), the same under every
+ * name the disk gets and different for a clone where the hardware says so: "wwid:...",
+ * "serial:...", "loop:<backing file>", "gpt:<disk GUID>" or "mbr:<signature>" in out (cut
+ * to size).  1 when found; 0 with out "" for a file or when nothing identifies the disk. */
+int rp_disk_identity(const char *path, char *out, size_t size);
+/* The same with the given sysfs root (roots->sys; NULL: the real one). */
+int rp_disk_identity_in(const rp_disk_roots *roots, const char *path, char *out, size_t size);
+
 /* The parsers on memory, for tests and fuzzing.  head holds the first len bytes of the disk data
  * (at least 34 sectors of 512 bytes are read when available); disk_size is the disk data size. */
 int rp_disk_parse(const uint8_t *head, size_t len, uint64_t disk_size, rp_disk *disk, rp_err *err);
