@@ -7,6 +7,11 @@
  * devices are matched to it by the backing file's inode.
  *
  * The volume is "partition 2" of the image: bytes [P2, P2 + P2_LEN).
+ *
+ * rp_disk_identity_in (src/disk/ident.c) on the same kind of fake sysfs, for a real block
+ * device node (its number leads into the fake tree): WWID, serial, a partition traced to its
+ * disk, a loop device's backing file; and, as root, the GPT disk GUID and MBR signature read
+ * from loop devices over images made by sgdisk and sfdisk.
  */
 #include "disk/disk.h"
 #include "test.h"
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define P1_SECTOR 2048ULL
@@ -191,6 +197,122 @@ static void expect_free(const char *name)
 	      msg[0] ? ", " : "", msg);
 }
 
+/* The output of a shell command, first line, malloc'd. */
+static char *sh_out(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	char *out = rp_xcalloc(1, 512);
+	if (p) {
+		if (!fgets(out, 512, p))
+			out[0] = 0;
+		pclose(p);
+	}
+	out[strcspn(out, "\n")] = 0;
+	return out;
+}
+
+/* rp_disk_identity_in for node: its identity ("" when none) and the return value. */
+static const char *ident(const char *node, int *found)
+{
+	static char out[300];
+	*found = rp_disk_identity_in(&roots, node, out, sizeof out);
+	return out;
+}
+
+static void test_identity(void)
+{
+	/* A block device node of this machine; only its number matters with a fake sysfs. */
+	static const char *const nodes[] = {"/dev/loop7", "/dev/loop0", "/dev/vda", "/dev/sda"};
+	const char *node = NULL;
+	struct stat st;
+	for (size_t i = 0; !node && i < sizeof nodes / sizeof nodes[0]; i++)
+		if (stat(nodes[i], &st) == 0 && S_ISBLK(st.st_mode))
+			node = nodes[i];
+	if (!NEED(node != NULL, "identity: a block device node (/dev/loop7, /dev/vda, ...)"))
+		return;
+	char devlink[64];
+	snprintf(devlink, sizeof devlink, "sys/dev/block/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	int found;
+	const char *id;
+
+	reset();
+	link_to("../../block/sdz", devlink);
+	put("sys/block/sdz/wwid", "naa.60022480f0a1b2c3d4e5f60718293a4b\n");
+	put("sys/block/sdz/device/serial", "NOT-THIS\n");
+	id = ident(node, &found);
+	CHECK(found == 1 && !strcmp(id, "wwid:naa.60022480f0a1b2c3d4e5f60718293a4b"),
+	      "identity: the disk's wwid first (%s)", id);
+
+	reset();
+	link_to("../../block/vdz", devlink);
+	put("sys/block/vdz/serial", "  BHYVE-1234 \t\n");
+	id = ident(node, &found);
+	CHECK(found == 1 && !strcmp(id, "serial:BHYVE-1234"), "identity: a trimmed serial (%s)",
+	      id);
+
+	reset();
+	link_to("../../block/sdz/sdz2", devlink);
+	put("sys/block/sdz/sdz2/partition", "2\n");
+	put("sys/block/sdz/device/wwid", "t10.ATA     Samsung SSD 870\n");
+	put("sys/block/sdz/sdz2/wwid", "NOT-THE-PARTITION\n");
+	id = ident(node, &found);
+	CHECK(found == 1 && !strcmp(id, "wwid:t10.ATA     Samsung SSD 870"),
+	      "identity: a partition is traced to its disk (%s)", id);
+
+	reset();
+	link_to("../../block/loop9", devlink);
+	put("sys/block/loop9/loop/backing_file", "/images/win\x01.img\n");
+	id = ident(node, &found);
+	CHECK(found == 1 && !strcmp(id, "loop:/images/win_.img"),
+	      "identity: a loop device by its backing file, control bytes replaced (%s)", id);
+
+	reset();
+	link_to("../../block/sdz/sdz1", devlink);
+	put("sys/block/sdz/sdz1/partition", "1\n");
+	put("sys/block/sdz/wwid", "   \n");
+	id = ident(node, &found);
+	CHECK(found == 0 && !id[0],
+	      "identity: a partition whose disk has no name, blank wwid: none (%s)", id);
+	id = ident(img, &found);
+	CHECK(found == 0 && !id[0],
+	      "identity: an image file has none (the journal sits beside it)");
+
+	/* The partition table's own identity, read from real loop devices (root). */
+	if (geteuid() != 0 || system("command -v losetup sgdisk sfdisk >/dev/null") != 0) {
+		SKIP("needs root, losetup, sgdisk and sfdisk",
+		     "identity: GPT disk GUID, MBR signature");
+		return;
+	}
+	reset();
+	char cmd[1400];
+	snprintf(cmd, sizeof cmd,
+		 "cd '%s' && truncate -s 8M gpt.img mbr.img && "
+		 "sgdisk -U 0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0 -n 1:2048:0 gpt.img >/dev/null && "
+		 "printf 'label: dos\\nlabel-id: 0x1234abcd\\n2048,,7\\n' | sfdisk -q mbr.img",
+		 tmpdir);
+	if (!NEED(system(cmd) == 0, "identity: GPT and MBR images made"))
+		return;
+	static const char *const want[] = {"gpt:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+					   "mbr:1234abcd"};
+	static const char *const file[] = {"gpt.img", "mbr.img"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof cmd, "losetup -f --show '%s/%s'", tmpdir, file[i]);
+		char *loopdev = sh_out(cmd);
+		if (!NEED(loopdev[0] == '/', "identity: loop device attached")) {
+			free(loopdev);
+			continue;
+		}
+		/* The fake sysfs knows nothing of it: no wwid, serial or backing file. */
+		id = ident(loopdev, &found);
+		CHECK(found == 1 && !strcmp(id, want[i]), "identity: %s read from %s (%s)", want[i],
+		      loopdev, id);
+		snprintf(cmd, sizeof cmd, "losetup -d '%s'", loopdev);
+		CHECK(system(cmd) == 0, "identity: %s detached", loopdev);
+		free(loopdev);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -351,6 +473,8 @@ int main(void)
 	mount_line("259:1", "/mnt/win", "ntfs3", "/dev/loop0p2");
 	mount_line("garbage", "", "", "");
 	expect_free("hostile sysfs values: nothing overlaps, nothing crashes");
+
+	test_identity();
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	CHECK(system(cmd) == 0, "temporary directory removed");
