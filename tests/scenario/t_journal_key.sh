@@ -12,8 +12,11 @@
 #   - the first loop device detached, the image on a second one: scan sees the finished change
 #     (read-only, journal kept), fix completes it first (the note), the journal is gone and the
 #     image is byte for byte the fixed copy;
-#   - a journal an older rdprescue left under the serial-only name is taken over the same way.
-# Root only (loop devices): says "skip" otherwise.
+#   - a journal an older rdprescue left under the serial-only name is taken over the same way;
+#   - the rescue image's choice (image/init, journal_dir, run here by sh with REPORT_MNT): the
+#     RDPRESCUE partition when it is writable and has room (RP_JOURNAL_DIR exported, leftovers
+#     named), else RAM with the reason.
+# Root only for the loop devices: says "skip" for those otherwise.
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
@@ -33,6 +36,31 @@ loop_free() {
 attach() {
 	_l=$(losetup -f --show "$1") && LOOPS="$_l $LOOPS" && echo "$_l"
 }
+
+# --- image/init's journal_dir, extracted and run with a stand-in for the RDPRESCUE mount ---
+sed -n '/^JOURNAL_MIN_KB=/,/^}/p' image/init >"$T/journal_dir.sh"
+mkdir -p "$T/report"
+# jd MIN_KB: runs journal_dir with that threshold; its console lines and RP_JOURNAL_DIR in $T/jd
+jd() {
+	env -u RP_JOURNAL_DIR sh -c ". '$T/journal_dir.sh'; say() { echo \"say: \$*\"; }
+		JOURNAL_MIN_KB=$1 REPORT_DEV=/dev/sdz3 REPORT_MNT='$T/report' journal_dir
+		echo \"RP_JOURNAL_DIR=\${RP_JOURNAL_DIR-unset}\"" >"$T/jd" 2>&1
+}
+jd 1
+check "image/init: room on the partition: the journal goes there" sh -c \
+	"grep -qx 'RP_JOURNAL_DIR=$T/report/journal' '$T/jd' && test -d '$T/report/journal' && \
+grep -q 'say: redo journal on the RDPRESCUE partition (/dev/sdz3, $T/report/journal)' '$T/jd'"
+: >"$T/report/journal/ntfs-0123456789abcdef@1048576-0123456789abcdef.rdprescue-journal"
+jd 1
+check "image/init: a journal left there is named on the console" \
+	grep -q "say: left by an interrupted run: $T/report/journal/ntfs-0123456789abcdef@1048576-0123456789abcdef.rdprescue-journal; the next fix or undo of that disk completes it first" "$T/jd"
+jd 999999999999
+check "image/init: too little room: RAM, and the console says why" sh -c \
+	"grep -qx 'RP_JOURNAL_DIR=unset' '$T/jd' && grep -q 'say: redo journal in RAM (/var/lib/rdprescue): the RDPRESCUE partition has [0-9]* MiB free, it needs 976562499 MiB' '$T/jd'"
+rm -rf "$T/report" && : >"$T/report"
+jd 1
+check "image/init: the partition not writable there (a file in the way): RAM" sh -c \
+	"grep -qx 'RP_JOURNAL_DIR=unset' '$T/jd' && grep -q 'say: redo journal in RAM' '$T/jd'"
 
 if [ "$(id -u)" != 0 ] || ! command -v losetup >/dev/null; then
 	skip "journal keyed by the disk" "needs root and losetup (loop devices)"
