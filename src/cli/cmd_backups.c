@@ -1,7 +1,8 @@
 /*
  * cmd_backups.c — `rdprescue backups TARGET`: every backup of an installation (the volume's
  * rdprescue\backups folder and --backup-dir), newest first: id, time, the command that made
- * it, the files it holds and where each copy is, and whether it is undone already.  Reads only.
+ * it, the checks whose changes it holds (fix backups), the files it holds and where each copy
+ * is, and whether it is undone already.  Reads only.
  */
 #include "cli/cli.h"
 #include "plan/plan.h"
@@ -47,6 +48,10 @@ static void print_json(const char *target, const rp_backup_info *v, size_t n)
 		json_object_set_new(bj, "time", str_or_null(b->created));
 		json_object_set_new(bj, "command", str_or_null(b->kind));
 		json_object_set_new(bj, "target", str_or_null(b->target));
+		json_t *checks = b->checks ? json_array() : json_null();
+		for (size_t k = 0; b->checks && k < b->nchecks; k++)
+			json_array_append_new(checks, str_or_null(b->checks[k]));
+		json_object_set_new(bj, "checks", checks);
 		for (size_t k = 0; k < b->nentries; k++)
 			json_array_append_new(
 			    files, json_pack("{s:o,s:s}", "path", str_or_null(b->entries[k].path),
@@ -88,6 +93,14 @@ static void print_text(const char *target, const rp_backup_info *v, size_t n)
 		put(b->kind);
 		printf("  %zu file%s%s\n", b->nentries, b->nentries == 1 ? "" : "s",
 		       v[i].undone ? "  (undone: the volume holds its originals)" : "");
+		if (b->checks) {
+			fputs("    checks: ", stdout);
+			for (size_t k = 0; k < b->nchecks; k++) {
+				fputs(k ? ", " : "", stdout);
+				put(b->checks[k]);
+			}
+			puts(b->nchecks ? "" : "none");
+		}
 		for (size_t k = 0; k < b->nentries; k++) {
 			printf("    %-10s ", action_name(b->entries[k].action));
 			put(b->entries[k].path);

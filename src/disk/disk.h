@@ -55,6 +55,28 @@ void rp_disk_free(rp_disk *disk);
 int rp_disk_check_write(const char *path, uint64_t offset, uint64_t size, const char *command,
 			rp_err *err);
 
+/* Where rp_disk_check_write_in looks for the other users of the bytes.  rp_disk_check_write
+ * uses the real ones ("/sys", "/proc/self/mountinfo", "/dev"); the tests build a fake tree of
+ * /sys/block, /sys/dev/block, /sys/class/block, a mountinfo file and a /dev with the names. */
+typedef struct rp_disk_roots {
+	const char *sys;       /* sysfs: block/, dev/block/, class/block/ below it */
+	const char *mountinfo; /* the mount table, /proc/self/mountinfo format */
+	const char *dev;       /* device nodes: /dev/NAME, /dev/mapper/NAME; a mount's source
+				* "/dev/X" is looked up as dev + "/X" */
+} rp_disk_roots;
+
+/* rp_disk_check_write with the given roots (NULL: the real ones). */
+int rp_disk_check_write_in(const rp_disk_roots *roots, const char *path, uint64_t offset,
+			   uint64_t size, const char *command, rp_err *err);
+
+/* A stable identity of the disk behind the block device path (ident.c), the same under every
+ * name the disk gets and different for a clone where the hardware says so: "wwid:...",
+ * "serial:...", "loop:<backing file>", "gpt:<disk GUID>" or "mbr:<signature>" in out (cut
+ * to size).  1 when found; 0 with out "" for a file or when nothing identifies the disk. */
+int rp_disk_identity(const char *path, char *out, size_t size);
+/* The same with the given sysfs root (roots->sys; NULL: the real one). */
+int rp_disk_identity_in(const rp_disk_roots *roots, const char *path, char *out, size_t size);
+
 /* The parsers on memory, for tests and fuzzing.  head holds the first len bytes of the disk data
  * (at least 34 sectors of 512 bytes are read when available); disk_size is the disk data size. */
 int rp_disk_parse(const uint8_t *head, size_t len, uint64_t disk_size, rp_disk *disk, rp_err *err);

@@ -9,8 +9,13 @@
  *    FUSE mount, found in /proc/self/mountinfo by major:minor or by the mount's source), mapped
  *    by device-mapper (kpartx, LVM: /sys/.../holders) or held open exclusively (O_EXCL).
  *    For an image file: every loop device whose backing file is the same inode (st_dev/st_ino)
- *    and whose window (loop/offset, loop/sizelimit) overlaps the volume, and its partitions.
+ *    and whose window (loop/offset, loop/sizelimit) overlaps the volume, and its partitions
+ *    (loopNpM, sysfs start/size in 512-byte sectors) that overlap it.
  *    For a block device: the device, its partitions that overlap the volume, their holders.
+ *    Device-mapper devices over any of them (holders/, or a dm-N whose slaves/ names one):
+ *    their tables (the offsets) are not in sysfs, so any mapping counts and the message says
+ *    so.  Where to look (sysfs, mountinfo, /dev) comes from rp_disk_roots: the tests give a
+ *    fake tree.
  *
  * Two writers on one NTFS volume destroy it; this is the only place that looks for the other.
  */
@@ -31,15 +36,19 @@
 #include <unistd.h>
 
 #define MAX_DEVS 64
-#define SYS_DEV_BLOCK "/sys/dev/block"
+#define PATH_LEN 4096
+
+static const rp_disk_roots real_roots = {"/sys", "/proc/self/mountinfo", "/dev"};
 
 /* A block device that shows the target's bytes. */
 typedef struct blkdev {
 	dev_t dev;
-	char name[256]; /* kernel name: "loop0p2", "dm-1" */
+	char name[256];	  /* kernel name: "loop0p2", "dm-1" */
+	char mapper[256]; /* device-mapper: its name (/dev/mapper/NAME), else "" */
 } blkdev;
 
 typedef struct devset {
+	const rp_disk_roots *r;
 	blkdev d[MAX_DEVS];
 	size_t n;
 } devset;
@@ -66,6 +75,12 @@ static int parse_devno(const char *s, dev_t *out)
 	return 0;
 }
 
+/* <sys>/dev/block/MAJ:MIN */
+static void sys_dev(const devset *s, dev_t dev, char *out, size_t size)
+{
+	snprintf(out, size, "%s/dev/block/%u:%u", s->r->sys, major(dev), minor(dev));
+}
+
 static void add_dev(devset *s, dev_t dev, const char *name)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -73,16 +88,33 @@ static void add_dev(devset *s, dev_t dev, const char *name)
 			return;
 	if (s->n == MAX_DEVS)
 		return;
-	s->d[s->n].dev = dev;
-	snprintf(s->d[s->n].name, sizeof s->d[s->n].name, "%s", name);
-	s->n++;
+	blkdev *b = &s->d[s->n++];
+	memset(b, 0, sizeof *b);
+	b->dev = dev;
+	snprintf(b->name, sizeof b->name, "%s", name);
+	/* A device-mapper device says its name in dm/name (kpartx: "loop0p2"). */
+	char p[PATH_LEN];
+	sys_dev(s, dev, p, sizeof p);
+	size_t used = strlen(p);
+	snprintf(p + used, sizeof p - used, "/dm/name");
+	if (rp_file_first_line(p, b->mapper, sizeof b->mapper) < 0 || strchr(b->mapper, '/'))
+		b->mapper[0] = 0;
 }
 
-/* The kernel name of dev ("loop0p2"), from the /sys/dev/block link. */
-static void dev_name(dev_t dev, char *name, size_t size)
+/* How messages name b: "/dev/mapper/loop0p2" for a mapping, else "/dev/loop0p2". */
+static void shown_name(const blkdev *b, char *out, size_t size)
 {
-	char link[128], target[512];
-	snprintf(link, sizeof link, SYS_DEV_BLOCK "/%u:%u", major(dev), minor(dev));
+	if (b->mapper[0])
+		snprintf(out, size, "/dev/mapper/%s", b->mapper);
+	else
+		snprintf(out, size, "/dev/%s", b->name);
+}
+
+/* The kernel name of dev ("loop0p2"), from the <sys>/dev/block link. */
+static void dev_name(const devset *s, dev_t dev, char *name, size_t size)
+{
+	char link[PATH_LEN], target[PATH_LEN];
+	sys_dev(s, dev, link, sizeof link);
 	ssize_t n = readlink(link, target, sizeof target - 1);
 	if (n <= 0) {
 		snprintf(name, size, "%u:%u", major(dev), minor(dev));
@@ -101,8 +133,8 @@ static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 /* Partitions of whole (a disk whose byte 0 is target byte base) that overlap the volume. */
 static void add_partitions(devset *s, dev_t whole, uint64_t base, uint64_t offset, uint64_t size)
 {
-	char dir[128];
-	snprintf(dir, sizeof dir, SYS_DEV_BLOCK "/%u:%u", major(whole), minor(whole));
+	char dir[PATH_LEN];
+	sys_dev(s, whole, dir, sizeof dir);
 	DIR *dh = opendir(dir);
 	if (!dh)
 		return;
@@ -110,7 +142,7 @@ static void add_partitions(devset *s, dev_t whole, uint64_t base, uint64_t offse
 	while ((de = readdir(dh)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		char p[512], buf[64];
+		char p[2 * PATH_LEN], buf[64];
 		uint64_t start, sectors;
 		dev_t dev;
 		snprintf(p, sizeof p, "%s/%s/partition", dir, de->d_name);
@@ -126,63 +158,94 @@ static void add_partitions(devset *s, dev_t whole, uint64_t base, uint64_t offse
 		if (rp_file_first_line(p, buf, sizeof buf) < 0 || parse_devno(buf, &dev) < 0)
 			continue;
 		/* sysfs counts 512-byte sectors whatever the logical block size. */
-		if (overlaps(base + start * 512, sectors * 512, offset, size))
+		if (start <= (UINT64_MAX - base) / 512 && sectors <= UINT64_MAX / 512 &&
+		    overlaps(base + start * 512, sectors * 512, offset, size))
 			add_dev(s, dev, de->d_name);
 	}
 	closedir(dh);
 }
 
-/* Devices built on top of s's devices (device-mapper, md), recursively. */
+/* Adds the device <sys>/class/block/NAME. */
+static void add_named(devset *s, const char *name)
+{
+	char p[PATH_LEN], buf[64];
+	dev_t dev;
+	snprintf(p, sizeof p, "%s/class/block/%s/dev", s->r->sys, name);
+	if (rp_file_first_line(p, buf, sizeof buf) == 0 && parse_devno(buf, &dev) == 0)
+		add_dev(s, dev, name);
+}
+
+static int in_set(const devset *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->d[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Devices built on top of s's devices (device-mapper: kpartx, LVM; md), recursively: each
+ * device's holders/, and every <sys>/block/X whose slaves/ names one of them (the same link
+ * seen from above).  A device-mapper table may map any part of its slave; sysfs does not say
+ * which (only `dmsetup table` does), so every mapping over the device counts. */
 static void add_holders(devset *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		char dir[128];
-		snprintf(dir, sizeof dir, SYS_DEV_BLOCK "/%u:%u/holders", major(s->d[i].dev),
-			 minor(s->d[i].dev));
+		char dir[PATH_LEN];
+		sys_dev(s, s->d[i].dev, dir, sizeof dir);
+		size_t used = strlen(dir);
+		snprintf(dir + used, sizeof dir - used, "/holders");
 		DIR *dh = opendir(dir);
-		if (!dh)
-			continue;
 		struct dirent *de;
-		while ((de = readdir(dh)) != NULL) {
-			char p[512], buf[64];
-			dev_t dev;
-			if (de->d_name[0] == '.')
+		while (dh && (de = readdir(dh)) != NULL)
+			if (de->d_name[0] != '.')
+				add_named(s, de->d_name);
+		if (dh)
+			closedir(dh);
+		/* Slaves seen from above: once per new device, every block device's slaves/. */
+		char block[PATH_LEN];
+		snprintf(block, sizeof block, "%s/block", s->r->sys);
+		DIR *bh = opendir(block);
+		while (bh && (de = readdir(bh)) != NULL) {
+			if (de->d_name[0] == '.' || in_set(s, de->d_name))
 				continue;
-			snprintf(p, sizeof p, "/sys/class/block/%s/dev", de->d_name);
-			if (rp_file_first_line(p, buf, sizeof buf) == 0 &&
-			    parse_devno(buf, &dev) == 0)
-				add_dev(s, dev, de->d_name);
+			char p[2 * PATH_LEN];
+			snprintf(p, sizeof p, "%s/%s/slaves/%s", block, de->d_name, s->d[i].name);
+			if (access(p, F_OK) == 0)
+				add_named(s, de->d_name);
 		}
-		closedir(dh);
+		if (bh)
+			closedir(bh);
 	}
 }
 
 /* Loop devices whose backing file is st's inode and whose window overlaps the volume. */
 static void add_loops(devset *s, const struct stat *st, uint64_t offset, uint64_t size)
 {
-	DIR *dh = opendir("/sys/block");
+	char block[PATH_LEN];
+	snprintf(block, sizeof block, "%s/block", s->r->sys);
+	DIR *dh = opendir(block);
 	if (!dh)
 		return;
 	struct dirent *de;
 	while ((de = readdir(dh)) != NULL) {
 		if (strncmp(de->d_name, "loop", 4) != 0)
 			continue;
-		char p[512], backing[4096], buf[64];
+		char p[2 * PATH_LEN], backing[PATH_LEN], buf[64];
 		struct stat bst;
 		uint64_t loff = 0, limit = 0;
 		dev_t dev;
-		snprintf(p, sizeof p, "/sys/block/%s/loop/backing_file", de->d_name);
+		snprintf(p, sizeof p, "%s/%s/loop/backing_file", block, de->d_name);
 		if (rp_file_first_line(p, backing, sizeof backing) < 0 ||
 		    stat(backing, &bst) != 0 || bst.st_dev != st->st_dev ||
 		    bst.st_ino != st->st_ino)
 			continue;
-		snprintf(p, sizeof p, "/sys/block/%s/loop/offset", de->d_name);
+		snprintf(p, sizeof p, "%s/%s/loop/offset", block, de->d_name);
 		read_u64(p, &loff);
-		snprintf(p, sizeof p, "/sys/block/%s/loop/sizelimit", de->d_name);
+		snprintf(p, sizeof p, "%s/%s/loop/sizelimit", block, de->d_name);
 		read_u64(p, &limit);
 		if (!overlaps(loff, limit ? limit : UINT64_MAX - loff, offset, size))
 			continue;
-		snprintf(p, sizeof p, "/sys/block/%s/dev", de->d_name);
+		snprintf(p, sizeof p, "%s/%s/dev", block, de->d_name);
 		if (rp_file_first_line(p, buf, sizeof buf) < 0 || parse_devno(buf, &dev) < 0)
 			continue;
 		add_dev(s, dev, de->d_name);
@@ -212,14 +275,14 @@ static void unescape_mountinfo(char *s)
 static int find_mount(const devset *s, const struct stat *file, char *what, size_t what_size,
 		      char *where, size_t where_size)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	FILE *f = fopen(s->r->mountinfo, "re");
 	if (!f)
 		return 0;
 	char *line = NULL;
 	size_t cap = 0;
 	int found = 0;
 	while (!found && getline(&line, &cap, f) > 0) {
-		char devno[32], mnt[4096], source[4096];
+		char devno[32], mnt[4096], source[4096], src_path[PATH_LEN];
 		const char *sep = strstr(line, " - ");
 		dev_t dev;
 		if (!sep || sscanf(line, "%*s %*s %31s %*s %4095s", devno, mnt) != 2 ||
@@ -227,13 +290,22 @@ static int find_mount(const devset *s, const struct stat *file, char *what, size
 			continue;
 		unescape_mountinfo(mnt);
 		unescape_mountinfo(source);
+		/* A source under /dev is looked up under the /dev root. */
+		if (!strncmp(source, "/dev/", 5))
+			snprintf(src_path, sizeof src_path, "%s/%s", s->r->dev, source + 5);
+		else
+			snprintf(src_path, sizeof src_path, "%s", source);
 		struct stat sst;
-		int have_src = source[0] == '/' && stat(source, &sst) == 0;
+		int have_src = source[0] == '/' && stat(src_path, &sst) == 0;
+		/* The kernel name the source resolves to (/dev/mapper/NAME links to ../dm-N). */
+		char *real = strncmp(source, "/dev/", 5) ? NULL : realpath(src_path, NULL);
+		const char *src_name = real ? strrchr(real, '/') + 1 : NULL;
 		for (size_t i = 0; i < s->n && !found; i++) {
 			/* A kernel file system shows the device; FUSE (ntfs-3g) only its source. */
 			if (dev == s->d[i].dev ||
-			    (have_src && S_ISBLK(sst.st_mode) && sst.st_rdev == s->d[i].dev)) {
-				snprintf(what, what_size, "/dev/%s", s->d[i].name);
+			    (have_src && S_ISBLK(sst.st_mode) && sst.st_rdev == s->d[i].dev) ||
+			    (src_name && !strcmp(src_name, s->d[i].name))) {
+				shown_name(&s->d[i], what, what_size);
 				found = 1;
 			}
 		}
@@ -242,6 +314,7 @@ static int find_mount(const devset *s, const struct stat *file, char *what, size
 			snprintf(what, what_size, "%s", source);
 			found = 1;
 		}
+		free(real);
 		if (found)
 			snprintf(where, where_size, "%s", mnt);
 	}
@@ -251,11 +324,11 @@ static int find_mount(const devset *s, const struct stat *file, char *what, size
 }
 
 /* 1 when somebody holds dev open exclusively (a mount, a mapping, a VM, mkfs, ...). */
-static int held_exclusively(const blkdev *b)
+static int held_exclusively(const devset *s, const blkdev *b)
 {
-	char node[300];
+	char node[PATH_LEN];
 	struct stat st;
-	snprintf(node, sizeof node, "/dev/%s", b->name);
+	snprintf(node, sizeof node, "%s/%s", s->r->dev, b->name);
 	if (stat(node, &st) != 0 || !S_ISBLK(st.st_mode) || st.st_rdev != b->dev)
 		return 0;
 	int fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC);
@@ -319,26 +392,26 @@ static int check_file_writable(const char *path, const char *shown, rp_err *err)
 		       strerror(errno));
 }
 
-static int check_in_use(const struct stat *st, uint64_t offset, uint64_t size, const char *command,
-			const char *shown, rp_err *err)
+static int check_in_use(const rp_disk_roots *roots, const struct stat *st, uint64_t offset,
+			uint64_t size, const char *command, const char *shown, rp_err *err)
 {
-	devset s = {0};
+	devset s = {.r = roots};
 	struct stat file;
 	int have_file = 0;
 	if (S_ISBLK(st->st_mode)) {
 		char name[256];
-		dev_name(st->st_rdev, name, sizeof name);
+		dev_name(&s, st->st_rdev, name, sizeof name);
 		add_dev(&s, st->st_rdev, name);
 		add_partitions(&s, st->st_rdev, 0, offset, size);
 		/* A loop device: the same file may be attached again, or mounted directly. */
-		char p[128], backing[4096];
+		char p[PATH_LEN], backing[PATH_LEN];
 		uint64_t loff = 0;
-		snprintf(p, sizeof p, SYS_DEV_BLOCK "/%u:%u/loop/backing_file", major(st->st_rdev),
-			 minor(st->st_rdev));
+		sys_dev(&s, st->st_rdev, p, sizeof p);
+		size_t used = strlen(p);
+		snprintf(p + used, sizeof p - used, "/loop/backing_file");
 		if (rp_file_first_line(p, backing, sizeof backing) == 0 &&
 		    stat(backing, &file) == 0 && S_ISREG(file.st_mode)) {
-			snprintf(p, sizeof p, SYS_DEV_BLOCK "/%u:%u/loop/offset",
-				 major(st->st_rdev), minor(st->st_rdev));
+			snprintf(p + used, sizeof p - used, "/loop/offset");
 			read_u64(p, &loff);
 			if (loff <= UINT64_MAX - offset - size)
 				add_loops(&s, &file, loff + offset, size);
@@ -363,18 +436,30 @@ static int check_in_use(const struct stat *st, uint64_t offset, uint64_t size, c
 		return -1;
 	}
 	for (size_t i = 0; i < s.n; i++) {
-		int mapped =
-		    strncmp(s.d[i].name, "dm-", 3) == 0 || strncmp(s.d[i].name, "md", 2) == 0;
-		if (mapped)
-			return rp_fail(
-			    err, RP_EXIT_UNUSABLE,
-			    "%s is in use: device-mapper device /dev/%s (kpartx, LVM) maps "
-			    "its bytes; remove the mapping (kpartx -d, dmsetup remove) or "
-			    "mount it and give the mount point (rdprescue %s /mnt/...)",
-			    shown, s.d[i].name, command);
+		char name[300];
+		shown_name(&s.d[i], name, sizeof name);
+		char *ename = rp_escape(name);
+		int rc = 0;
+		if (s.d[i].mapper[0] || strncmp(s.d[i].name, "dm-", 3) == 0)
+			rc = rp_fail(err, RP_EXIT_UNUSABLE,
+				     "%s is in use: the device-mapper device %s (%s; kpartx, LVM) "
+				     "maps bytes of it, perhaps the volume's (only its table, "
+				     "dmsetup table, says which); remove the mapping (kpartx -d, "
+				     "dmsetup remove) or mount the volume and give the mount point "
+				     "(rdprescue %s /mnt/...)",
+				     shown, ename, s.d[i].name, command);
+		else if (strncmp(s.d[i].name, "md", 2) == 0)
+			rc = rp_fail(err, RP_EXIT_UNUSABLE,
+				     "%s is in use: the RAID device %s is built on it; stop it "
+				     "(mdadm --stop) or mount it and give the mount point "
+				     "(rdprescue %s /mnt/...)",
+				     shown, ename, command);
+		free(ename);
+		if (rc)
+			return rc;
 	}
 	for (size_t i = 0; i < s.n; i++)
-		if (held_exclusively(&s.d[i]))
+		if (held_exclusively(&s, &s.d[i]))
 			return rp_fail(
 			    err, RP_EXIT_UNUSABLE,
 			    "%s is in use: /dev/%s is held open exclusively by another "
@@ -388,6 +473,12 @@ static int check_in_use(const struct stat *st, uint64_t offset, uint64_t size, c
 int rp_disk_check_write(const char *path, uint64_t offset, uint64_t size, const char *command,
 			rp_err *err)
 {
+	return rp_disk_check_write_in(NULL, path, offset, size, command, err);
+}
+
+int rp_disk_check_write_in(const rp_disk_roots *roots, const char *path, uint64_t offset,
+			   uint64_t size, const char *command, rp_err *err)
+{
 	char *shown = rp_escape(path);
 	struct stat st;
 	int rc;
@@ -400,7 +491,8 @@ int rp_disk_check_write(const char *path, uint64_t offset, uint64_t size, const 
 	else
 		rc = rp_fail(err, RP_EXIT_USAGE, "%s is not a disk, image or directory", shown);
 	if (rc == 0)
-		rc = check_in_use(&st, offset, size, command, shown, err);
+		rc = check_in_use(roots ? roots : &real_roots, &st, offset, size, command, shown,
+				  err);
 	free(shown);
 	return rc;
 }

@@ -68,6 +68,9 @@ void rp_backup_free(rp_backup *b)
 	free(b->tool_version);
 	free(b->target);
 	free(b->install);
+	for (size_t i = 0; i < b->nchecks; i++)
+		free(b->checks[i]);
+	free(b->checks);
 	memset(b, 0, sizeof *b);
 }
 

@@ -46,6 +46,10 @@ typedef struct rp_backup {
 	char *tool_version;
 	char *target;  /* the TARGET argument */
 	char *install; /* JSON text describing the installation (opaque here) */
+	/* fix: the ids of the checks whose changes it holds, in catalogue order; NULL: not
+	 * recorded (acl, reg and undo backups, archives written before the field existed) */
+	char **checks;
+	size_t nchecks;
 	rp_backup_entry *entries;
 	size_t nentries;
 } rp_backup;

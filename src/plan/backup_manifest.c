@@ -25,6 +25,8 @@ static const char *const action_names[] = {
 
 static const char *const top_keys[] = {"schema",       "id",	 "kind",    "created",
 				       "tool_version", "target", "install", "entries"};
+/* Keys a manifest may leave out (archives written before they existed). */
+static const char *const optional_top_keys[] = {"checks"};
 static const char *const entry_keys[] = {"n",	      "path",	       "action",       "had_data",
 					 "size",      "sha256_before", "sha256_after", "sd",
 					 "sd_sha256", "sddl_before",   "sddl_after"};
@@ -40,6 +42,19 @@ static int say(char *why, size_t why_size, const char *fmt, ...)
 	vsnprintf(why, why_size, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int rp_backup_check_id_ok(const char *id, size_t len)
+{
+	if (!id || len == 0 || len > RP_BACKUP_MAX_CHECK_ID)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return -1;
+	}
+	return 0;
 }
 
 int rp_backup_path_ok(const char *path, size_t len)
@@ -164,6 +179,16 @@ char *rp_backup_manifest_build(const rp_backup *b, char *why, size_t why_size)
 			return NULL;
 		}
 	}
+	if (b->nchecks > RP_BACKUP_MAX_CHECKS) {
+		say(why, why_size, "%zu checks is more than the %d a backup names", b->nchecks,
+		    RP_BACKUP_MAX_CHECKS);
+		return NULL;
+	}
+	for (size_t i = 0; i < b->nchecks; i++)
+		if (!b->checks || rp_backup_check_id_ok(b->checks[i], strlen(b->checks[i]))) {
+			say(why, why_size, "check %zu is not a check id", i);
+			return NULL;
+		}
 	json_t *root = json_object(), *entries = json_array();
 	int bad = !root || !entries;
 	bad |= put(root, "schema", json_string(RP_BACKUP_SCHEMA));
@@ -173,6 +198,12 @@ char *rp_backup_manifest_build(const rp_backup *b, char *why, size_t why_size)
 	bad |= put(root, "tool_version", string_or_null(b->tool_version));
 	bad |= put(root, "target", string_or_null(b->target));
 	bad |= put(root, "install", install);
+	if (b->checks) {
+		json_t *checks = json_array();
+		bad |= put(root, "checks", checks);
+		for (size_t i = 0; !bad && i < b->nchecks; i++)
+			bad |= json_array_append_new(checks, json_string(b->checks[i]));
+	}
 	bad |= put(root, "entries", entries);
 	if (bad) {
 		json_decref(root);
@@ -197,16 +228,19 @@ char *rp_backup_manifest_build(const rp_backup *b, char *why, size_t why_size)
 
 /* ---- reading ---- */
 
-static int keys_known(json_t *obj, const char *const *keys, size_t nkeys, const char **unknown)
+static int keys_known(json_t *obj, const char *const *keys, size_t nkeys,
+		      const char *const *optional, size_t noptional, const char **unknown)
 {
 	const char *key;
 	json_t *val;
 	json_object_foreach(obj, key, val)
 	{
-		size_t k = 0;
+		size_t k = 0, o = 0;
 		while (k < nkeys && strcmp(key, keys[k]))
 			k++;
-		if (k == nkeys) {
+		while (k == nkeys && o < noptional && strcmp(key, optional[o]))
+			o++;
+		if (k == nkeys && o == noptional) {
 			*unknown = key;
 			return 0;
 		}
@@ -251,7 +285,7 @@ static int read_entry(json_t *o, size_t n, rp_backup_entry *e, rp_backup_expect 
 	const char *key = NULL;
 	if (!json_is_object(o))
 		return say(why, why_size, "manifest.json entry %zu is not an object", n);
-	if (!keys_known(o, entry_keys, N_KEYS(entry_keys), &key)) {
+	if (!keys_known(o, entry_keys, N_KEYS(entry_keys), NULL, 0, &key)) {
 		char *shown = rp_escape(key);
 		say(why, why_size, "manifest.json entry %zu: unknown or missing field \"%s\"", n,
 		    shown);
@@ -318,6 +352,35 @@ static int read_entry(json_t *o, size_t n, rp_backup_entry *e, rp_backup_expect 
 	return 0;
 }
 
+/* The optional "checks": absent (NULL, not recorded), or an array of at most
+ * RP_BACKUP_MAX_CHECKS distinct check ids. */
+static int read_checks(json_t *checks, rp_backup *b, char *why, size_t why_size)
+{
+	if (!checks)
+		return 0;
+	if (!json_is_array(checks) || json_array_size(checks) > RP_BACKUP_MAX_CHECKS)
+		return say(why, why_size, "manifest.json: checks is not an array of at most %d",
+			   RP_BACKUP_MAX_CHECKS);
+	size_t n = json_array_size(checks);
+	b->checks = rp_xcalloc(n ? n : 1, sizeof *b->checks);
+	for (size_t i = 0; i < n; i++) {
+		json_t *id = json_array_get(checks, i);
+		if (!json_is_string(id) ||
+		    rp_backup_check_id_ok(json_string_value(id), json_string_length(id)))
+			return say(why, why_size,
+				   "manifest.json: checks[%zu] is not a check id (a-z, 0-9, '.', "
+				   "'_', '-', at most %d characters)",
+				   i, RP_BACKUP_MAX_CHECK_ID);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(b->checks[k], json_string_value(id)))
+				return say(why, why_size, "manifest.json: checks names %s twice",
+					   b->checks[k]);
+		b->checks[i] = rp_xstrdup(json_string_value(id));
+		b->nchecks = i + 1;
+	}
+	return 0;
+}
+
 static int read_root(json_t *root, rp_backup *b, rp_backup_expect **expect, char *why,
 		     size_t why_size)
 {
@@ -335,7 +398,8 @@ static int read_root(json_t *root, rp_backup *b, rp_backup_expect **expect, char
 	/* The id first, so that every later complaint can name the backup. */
 	if (get_string(root, "id", 0, &b->id))
 		return say(why, why_size, "manifest.json: id is not a string");
-	if (!keys_known(root, top_keys, N_KEYS(top_keys), &key)) {
+	if (!keys_known(root, top_keys, N_KEYS(top_keys), optional_top_keys,
+			N_KEYS(optional_top_keys), &key)) {
 		char *shown = rp_escape(key);
 		say(why, why_size, "manifest.json: unknown or missing field \"%s\"", shown);
 		free(shown);
@@ -355,6 +419,8 @@ static int read_root(json_t *root, rp_backup *b, rp_backup_expect **expect, char
 	} else if (!json_is_null(install)) {
 		return say(why, why_size, "manifest.json: install is not an object or null");
 	}
+	if (read_checks(json_object_get(root, "checks"), b, why, why_size) < 0)
+		return -1;
 	json_t *entries = json_object_get(root, "entries");
 	if (!json_is_array(entries) || json_array_size(entries) > RP_BACKUP_MAX_ENTRIES)
 		return say(why, why_size, "manifest.json: entries is not an array of at most %d",

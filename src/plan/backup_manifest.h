@@ -15,6 +15,8 @@
 #define RP_BACKUP_MAX_MEMBER (4ULL << 30) /* no file or SD above 4 GiB */
 #define RP_BACKUP_MAX_ENTRIES 1000000
 #define RP_BACKUP_MAX_SD (1U << 20) /* self-relative SDs stay far below this */
+#define RP_BACKUP_MAX_CHECKS 256    /* check ids one backup names */
+#define RP_BACKUP_MAX_CHECK_ID 64   /* bytes of one check id */
 
 /* What the manifest promises about one entry beyond what rp_backup_entry holds. */
 typedef struct rp_backup_expect {
@@ -25,6 +27,10 @@ typedef struct rp_backup_expect {
 /* 0 when path is a relative volume path: '/' separated, no empty, "." or ".." component, no
  * backslash, no NUL (len counts the bytes, so an embedded NUL is seen). */
 int rp_backup_path_ok(const char *path, size_t len);
+
+/* 0 when id (len bytes) looks like a check id: 1 to RP_BACKUP_MAX_CHECK_ID characters of
+ * a-z, 0-9, '.', '_', '-'. */
+int rp_backup_check_id_ok(const char *id, size_t len);
 
 /* The last component of a path accepted by rp_backup_path_ok (points into path). */
 const char *rp_backup_basename(const char *path);

@@ -21,6 +21,24 @@ int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker
 	return f->status == RP_PROBLEM && (!c->weakens || allow_weaker);
 }
 
+char **rp_jobs_checks(const rp_scan *scan, int allow_weaker, size_t *n)
+{
+	char **ids = rp_xcalloc(rp_ncheck ? rp_ncheck : 1, sizeof *ids);
+	*n = 0;
+	for (size_t c = 0; c < rp_ncheck; c++) {
+		int used = 0;
+		for (size_t i = 0; !used && i < scan->nfindings; i++) {
+			const rp_finding *f = &scan->findings[i];
+			for (size_t k = 0; !used && k < f->nchanges; k++)
+				used = !strcmp(f->check, rp_checks[c].id) &&
+				       rp_change_selected(f, &f->changes[k], allow_weaker);
+		}
+		if (used)
+			ids[(*n)++] = rp_xstrdup(rp_checks[c].id);
+	}
+	return ids;
+}
+
 void rp_plan_add_note(rp_plan_result *res, char *note)
 {
 	res->notes = rp_xrealloc(res->notes, (res->nnotes + 1) * sizeof *res->notes);

@@ -34,6 +34,10 @@ typedef struct rp_jobs {
 /* Whether fix applies change c of finding f. */
 int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker);
 
+/* The ids of the catalogue checks with a change fix applies (rp_change_selected), in
+ * catalogue order, malloc'd (*n of them; an array even when *n is 0): the backup's "checks". */
+char **rp_jobs_checks(const rp_scan *scan, int allow_weaker, size_t *n);
+
 /* Computes and verifies every job of the scan's selected changes (notes go to res). */
 int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err);
 void rp_jobs_free(rp_jobs *jobs);

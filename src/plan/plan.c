@@ -198,6 +198,8 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	rp_backup b;
 	rp_plan_backup_init(&b, opts->kind ? opts->kind : "fix", opts, install_json);
 	free(install_json);
+	if (!opts->kind) /* `reg` edits are no check's */
+		b.checks = rp_jobs_checks(scan, opts->allow_weaker, &b.nchecks);
 	/* A directory index an interrupted older run damaged is refused before any write. */
 	for (size_t i = 0; i < jobs.n; i++)
 		if (rp_vol_check_entry(vol, jobs.v[i].path, err) < 0)

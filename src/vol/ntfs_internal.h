@@ -63,8 +63,10 @@ struct rp_jr_block {
 	uint8_t *data; /* RP_JR_BLOCK bytes */
 };
 /* The journal's (or, with another suffix, the dirty mark's) path for a partition: next to an
- * image file, or under $RP_JOURNAL_DIR (default /var/lib/rdprescue for block devices, by the
- * volume's serial number). */
+ * image file, or under $RP_JOURNAL_DIR (default /var/lib/rdprescue for block devices:
+ * ntfs-<volume serial>@<offset>-<16 hex of the SHA-256 of the disk's identity>, see
+ * rp_disk_identity; ntfs-<serial>@<offset> when nothing identifies the disk, and a file an
+ * older rdprescue left under that name is renamed to the new one). */
 char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uint8_t serial[8],
 		 const char *suffix);
 /* Makes the directory that holds path (one level, 0700) when it is missing. */

@@ -7,7 +7,12 @@
  * device (ntfs_dev.c) keeps every write of an operation in memory, and a commit goes through
  * this file: all changed blocks are written to a journal file next to the image (or under
  * $RP_JOURNAL_DIR, /var/lib/rdprescue for block devices) and fsync'd, then written to the
- * volume and fsync'd, then the journal is removed.  The next open of the volume replays a
+ * volume and fsync'd, then the journal is removed.  A block device's journal is named after
+ * the volume (NTFS serial number, offset) and the disk's stable identity (disk/ident.c: WWID,
+ * serial, a loop device's backing file, GPT GUID or MBR signature; hashed), never after the
+ * device's name: a journal on persistent storage (the rescue image's RDPRESCUE partition) is
+ * found again when the disk comes back as /dev/sdc instead of /dev/sdb, and a clone of the
+ * disk (same serial number) does not take it.  The next open of the volume replays a
  * complete journal (the kill came while the blocks were being written in place) and drops an
  * incomplete one (the kill came before anything was written in place).
  *
@@ -17,6 +22,7 @@
  * differ), a short file or a bad checksum is "incomplete".
  */
 #include "vol/ntfs_internal.h"
+#include "disk/disk.h"
 #include "util/bytes.h"
 #include "util/hash.h"
 #include "util/text.h"
@@ -62,10 +68,23 @@ char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uin
 		return rp_xasprintf("%s@%llu%s", dev_path, (unsigned long long)base, suffix);
 	if (!(dir && *dir))
 		dir = "/var/lib/rdprescue";
-	if (is_blockdev)
-		return rp_xasprintf("%s/ntfs-%016llx@%llu%s", dir,
-				    (unsigned long long)rp_le64(serial), (unsigned long long)base,
-				    suffix);
+	if (is_blockdev) {
+		unsigned long long ser = (unsigned long long)rp_le64(serial);
+		char *older = rp_xasprintf("%s/ntfs-%016llx@%llu%s", dir, ser,
+					   (unsigned long long)base, suffix);
+		char ident[512], hash[65];
+		if (!rp_disk_identity(dev_path, ident, sizeof ident))
+			return older;
+		rp_sha256_hex((const uint8_t *)ident, strlen(ident), hash);
+		char *path = rp_xasprintf("%s/ntfs-%016llx@%llu-%.16s%s", dir, ser,
+					  (unsigned long long)base, hash, suffix);
+		/* What an older rdprescue left under the serial-only name is this disk's now. */
+		struct stat st;
+		if (lstat(path, &st) != 0 && lstat(older, &st) == 0 && S_ISREG(st.st_mode))
+			rename(older, path);
+		free(older);
+		return path;
+	}
 	char *copy = rp_xstrdup(dev_path);
 	char *out =
 	    rp_xasprintf("%s/%s@%llu%s", dir, basename(copy), (unsigned long long)base, suffix);

@@ -2,7 +2,7 @@
  * fuzz_backup.c — libFuzzer harness for rp_backup_parse: any byte string must either parse into a
  * backup whose every entry passes the checks undo relies on, or be refused with a message;
  * never crash, leak or read out of bounds.  Seeds: tests/fuzz/corpus/backup/ (small real
- * archives, zstd-compressed and plain).
+ * archives, zstd-compressed and plain; checks.tar has the optional "checks" list).
  */
 #include "plan/backup.h"
 #include "plan/backup_manifest.h"
@@ -21,6 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (e->had_data && !e->data))
 				abort();
 		}
+		/* checks: absent, or at most RP_BACKUP_MAX_CHECKS well-formed ids. */
+		if ((!b.checks && b.nchecks) || b.nchecks > RP_BACKUP_MAX_CHECKS)
+			abort();
+		for (size_t i = 0; i < b.nchecks; i++)
+			if (rp_backup_check_id_ok(b.checks[i], strlen(b.checks[i])))
+				abort();
 		rp_backup_free(&b);
 	} else if (!err.msg[0] || strchr(err.msg, '\n')) {
 		abort();

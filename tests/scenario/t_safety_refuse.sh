@@ -12,7 +12,8 @@
 #     last line is the summary naming target and computer; the fix hint names the real target
 #     and never follows a fix;
 #   - --backup-dir is created 0700 when its parent exists;
-#   - root: an image whose partition is mounted through a loop device at any offset, an image
+#   - root: an image whose partition is mounted through a loop device at any offset or through
+#     a partition of a loop device (losetup -P; skip where the kernel does not scan them), an image
 #     mounted directly by ntfs-3g, a loop device held open exclusively, a read-only loop device
 #     (losetup -r), a non-root user on a /dev node: fix, undo and acl reset exit 3 naming the
 #     mount point and the way out, nothing written.
@@ -282,6 +283,34 @@ upfront "direct mount: fix" "direct.img is in use: .*direct.img is mounted at $M
 	"$RP" fix "$I" --yes
 umount "$M"
 image_same "direct mount" "$I" "$s0"
+
+# losetup -P: the volume's partition loopNp2 mounted.  Needs the kernel's partition scanning
+# of loop devices (some containers have none: then "skip", never "ok"); without udev the node
+# is made from sysfs.  tests/unit/test_inuse.c covers the same on a fake sysfs, with kpartx.
+I=$T/partscan.img
+cp --sparse=always "$T/pristine.img" "$I"
+s0=$(sha256sum <"$I")
+L=$(losetup -P -f --show "$I") && LOOPS="$L $LOOPS"
+n=${L#/dev/}
+[ -e "/sys/block/$n/${n}p2/dev" ] || { udevadm settle 2>/dev/null; sleep 0.5; }
+if [ ! -e "/sys/block/$n/${n}p2/dev" ]; then
+	skip "losetup -P: the volume's partition mounted" \
+		"this kernel does not scan loop partitions (no /sys/block/$n/${n}p2)"
+else
+	P=/dev/${n}p2
+	[ -b "$P" ] || { mknod "$T/${n}p2" b $(tr ':' ' ' <"/sys/block/$n/${n}p2/dev") && P=$T/${n}p2; }
+	check "losetup -P: $P (partition 2) mounted with ntfs-3g" ntfs-3g "$P" "$M"
+	MOUNTS="$M $MOUNTS"
+	upfront "losetup -P: fix of the image" \
+		"partscan.img is in use: /dev/${n}p2 is mounted at $M; give the mount point instead \(rdprescue fix $M\) or unmount it" \
+		"$RP" fix "$I" --yes
+	upfront "losetup -P: undo of the loop device" \
+		"$L is in use: /dev/${n}p2 is mounted at $M; give the mount point instead \(rdprescue undo $M\)" \
+		"$RP" undo "$L" --yes
+	umount "$M"
+	image_same "losetup -P" "$I" "$s0"
+fi
+loop_free "$L"
 
 # read-only loop device; a non-root user on a /dev node
 I=$T/rodev.img

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Undo is a history (issue 12).  On hive/scenarios/issue4 (three SYSTEM problems), two fixes of
 # one check each make two backups of SYSTEM.  Then:
-#   - `backups TARGET [--json]` lists both, newest first: id, time, command, files, where;
+#   - `backups TARGET [--json]` lists both, newest first: id, time, command, the checks whose
+#     changes each holds (rdp.services, then tls.schannel), files, where;
 #   - `undo --dry-run` names the backup it would restore and writes nothing;
 #   - `undo` restores the newest (SYSTEM as after the first fix), run again the older one
 #     (SYSTEM byte for byte as before any fix), a third time says there is nothing left;
@@ -32,6 +33,8 @@ expect_exit 0 "backups: text" "$RP" backups "$D"
 check "backups: two fix backups of SYSTEM, on the volume, summary last" sh -c \
 	"[ \$(grep -c '  fix  ' '$T/out') = 2 ] && [ \$(grep -c 'replace    Windows/System32/config/SYSTEM' '$T/out') = 2 ] && \
 grep -q 'on the volume: .rdprescue.backups.rdprescue-' '$T/out' && tail -n1 '$T/out' | grep -q '\"command\":\"backups\"'"
+check "backups: each fix names its check, newest first" sh -c \
+	"[ \"\$(grep '^    checks: ' '$T/out' | tr '\n' '|')\" = '    checks: tls.schannel|    checks: rdp.services|' ]"
 expect_exit 0 "backups: --json" "$RP" backups "$D" --json
 cp "$T/out" "$T/backups.json"
 check "backups --json: two fix backups, newest first, with time, files and where" python3 -c "
@@ -43,6 +46,7 @@ assert b[0]['id'] > b[1]['id'] and all(x['command'] == 'fix' for x in b)
 assert all(x['time'].endswith('Z') and x['volume'].startswith('rdprescue/backups/rdprescue-') for x in b)
 assert all({'path': 'Windows/System32/config/SYSTEM', 'action': 'replace'} in x['files'] for x in b)
 assert not any(x['undone'] for x in b)
+assert [x['checks'] for x in b] == [['tls.schannel'], ['rdp.services']], [x['checks'] for x in b]
 "
 NEW=$(ids "$T/backups.json" | head -n1)
 OLD=$(ids "$T/backups.json" | tail -n1)
@@ -64,8 +68,8 @@ expect_exit 0 "undo 3" "$RP" undo "$D" --yes
 check "undo 3: nothing left, says so" grep_text "note: nothing to undo: every file is as it was before the first of the 2 rdprescue backups on this volume ($OLD)" "$T/out"
 check "undo 3: SYSTEM unchanged" test "$(vol_sha "$D" $SYS)" = "$sys0"
 expect_exit 0 "backups after the undos" "$RP" backups "$D" --json
-check "backups: both fixes undone, the undos' safety backups listed" $JQ "$T/out" \
-	"[b['undone'] for b in d['backups'] if b['command']=='fix']==[True,True] and len([b for b in d['backups'] if b['command']=='undo'])==2"
+check "backups: both fixes undone, the undos' safety backups listed (no checks: undo runs none)" $JQ "$T/out" \
+	"[b['undone'] for b in d['backups'] if b['command']=='fix']==[True,True] and [b['checks'] for b in d['backups'] if b['command']=='undo']==[None,None]"
 
 # --- undo --backup ID of the older backup while the newer fix is in place ---
 D=$T/skip.img

@@ -29,6 +29,14 @@
  *                                                  one synthetic container's bytes each, and
  *                                                  every BROKEN_EVERY-th file zero-filled
  *
+ * Any image or block device:
+ *   rp-testfs DEV[@PARTNO] journal CHANGED         the blocks of the partition in which CHANGED
+ *                                                  (an image of the same layout) differs from
+ *                                                  DEV, as the complete redo journal a commit
+ *                                                  killed while writing in place leaves, where
+ *                                                  rdprescue looks for DEV's ($RP_JOURNAL_DIR
+ *                                                  for a block device); prints its path
+ *
  * PARTNO: partition number; default the last NTFS partition; 0 = a bare NTFS image.
  * Exit 0 on success, otherwise one line on stderr and the rp_exit code.
  */
@@ -37,9 +45,12 @@
 #include "sd/sd.h"
 #include "util/file.h"
 #include "util/text.h"
+#include "vol/ntfs_internal.h"
 #include "vol/vol.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +72,8 @@ static int usage(void)
 	    "VOLPATH | ls VOLPATH | setsd VOLPATH SDFILE | getsd VOLPATH | rm VOLPATH | "
 	    "hiberfil | setsddl VOLPATH SDDL | getsddl VOLPATH | mkkey VOLPATH CONTAINER\n"
 	    "       rp-testfs BARE-IMG junction VOLPATH TARGETVOLPATH | dangle VOLPATH | manykeys "
-	    "VOLDIR COUNT BROKEN_EVERY\n");
+	    "VOLDIR COUNT BROKEN_EVERY\n"
+	    "       rp-testfs DEV[@PARTNO] journal CHANGED\n");
 	return RP_EXIT_USAGE;
 }
 
@@ -335,6 +347,57 @@ static int run(rp_vol *vol, const char *cmd, int argc, char **argv, rp_err *err)
 	return rc;
 }
 
+/* See the header: a complete journal of the blocks in which changed differs from dev. */
+static int make_journal(const char *dev, uint64_t offset, uint64_t size, const char *changed,
+			rp_err *err)
+{
+	int a = open(dev, O_RDONLY | O_CLOEXEC), b = open(changed, O_RDONLY | O_CLOEXEC);
+	uint8_t boot[512];
+	struct stat st;
+	int rc = -1;
+	if (a < 0 || b < 0 || fstat(a, &st) < 0 ||
+	    pread(a, boot, sizeof boot, (off_t)offset) != (ssize_t)sizeof boot) {
+		rp_fail(err, RP_EXIT_UNUSABLE, "cannot read %s or %s", dev, changed);
+		goto out;
+	}
+	struct rp_jr_block *blocks = NULL;
+	size_t n = 0;
+	uint8_t *x = rp_xmalloc(RP_JR_BLOCK), *y = rp_xmalloc(RP_JR_BLOCK);
+	for (uint64_t off = 0; off < size; off += RP_JR_BLOCK) {
+		size_t len = size - off < RP_JR_BLOCK ? (size_t)(size - off) : RP_JR_BLOCK;
+		memset(x, 0, RP_JR_BLOCK);
+		memset(y, 0, RP_JR_BLOCK);
+		if (pread(a, x, len, (off_t)(offset + off)) != (ssize_t)len ||
+		    pread(b, y, len, (off_t)(offset + off)) != (ssize_t)len)
+			break;
+		if (memcmp(x, y, len) == 0)
+			continue;
+		blocks = rp_xrealloc(blocks, (n + 1) * sizeof *blocks);
+		blocks[n].no = off / RP_JR_BLOCK;
+		blocks[n].data = rp_xmalloc(RP_JR_BLOCK);
+		memcpy(blocks[n++].data, y, RP_JR_BLOCK);
+	}
+	free(x);
+	free(y);
+	char *path =
+	    rp_jr_path(dev, S_ISBLK(st.st_mode), offset, boot + 0x48, RP_VOL_JOURNAL_SUFFIX);
+	if (n == 0)
+		rp_fail(err, RP_EXIT_USAGE, "%s and %s do not differ in that partition", dev,
+			changed);
+	else if (rp_jr_write(path, offset, size, blocks, n) < 0)
+		rp_fail(err, RP_EXIT_WRITE_FAILED, "cannot write %s: %s", path, strerror(errno));
+	else
+		rc = printf("%s\n", path) < 0 ? -1 : 0;
+	free(path);
+	rp_jr_free(blocks, n);
+out:
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -367,6 +430,14 @@ int main(int argc, char **argv)
 	uint64_t offset = 0, size = 0;
 	rp_vol *vol = NULL;
 	int rc = find_part(img, partno, &offset, &size, &err);
+	if (rc == 0 && !strcmp(cmd, "journal")) {
+		rc = argc == 4 ? make_journal(img, offset, size, argv[3], &err) : usage();
+		free(img);
+		if (rc == RP_EXIT_USAGE || rc == 0)
+			return rc;
+		fprintf(stderr, "rp-testfs: %s\n", err.msg);
+		return err.exit_code ? err.exit_code : 1;
+	}
 	if (rc == 0)
 		rc = rp_vol_open_ntfs(&vol, img, offset, size, writable, &err);
 	if (rc == 0)

@@ -474,6 +474,148 @@ static void test_damage(void)
 	free(arc);
 }
 
+/* Serializes b and parses it back: the parsed backup (0) or -1. */
+static int round_trip(const rp_backup *b, rp_backup *out, char **manifest)
+{
+	rp_err err = {0};
+	uint8_t *arc = NULL;
+	size_t len = 0;
+	members ms = {.n = 0};
+	*manifest = NULL;
+	if (rp_backup_serialize(b, &arc, &len, &err) < 0)
+		return -1;
+	if (unpack(arc, len, &ms) == 0 && ms.n > 0) {
+		*manifest = rp_xmalloc(ms.m[0].len + 1);
+		memcpy(*manifest, ms.m[0].data, ms.m[0].len);
+		(*manifest)[ms.m[0].len] = 0;
+	}
+	members_free(&ms);
+	int rc = rp_backup_parse(arc, len, out, &err);
+	free(arc);
+	return rc;
+}
+
+/* The optional "checks": written for a fix, absent in older archives, strictly checked. */
+static void test_checks(void)
+{
+	static const uint8_t hive[] = "regf-not-really";
+	rp_backup b, got;
+	char *man = NULL;
+	base_backup(&b);
+	rp_backup_add(&b, "Windows/System32/config/SYSTEM", RP_BACKUP_REPLACE, hive, sizeof hive, 1,
+		      NULL, 0);
+	memset(b.entries[0].sha256_after, 'b', 64);
+
+	/* Without: no "checks" key at all (what archives before the field look like). */
+	int rc = round_trip(&b, &got, &man);
+	CHECK(rc == 0 && man && !strstr(man, "\"checks\"") && got.checks == NULL &&
+		  got.nchecks == 0,
+	      "a backup without checks has no \"checks\" key and parses with checks NULL");
+	if (rc == 0)
+		rp_backup_free(&got);
+	free(man);
+
+	/* With: the ids, in order. */
+	b.checks = rp_xcalloc(2, sizeof *b.checks);
+	b.checks[0] = rp_xstrdup("rdp.services");
+	b.checks[1] = rp_xstrdup("tls.schannel");
+	b.nchecks = 2;
+	rc = round_trip(&b, &got, &man);
+	CHECK(rc == 0 && man && strstr(man, "\"checks\": [") && got.nchecks == 2 &&
+		  !strcmp(got.checks[0], "rdp.services") && !strcmp(got.checks[1], "tls.schannel"),
+	      "checks [rdp.services, tls.schannel] round-trip in order");
+	if (rc == 0)
+		rp_backup_free(&got);
+
+	/* An empty list is kept apart from "not recorded". */
+	free(b.checks[0]);
+	free(b.checks[1]);
+	b.nchecks = 0;
+	char *empty = NULL;
+	rc = round_trip(&b, &got, &empty);
+	CHECK(rc == 0 && got.checks != NULL && got.nchecks == 0,
+	      "checks [] parses as an empty list");
+	if (rc == 0)
+		rp_backup_free(&got);
+	free(empty);
+
+	/* Edited manifests: every deviation is refused. */
+	uint8_t *arc = NULL;
+	size_t len = 0, n = 0;
+	rp_err err = {0};
+	b.checks[0] = rp_xstrdup("rdp.services");
+	b.nchecks = 1;
+	members ms = {.n = 0};
+	CHECK(rp_backup_serialize(&b, &arc, &len, &err) == 0 && unpack(arc, len, &ms) == 0,
+	      "serialized with one check");
+	member *mj = find(&ms, "manifest.json");
+	char *big = rp_xstrdup("[");
+	for (int i = 0; i <= RP_BACKUP_MAX_CHECKS; i++) {
+		char *next = rp_xasprintf("%s%s\"c%d\"", big, i ? "," : "", i);
+		free(big);
+		big = next;
+	}
+	char *bigger = rp_xasprintf("%s]", big);
+	free(big);
+	static const char *const bad[] = {
+	    "\"rdp.services\", \"../x\"",
+	    "\"rdp.services\", \"RDP\"",
+	    "\"rdp.services\", \"\"",
+	    "\"rdp.services\", 7",
+	    "\"rdp.services\", \"rdp.services\"",
+	    "\"rdp.services\", "
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+	    "\"rdp.services\", \"r\\u00e9seau\""};
+	for (size_t i = 0; mj && i < sizeof bad / sizeof bad[0]; i++) {
+		member saved = *mj;
+		mj->data = rp_xmalloc(saved.len);
+		memcpy(mj->data, saved.data, saved.len);
+		edit(mj, "\"rdp.services\"", bad[i]);
+		uint8_t *bent = pack(&ms, 0, &n);
+		const char *msg = parse_msg(bent, n);
+		CHECK(strstr(msg, "is damaged") && strstr(msg, "checks"), "checks [%s] refused: %s",
+		      bad[i], msg);
+		free(bent);
+		free(mj->data);
+		*mj = saved;
+	}
+	static const char *const not_array[] = {"\"checks\": \"rdp.services\"", "\"checks\": null",
+						"\"checks\": {}"};
+	for (size_t i = 0; mj && i < sizeof not_array / sizeof not_array[0] + 1; i++) {
+		member saved = *mj;
+		mj->data = rp_xmalloc(saved.len);
+		memcpy(mj->data, saved.data, saved.len);
+		char *to = i < sizeof not_array / sizeof not_array[0]
+			       ? rp_xstrdup(not_array[i])
+			       : rp_xasprintf("\"checks\": %s", bigger);
+		char *from = NULL;
+		/* Replace the whole array. */
+		char *text = rp_xmalloc(mj->len + 1);
+		memcpy(text, mj->data, mj->len);
+		text[mj->len] = 0;
+		char *at = strstr(text, "\"checks\"");
+		char *end = at ? strchr(at, ']') : NULL;
+		if (at && end)
+			from = rp_xasprintf("%.*s", (int)(end + 1 - at), at);
+		free(text);
+		CHECK(from && edit(mj, from, to) == 0, "manifest edited to %.40s", to);
+		uint8_t *bent = pack(&ms, 0, &n);
+		const char *msg = parse_msg(bent, n);
+		CHECK(strstr(msg, "is damaged") && strstr(msg, "checks is not an array"),
+		      "%.40s refused: %s", to, msg);
+		free(bent);
+		free(from);
+		free(to);
+		free(mj->data);
+		*mj = saved;
+	}
+	free(bigger);
+	members_free(&ms);
+	free(arc);
+	free(man);
+	rp_backup_free(&b);
+}
+
 static void test_paths_and_limits(void)
 {
 	CHECK(rp_backup_path_ok("Windows/System32/config/SYSTEM", 30) == 0, "volume path ok");
@@ -586,6 +728,7 @@ int main(void)
 	unsetenv("RP_FAULT_AT");
 #endif
 	test_paths_and_limits();
+	test_checks();
 	test_damage();
 	test_round_trip();
 #ifdef RP_FAULTS
