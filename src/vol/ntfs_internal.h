@@ -24,6 +24,7 @@
 /* ---- ntfs_dev.c ---- */
 
 struct ov_slot;
+struct rcache;
 
 struct offset_dev {
 	char *path;
@@ -35,11 +36,12 @@ struct offset_dev {
 	char *journal;	       /* where a commit's journal goes (rp_jr_path) */
 	struct ov_slot *slots; /* blocks written since the last commit */
 	size_t cap, used;
-	int dropped;	  /* an operation was dropped: nothing more reaches the disk */
-	int journal_left; /* a commit failed after its journal was complete */
-	int replayed;	  /* open: blocks of an interrupted commit replayed */
-	int pending;	  /* read-only open: an interrupted commit laid over the disk in memory */
-	int discarded;	  /* open: an incomplete journal found (and removed when read-write) */
+	struct rcache *rc; /* the read cache: the disk's bytes (the overlay goes on top) */
+	int dropped;	   /* an operation was dropped: nothing more reaches the disk */
+	int journal_left;  /* a commit failed after its journal was complete */
+	int replayed;	   /* open: blocks of an interrupted commit replayed */
+	int pending;	   /* read-only open: an interrupted commit laid over the disk in memory */
+	int discarded;	   /* open: an incomplete journal found (and removed when read-write) */
 };
 
 extern struct ntfs_device_operations rp_offset_dev_ops;
