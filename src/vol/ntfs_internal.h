@@ -118,6 +118,8 @@ uint32_t rpn_file_attributes(ntfs_inode *ni);
 void rpn_fill_stat(ntfs_inode *ni, rp_stat *st);
 ntfs_inode *rpn_open_existing(rp_vol *vol, const char *what, const char *path, rp_err *err);
 int rpn_read_all(ntfs_inode *ni, uint8_t **data, size_t *len);
+/* rpn_read_all refusing (EFBIG) a file above max bytes before reading it. */
+int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len);
 int rpn_get_sd_of(rp_vol *vol, ntfs_inode *ni, uint8_t **sd, size_t *len);
 int rpn_set_sd_of(rp_vol *vol, ntfs_inode *ni, const uint8_t *sd, size_t len);
 int rpn_leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **uname, int *ulen,
