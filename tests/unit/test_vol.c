@@ -533,6 +533,34 @@ static void test_targets(void)
 	const rp_install *in = NULL;
 	CHECK(rp_target_open(&t, 0, 0, &vol, &in, &err) == 0 && in == &t.installs[0],
 	      "open the only install: %s", err.msg);
+	CHECK(t.held && !t.held[0], "the first read-only open took the probe's volume");
+	rp_vol_close(vol, NULL);
+	vol = NULL;
+	CHECK(rp_target_open(&t, 0, 0, &vol, &in, &err) == 0 && vol, "a second one mounts anew: %s",
+	      err.msg);
+	rp_vol_close(vol, NULL);
+	rp_target_free(&t);
+
+	/* A writable open closes what the probe holds: no read lock in its way, nothing stale. */
+	static const uint8_t text[] = "written after the probe";
+	uint8_t *data = NULL;
+	size_t len = 0;
+	vol = NULL;
+	CHECK(rp_target_probe(&t, img, &err) == 0 && t.held && t.held[0],
+	      "the probe holds the installation's volume: %s", err.msg);
+	CHECK(rp_target_check_write(&t, 1, "fix", &err) == 0 && t.held[0],
+	      "check_write reads the held volume's state and leaves it held: %s", err.msg);
+	CHECK(rp_target_open(&t, 1, 1, &vol, &in, &err) == 0 && !t.held[0] &&
+		  rp_vol_write_file(vol, "Windows/after-probe.txt", text, sizeof text, NULL, 0,
+				    &err) == 0 &&
+		  rp_vol_close(vol, &err) == 0,
+	      "a writable open after the probe writes: %s", err.msg);
+	vol = NULL;
+	CHECK(rp_target_open(&t, 1, 0, &vol, &in, &err) == 0 &&
+		  rp_vol_read(vol, "Windows/after-probe.txt", &data, &len, &err) == 0 &&
+		  len == sizeof text && !memcmp(data, text, len),
+	      "a read-only open after it sees the write: %s", err.msg);
+	free(data);
 	rp_vol_close(vol, NULL);
 	rp_target_free(&t);
 
