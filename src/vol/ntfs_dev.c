@@ -110,7 +110,7 @@ static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
 	return done;
 }
 
-/* ---- the read cache: RC_CHUNK-aligned chunks of the disk, at most RC_BUDGET bytes ----
+/* ---- the read cache: RC_CHUNK-aligned chunks of the disk, RC_SLOTS of them ----
  *
  * libntfs-3g reads the same MFT records and index blocks again for every file it opens (a
  * MachineKeys folder of 100,000 files: 15 small preads per file, each byte read 9 times).  The
@@ -121,7 +121,7 @@ static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
  * more than a chunk (a hive's runs) go straight to the disk.  Chunks are evicted by clock. */
 
 #define RC_CHUNK ((uint64_t)128 << 10)
-#define RC_SLOTS 256 /* 32 MiB */
+#define RC_SLOTS 128 /* 16 MiB: past that, a MachineKeys walk saves 3% of its reads */
 #define RC_HASH 512  /* a power of two */
 
 struct rc_slot {
