@@ -118,10 +118,12 @@ static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
  * not touch it.  What changes the disk (a commit or a journal replayed on open) drops the
  * chunks it wrote.  A chunk that cannot be read whole is not cached: the request is then read
  * alone, so that a bad sector beside it fails no read that worked without the cache.  Reads of
- * more than a chunk (a hive's runs) go straight to the disk.  Chunks are evicted by clock. */
+ * more than a chunk (a hive's runs) go straight to the disk.  Chunks are evicted by clock.
+ * 64 KiB: 32 KiB to 256 KiB cost the same on a 100,000-file walk, and a lone 1 KiB MFT
+ * record read from a scattered MFT copies less than with a bigger chunk. */
 
-#define RC_CHUNK ((uint64_t)128 << 10)
-#define RC_SLOTS 128 /* 16 MiB: past that, a MachineKeys walk saves 3% of its reads */
+#define RC_CHUNK ((uint64_t)64 << 10)
+#define RC_SLOTS 256 /* 16 MiB: past that, a MachineKeys walk saves 3% of its reads */
 #define RC_HASH 512  /* a power of two */
 
 struct rc_slot {
