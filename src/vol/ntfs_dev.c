@@ -441,6 +441,9 @@ int rp_od_close(struct ntfs_device *dev)
 {
 	struct offset_dev *od = odev(dev);
 	int rc = 0;
+	/* The cache goes first: freeing it takes milliseconds, which must not stretch the time
+	 * between the last commit (it clears the dirty flag) and the removal of the dirty mark. */
+	rc_free(od);
 	/* What libntfs-3g wrote while unmounting is the last transaction. */
 	if (!NDevReadOnly(dev) && !od->dropped && rp_od_commit(od) < 0)
 		rc = -1;
@@ -452,7 +455,6 @@ int rp_od_close(struct ntfs_device *dev)
 	else
 		errno = e;
 	od->fd = -1;
-	rc_free(od);
 	NDevClearOpen(dev);
 	return rc;
 }
