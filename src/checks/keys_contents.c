@@ -12,7 +12,8 @@
  *
  * A MachineKeys folder can hold 100,000 files and more (a known Windows leak), so a whole
  * folder is one finding: one change per broken file, evidence for the first EVIDENCE_MAX only.
- * Files are read one at a time; only the broken ones are remembered.
+ * Files are read one at a time, each through its entry of the folder's listing (rp_vol_walk:
+ * no lookup by name per file); only the broken ones are remembered.
  */
 #include "capi/capi.h"
 #include "checks/keys.h"
@@ -40,7 +41,7 @@ typedef struct walk {
 	rp_err first_unreadable;
 } walk;
 
-static int visit(void *ctx, const char *name, const rp_stat *st)
+static int visit(void *ctx, const char *name, const rp_stat *st, rp_vol_entry *ent)
 {
 	walk *w = ctx;
 	w->files++;
@@ -54,15 +55,11 @@ static int visit(void *ctx, const char *name, const rp_stat *st)
 		w->unrecognized++;
 		return 0;
 	}
-	char path[sizeof RP_MACHINEKEYS + 1024];
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", RP_MACHINEKEYS, name) >= sizeof path) {
-		w->unrecognized++;
-		return 0;
-	}
+	/* Read through the listing's own entry: no second lookup of the name. */
 	uint8_t *data = NULL;
 	size_t len = 0;
 	rp_err e = {0};
-	if (rp_vol_read(w->scan->vol, path, &data, &len, &e) < 0) {
+	if (rp_vol_entry_read(ent, KEY_FILE_MAX, &data, &len, &e) < 0) {
 		if (!w->unreadable++)
 			w->first_unreadable = e;
 		return 0;
@@ -128,7 +125,7 @@ int rp_check_keys_contents(rp_scan *scan, rp_err *err)
 	if (state != RP_KEYS_FOLDER_OK)
 		return state < 0 ? -1 : 0;
 	walk w = {.scan = scan};
-	int rc = rp_vol_list(scan->vol, RP_MACHINEKEYS, visit, &w, err);
+	int rc = rp_vol_walk(scan->vol, RP_MACHINEKEYS, visit, &w, err);
 	if (scan->progress)
 		scan->progress(scan->progress_ctx, rp_id_keys_contents, w.files, 1);
 	if (rc < 0)

@@ -33,6 +33,22 @@ struct rp_vol_ops {
 	int (*close)(rp_vol *vol, rp_err *err);
 	/* Optional: refuses (nothing written) a write_file of len bytes the backend cannot do. */
 	int (*check_replace)(rp_vol *vol, const char *path, size_t len, rp_err *err);
+	/* Optional: list with each entry's node (ent->node) open during cb.  Without it
+	 * rp_vol_walk uses list, and the entry calls read the entry by its path. */
+	int (*walk)(rp_vol *vol, const char *dir, rp_vol_walk_cb cb, void *ctx, rp_err *err);
+	/* With walk: an entry's file (at most max bytes) and its security descriptor. */
+	int (*entry_read)(rp_vol_entry *ent, uint64_t max, uint8_t **data, size_t *len,
+			  rp_err *err);
+	int (*entry_get_sd)(rp_vol_entry *ent, uint8_t **sd, size_t *len, rp_err *err);
+};
+
+/* An entry of a walk: the directory (normalised) and name it was listed under, and the
+ * backend's handle of it (ntfs: the open ntfs_inode; NULL: reached by its path). */
+struct rp_vol_entry {
+	rp_vol *vol;
+	const char *dir;
+	const char *name;
+	void *node;
 };
 
 struct rp_vol {

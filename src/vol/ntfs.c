@@ -89,7 +89,10 @@ static int list_cb(void *ctx, const ntfschar *name, const int name_len, const in
 	return 0;
 }
 
-static int nt_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err)
+/* The entries of dir: each one's inode is opened by its MFT reference (no lookup by name) and
+ * handed to wcb while open, or closed before lcb is called. */
+static int each_entry(rp_vol *vol, const char *dir, rp_vol_list_cb lcb, rp_vol_walk_cb wcb,
+		      void *ctx, rp_err *err)
 {
 	ntfs_volume *nv = rpn_np(vol)->nv;
 	ntfs_inode *dir_ni = rpn_open_existing(vol, "listing", dir, err);
@@ -124,14 +127,63 @@ static int nt_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, r
 			break;
 		}
 		rpn_fill_stat(ni, &st);
-		ntfs_inode_close(ni);
-		if (cb(ctx, l.items[i].name, &st))
+		int stop;
+		if (wcb) {
+			rp_vol_entry ent = {
+			    .vol = vol, .dir = dir, .name = l.items[i].name, .node = ni};
+			stop = wcb(ctx, l.items[i].name, &st, &ent);
+			ntfs_inode_close(ni);
+		} else {
+			ntfs_inode_close(ni);
+			stop = lcb(ctx, l.items[i].name, &st);
+		}
+		if (stop)
 			break;
 	}
 	for (size_t i = 0; i < l.n; i++)
 		free(l.items[i].name);
 	free(l.items);
 	return rc;
+}
+
+static int nt_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err)
+{
+	return each_entry(vol, dir, cb, NULL, ctx, err);
+}
+
+static int nt_walk(rp_vol *vol, const char *dir, rp_vol_walk_cb cb, void *ctx, rp_err *err)
+{
+	return each_entry(vol, dir, NULL, cb, ctx, err);
+}
+
+/* Names ent in a message as rp_vol_read / rp_vol_get_sd would name its path. */
+static int entry_fail(rp_vol_entry *ent, const char *what, rp_err *err)
+{
+	int e = errno;
+	char *path = *ent->dir ? rp_xasprintf("%s/%s", ent->dir, ent->name) : rp_xstrdup(ent->name);
+	errno = e;
+	rpn_fail_errno(ent->vol, RP_EXIT_UNUSABLE, what, path, err);
+	free(path);
+	return -1;
+}
+
+static int nt_entry_read(rp_vol_entry *ent, uint64_t max, uint8_t **data, size_t *len, rp_err *err)
+{
+	ntfs_inode *ni = ent->node;
+	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
+		errno = EISDIR;
+		return entry_fail(ent, "reading", err);
+	}
+	if (rpn_read_max(ni, max, data, len) < 0)
+		return entry_fail(ent, "reading", err);
+	return 0;
+}
+
+static int nt_entry_get_sd(rp_vol_entry *ent, uint8_t **sd, size_t *len, rp_err *err)
+{
+	if (rpn_get_sd_of(ent->vol, ent->node, sd, len) < 0)
+		return entry_fail(ent, "reading the security descriptor of", err);
+	return 0;
 }
 
 static int nt_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, rp_err *err)
@@ -313,6 +365,9 @@ const struct rp_vol_ops rp_vol_ntfs_ops = {
     .sync = nt_sync,
     .free_space = nt_free_space,
     .close = nt_close,
+    .walk = nt_walk,
+    .entry_read = nt_entry_read,
+    .entry_get_sd = nt_entry_get_sd,
 };
 
 /* ---- opening ---- */

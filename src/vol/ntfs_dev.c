@@ -110,6 +110,156 @@ static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
 	return done;
 }
 
+/* ---- the read cache: RC_CHUNK-aligned chunks of the disk, RC_SLOTS of them ----
+ *
+ * libntfs-3g reads the same MFT records and index blocks again for every file it opens (a
+ * MachineKeys folder of 100,000 files: 15 small preads per file, each byte read 9 times).  The
+ * cache holds the disk's bytes only; the overlay is laid over what it returns, so writes need
+ * not touch it.  What changes the disk (a commit or a journal replayed on open) drops the
+ * chunks it wrote.  A chunk that cannot be read whole is not cached: the request is then read
+ * alone, so that a bad sector beside it fails no read that worked without the cache.  Reads of
+ * more than a chunk (a hive's runs) go straight to the disk.  Chunks are evicted by clock.
+ * 64 KiB: 32 KiB to 256 KiB cost the same on a 100,000-file walk, and a lone 1 KiB MFT
+ * record read from a scattered MFT copies less than with a bigger chunk. */
+
+#define RC_CHUNK ((uint64_t)64 << 10)
+#define RC_SLOTS 256 /* 16 MiB: past that, a MachineKeys walk saves 3% of its reads */
+#define RC_HASH 512  /* a power of two */
+
+struct rc_slot {
+	uint64_t no; /* chunk number in the partition */
+	uint8_t *data;
+	uint32_t len; /* RC_CHUNK, or less at the end of the partition */
+	int32_t next; /* hash chain, -1 at the end */
+	int ref;      /* used since the clock hand passed */
+	int used;
+};
+
+struct rcache {
+	struct rc_slot slot[RC_SLOTS];
+	int32_t head[RC_HASH];
+	size_t nslots, hand;
+};
+
+static size_t rc_hash(uint64_t no)
+{
+	return (size_t)((no * 0x9E3779B97F4A7C15ull) >> 32) & (RC_HASH - 1);
+}
+
+static void rc_free(struct offset_dev *od)
+{
+	if (!od->rc)
+		return;
+	for (size_t i = 0; i < od->rc->nslots; i++)
+		free(od->rc->slot[i].data);
+	free(od->rc);
+	od->rc = NULL;
+}
+
+static struct rc_slot *rc_find(struct rcache *rc, uint64_t no)
+{
+	for (int32_t i = rc->head[rc_hash(no)]; i >= 0; i = rc->slot[i].next)
+		if (rc->slot[i].no == no)
+			return &rc->slot[i];
+	return NULL;
+}
+
+static void rc_unlink(struct rcache *rc, struct rc_slot *s)
+{
+	int32_t *at = &rc->head[rc_hash(s->no)];
+	int32_t me = (int32_t)(s - rc->slot);
+	while (*at >= 0 && *at != me)
+		at = &rc->slot[*at].next;
+	if (*at == me)
+		*at = s->next;
+	s->used = 0;
+	s->next = -1;
+}
+
+/* Drops the chunks that hold [offset, offset + len) of the partition. */
+static void rc_invalidate(struct offset_dev *od, uint64_t offset, uint64_t len)
+{
+	if (!od->rc || !len)
+		return;
+	for (uint64_t no = offset / RC_CHUNK; no <= (offset + len - 1) / RC_CHUNK; no++) {
+		struct rc_slot *s = rc_find(od->rc, no);
+		if (s)
+			rc_unlink(od->rc, s);
+	}
+}
+
+/* The chunk no, read from the disk when it is not cached; NULL when it cannot be read whole. */
+static struct rc_slot *rc_chunk(struct offset_dev *od, uint64_t no)
+{
+	if (!od->rc) {
+		od->rc = rp_xcalloc(1, sizeof *od->rc);
+		for (size_t i = 0; i < RC_HASH; i++)
+			od->rc->head[i] = -1;
+	}
+	struct rcache *rc = od->rc;
+	struct rc_slot *s = rc_find(rc, no);
+	if (s) {
+		s->ref = 1;
+		return s;
+	}
+	if (rc->nslots < RC_SLOTS) {
+		s = &rc->slot[rc->nslots++];
+		s->data = rp_xmalloc(RC_CHUNK);
+	} else {
+		/* Clock: the first chunk not used since the hand last passed it. */
+		for (;;) {
+			s = &rc->slot[rc->hand];
+			rc->hand = (rc->hand + 1) % RC_SLOTS;
+			if (!s->used || !s->ref)
+				break;
+			s->ref = 0;
+		}
+		if (s->used)
+			rc_unlink(rc, s);
+	}
+	uint64_t want = no * RC_CHUNK < od->size ? od->size - no * RC_CHUNK : 0;
+	if (want > RC_CHUNK)
+		want = RC_CHUNK;
+	if (!want || raw_pread(od, s->data, (s64)want, (s64)(no * RC_CHUNK)) != (s64)want)
+		return NULL; /* the slot stays free */
+	s->no = no;
+	s->len = (uint32_t)want;
+	s->ref = 1;
+	s->used = 1;
+	s->next = rc->head[rc_hash(no)];
+	rc->head[rc_hash(no)] = (int32_t)(s - rc->slot);
+	return s;
+}
+
+/* raw_pread through the cache. */
+static s64 cached_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
+{
+	if ((uint64_t)count > RC_CHUNK)
+		return raw_pread(od, buf, count, offset);
+	if ((uint64_t)offset >= od->size)
+		return 0;
+	if ((uint64_t)count > od->size - (uint64_t)offset)
+		count = (s64)(od->size - (uint64_t)offset);
+	s64 done = 0;
+	while (done < count) {
+		uint64_t at = (uint64_t)offset + (uint64_t)done;
+		struct rc_slot *s = rc_chunk(od, at / RC_CHUNK);
+		if (!s) {
+			s64 r = raw_pread(od, (char *)buf + done, count - done, (s64)at);
+			return r < 0 ? (done ? done : -1) : done + r;
+		}
+		size_t in = (size_t)(at % RC_CHUNK);
+		size_t n = s->len > in ? s->len - in : 0;
+		if ((s64)n > count - done)
+			n = (size_t)(count - done);
+		if (!n)
+			break;
+		memcpy((char *)buf + done, s->data + in, n);
+		done += (s64)n;
+	}
+	return done;
+}
+
 /* The overlay block no, made from the disk's bytes when it is not there yet. */
 static uint8_t *ov_block(struct offset_dev *od, uint64_t no)
 {
@@ -117,7 +267,7 @@ static uint8_t *ov_block(struct offset_dev *od, uint64_t no)
 	if (s)
 		return s->data;
 	uint8_t *data = rp_xcalloc(1, RP_JR_BLOCK);
-	if (raw_pread(od, data, RP_JR_BLOCK, (s64)(no * RP_JR_BLOCK)) < 0) {
+	if (cached_pread(od, data, RP_JR_BLOCK, (s64)(no * RP_JR_BLOCK)) < 0) {
 		free(data);
 		return NULL;
 	}
@@ -153,6 +303,9 @@ int rp_od_commit(struct offset_dev *od)
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	int rc = 0;
+	/* What reaches the disk, or may have reached it, is read from it again. */
+	for (size_t i = 0; i < n; i++)
+		rc_invalidate(od, b[i].no * RP_JR_BLOCK, RP_JR_BLOCK);
 	if (rp_jr_write(od->journal, od->base, od->size, b, n) < 0) {
 		if (!errno)
 			errno = EIO;
@@ -196,6 +349,7 @@ void rp_od_free(struct offset_dev *od)
 	if (!od)
 		return;
 	ov_clear(od);
+	rc_free(od);
 	free(od->journal);
 	free(od->path);
 	free(od);
@@ -263,6 +417,8 @@ static int od_open(struct ntfs_device *dev, int flags)
 			return -1;
 		}
 	}
+	/* A cache lives for one open: a journal replayed now changes the disk under it. */
+	rc_free(od);
 	if (!od->pending && recover(od, fd, rw) < 0) {
 		int e = errno;
 		close(fd);
@@ -285,6 +441,9 @@ int rp_od_close(struct ntfs_device *dev)
 {
 	struct offset_dev *od = odev(dev);
 	int rc = 0;
+	/* The cache goes first: freeing it takes milliseconds, which must not stretch the time
+	 * between the last commit (it clears the dirty flag) and the removal of the dirty mark. */
+	rc_free(od);
 	/* What libntfs-3g wrote while unmounting is the last transaction. */
 	if (!NDevReadOnly(dev) && !od->dropped && rp_od_commit(od) < 0)
 		rc = -1;
@@ -307,7 +466,7 @@ static s64 od_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 		errno = EINVAL;
 		return -1;
 	}
-	s64 done = raw_pread(od, buf, count, offset);
+	s64 done = cached_pread(od, buf, count, offset);
 	/* What is written but not committed yet. */
 	for (s64 at = offset; od->used && done > 0 && at < offset + done;) {
 		uint64_t no = (uint64_t)at / RP_JR_BLOCK;

@@ -24,6 +24,7 @@
 /* ---- ntfs_dev.c ---- */
 
 struct ov_slot;
+struct rcache;
 
 struct offset_dev {
 	char *path;
@@ -35,11 +36,12 @@ struct offset_dev {
 	char *journal;	       /* where a commit's journal goes (rp_jr_path) */
 	struct ov_slot *slots; /* blocks written since the last commit */
 	size_t cap, used;
-	int dropped;	  /* an operation was dropped: nothing more reaches the disk */
-	int journal_left; /* a commit failed after its journal was complete */
-	int replayed;	  /* open: blocks of an interrupted commit replayed */
-	int pending;	  /* read-only open: an interrupted commit laid over the disk in memory */
-	int discarded;	  /* open: an incomplete journal found (and removed when read-write) */
+	struct rcache *rc; /* the read cache: the disk's bytes (the overlay goes on top) */
+	int dropped;	   /* an operation was dropped: nothing more reaches the disk */
+	int journal_left;  /* a commit failed after its journal was complete */
+	int replayed;	   /* open: blocks of an interrupted commit replayed */
+	int pending;	   /* read-only open: an interrupted commit laid over the disk in memory */
+	int discarded;	   /* open: an incomplete journal found (and removed when read-write) */
 };
 
 extern struct ntfs_device_operations rp_offset_dev_ops;
@@ -118,6 +120,8 @@ uint32_t rpn_file_attributes(ntfs_inode *ni);
 void rpn_fill_stat(ntfs_inode *ni, rp_stat *st);
 ntfs_inode *rpn_open_existing(rp_vol *vol, const char *what, const char *path, rp_err *err);
 int rpn_read_all(ntfs_inode *ni, uint8_t **data, size_t *len);
+/* rpn_read_all refusing (EFBIG) a file above max bytes before reading it. */
+int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len);
 int rpn_get_sd_of(rp_vol *vol, ntfs_inode *ni, uint8_t **sd, size_t *len);
 int rpn_set_sd_of(rp_vol *vol, ntfs_inode *ni, const uint8_t *sd, size_t len);
 int rpn_leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **uname, int *ulen,

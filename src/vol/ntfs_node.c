@@ -144,10 +144,17 @@ ntfs_inode *rpn_open_existing(rp_vol *vol, const char *what, const char *path, r
 
 int rpn_read_all(ntfs_inode *ni, uint8_t **data, size_t *len)
 {
+	return rpn_read_max(ni, MAX_READ_BYTES, data, len);
+}
+
+int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len)
+{
+	if (max > MAX_READ_BYTES)
+		max = MAX_READ_BYTES;
 	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
 	if (!na)
 		return -1;
-	if (na->data_size < 0 || (uint64_t)na->data_size > MAX_READ_BYTES) {
+	if (na->data_size < 0 || (uint64_t)na->data_size > max) {
 		ntfs_attr_close(na);
 		errno = EFBIG;
 		return -1;

@@ -2,6 +2,8 @@
  * target.c — finding the Windows installations on a target: a mounted directory, or every NTFS
  * partition of a disk, image or VHD (each mounted read-only and looked into), and the boot
  * partition beside them (EFI system partition, or System Reserved holding Boot/BCD).
+ * The probe's read-only volume of each installation is kept (t->held) and handed to the first
+ * read-only open of it, so that a scan mounts the volume once, not three times.
  */
 #include "util/text.h"
 #include "vol/vol.h"
@@ -37,13 +39,25 @@ static int holds_windows(rp_vol *vol, rp_err *err)
 	return st.exists && !st.is_dir;
 }
 
-static rp_install *add_install(rp_target *t)
+/* A new installation; vol (the probe's read-only volume of it) is kept in t->held. */
+static rp_install *add_install(rp_target *t, rp_vol *vol)
 {
 	t->installs = rp_xrealloc(t->installs, (t->ninstalls + 1) * sizeof *t->installs);
+	t->held = rp_xrealloc(t->held, (t->ninstalls + 1) * sizeof *t->held);
+	t->held[t->ninstalls] = vol;
 	rp_install *in = &t->installs[t->ninstalls++];
 	memset(in, 0, sizeof *in);
 	in->index = (int)t->ninstalls;
 	return in;
+}
+
+/* Closes the volumes the probe still holds. */
+static void release_held(const rp_target *t)
+{
+	for (size_t i = 0; t->held && i < t->ninstalls; i++) {
+		rp_vol_close(t->held[i], NULL);
+		t->held[i] = NULL;
+	}
 }
 
 static int probe_dir(rp_target *t, rp_err *err)
@@ -52,12 +66,11 @@ static int probe_dir(rp_target *t, rp_err *err)
 	if (rp_vol_open_dir(&vol, t->path, 0, err) < 0)
 		return -1;
 	int found = holds_windows(vol, err);
-	rp_vol_close(vol, NULL);
-	if (found < 0)
-		return -1;
-	if (found)
-		add_install(t);
-	return 0;
+	if (found > 0)
+		add_install(t, vol);
+	else
+		rp_vol_close(vol, NULL);
+	return found < 0 ? -1 : 0;
 }
 
 static int probe_disk(rp_target *t, size_t *ntfs_seen, rp_err *err)
@@ -81,12 +94,14 @@ static int probe_disk(rp_target *t, size_t *ntfs_seen, rp_err *err)
 			continue;
 		int found = holds_windows(vol, &verr);
 		if (found > 0) {
-			rp_install *in = add_install(t);
+			rp_install *in = add_install(t, vol);
 			in->part_number = p->number;
 			in->offset = p->offset;
 			in->size = p->size;
 			snprintf(in->label, sizeof in->label, "%s", rp_vol_label(vol));
-		} else if (found == 0 && !t->boot_part) {
+			continue;
+		}
+		if (found == 0 && !t->boot_part) {
 			rp_stat st;
 			if (rp_vol_stat(vol, SYSTEM_RESERVED_MARKER, &st, &verr) == 0 &&
 			    st.exists && !st.is_dir)
@@ -143,6 +158,8 @@ void rp_target_free(rp_target *t)
 {
 	if (!t)
 		return;
+	release_held(t);
+	free(t->held);
 	free(t->path);
 	rp_disk_free(&t->disk);
 	free(t->installs);
@@ -207,10 +224,12 @@ int rp_target_check_write(rp_target *t, int index, const char *command, rp_err *
 		return rp_vol_open_dir(&vol, t->path, 1, err) < 0 ? -1 : rp_vol_close(vol, err);
 	if (rp_disk_check_write(t->path, in->offset, in->size, command, err) < 0)
 		return -1;
-	/* Read-only: what Windows left behind decides, before a byte is written. */
-	if (rp_vol_open_ntfs(&vol, t->path, in->offset, in->size, 0, err) < 0)
+	/* Read-only: what Windows left behind decides, before a byte is written (the state the
+	 * probe's volume read, when it is still held). */
+	rp_vol *held = t->held ? t->held[in->index - 1] : NULL;
+	if (!held && rp_vol_open_ntfs(&vol, t->path, in->offset, in->size, 0, err) < 0)
 		return -1;
-	const char *why = rp_vol_write_refusal(vol);
+	const char *why = rp_vol_write_refusal(held ? held : vol);
 	rp_vol_close(vol, NULL);
 	if (why) {
 		char *shown = rp_escape(t->path);
@@ -235,8 +254,19 @@ int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 	    rp_disk_check_write(t->path, in->offset, in->size,
 				t->write_command ? t->write_command : "fix", err) < 0)
 		return -1;
-	int rc = t->is_dir ? rp_vol_open_dir(vol, t->path, writable, err)
-			   : rp_vol_open_ntfs(vol, t->path, in->offset, in->size, writable, err);
+	int rc;
+	rp_vol **held = t->held ? &t->held[in->index - 1] : NULL;
+	if (writable)
+		release_held(t);
+	if (!writable && held && *held) {
+		*vol = *held; /* the caller's now */
+		*held = NULL;
+		rc = 0;
+	} else {
+		rc = t->is_dir
+			 ? rp_vol_open_dir(vol, t->path, writable, err)
+			 : rp_vol_open_ntfs(vol, t->path, in->offset, in->size, writable, err);
+	}
 	if (rc == 0 && t->boot_part)
 		attach_boot(t, *vol, writable);
 	if (rc == 0 && inst)

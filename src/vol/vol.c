@@ -6,6 +6,7 @@
 #include "vol/backend.h"
 #include "util/text.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,88 @@ int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_e
 		return -1;
 	int rc = vol->ops->list(vol, norm, cb, ctx, err);
 	free(norm);
+	return rc;
+}
+
+/* rp_vol_walk on a backend without a walk op: the entries are reached by their paths. */
+struct walk_by_path {
+	rp_vol *vol;
+	const char *dir;
+	rp_vol_walk_cb cb;
+	void *ctx;
+};
+
+static int walk_by_path_cb(void *ctx, const char *name, const rp_stat *st)
+{
+	struct walk_by_path *w = ctx;
+	rp_vol_entry ent = {.vol = w->vol, .dir = w->dir, .name = name, .node = NULL};
+	return w->cb(w->ctx, name, st, &ent);
+}
+
+int rp_vol_walk(rp_vol *vol, const char *dir, rp_vol_walk_cb cb, void *ctx, rp_err *err)
+{
+	ROUTE(vol, dir, rp_vol_walk(vol, dir, cb, ctx, err));
+	char *norm = normalise(dir, err);
+	if (!norm)
+		return -1;
+	int rc;
+	if (vol->ops->walk) {
+		rc = vol->ops->walk(vol, norm, cb, ctx, err);
+	} else {
+		struct walk_by_path w = {vol, norm, cb, ctx};
+		rc = vol->ops->list(vol, norm, walk_by_path_cb, &w, err);
+	}
+	free(norm);
+	return rc;
+}
+
+static char *entry_path(const rp_vol_entry *ent)
+{
+	return *ent->dir ? rp_xasprintf("%s/%s", ent->dir, ent->name) : rp_xstrdup(ent->name);
+}
+
+int rp_vol_entry_read(rp_vol_entry *ent, uint64_t max, uint8_t **data, size_t *len, rp_err *err)
+{
+	*data = NULL;
+	*len = 0;
+	rp_vol *vol = ent->vol;
+	if (ent->node && vol->ops->entry_read)
+		return vol->ops->entry_read(ent, max, data, len, err);
+	char *path = entry_path(ent);
+	rp_stat st;
+	int rc = vol->ops->stat(vol, path, &st, err);
+	if (rc == 0 && st.exists && !st.is_dir && st.size > max) {
+		char *shown = rp_escape(path);
+		rc = rp_fail(err, RP_EXIT_UNUSABLE, "reading %s on %s: %s", shown, vol->where,
+			     strerror(EFBIG));
+		free(shown);
+	}
+	if (rc == 0)
+		rc = vol->ops->read(vol, path, data, len, err);
+	if (rc == 0 && *len > max) {
+		/* It grew between the two looks. */
+		free(*data);
+		*data = NULL;
+		*len = 0;
+		char *shown = rp_escape(path);
+		rc = rp_fail(err, RP_EXIT_UNUSABLE, "reading %s on %s: %s", shown, vol->where,
+			     strerror(EFBIG));
+		free(shown);
+	}
+	free(path);
+	return rc;
+}
+
+int rp_vol_entry_get_sd(rp_vol_entry *ent, uint8_t **sd, size_t *len, rp_err *err)
+{
+	*sd = NULL;
+	*len = 0;
+	rp_vol *vol = ent->vol;
+	if (ent->node && vol->ops->entry_get_sd)
+		return vol->ops->entry_get_sd(ent, sd, len, err);
+	char *path = entry_path(ent);
+	int rc = vol->ops->get_sd(vol, path, sd, len, err);
+	free(path);
 	return rc;
 }
 

@@ -95,6 +95,20 @@ int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_e
 /* The file's self-relative security descriptor (malloc'd). */
 int rp_vol_get_sd(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, rp_err *err);
 
+/* An entry of a directory being walked (rp_vol_walk), valid during its callback only. */
+typedef struct rp_vol_entry rp_vol_entry;
+typedef int (*rp_vol_walk_cb)(void *ctx, const char *name, const rp_stat *st, rp_vol_entry *ent);
+/* rp_vol_list, handing the callback each entry as well: what it reads through ent comes from
+ * the very file listed, without looking its name up again (ntfs: the inode stays open during
+ * the callback; a folder of 100,000 files is read without 100,000 index lookups).  The
+ * callback must not write to vol. */
+int rp_vol_walk(rp_vol *vol, const char *dir, rp_vol_walk_cb cb, void *ctx, rp_err *err);
+/* Reads the entry's file whole (malloc'd), as rp_vol_read would by its path; a file above max
+ * bytes is refused (-1, RP_EXIT_UNUSABLE, "File too large") without being read. */
+int rp_vol_entry_read(rp_vol_entry *ent, uint64_t max, uint8_t **data, size_t *len, rp_err *err);
+/* The entry's self-relative security descriptor (malloc'd), as rp_vol_get_sd by its path. */
+int rp_vol_entry_get_sd(rp_vol_entry *ent, uint8_t **sd, size_t *len, rp_err *err);
+
 /* ---- writes (volume opened writable) ---- */
 int rp_vol_set_sd(rp_vol *vol, const char *path, const uint8_t *sd, size_t len, rp_err *err);
 /* Creates every missing directory of dir. */
@@ -145,11 +159,16 @@ typedef struct rp_target {
 	rp_fs boot_fs;
 	uint64_t boot_offset, boot_size;
 	const char *write_command; /* "fix", "undo", "acl": named in refusals (NULL: "fix") */
+	/* held[i]: installation i+1's volume as the probe opened it (read-only), until the
+	 * first rp_target_open(read-only) takes it; NULL after that (target.c owns these). */
+	rp_vol **held;
 } rp_target;
 
 /* Probes a target (disk, image, VHD, device or directory) and finds every volume that holds
  * Windows (Windows/System32/config/SYSTEM), mounting each candidate read-only.  No Windows:
- * RP_EXIT_UNUSABLE with a message (and BitLocker named when that is why). */
+ * RP_EXIT_UNUSABLE with a message (and BitLocker named when that is why).  The read-only volume
+ * of each installation found stays open (t->held) for rp_target_check_write and the first
+ * rp_target_open(read-only): one mount per phase, not three. */
 int rp_target_probe(rp_target *t, const char *path, rp_err *err);
 void rp_target_free(rp_target *t);
 /* Up front, before anything is scanned or written: 0 when installation index may be written
@@ -159,7 +178,10 @@ void rp_target_free(rp_target *t);
 int rp_target_check_write(rp_target *t, int index, const char *command, rp_err *err);
 /* Opens the volume of installation index (1-based; 0 = the only one, error if several), with
  * the boot partition attached under RP_VOL_BOOT when there is one (opened the same way; when it
- * cannot be opened, the reason is kept as the volume's boot note and the open still succeeds). */
+ * cannot be opened, the reason is kept as the volume's boot note and the open still succeeds).
+ * Read-only: the first open of an installation hands out the probe's volume (the caller owns
+ * it), later ones mount anew.  Read-write: every volume the probe still holds is closed first
+ * (they would lock the partition, and go stale once it is written). */
 int rp_target_open(const rp_target *t, int index, int writable, rp_vol **vol,
 		   const rp_install **inst, rp_err *err);
 

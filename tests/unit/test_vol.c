@@ -86,6 +86,67 @@ static int collect(void *ctx, const char *name, const rp_stat *st)
 	return 0;
 }
 
+/* rp_vol_walk: each entry read through its handle gives what a read by its path gives. */
+struct walked {
+	rp_vol *vol;
+	const char *d;
+	int has_sd;
+	int files, same, sd_same, refused;
+	char refusal[1024];
+};
+
+static int walk_check(void *ctx, const char *name, const rp_stat *st, rp_vol_entry *ent)
+{
+	struct walked *w = ctx;
+	char path[300];
+	snprintf(path, sizeof path, "%s/%s", w->d, name);
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	rp_err e = {0};
+	w->files++;
+	if (rp_vol_entry_read(ent, 1 << 20, &a, &alen, &e) == 0 &&
+	    rp_vol_read(w->vol, path, &b, &blen, &e) == 0 && alen == blen && alen == st->size &&
+	    !memcmp(a, b, alen))
+		w->same++;
+	free(a);
+	free(b);
+	if (w->has_sd) {
+		a = b = NULL;
+		if (rp_vol_entry_get_sd(ent, &a, &alen, &e) == 0 &&
+		    rp_vol_get_sd(w->vol, path, &b, &blen, &e) == 0 && alen == blen &&
+		    !memcmp(a, b, alen))
+			w->sd_same++;
+		free(a);
+		free(b);
+	}
+	rp_err_clear(&e);
+	a = NULL;
+	if (rp_vol_entry_read(ent, st->size - 1, &a, &alen, &e) < 0 && !a && !alen &&
+	    e.exit_code == RP_EXIT_UNUSABLE && strstr(e.msg, path) && strstr(e.msg, "too large"))
+		w->refused++;
+	snprintf(w->refusal, sizeof w->refusal, "%s", e.msg);
+	free(a);
+	return 0;
+}
+
+static void test_walk(rp_vol *vol, const char *d, const char *backend)
+{
+	rp_err err = {0};
+	struct walked w = {.vol = vol, .d = d, .has_sd = !strcmp(backend, "ntfs")};
+	CHECK(rp_vol_walk(vol, d, walk_check, &w, &err) == 0 && w.files == 2,
+	      "%s: walk lists a.dat and b.dat (%d): %s", backend, w.files, err.msg);
+	CHECK(w.same == 2, "%s: walk: each entry reads as its path does (%d of 2)", backend,
+	      w.same);
+	CHECK(!w.has_sd || w.sd_same == 2, "%s: walk: each entry's SD is its path's (%d of 2)",
+	      backend, w.sd_same);
+	CHECK(w.refused == 2, "%s: walk: a file above max is refused, naming its path: %s", backend,
+	      w.refusal);
+	rp_err_clear(&err);
+	CHECK(rp_vol_walk(vol, "nowhere/at-all", walk_check, &w, &err) < 0 &&
+		  err.exit_code == RP_EXIT_UNUSABLE,
+	      "%s: walk of a missing folder fails: %s", backend, err.msg);
+}
+
 /* What an interrupted write_file leaves (see clear_leftovers in vol/ntfs.c and vol/dir.c) does
  * not block the next one: stale temp names go, an orphaned ".rdprescue-old" is the original and
  * gets its name back.  The leftovers are made with write_file itself. */
@@ -142,6 +203,8 @@ static void test_leftovers(rp_vol *vol, const char *d, const char *backend)
 	CHECK(rp_vol_list(vol, d, collect, &n, &err) == 0 && strlen(n.all) == 11 &&
 		  strstr(n.all, "a.dat") && strstr(n.all, "b.dat"),
 	      "%s: a.dat and b.dat, no temp names left (%s)", backend, n.all);
+
+	test_walk(vol, d, backend);
 
 	/* A directory in the way is not something write_file made: refused, left alone. */
 	snprintf(name, sizeof name, "%s.rdprescue-tmp", c);
@@ -470,6 +533,34 @@ static void test_targets(void)
 	const rp_install *in = NULL;
 	CHECK(rp_target_open(&t, 0, 0, &vol, &in, &err) == 0 && in == &t.installs[0],
 	      "open the only install: %s", err.msg);
+	CHECK(t.held && !t.held[0], "the first read-only open took the probe's volume");
+	rp_vol_close(vol, NULL);
+	vol = NULL;
+	CHECK(rp_target_open(&t, 0, 0, &vol, &in, &err) == 0 && vol, "a second one mounts anew: %s",
+	      err.msg);
+	rp_vol_close(vol, NULL);
+	rp_target_free(&t);
+
+	/* A writable open closes what the probe holds: no read lock in its way, nothing stale. */
+	static const uint8_t text[] = "written after the probe";
+	uint8_t *data = NULL;
+	size_t len = 0;
+	vol = NULL;
+	CHECK(rp_target_probe(&t, img, &err) == 0 && t.held && t.held[0],
+	      "the probe holds the installation's volume: %s", err.msg);
+	CHECK(rp_target_check_write(&t, 1, "fix", &err) == 0 && t.held[0],
+	      "check_write reads the held volume's state and leaves it held: %s", err.msg);
+	CHECK(rp_target_open(&t, 1, 1, &vol, &in, &err) == 0 && !t.held[0] &&
+		  rp_vol_write_file(vol, "Windows/after-probe.txt", text, sizeof text, NULL, 0,
+				    &err) == 0 &&
+		  rp_vol_close(vol, &err) == 0,
+	      "a writable open after the probe writes: %s", err.msg);
+	vol = NULL;
+	CHECK(rp_target_open(&t, 1, 0, &vol, &in, &err) == 0 &&
+		  rp_vol_read(vol, "Windows/after-probe.txt", &data, &len, &err) == 0 &&
+		  len == sizeof text && !memcmp(data, text, len),
+	      "a read-only open after it sees the write: %s", err.msg);
+	free(data);
 	rp_vol_close(vol, NULL);
 	rp_target_free(&t);
 
