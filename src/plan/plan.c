@@ -252,6 +252,11 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 		if (read_back(vol, &jobs.v[i], err) < 0)
 			goto close;
 	rc = 0;
+	if (opts->keep_vol) {
+		/* The mount just read back from holds the disk as written: the re-scan's. */
+		scan->vol = vol;
+		vol = NULL;
+	}
 close:
 	if (vol && rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
 		rc = -1;
