@@ -25,8 +25,8 @@
 #define WHY_SIZE 768
 
 rp_backup_entry *rp_backup_add_owned(rp_backup *b, const char *path, rp_backup_action action,
-				     uint8_t *data, size_t len, int had_data, const uint8_t *sd,
-				     size_t sd_len)
+				     uint8_t *data, size_t len, int had_data, const char *sha256,
+				     const uint8_t *sd, size_t sd_len)
 {
 	b->entries = rp_xrealloc(b->entries, (b->nentries + 1) * sizeof *b->entries);
 	rp_backup_entry *e = &b->entries[b->nentries++];
@@ -37,7 +37,10 @@ rp_backup_entry *rp_backup_add_owned(rp_backup *b, const char *path, rp_backup_a
 	if (had_data) {
 		e->data = data ? data : rp_xmalloc(1);
 		e->len = len;
-		rp_sha256_hex(e->data, len, e->sha256_before);
+		if (sha256 && strlen(sha256) == 64)
+			memcpy(e->sha256_before, sha256, 65);
+		else
+			rp_sha256_hex(e->data, len, e->sha256_before);
 	} else {
 		free(data);
 	}
@@ -59,7 +62,7 @@ rp_backup_entry *rp_backup_add(rp_backup *b, const char *path, rp_backup_action 
 		if (len)
 			memcpy(copy, data, len);
 	}
-	return rp_backup_add_owned(b, path, action, copy, len, had_data, sd, sd_len);
+	return rp_backup_add_owned(b, path, action, copy, len, had_data, NULL, sd, sd_len);
 }
 
 void rp_backup_free(rp_backup *b)

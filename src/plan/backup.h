@@ -54,11 +54,12 @@ typedef struct rp_backup {
 rp_backup_entry *rp_backup_add(rp_backup *b, const char *path, rp_backup_action action,
 			       const uint8_t *data, size_t len, int had_data, const uint8_t *sd,
 			       size_t sd_len);
-/* The same, taking over data (malloc'd or NULL, freed with the backup) instead of copying it:
- * the original is read once and hashed once. */
+/* The same, taking over data (malloc'd or NULL, freed with the backup) instead of copying it;
+ * sha256: the hex SHA-256 of data when the caller has just computed it (NULL: computed here).
+ * The original is read once and hashed once. */
 rp_backup_entry *rp_backup_add_owned(rp_backup *b, const char *path, rp_backup_action action,
-				     uint8_t *data, size_t len, int had_data, const uint8_t *sd,
-				     size_t sd_len);
+				     uint8_t *data, size_t len, int had_data, const char *sha256,
+				     const uint8_t *sd, size_t sd_len);
 /* Serializes the archive into memory (malloc'd). */
 int rp_backup_serialize(const rp_backup *b, uint8_t **out, size_t *len, rp_err *err);
 /* Parses an archive, verifying that every file's bytes match the manifest's SHA-256. */

@@ -39,7 +39,7 @@ static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
 		if (rp_plan_read_original(vol, j->path, &data, &len, &sd, &sd_len, err) < 0)
 			return -1;
 		/* The bytes read are the backup's: taken over, hashed once, never copied. */
-		en = rp_backup_add_owned(b, j->path, j->action, data, len, 1, sd, sd_len);
+		en = rp_backup_add_owned(b, j->path, j->action, data, len, 1, NULL, sd, sd_len);
 		data = NULL;
 	}
 	free(sd);
@@ -59,7 +59,7 @@ static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
 		if (rp_plan_read_original(vol, j->hf->log_path[l], &data, &len, &sd, &sd_len, err) <
 		    0)
 			return -1;
-		rp_backup_add_owned(b, j->hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, sd,
+		rp_backup_add_owned(b, j->hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, NULL, sd,
 				    sd_len);
 		free(sd);
 	}

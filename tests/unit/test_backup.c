@@ -296,10 +296,18 @@ static void test_round_trip(void)
 	      "verify: entries whose sha256_after differs are caught: %s", err.msg);
 	uint8_t *own = malloc(hive_len);
 	memcpy(own, hive, hive_len);
-	e = rp_backup_add_owned(&more, "x/SYSTEM", RP_BACKUP_KEEP, own, hive_len, 1, NULL, 0);
+	e = rp_backup_add_owned(&more, "x/SYSTEM", RP_BACKUP_KEEP, own, hive_len, 1, NULL, NULL, 0);
 	CHECK(e->data == own && e->len == hive_len &&
 		  !strcmp(e->sha256_before, b.entries[0].sha256_before),
 	      "rp_backup_add_owned takes the buffer over and hashes it like rp_backup_add");
+	uint8_t *own2 = malloc(3);
+	memcpy(own2, "abc", 3);
+	e = rp_backup_add_owned(&more, "x/abc", RP_BACKUP_KEEP, own2, 3, 1,
+				"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+				NULL, 0);
+	CHECK(e->data == own2 && !strcmp(e->sha256_before, "ba7816bf8f01cfea414140de5dae2223b00361a"
+							   "396177a9cb410ff61f20015ad"),
+	      "rp_backup_add_owned keeps the hash the caller computed");
 	rp_backup_free(&more);
 
 	/* GNU tar and zstd read it independently. */
