@@ -163,7 +163,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	rp_jobs jobs;
 	int rc = -1;
 	rp_plan_guard guard = {0};
-	int built = rp_jobs_build(scan, opts->allow_weaker, &jobs, res, err);
+	int built = rp_jobs_build(scan, opts->allow_weaker, !opts->dry_run, &jobs, res, err);
 	/* A file the backend cannot write this way (FAT: no room to grow) is refused now, so that
 	 * --dry-run says so too; it is asked again on the read-write mount below. */
 	for (size_t i = 0; built == 0 && i < jobs.n; i++)
@@ -272,7 +272,7 @@ int rp_plan_preflight(rp_scan *scan, int allow_weaker, rp_err *err)
 {
 	rp_jobs jobs;
 	rp_plan_result scratch = {0};
-	int rc = rp_jobs_build(scan, allow_weaker, &jobs, &scratch, err);
+	int rc = rp_jobs_build(scan, allow_weaker, 0, &jobs, &scratch, err);
 	rp_jobs_free(&jobs);
 	rp_plan_result_free(&scratch);
 	return rc;
