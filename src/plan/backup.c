@@ -23,6 +23,7 @@
 
 #define MAX_MANIFEST (1ULL << 30)
 #define WHY_SIZE 768
+#define COMPARE_CHUNK (256u << 10)
 
 rp_backup_entry *rp_backup_add_owned(rp_backup *b, const char *path, rp_backup_action action,
 				     uint8_t *data, size_t len, int had_data, const char *sha256,
@@ -258,6 +259,7 @@ typedef struct reader {
 	struct archive *a;
 	rp_backup *b;
 	const rp_backup *want; /* rp_backup_verify: compare each file with it, keep no bytes */
+	uint8_t *chunk;	       /* its buffer, COMPARE_CHUNK bytes, for every member */
 	rp_backup_expect *expect;
 	uint8_t *seen_file, *seen_sd;
 	char why[WHY_SIZE];
@@ -319,9 +321,10 @@ static const char *member_index(const char *s, size_t nentries, size_t *idx)
 	return p;
 }
 
-/* rp_backup_verify: the member's bytes compared with the wanted entry's as libarchive
- * decompresses them, block by block from its own buffer: no copy and no second hash (the
- * manifest's hash was computed from those very bytes, and it must match too). */
+/* rp_backup_verify: the member's bytes, read exactly as read_member reads them, compared with
+ * the wanted entry's chunk by chunk through one small buffer reused for every member: no copy
+ * of the file and no second hash (the manifest's hash was computed from those very bytes, and
+ * it must match too). */
 static int compare_file(reader *r, const char *name, size_t i)
 {
 	const rp_backup_entry *e = &r->b->entries[i];
@@ -332,15 +335,12 @@ static int compare_file(reader *r, const char *name, size_t i)
 			 "%s: manifest.json does not describe the file that was saved", name);
 		return -1;
 	}
+	if (!r->chunk)
+		r->chunk = rp_xmalloc(COMPARE_CHUNK);
 	size_t at = 0;
 	for (;;) {
-		const void *block;
-		size_t n;
-		la_int64_t offset;
-		int rc = archive_read_data_block(r->a, &block, &n, &offset);
-		if (rc == ARCHIVE_EOF)
-			break;
-		if (rc != ARCHIVE_OK) {
+		la_ssize_t got = archive_read_data(r->a, r->chunk, COMPARE_CHUNK);
+		if (got < 0) {
 			char *shown = rp_escape(
 			    archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
 			snprintf(r->why, sizeof r->why, "%s is truncated or corrupt (%s)", name,
@@ -348,13 +348,14 @@ static int compare_file(reader *r, const char *name, size_t i)
 			free(shown);
 			return -1;
 		}
-		if (offset != (la_int64_t)at || n > w->len - at ||
-		    (n && memcmp(block, w->data + at, n) != 0)) {
+		if (got == 0)
+			break;
+		if ((size_t)got > w->len - at || memcmp(r->chunk, w->data + at, (size_t)got) != 0) {
 			snprintf(r->why, sizeof r->why, "%s differs from the file that was saved",
 				 name);
 			return -1;
 		}
-		at += n;
+		at += (size_t)got;
 	}
 	if (at != w->len) {
 		snprintf(r->why, sizeof r->why, "%s is shorter than the file that was saved", name);
@@ -552,6 +553,7 @@ static int parse(const uint8_t *buf, size_t len, rp_backup *b, const rp_backup *
 	free(r.expect);
 	free(r.seen_file);
 	free(r.seen_sd);
+	free(r.chunk);
 	if (rc)
 		rp_backup_free(b);
 	return rc;
