@@ -190,7 +190,7 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 	return -1;
 }
 
-/* Frees and zeroes the n states of keep (NULL: none). */
+/* Frees the n states of keep, then keep (NULL: none). */
 static void free_currents(current *keep, size_t n)
 {
 	for (size_t i = 0; keep && i < n; i++)
@@ -199,8 +199,9 @@ static void free_currents(current *keep, size_t n)
 }
 
 /* Marks in todo the entries of b to restore; returns how many, or -1 (err).  keep (b->nentries
- * zeroed states, or NULL): receives each entry's current state, bytes and hashes, so that the
- * safety backup is made from what was just read instead of reading and hashing it again. */
+ * zeroed states, or NULL): receives the current state, bytes and hashes, of each entry to
+ * restore, so that the safety backup is made from what was just read instead of reading and
+ * hashing it again. */
 static long examine(rp_vol *vol, const rp_backup *b, int force, const history *h, const char *name,
 		    int *todo, current *keep, rp_err *err)
 {
@@ -209,7 +210,7 @@ static long examine(rp_vol *vol, const rp_backup *b, int force, const history *h
 		current c;
 		int got = read_current(vol, &b->entries[i], &c, err);
 		int need = got < 0 ? -1 : needs_restore(&b->entries[i], &c, force, h, name, err);
-		if (keep)
+		if (keep && need > 0)
 			keep[i] = c;
 		else
 			free_current(&c);
