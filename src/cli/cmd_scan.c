@@ -360,7 +360,8 @@ int cmd_scan(int argc, char **argv)
 			   .install_index = a.install,
 			   .backup_dir = a.backup_dir,
 			   .dry_run = a.dry_run,
-			   .allow_weaker = a.allow_weaker};
+			   .allow_weaker = a.allow_weaker,
+			   .keep_vol = 1};
 	rp_plan_result pr = {0};
 	r.plan = &pr;
 	cli_status(!a.json, a.dry_run ? "planning and verifying the repairs"
@@ -389,7 +390,10 @@ int cmd_scan(int argc, char **argv)
 				 .grant_rdp_logon = a.grant,
 				 .target = a.target};
 		cli_status(!a.json, "scanning what the disk now holds");
-		if (rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0 ||
+		/* plan/ hands over the fresh read-only mount it read the written files back on. */
+		vol = scan.vol;
+		scan.vol = NULL;
+		if ((!vol && rp_target_open(&t, a.install, 0, &vol, &inst, &err) < 0) ||
 		    rp_registry_reload(vol, &reg, (const char *const *)pr.files, pr.nfiles,
 				       &after_reg, &err) < 0 ||
 		    (after.vol = vol, after.reg = &after_reg, rp_scan_run(&after, a.checks, &err)) <

@@ -23,10 +23,11 @@
 
 #define MAX_MANIFEST (1ULL << 30)
 #define WHY_SIZE 768
+#define COMPARE_CHUNK (256u << 10)
 
-rp_backup_entry *rp_backup_add(rp_backup *b, const char *path, rp_backup_action action,
-			       const uint8_t *data, size_t len, int had_data, const uint8_t *sd,
-			       size_t sd_len)
+rp_backup_entry *rp_backup_add_owned(rp_backup *b, const char *path, rp_backup_action action,
+				     uint8_t *data, size_t len, int had_data, const char *sha256,
+				     const uint8_t *sd, size_t sd_len)
 {
 	b->entries = rp_xrealloc(b->entries, (b->nentries + 1) * sizeof *b->entries);
 	rp_backup_entry *e = &b->entries[b->nentries++];
@@ -35,11 +36,14 @@ rp_backup_entry *rp_backup_add(rp_backup *b, const char *path, rp_backup_action 
 	e->action = action;
 	e->had_data = had_data != 0;
 	if (had_data) {
-		e->data = rp_xmalloc(len);
-		if (len)
-			memcpy(e->data, data, len);
+		e->data = data ? data : rp_xmalloc(1);
 		e->len = len;
-		rp_sha256_hex(e->data, len, e->sha256_before);
+		if (sha256 && strlen(sha256) == 64)
+			memcpy(e->sha256_before, sha256, 65);
+		else
+			rp_sha256_hex(e->data, len, e->sha256_before);
+	} else {
+		free(data);
 	}
 	if (sd && sd_len) {
 		e->sd = rp_xmalloc(sd_len);
@@ -47,6 +51,19 @@ rp_backup_entry *rp_backup_add(rp_backup *b, const char *path, rp_backup_action 
 		e->sd_len = sd_len;
 	}
 	return e;
+}
+
+rp_backup_entry *rp_backup_add(rp_backup *b, const char *path, rp_backup_action action,
+			       const uint8_t *data, size_t len, int had_data, const uint8_t *sd,
+			       size_t sd_len)
+{
+	uint8_t *copy = NULL;
+	if (had_data) {
+		copy = rp_xmalloc(len);
+		if (len)
+			memcpy(copy, data, len);
+	}
+	return rp_backup_add_owned(b, path, action, copy, len, had_data, NULL, sd, sd_len);
 }
 
 void rp_backup_free(rp_backup *b)
@@ -244,6 +261,8 @@ int rp_backup_serialize(const rp_backup *b, uint8_t **out, size_t *len, rp_err *
 typedef struct reader {
 	struct archive *a;
 	rp_backup *b;
+	const rp_backup *want; /* rp_backup_verify: compare each file with it, keep no bytes */
+	uint8_t *chunk;	       /* its buffer, COMPARE_CHUNK bytes, for every member */
 	rp_backup_expect *expect;
 	uint8_t *seen_file, *seen_sd;
 	char why[WHY_SIZE];
@@ -305,6 +324,49 @@ static const char *member_index(const char *s, size_t nentries, size_t *idx)
 	return p;
 }
 
+/* rp_backup_verify: the member's bytes, read exactly as read_member reads them, compared with
+ * the wanted entry's chunk by chunk through one small buffer reused for every member: no copy
+ * of the file and no second hash (the manifest's hash was computed from those very bytes, and
+ * it must match too). */
+static int compare_file(reader *r, const char *name, size_t i)
+{
+	const rp_backup_entry *e = &r->b->entries[i];
+	const rp_backup_entry *w = i < r->want->nentries ? &r->want->entries[i] : NULL;
+	if (!w || !w->had_data || w->len != e->len ||
+	    strcmp(w->sha256_before, e->sha256_before) != 0) {
+		snprintf(r->why, sizeof r->why,
+			 "%s: manifest.json does not describe the file that was saved", name);
+		return -1;
+	}
+	if (!r->chunk)
+		r->chunk = rp_xmalloc(COMPARE_CHUNK);
+	size_t at = 0;
+	for (;;) {
+		la_ssize_t got = archive_read_data(r->a, r->chunk, COMPARE_CHUNK);
+		if (got < 0) {
+			char *shown = rp_escape(
+			    archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
+			snprintf(r->why, sizeof r->why, "%s is truncated or corrupt (%s)", name,
+				 shown);
+			free(shown);
+			return -1;
+		}
+		if (got == 0)
+			break;
+		if ((size_t)got > w->len - at || memcmp(r->chunk, w->data + at, (size_t)got) != 0) {
+			snprintf(r->why, sizeof r->why, "%s differs from the file that was saved",
+				 name);
+			return -1;
+		}
+		at += (size_t)got;
+	}
+	if (at != w->len) {
+		snprintf(r->why, sizeof r->why, "%s is shorter than the file that was saved", name);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_file(reader *r, const char *name, size_t i)
 {
 	rp_backup_entry *e = &r->b->entries[i];
@@ -315,6 +377,8 @@ static int check_file(reader *r, const char *name, size_t i)
 			 name, i);
 		return -1;
 	}
+	if (r->want)
+		return compare_file(r, name, i);
 	size_t n;
 	if (read_member(r, name, e->len, &e->data, &n))
 		return -1;
@@ -461,9 +525,9 @@ static int read_members(reader *r)
 	return 0;
 }
 
-int rp_backup_parse(const uint8_t *buf, size_t len, rp_backup *b, rp_err *err)
+static int parse(const uint8_t *buf, size_t len, rp_backup *b, const rp_backup *want, rp_err *err)
 {
-	reader r = {.b = b};
+	reader r = {.b = b, .want = want};
 	memset(b, 0, sizeof *b);
 	r.a = archive_read_new();
 	if (!r.a)
@@ -492,9 +556,46 @@ int rp_backup_parse(const uint8_t *buf, size_t len, rp_backup *b, rp_err *err)
 	free(r.expect);
 	free(r.seen_file);
 	free(r.seen_sd);
+	free(r.chunk);
 	if (rc)
 		rp_backup_free(b);
 	return rc;
+}
+
+int rp_backup_parse(const uint8_t *buf, size_t len, rp_backup *b, rp_err *err)
+{
+	return parse(buf, len, b, NULL, err);
+}
+
+static int same_text(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int rp_backup_verify(const uint8_t *buf, size_t len, const rp_backup *want, rp_err *err)
+{
+	rp_backup got;
+	if (parse(buf, len, &got, want, err) < 0)
+		return -1;
+	int same = got.nentries == want->nentries && same_text(got.id, want->id) &&
+		   same_text(got.kind, want->kind) && same_text(got.created, want->created) &&
+		   same_text(got.target, want->target) && got.nchecks == want->nchecks;
+	for (size_t i = 0; same && i < got.nchecks; i++)
+		same = same_text(got.checks[i], want->checks[i]);
+	for (size_t i = 0; same && i < got.nentries; i++) {
+		const rp_backup_entry *g = &got.entries[i], *w = &want->entries[i];
+		same = same_text(g->path, w->path) && g->action == w->action &&
+		       g->had_data == w->had_data && g->len == w->len &&
+		       strcmp(g->sha256_before, w->sha256_before) == 0 &&
+		       strcmp(g->sha256_after, w->sha256_after) == 0 && g->sd_len == w->sd_len &&
+		       (g->sd_len == 0 || memcmp(g->sd, w->sd, g->sd_len) == 0);
+	}
+	rp_backup_free(&got);
+	if (!same)
+		return rp_fail(err, RP_EXIT_WRITE_FAILED,
+			       "the backup archive does not read back as it was built; nothing was "
+			       "changed");
+	return 0;
 }
 
 /* ---- the host file ---- */

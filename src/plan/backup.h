@@ -58,10 +58,20 @@ typedef struct rp_backup {
 rp_backup_entry *rp_backup_add(rp_backup *b, const char *path, rp_backup_action action,
 			       const uint8_t *data, size_t len, int had_data, const uint8_t *sd,
 			       size_t sd_len);
+/* The same, taking over data (malloc'd or NULL, freed with the backup) instead of copying it;
+ * sha256: the hex SHA-256 of data when the caller has just computed it (NULL: computed here).
+ * The original is read once and hashed once. */
+rp_backup_entry *rp_backup_add_owned(rp_backup *b, const char *path, rp_backup_action action,
+				     uint8_t *data, size_t len, int had_data, const char *sha256,
+				     const uint8_t *sd, size_t sd_len);
 /* Serializes the archive into memory (malloc'd). */
 int rp_backup_serialize(const rp_backup *b, uint8_t **out, size_t *len, rp_err *err);
 /* Parses an archive, verifying that every file's bytes match the manifest's SHA-256. */
 int rp_backup_parse(const uint8_t *buf, size_t len, rp_backup *b, rp_err *err);
+/* Parses an archive just serialized from want and checks that it holds exactly want: the same
+ * manifest and entries, every file's bytes compared with want's as they are decompressed (not
+ * copied, not hashed again).  Nothing of it is kept. */
+int rp_backup_verify(const uint8_t *buf, size_t len, const rp_backup *want, rp_err *err);
 /* Writes the serialized archive to a host file: temp name, fsync, rename, fsync dir, re-read
  * and compare.  Returns 0 only when the file on disk is byte-identical. */
 int rp_backup_write_host(const uint8_t *buf, size_t len, const char *path, rp_err *err);

@@ -178,7 +178,7 @@ static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len
 	return rc;
 }
 
-static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *jobs,
+static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, int for_write, rp_jobs *jobs,
 		    rp_plan_result *res, rp_err *err)
 {
 	rp_edit *edits = NULL;
@@ -197,7 +197,8 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, rp_jobs *
 	if (rp_regf_finalize(j->image, &j->len, hf->recovery.max_seq + 1, err) < 0 ||
 	    verify_edits(hf, j->image, j->len, edits, from, n, err) < 0)
 		goto out;
-	rp_sha256_hex(j->image, j->len, j->sha_after);
+	if (for_write)
+		rp_sha256_hex(j->image, j->len, j->sha_after);
 	jobs->nchanges += n;
 	const rp_regf_recovery *rec = &hf->recovery;
 	if (rec->entries_applied)
@@ -384,18 +385,19 @@ static int file_jobs(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_res
 	return 0;
 }
 
-int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err)
+int rp_jobs_build(rp_scan *scan, int allow_weaker, int for_write, rp_jobs *jobs,
+		  rp_plan_result *res, rp_err *err)
 {
 	memset(jobs, 0, sizeof *jobs);
 	rp_hive_file *hives[] = {&scan->reg->system, &scan->reg->software, &scan->reg->sam,
 				 &scan->reg->security, scan->bcd.found ? &scan->bcd.file : NULL};
 	for (size_t i = 0; i < sizeof hives / sizeof hives[0]; i++)
 		if (hives[i] && hives[i]->hive &&
-		    hive_job(scan, hives[i], allow_weaker, jobs, res, err) < 0)
+		    hive_job(scan, hives[i], allow_weaker, for_write, jobs, res, err) < 0)
 			return -1;
 	for (size_t i = 0; i < scan->nmore_hives; i++)
-		if (scan->more_hives[i].hive &&
-		    hive_job(scan, &scan->more_hives[i], allow_weaker, jobs, res, err) < 0)
+		if (scan->more_hives[i].hive && hive_job(scan, &scan->more_hives[i], allow_weaker,
+							 for_write, jobs, res, err) < 0)
 			return -1;
 	return file_jobs(scan, allow_weaker, jobs, res, err);
 }

@@ -38,8 +38,11 @@ int rp_change_selected(const rp_finding *f, const rp_change *c, int allow_weaker
  * catalogue order, malloc'd (*n of them; an array even when *n is 0): the backup's "checks". */
 char **rp_jobs_checks(const rp_scan *scan, int allow_weaker, size_t *n);
 
-/* Computes and verifies every job of the scan's selected changes (notes go to res). */
-int rp_jobs_build(rp_scan *scan, int allow_weaker, rp_jobs *jobs, rp_plan_result *res, rp_err *err);
+/* Computes and verifies every job of the scan's selected changes (notes go to res).
+ * for_write 0 (a preflight, nothing will be written): a new hive's sha_after, which only the
+ * backup's manifest needs, is left empty instead of hashing the whole image. */
+int rp_jobs_build(rp_scan *scan, int allow_weaker, int for_write, rp_jobs *jobs,
+		  rp_plan_result *res, rp_err *err);
 void rp_jobs_free(rp_jobs *jobs);
 /* Appends a note (malloc'd, taken over) to the result. */
 void rp_plan_add_note(rp_plan_result *res, char *note);

@@ -38,9 +38,10 @@ static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
 	} else {
 		if (rp_plan_read_original(vol, j->path, &data, &len, &sd, &sd_len, err) < 0)
 			return -1;
-		en = rp_backup_add(b, j->path, j->action, data, len, 1, sd, sd_len);
+		/* The bytes read are the backup's: taken over, hashed once, never copied. */
+		en = rp_backup_add_owned(b, j->path, j->action, data, len, 1, NULL, sd, sd_len);
+		data = NULL;
 	}
-	free(data);
 	free(sd);
 	j->entry = b->nentries - 1;
 	if (j->sha_before[0] && strcmp(en->sha256_before, j->sha_before) != 0) {
@@ -58,8 +59,8 @@ static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
 		if (rp_plan_read_original(vol, j->hf->log_path[l], &data, &len, &sd, &sd_len, err) <
 		    0)
 			return -1;
-		rp_backup_add(b, j->hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, sd, sd_len);
-		free(data);
+		rp_backup_add_owned(b, j->hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, NULL, sd,
+				    sd_len);
 		free(sd);
 	}
 	return 0;
@@ -142,10 +143,9 @@ static int read_back(rp_vol *vol, const rp_job *j, rp_err *err)
 						    : rp_vol_read(vol, j->path, &data, &len, err);
 		if (got < 0)
 			return -1;
-		char sha[65];
-		rp_sha256_hex(data, len, sha);
+		/* Compared with the image itself (sha_after was hashed from it): no second hash. */
+		good = len == j->len && (len == 0 || memcmp(data, j->image, len) == 0);
 		free(data);
-		good = strcmp(sha, j->sha_after) == 0;
 	}
 	if (good)
 		return 0;
@@ -163,7 +163,7 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	rp_jobs jobs;
 	int rc = -1;
 	rp_plan_guard guard = {0};
-	int built = rp_jobs_build(scan, opts->allow_weaker, &jobs, res, err);
+	int built = rp_jobs_build(scan, opts->allow_weaker, !opts->dry_run, &jobs, res, err);
 	/* A file the backend cannot write this way (FAT: no room to grow) is refused now, so that
 	 * --dry-run says so too; it is asked again on the read-write mount below. */
 	for (size_t i = 0; built == 0 && i < jobs.n; i++)
@@ -254,6 +254,11 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 		if (read_back(vol, &jobs.v[i], err) < 0)
 			goto close;
 	rc = 0;
+	if (opts->keep_vol) {
+		/* The mount just read back from holds the disk as written: the re-scan's. */
+		scan->vol = vol;
+		vol = NULL;
+	}
 close:
 	if (vol && rp_vol_close(vol, rc == 0 ? err : NULL) < 0)
 		rc = -1;
@@ -269,7 +274,7 @@ int rp_plan_preflight(rp_scan *scan, int allow_weaker, rp_err *err)
 {
 	rp_jobs jobs;
 	rp_plan_result scratch = {0};
-	int rc = rp_jobs_build(scan, allow_weaker, &jobs, &scratch, err);
+	int rc = rp_jobs_build(scan, allow_weaker, 0, &jobs, &scratch, err);
 	rp_jobs_free(&jobs);
 	rp_plan_result_free(&scratch);
 	return rc;

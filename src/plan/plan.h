@@ -27,6 +27,7 @@ typedef struct rp_plan_opts {
 	int force;		 /* undo: restore even if files changed since the fix */
 	const char *backup_file; /* undo: a given archive */
 	const char *kind;	 /* rp_plan_fix: the backup's kind ("reg"); NULL: "fix" */
+	int keep_vol; /* rp_plan_fix: hand back the read-back mount in scan->vol (see there) */
 } rp_plan_opts;
 
 typedef struct rp_plan_result {
@@ -45,8 +46,12 @@ typedef struct rp_plan_result {
 
 /* Applies every change of the scan's PROBLEM findings (weakening ones only when allowed).
  * scan->vol is the read-only volume of the scan: the new images are computed from it, then it
- * is closed (scan->vol = NULL, always) and the volume reopened read-write for the write, then
- * closed again.  On return the caller re-scans. */
+ * is closed (scan->vol = NULL) and the volume reopened read-write for the write, then closed
+ * again, and every written file is read back on a fresh read-only mount.  On return the caller
+ * re-scans: with opts->keep_vol, a fix that wrote files and read them all back leaves that fresh
+ * read-only mount in scan->vol (the caller closes it; it holds what the disk holds after the
+ * write, so the re-scan needs no mount of its own); otherwise, and on any failure, scan->vol is
+ * NULL on return. */
 int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_plan_result *res,
 		rp_err *err);
 

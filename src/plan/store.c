@@ -83,8 +83,13 @@ int rp_plan_read_original(rp_vol *vol, const char *path, uint8_t **data, size_t 
 		return -1;
 	*sd = NULL;
 	*sd_len = 0;
-	if (strcmp(rp_vol_backend(vol), "ntfs") == 0)
-		return rp_vol_get_sd(vol, path, sd, sd_len, err);
+	if (strcmp(rp_vol_backend(vol), "ntfs") == 0) {
+		if (rp_vol_get_sd(vol, path, sd, sd_len, err) == 0)
+			return 0;
+		free(*data);
+		*data = NULL;
+		return -1;
+	}
 	rp_err ignored = {0};
 	rp_vol_get_sd(vol, path, sd, sd_len, &ignored);
 	return 0;
@@ -99,10 +104,10 @@ int rp_plan_store_backup(rp_vol *vol, const rp_backup *b, const rp_plan_opts *op
 		return -1;
 	int rc = -1;
 	char *host = NULL, *on_vol = NULL;
-	rp_backup check = {0};
-	if (rp_backup_parse(buf, len, &check, err) < 0)
+	/* The archive decompresses to exactly what was saved (compared with the originals in
+	 * memory); the copies written below are then compared byte for byte with buf. */
+	if (rp_backup_verify(buf, len, b, err) < 0)
 		goto out;
-	rp_backup_free(&check);
 	/* The result names a backup only once it is complete: the report must not point to
 	 * one that failed. */
 	char *name = rp_xasprintf("rdprescue-%s.tar.zst", b->id);

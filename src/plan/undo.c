@@ -190,17 +190,30 @@ static int needs_restore(const rp_backup_entry *e, const current *c, int force, 
 	return -1;
 }
 
-/* Marks in todo the entries of b to restore; returns how many, or -1 (err). */
+/* Frees the n states of keep, then keep (NULL: none). */
+static void free_currents(current *keep, size_t n)
+{
+	for (size_t i = 0; keep && i < n; i++)
+		free_current(&keep[i]);
+	free(keep);
+}
+
+/* Marks in todo the entries of b to restore; returns how many, or -1 (err).  keep (b->nentries
+ * zeroed states, or NULL): receives the current state, bytes and hashes, of each entry to
+ * restore, so that the safety backup is made from what was just read instead of reading and
+ * hashing it again. */
 static long examine(rp_vol *vol, const rp_backup *b, int force, const history *h, const char *name,
-		    int *todo, rp_err *err)
+		    int *todo, current *keep, rp_err *err)
 {
 	long n = 0;
 	for (size_t i = 0; i < b->nentries; i++) {
 		current c;
-		if (read_current(vol, &b->entries[i], &c, err) < 0)
-			return -1;
-		int need = needs_restore(&b->entries[i], &c, force, h, name, err);
-		free_current(&c);
+		int got = read_current(vol, &b->entries[i], &c, err);
+		int need = got < 0 ? -1 : needs_restore(&b->entries[i], &c, force, h, name, err);
+		if (keep && need > 0)
+			keep[i] = c;
+		else
+			free_current(&c);
 		if (need < 0)
 			return -1;
 		todo[i] = need;
@@ -245,6 +258,8 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	history h = {0};
 	char *name = NULL;
 	int *todo = NULL, on_volume = 0;
+	current *cur = NULL; /* the chosen backup's entries as the volume holds them now */
+	size_t ncur = 0;
 	long n = 0, chosen = -1;
 	int rc = -1;
 	rp_plan_guard guard = {0};
@@ -305,7 +320,10 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 			goto out;
 		free(todo);
 		todo = rp_xcalloc(h.b[i].nentries ? h.b[i].nentries : 1, sizeof *todo);
-		n = examine(vol, &h.b[i], opts->force, &h, h.st[i].name, todo, err);
+		free_currents(cur, ncur);
+		ncur = h.b[i].nentries;
+		cur = rp_xcalloc(ncur ? ncur : 1, sizeof *cur);
+		n = examine(vol, &h.b[i], opts->force, &h, h.st[i].name, todo, cur, err);
 		if (n < 0)
 			goto out;
 		if (n > 0 || chosen >= 0) {
@@ -328,7 +346,9 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 		    rp_xstrdup(on_volume ? h.st[chosen].volume_path : h.st[chosen].host_path);
 	} else {
 		todo = rp_xcalloc(b->nentries ? b->nentries : 1, sizeof *todo);
-		n = examine(vol, b, opts->force, &h, name, todo, err);
+		ncur = b->nentries;
+		cur = rp_xcalloc(ncur ? ncur : 1, sizeof *cur);
+		n = examine(vol, b, opts->force, &h, name, todo, cur, err);
 		if (n < 0)
 			goto out;
 	}
@@ -358,23 +378,23 @@ int rp_plan_undo(const rp_target *t, const rp_plan_opts *opts, rp_plan_result *r
 	char *install_json = rp_install_json(inst, NULL);
 	rp_plan_backup_init(&safety, "undo", opts, install_json);
 	free(install_json);
+	/* The current state examine just read on this very mount (nothing was written since):
+	 * its bytes are taken over with their hash, not read and hashed again. */
 	for (size_t i = 0; i < b->nentries; i++) {
-		current c;
+		current *c = &cur[i];
 		const rp_backup_entry *e = &b->entries[i];
 		if (!todo[i])
 			continue;
-		if (read_current(vol, e, &c, err) < 0)
-			goto out;
 		if (e->action == RP_BACKUP_SD) {
 			rp_backup_entry *s = rp_backup_add(&safety, e->path, RP_BACKUP_SD, NULL, 0,
-							   0, c.sd, c.sd_len);
+							   0, c->sd, c->sd_len);
 			rp_sha256_hex(e->sd, e->sd_len, s->sha256_after);
 		} else {
-			rp_backup_add(&safety, e->path,
-				      c.exists ? RP_BACKUP_REPLACE : RP_BACKUP_CREATE, c.data,
-				      c.len, c.exists, c.sd, c.sd_len);
+			rp_backup_add_owned(&safety, e->path,
+					    c->exists ? RP_BACKUP_REPLACE : RP_BACKUP_CREATE,
+					    c->data, c->len, c->exists, c->sha, c->sd, c->sd_len);
+			c->data = NULL;
 		}
-		free_current(&c);
 	}
 	if (rp_plan_store_backup(vol, &safety, opts, res, err) < 0)
 		goto out;
@@ -434,6 +454,7 @@ out:
 	free(name);
 	rp_plan_guard_end(&guard, res);
 	free(todo);
+	free_currents(cur, ncur);
 	history_free(&h);
 	rp_backup_free(&given);
 	rp_backup_free(&safety);
@@ -461,7 +482,7 @@ int rp_plan_backups(const rp_target *t, const rp_plan_opts *opts, rp_backup_info
 		rp_err ignored = {0};
 		/* undo's safety backups are never "undone": they are undo's own record */
 		v[i].undone = strcmp(h.b[i].kind, "undo") != 0 &&
-			      examine(vol, &h.b[i], 0, &h, h.st[i].name, todo, &ignored) == 0;
+			      examine(vol, &h.b[i], 0, &h, h.st[i].name, todo, NULL, &ignored) == 0;
 		free(todo);
 	}
 	for (size_t i = 0; i < h.n; i++) {

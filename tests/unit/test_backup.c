@@ -267,6 +267,49 @@ static void test_round_trip(void)
 		rp_backup_free(&r);
 	}
 
+	/* rp_backup_verify: what store.c checks before writing, without a copy or a hash. */
+	CHECK(rp_backup_verify(arc, len, &b, &err) == 0, "verify: the archive holds the backup: %s",
+	      err.msg);
+	memset(&err, 0, sizeof err);
+	b.entries[2].data[big_len - 1] ^= 0x40;
+	CHECK(rp_backup_verify(arc, len, &b, &err) == -1 &&
+		  strstr(err.msg, "files/2/blob differs from the file that was saved"),
+	      "verify: the last byte of the 20 MB entry differing is caught: %s", err.msg);
+	b.entries[2].data[big_len - 1] ^= 0x40;
+	memset(&err, 0, sizeof err);
+	b.entries[0].sd[21] ^= 1;
+	CHECK(rp_backup_verify(arc, len, &b, &err) == -1 &&
+		  strstr(err.msg, "does not read back as it was built"),
+	      "verify: a differing SD is caught: %s", err.msg);
+	b.entries[0].sd[21] ^= 1;
+	memset(&err, 0, sizeof err);
+	CHECK(rp_backup_verify(arc, len / 2, &b, &err) == -1 && strstr(err.msg, "is damaged"),
+	      "verify: a truncated archive is refused: %s", err.msg);
+	rp_backup more;
+	base_backup(&more);
+	for (size_t i = 0; i < b.nentries; i++)
+		rp_backup_add(&more, b.entries[i].path, b.entries[i].action, b.entries[i].data,
+			      b.entries[i].len, b.entries[i].had_data, b.entries[i].sd,
+			      b.entries[i].sd_len);
+	memset(&err, 0, sizeof err);
+	CHECK(rp_backup_verify(arc, len, &more, &err) == -1,
+	      "verify: entries whose sha256_after differs are caught: %s", err.msg);
+	uint8_t *own = malloc(hive_len);
+	memcpy(own, hive, hive_len);
+	e = rp_backup_add_owned(&more, "x/SYSTEM", RP_BACKUP_KEEP, own, hive_len, 1, NULL, NULL, 0);
+	CHECK(e->data == own && e->len == hive_len &&
+		  !strcmp(e->sha256_before, b.entries[0].sha256_before),
+	      "rp_backup_add_owned takes the buffer over and hashes it like rp_backup_add");
+	uint8_t *own2 = malloc(3);
+	memcpy(own2, "abc", 3);
+	e = rp_backup_add_owned(&more, "x/abc", RP_BACKUP_KEEP, own2, 3, 1,
+				"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+				NULL, 0);
+	CHECK(e->data == own2 && !strcmp(e->sha256_before, "ba7816bf8f01cfea414140de5dae2223b00361a"
+							   "396177a9cb410ff61f20015ad"),
+	      "rp_backup_add_owned keeps the hash the caller computed");
+	rp_backup_free(&more);
+
 	/* GNU tar and zstd read it independently. */
 	char arc_path[512];
 	snprintf(arc_path, sizeof arc_path, "%s/b.tar.zst", tmpdir);

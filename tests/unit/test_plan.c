@@ -274,10 +274,22 @@ int main(int argc, char **argv)
 	rp_scan_free(&scan);
 	rp_registry_free(&reg);
 
-	/* The fix. */
+	/* The fix, handing the read-back mount over for a re-scan. */
 	opts.dry_run = 0;
+	opts.keep_vol = 1;
 	CHECK(plan_changes(&t, &scan, &reg) == 0, "changes planned again");
 	CHECK(rp_plan_fix(&t, &scan, &opts, &res, &err) == 0, "fix: %s", err.msg);
+	opts.keep_vol = 0;
+	rp_stat gone = {.exists = 1};
+	uint8_t *pol_now = NULL;
+	size_t pol_len = 0;
+	CHECK(scan.vol && rp_vol_stat(scan.vol, KEYS "/empty", &gone, &err) == 0 && !gone.exists &&
+		  rp_vol_read(scan.vol, POL, &pol_now, &pol_len, &err) == 0 && pol_len > 0,
+	      "keep_vol: fix hands over a read-only mount that holds the disk as written (%s)",
+	      err.msg);
+	free(pol_now);
+	rp_vol_close(scan.vol, NULL);
+	scan.vol = NULL;
 	CHECK(res.nfiles == 5, "fix: SOFTWARE, Registry.pol, folder SD, 2 quarantined (%zu)",
 	      res.nfiles);
 	int noted = 0;
