@@ -271,9 +271,7 @@ static int move_to_memfile(reg_memfile *mf, uint8_t *image, size_t len, rp_err *
 	return 0;
 }
 
-/* Opens hivex read-only on the filled scratch file mf (taken over: its descriptor stays with
- * the hive, for reading bytes without mapping them). */
-static int open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size_t len, rp_err *err)
+int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size_t len, rp_err *err)
 {
 	/* hivex maps the file read-only (shared): the hive's one copy.  Our own mapping of the
 	 * same pages is for the few places that read single cells (rp_hive_image, security
@@ -316,7 +314,7 @@ int rp_hive_open_owned(rp_hive **out, const char *name, uint8_t *image, size_t l
 	*out = NULL;
 	if (move_to_memfile(&mf, image, len, err) < 0)
 		return -1;
-	return open_memfile(out, name, &mf, len, err);
+	return reg_hive_open_memfile(out, name, &mf, len, err);
 }
 
 int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err)
@@ -325,7 +323,7 @@ int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t l
 	*out = NULL;
 	if (reg_memfile_create(&mf, image, len, err) < 0)
 		return -1;
-	return open_memfile(out, name, &mf, len, err);
+	return reg_hive_open_memfile(out, name, &mf, len, err);
 }
 
 int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err)

@@ -6,12 +6,16 @@
  * files as they are on the disk now; nothing here writes.
  */
 #include "reg/install.h"
+#include "reg/reg_internal.h"
 #include "util/text.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 typedef struct log_search {
 	const char *name;
@@ -84,6 +88,40 @@ static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *er
 	return rc;
 }
 
+/* The in-memory file a primary is read into: cap bytes (the primary and room for any replay
+ * of logs), mapped shared while it is read and replayed. */
+typedef struct primary_map {
+	reg_memfile mf;
+	const rp_regf_files *logs;
+	uint8_t *map; /* cap bytes of mf, or NULL */
+	size_t cap;
+	int failed; /* errno of a failed ftruncate or mmap */
+} primary_map;
+
+static void *map_primary(void *ctx, size_t size)
+{
+	primary_map *pm = ctx;
+	pm->cap = rp_regf_recover_cap(size, pm->logs);
+	if (ftruncate(pm->mf.fd, (off_t)pm->cap) < 0) {
+		pm->failed = errno;
+		return NULL;
+	}
+	void *m = mmap(NULL, pm->cap, PROT_READ | PROT_WRITE, MAP_SHARED, pm->mf.fd, 0);
+	if (m == MAP_FAILED) {
+		pm->failed = errno;
+		return NULL;
+	}
+	pm->map = m;
+	return m;
+}
+
+static void unmap_primary(primary_map *pm)
+{
+	if (pm->map)
+		munmap(pm->map, pm->cap);
+	pm->map = NULL;
+}
+
 int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf, rp_err *err)
 {
 	name_search ns = {.name = name};
@@ -100,13 +138,13 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	if (rp_hive_find_logs(vol, dir, name, hf->log_path, err) < 0)
 		return -1;
 
-	/* One buffer for the hive: the primary as read, replayed in place, then moved into the
-	 * in-memory file hivex opens (rp_hive_open_owned).  The logs are freed before that. */
+	/* The hive is held once: the primary is read straight into the in-memory file hivex
+	 * opens (mapped shared, sized for any replay of its logs), replayed in place there, and
+	 * the file trimmed to the recovered image.  The logs are freed before hivex opens it. */
 	uint8_t *data[4] = {0};
 	size_t len[4] = {0};
+	primary_map pm = {.mf = {.fd = -1}};
 	int rc = -1;
-	if (rp_vol_read(vol, hf->path, &data[0], &len[0], err) < 0)
-		goto out;
 	for (int i = 0; i < 3; i++)
 		if (hf->log_path[i] &&
 		    rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1], err) < 0)
@@ -119,18 +157,34 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	    .log = data[3],
 	    .log_len = len[3],
 	};
-	uint8_t *image = data[0];
+	pm.logs = &files;
+	if (reg_memfile_create(&pm.mf, NULL, 0, err) < 0)
+		goto out;
+	if (rp_vol_read_to(vol, hf->path, map_primary, &pm, &len[0], err) < 0) {
+		if (pm.failed)
+			rp_fail(err, RP_EXIT_UNUSABLE,
+				"cannot hold %s (%zu bytes) in a scratch file: %s; set TMPDIR to a "
+				"writable directory",
+				hf->path, pm.cap, strerror(pm.failed));
+		goto out;
+	}
 	size_t image_len = len[0];
-	data[0] = NULL;
-	if (rp_regf_recover_in_place(&image, &image_len, &files, &hf->recovery, err) < 0) {
+	if (rp_regf_recover_in_buffer(pm.map, pm.cap, &image_len, &files, &hf->recovery, err) < 0) {
 		rp_err_prefix(err, "%s", hf->path);
 		goto out;
 	}
+	unmap_primary(&pm);
 	for (int i = 1; i < 4; i++) {
 		free(data[i]);
 		data[i] = NULL;
 	}
-	rc = rp_hive_open_owned(&hf->hive, name, image, image_len, err);
+	if (ftruncate(pm.mf.fd, (off_t)image_len) < 0) {
+		rp_fail(err, RP_EXIT_UNUSABLE, "cannot trim %s in its scratch file: %s", hf->path,
+			strerror(errno));
+		goto out;
+	}
+	rc = reg_hive_open_memfile(&hf->hive, name, &pm.mf, image_len, err);
+	pm.mf.fd = -1;
 	if (rc < 0) /* never only "hivex cannot open it": what to do next */
 		rp_err_suffix(
 		    err,
@@ -138,6 +192,8 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 		    "in Windows",
 		    name, RP_CONFIG_DIR);
 out:
+	unmap_primary(&pm);
+	reg_memfile_close(&pm.mf);
 	for (int i = 0; i < 4; i++)
 		free(data[i]);
 	return rc;

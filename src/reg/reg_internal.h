@@ -42,6 +42,11 @@ int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err 
 /* Reads the whole file into a malloc'd buffer. */
 int reg_memfile_read(reg_memfile *mf, uint8_t **data, size_t *len, rp_err *err);
 void reg_memfile_close(reg_memfile *mf);
+/* Opens hivex read-only on the filled scratch file mf, the hive's first len bytes (mf taken
+ * over, also on failure: its descriptor stays with the hive, for reading bytes without
+ * mapping them). */
+int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size_t len,
+			  rp_err *err);
 
 /* hivex_open on a copy of the bytes (flags as for hivex_open); what names the hive in messages. */
 hive_h *reg_hivex_open(const char *what, const uint8_t *data, size_t len, int flags, rp_err *err);

@@ -6,6 +6,8 @@
 #include "regf/regf_internal.h"
 #include "util/text.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int regf_entry_parse(const uint8_t *log, size_t len, size_t offset, regf_entry *e)
@@ -82,7 +84,14 @@ void regf_work_grow(regf_work *w, uint32_t hbins_size)
 {
 	size_t need = (size_t)RP_REGF_BASE_BLOCK + hbins_size;
 	if (need > w->cap) {
-		w->img = rp_xrealloc(w->img, need);
+		if (w->limit && need > w->limit) {
+			/* cannot happen: every caller first bounds hbins_size by max_hbins */
+			fputs("rdprescue: internal error: hive replay outgrew its buffer\n",
+			      stderr);
+			abort();
+		}
+		if (!w->limit)
+			w->img = rp_xrealloc(w->img, need);
 		memset(w->img + w->cap, 0, need - w->cap);
 		w->cap = need;
 	}

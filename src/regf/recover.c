@@ -181,7 +181,7 @@ static int finish(regf_work *w, uint8_t *bb, uint32_t seq, const char *name, con
 		return rp_fail(err, RP_EXIT_UNUSABLE, "%s %s has a bad base block: %s", name, stage,
 			       why);
 	regf_seal_base_block(w->img, seq, w->hbins_size);
-	*image = rp_xrealloc(w->img, len);
+	*image = w->limit ? w->img : rp_xrealloc(w->img, len);
 	*image_len = len;
 	w->img = NULL;
 	return 0;
@@ -191,9 +191,10 @@ static int finish(regf_work *w, uint8_t *bb, uint32_t seq, const char *name, con
  * malloc'd primary (files->primary), which becomes the work buffer: grown and trimmed with
  * realloc, handed back as *image on success and freed on failure.  Both ways give the same
  * bytes: the in-place one starts from exactly the bytes the copy would hold, and every read of
- * the primary happens before the first write to the work buffer. */
-static int recover(const rp_regf_files *files, uint8_t *own, uint8_t **image, size_t *image_len,
-		   rp_regf_recovery *info, rp_err *err)
+ * the primary happens before the first write to the work buffer.  limit (with own): own is
+ * the caller's buffer of limit bytes, never reallocated nor freed (rp_regf_recover_in_buffer). */
+static int recover(const rp_regf_files *files, uint8_t *own, size_t limit, uint8_t **image,
+		   size_t *image_len, rp_regf_recovery *info, rp_err *err)
 {
 	const char *name = files->name ? files->name : "the hive";
 	const uint8_t *pri = files->primary;
@@ -206,7 +207,8 @@ static int recover(const rp_regf_files *files, uint8_t *own, uint8_t **image, si
 	*image_len = 0;
 	memset(info, 0, sizeof *info);
 	if (plen < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(pri, "regf", 4) != 0) {
-		free(own);
+		if (!limit)
+			free(own);
 		return rp_fail(err, RP_EXIT_UNUSABLE,
 			       "%s is not a registry hive (%zu bytes, no regf base block and hive "
 			       "bin); restore it from a backup or RegBack",
@@ -257,7 +259,7 @@ static int recover(const rp_regf_files *files, uint8_t *own, uint8_t **image, si
 		}
 		*image_len = (size_t)RP_REGF_BASE_BLOCK + w.hbins_size;
 		if (own) {
-			*image = *image_len == plen ? own : rp_xrealloc(own, *image_len);
+			*image = limit || *image_len == plen ? own : rp_xrealloc(own, *image_len);
 			own = NULL;
 		} else {
 			*image = rp_xmalloc(*image_len);
@@ -277,6 +279,7 @@ static int recover(const rp_regf_files *files, uint8_t *own, uint8_t **image, si
 	const char *stage = "after replaying its logs";
 
 	w.cap = plen;
+	w.limit = limit;
 	if (own) {
 		w.img = own;
 		own = NULL;
@@ -380,9 +383,11 @@ static int recover(const rp_regf_files *files, uint8_t *own, uint8_t **image, si
 			 info->seq1, info->seq2);
 	rc = 0;
 out_work:
-	free(w.img);
+	if (!limit)
+		free(w.img);
 out:
-	free(own);
+	if (!limit)
+		free(own);
 	for (int i = 0; i < 3; i++)
 		regf_log_free(&logs[i]);
 	return rc;
@@ -391,7 +396,7 @@ out:
 int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_len,
 		    rp_regf_recovery *info, rp_err *err)
 {
-	return recover(files, NULL, image, image_len, info, err);
+	return recover(files, NULL, 0, image, image_len, info, err);
 }
 
 int rp_regf_recover_in_place(uint8_t **image, size_t *image_len, const rp_regf_files *logs,
@@ -403,5 +408,28 @@ int rp_regf_recover_in_place(uint8_t **image, size_t *image_len, const rp_regf_f
 	files.primary_len = *image_len;
 	*image = NULL;
 	*image_len = 0;
-	return recover(&files, own, image, image_len, info, err);
+	return recover(&files, own, 0, image, image_len, info, err);
+}
+
+size_t rp_regf_recover_cap(size_t primary_len, const rp_regf_files *logs)
+{
+	/* recover() bounds the hive bins by max_hbins = primary + logs before growing to them */
+	return (size_t)RP_REGF_BASE_BLOCK + primary_len + logs->log1_len + logs->log2_len +
+	       logs->log_len;
+}
+
+int rp_regf_recover_in_buffer(uint8_t *buf, size_t cap, size_t *image_len,
+			      const rp_regf_files *logs, rp_regf_recovery *info, rp_err *err)
+{
+	rp_regf_files files = *logs;
+	uint8_t *image = NULL;
+	files.primary = buf;
+	files.primary_len = *image_len;
+	*image_len = 0;
+	if (cap < rp_regf_recover_cap(files.primary_len, logs)) {
+		memset(info, 0, sizeof *info);
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "internal error: %zu bytes are too few to replay the hive in", cap);
+	}
+	return recover(&files, buf, cap, &image, image_len, info, err);
 }

@@ -87,6 +87,16 @@ int rp_regf_recover(const rp_regf_files *files, uint8_t **image, size_t *image_l
  * *image is NULL, err as rp_regf_recover's. */
 int rp_regf_recover_in_place(uint8_t **image, size_t *image_len, const rp_regf_files *logs,
 			     rp_regf_recovery *info, rp_err *err);
+/* Bytes a buffer needs for rp_regf_recover_in_buffer: no replay of these logs grows the image
+ * beyond them. */
+size_t rp_regf_recover_cap(size_t primary_len, const rp_regf_files *logs);
+/* rp_regf_recover_in_place in the caller's buffer buf of cap bytes (at least
+ * rp_regf_recover_cap; bytes past the primary need not be initialised), never reallocated
+ * nor freed: the primary's *image_len bytes are at its start on entry, the recovered image's
+ * *image_len bytes on success (byte for byte what rp_regf_recover gives).  Failure: err as
+ * rp_regf_recover's, buf's bytes undefined. */
+int rp_regf_recover_in_buffer(uint8_t *buf, size_t cap, size_t *image_len,
+			      const rp_regf_files *logs, rp_regf_recovery *info, rp_err *err);
 
 /* Gives an image a clean base block: seq1 = seq2 = seq, file type 0, hive-bins size = the real
  * chain (the image is trimmed to 4096 + that size), checksum with its two special cases.  Every

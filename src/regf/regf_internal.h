@@ -76,7 +76,9 @@ int regf_entry_parse(const uint8_t *log, size_t len, size_t offset, regf_entry *
 /* The image a replay works on: the primary's bytes, grown to each entry's hive-bins size. */
 typedef struct regf_work {
 	uint8_t *img;
-	size_t cap; /* bytes allocated and initialised */
+	size_t cap;   /* bytes allocated and initialised */
+	size_t limit; /* 0: img is malloc'd, grown with realloc; else the caller's buffer of
+			 limit bytes, which no replay outgrows (rp_regf_recover_cap) */
 	uint32_t hbins_size, flags;
 	uint32_t first_seq, last_seq;
 	unsigned applied; /* HvLE entries or DIRT pages */

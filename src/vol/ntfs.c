@@ -52,6 +52,24 @@ static int nt_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, r
 	return rc;
 }
 
+static int nt_read_to(rp_vol *vol, const char *path, rp_vol_buf_cb get_buf, void *ctx, size_t *len,
+		      rp_err *err)
+{
+	ntfs_inode *ni = rpn_open_existing(vol, "reading", path, err);
+	if (!ni)
+		return -1;
+	int rc = 0;
+	void *buf = NULL;
+	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
+		errno = EISDIR;
+		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
+	} else if (rpn_read_to(ni, UINT64_MAX, get_buf, ctx, &buf, len) < 0) {
+		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
+	}
+	ntfs_inode_close(ni);
+	return rc;
+}
+
 /* Entries collected during readdir; the children are opened only afterwards (readdir opens
  * some of them itself, and an inode must never be open twice). */
 struct listing {
@@ -355,6 +373,7 @@ const struct rp_vol_ops rp_vol_ntfs_ops = {
     .name = "ntfs",
     .stat = nt_stat,
     .read = nt_read,
+    .read_to = nt_read_to,
     .list = nt_list,
     .get_sd = nt_get_sd,
     .set_sd = nt_set_sd,

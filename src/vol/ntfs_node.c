@@ -147,8 +147,28 @@ int rpn_read_all(ntfs_inode *ni, uint8_t **data, size_t *len)
 	return rpn_read_max(ni, MAX_READ_BYTES, data, len);
 }
 
+static void *malloc_buf(void *ctx, size_t size)
+{
+	(void)ctx;
+	return rp_xmalloc(size ? size : 1);
+}
+
 int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len)
 {
+	void *buf = NULL;
+	int rc = rpn_read_to(ni, max, malloc_buf, NULL, &buf, len);
+	if (rc < 0) {
+		free(buf);
+		return -1;
+	}
+	*data = buf;
+	return 0;
+}
+
+int rpn_read_to(ntfs_inode *ni, uint64_t max, rp_vol_buf_cb get_buf, void *ctx, void **buf_out,
+		size_t *len)
+{
+	*buf_out = NULL;
 	if (max > MAX_READ_BYTES)
 		max = MAX_READ_BYTES;
 	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
@@ -160,21 +180,25 @@ int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len)
 		return -1;
 	}
 	size_t size = (size_t)na->data_size;
-	uint8_t *buf = rp_xmalloc(size ? size : 1);
+	uint8_t *buf = get_buf(ctx, size);
+	if (!buf) {
+		ntfs_attr_close(na);
+		errno = ENOMEM;
+		return -1;
+	}
+	*buf_out = buf;
 	size_t done = 0;
 	while (done < size) {
 		s64 r = ntfs_attr_pread(na, (s64)done, (s64)(size - done), buf + done);
 		if (r <= 0) {
 			if (r == 0)
 				errno = EIO;
-			free(buf);
 			ntfs_attr_close(na);
 			return -1;
 		}
 		done += (size_t)r;
 	}
 	ntfs_attr_close(na);
-	*data = buf;
 	*len = size;
 	return 0;
 }

@@ -192,6 +192,39 @@ int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_e
 	return rc;
 }
 
+int rp_vol_read_to(rp_vol *vol, const char *path, rp_vol_buf_cb get_buf, void *ctx, size_t *len,
+		   rp_err *err)
+{
+	*len = 0;
+	ROUTE(vol, path, rp_vol_read_to(vol, path, get_buf, ctx, len, err));
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc;
+	if (vol->ops->read_to) {
+		rc = vol->ops->read_to(vol, norm, get_buf, ctx, len, err);
+	} else {
+		uint8_t *data = NULL;
+		size_t n = 0;
+		rc = vol->ops->read(vol, norm, &data, &n, err);
+		uint8_t *buf = rc == 0 ? get_buf(ctx, n) : NULL;
+		if (rc == 0 && !buf) {
+			errno = ENOMEM;
+			char *p = rp_escape(path);
+			rc = rp_fail(err, RP_EXIT_UNUSABLE, "reading %s on %s: %s", p, vol->where,
+				     strerror(errno));
+			free(p);
+		} else if (rc == 0) {
+			if (n)
+				memcpy(buf, data, n);
+			*len = n;
+		}
+		free(data);
+	}
+	free(norm);
+	return rc;
+}
+
 int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err)
 {
 	ROUTE(vol, dir, rp_vol_list(vol, dir, cb, ctx, err));

@@ -52,6 +52,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	     (ilen != len || memcmp(in, img, len) != 0 || memcmp(&iinfo, &info, sizeof info) != 0)))
 		abort();
 	free(in);
+	/* So must the replay in a fixed buffer of rp_regf_recover_cap bytes (install.c's memfd
+	 * mapping); ASan catches any write past it. */
+	size_t cap = rp_regf_recover_cap(f.primary_len, &f), blen = f.primary_len;
+	uint8_t *buf = malloc(cap);
+	memset(buf, 0xA5, cap);
+	memcpy(buf, f.primary, f.primary_len);
+	rp_regf_recovery binfo;
+	rp_err berr = {0};
+	int brc = rp_regf_recover_in_buffer(buf, cap, &blen, &f, &binfo, &berr);
+	if (brc != rc || strcmp(berr.msg, err.msg) != 0 ||
+	    (rc == 0 && (blen != len || memcmp(buf, img, len) != 0 ||
+			 memcmp(&binfo, &info, sizeof info) != 0)))
+		abort();
+	free(buf);
 	if (rc == 0) {
 		if (rp_regf_check(img, len, &err) == 0) {
 			rp_regf_finalize(img, &len, info.max_seq + 1, &err);

@@ -105,6 +105,20 @@ static int recover_path(const char *rel, uint8_t **img, size_t *len, rp_regf_rec
 					memcmp(&iinfo, info, sizeof iinfo) == 0),
 		      "%s: in-place replay gives the same result as the copying one", rel);
 		free(in);
+		/* So does the replay in a caller's fixed buffer (install.c: a memfd mapping),
+		 * the bytes past the primary left uninitialised (0xA5 here). */
+		size_t cap = rp_regf_recover_cap(s.f.primary_len, &s.f), blen = s.f.primary_len;
+		uint8_t *buf = rp_xmalloc(cap);
+		memset(buf, 0xA5, cap);
+		memcpy(buf, s.p, blen);
+		rp_regf_recovery binfo;
+		rp_err berr = {0};
+		int brc = rp_regf_recover_in_buffer(buf, cap, &blen, &s.f, &binfo, &berr);
+		CHECK(brc == rc && strcmp(berr.msg, err->msg) == 0 &&
+			  (rc < 0 || (blen == *len && memcmp(buf, *img, blen) == 0 &&
+				      memcmp(&binfo, info, sizeof binfo) == 0)),
+		      "%s: replay in a fixed buffer gives the same result as the copying one", rel);
+		free(buf);
 	}
 	unload(&s);
 	return rc;
