@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BASE_BLOCK 4096
 #define MAX_KEY_NAME 255
@@ -342,10 +343,11 @@ static int hivex_delete_key(hive_h *hx, const char *hive, const rp_edit *e, rp_e
 }
 
 /* Opens bytes with hivex for writing, applies the edits marked in via_hivex, commits to an
- * in-memory file and returns the committed image trimmed to 4096 + hive-bins size. */
+ * in-memory file and returns the committed image trimmed to 4096 + hive-bins size; *committed
+ * is that file, trimmed alike (the same bytes: verify opens it without copying them again). */
 static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const rp_edit *edits,
 			    const char *via_hivex, size_t n, uint8_t **out, size_t *out_len,
-			    rp_err *err)
+			    reg_memfile *committed, rp_err *err)
 {
 	hive_h *hx = reg_hivex_open(h->name, bytes, len, HIVEX_OPEN_WRITE, err);
 	if (!hx)
@@ -379,12 +381,14 @@ static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const 
 	size_t result_len = 0;
 	if (rc == 0)
 		rc = reg_memfile_read(&mf, &result, &result_len, err);
-	reg_memfile_close(&mf);
-	if (rc < 0)
+	if (rc < 0) {
+		reg_memfile_close(&mf);
 		return -1;
+	}
 	uint32_t hbins = result_len >= BASE_BLOCK ? rp_le32(result + 40) : 0;
 	if (!hbins || hbins % 4096 || hbins > result_len - BASE_BLOCK) {
 		free(result);
+		reg_memfile_close(&mf);
 		return rp_fail(
 		    err, RP_EXIT_UNUSABLE,
 		    "hive %s: hivex wrote %zu bytes with a hive-bins size of %u that does "
@@ -393,6 +397,9 @@ static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const 
 	}
 	*out = result;
 	*out_len = BASE_BLOCK + (size_t)hbins;
+	if (*out_len < result_len && ftruncate(mf.fd, (off_t)*out_len) < 0)
+		reg_memfile_close(&mf); /* verify then opens a copy of *out */
+	*committed = mf;
 	return 0;
 }
 
@@ -444,12 +451,16 @@ static int read_back_failure(const rp_hive *h, const rp_edit *e, const char *wha
 	return -1;
 }
 
-/* Reopens the result and reads every edit back. */
-static int verify(rp_hive *h, const uint8_t *image, size_t len, const rp_edit *edits, size_t n,
-		  rp_err *err)
+/* Reopens the result and reads every edit back: the in-memory file mf when it holds image's
+ * len bytes (taken over), else a copy of image. */
+static int verify(rp_hive *h, const uint8_t *image, size_t len, reg_memfile *mf,
+		  const rp_edit *edits, size_t n, rp_err *err)
 {
 	rp_hive *check;
-	if (rp_hive_open(&check, h->name, image, len, err) < 0) {
+	int opened = mf->fd >= 0 ? reg_hive_open_memfile(&check, h->name, mf, len, err)
+				 : rp_hive_open(&check, h->name, image, len, err);
+	mf->fd = -1;
+	if (opened < 0) {
 		rp_err_prefix(err, "the edited hive does not reopen");
 		return -1;
 	}
@@ -510,11 +521,12 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, s
 		else
 			any_hivex = via_hivex[i] = 1;
 	}
+	reg_memfile committed = {.fd = -1};
 	if (rc == 0 && any_hivex) {
 		uint8_t *written = NULL;
 		size_t written_len = 0;
 		rc = apply_with_hivex(h, bytes, bytes_len, edits, via_hivex, n, &written,
-				      &written_len, err);
+				      &written_len, &committed, err);
 		if (rc == 0) {
 			free(bytes);
 			bytes = written;
@@ -523,7 +535,8 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, s
 	}
 	free(via_hivex);
 	if (rc == 0)
-		rc = verify(h, bytes, bytes_len, edits, n, err);
+		rc = verify(h, bytes, bytes_len, &committed, edits, n, err);
+	reg_memfile_close(&committed);
 	if (rc < 0) {
 		free(bytes);
 		return -1;
