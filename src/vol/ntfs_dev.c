@@ -153,7 +153,7 @@ int rp_od_commit(struct offset_dev *od)
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	int rc = 0;
-	if (rp_jr_write(od->journal, od->base, od->size, b, n) < 0) {
+	if (rp_jr_write(od->journal, od->fd, od->base, od->size, b, n) < 0) {
 		if (!errno)
 			errno = EIO;
 		rc = -1; /* nothing was written in place */
@@ -197,6 +197,7 @@ void rp_od_free(struct offset_dev *od)
 		return;
 	ov_clear(od);
 	free(od->journal);
+	free(od->stale);
 	free(od->path);
 	free(od);
 }
@@ -207,7 +208,7 @@ static int recover(struct offset_dev *od, int fd, int rw)
 {
 	struct rp_jr_block *b = NULL;
 	size_t n = 0;
-	int got = rp_jr_read(od->journal, od->base, od->size, &b, &n);
+	int got = rp_jr_read(od->journal, fd, od->base, od->size, &b, &n);
 	int rc = 0;
 	if (got == 1 && rw) {
 		if (rp_jr_apply(fd, od->base, od->size, b, n) < 0 || unlink(od->journal) < 0)
@@ -226,6 +227,14 @@ static int recover(struct offset_dev *od, int fd, int rw)
 			b[i].data = NULL;
 		}
 		od->pending = 1;
+	} else if (got == -3) {
+		/* The volume changed since: a read-write open fails (ESTALE), see rp_vol_open_ntfs.
+		 */
+		od->stale = rw ? rp_jr_set_aside(od->journal) : NULL;
+		if (!od->stale)
+			od->stale = rp_xstrdup(od->journal); /* read-only, or the rename failed */
+		errno = ESTALE;
+		rc = rw ? -1 : 0;
 	} else if (got == -2) {
 		od->discarded = 1;
 		if (rw && unlink(od->journal) < 0)

@@ -44,6 +44,9 @@ typedef struct rp_vol_state {
 	int replayed;	     /* its last change was completed from the journal on this open */
 	int journal_pending; /* read-only open: that change is seen, written by the next fix/undo */
 	int journal_dropped; /* an incomplete journal: nothing of it had reached the volume */
+	int journal_stale;   /* read-only open: a journal that does not match the volume (it
+				changed since): not laid over; the next read-write open refuses and
+				renames it aside */
 	int marked_dirty;    /* rdprescue set the dirty flag (this run while writing, or an
 				interrupted one); cleared when the write completes */
 } rp_vol_state;
