@@ -86,7 +86,8 @@ const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
  * journal: the message says what to do), or NULL. */
 const char *rp_vol_write_refusal(const rp_vol *vol);
 /* Whether an interrupted run of rdprescue left something a read-write open completes or clears
- * (a journaled change, an incomplete journal, its dirty flag). */
+ * (a journaled change, an incomplete journal, its dirty flag), or refuses (a stale journal:
+ * the read-write open fails with RP_EXIT_UNUSABLE and renames it aside). */
 int rp_vol_interrupted(const rp_vol *vol);
 
 /* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */

@@ -12,7 +12,8 @@
 #     exit 1, as on the image without a journal) and writes nothing;
 #   - fix exits 3 with one line saying what happened and what to do, writes nothing (the file
 #     put is intact, ntfsfix -n passes), and the journal is kept as <journal>.stale-<time>;
-#     the next fix goes ahead;
+#     the next fix goes ahead; the same when the volume has nothing left to fix (fix opens it
+#     read-write all the same, as for any journal left);
 #   - on an unchanged image the same journal is replayed and fix completes: byte for byte the
 #     fixed copy (as before the guard).
 . tests/lib/assert.sh
@@ -80,6 +81,20 @@ check "... without a journal note, the stale journal left alone" sh -c \
 check "... the file put is still intact" sh -c \
 	"'$TOOLS/rp-testfs' '$D' cat Windows/System32/config/other.txt | cmp -s - '$T/other.txt'"
 check "... ntfsfix -n passes" ntfs_check "$D" 2
+
+# --- nothing left to fix, but a stale journal: fix still refuses (its read-write open) ---
+cp --sparse=always "$D0" "$D" && rm -f "$J" "$J".stale-*
+"$TOOLS/rp-testfs" "$D" journal "$T/fixed.img" >/dev/null
+mv "$J" "$J.held"
+"$RP" fix "$D" --yes >/dev/null 2>&1
+mv "$J.held" "$J"
+expect_exit 0 "fixed by another run since: scan finds nothing to fix, notes the journal" \
+	"$RP" scan "$D" --check rdp.access
+check "... the note" grep_text "left a redo journal that does not match the volume" "$T/out"
+changed=$(sha256sum <"$D")
+expect_exit 3 "... fix with nothing to fix refuses too" "$RP" fix "$D" --yes
+check "... nothing written, the journal kept as .stale-*" sh -c \
+	"[ \"\$(sha256sum <'$D')\" = '$changed' ] && ! test -e '$J' && [ \$(ls '$J'.stale-* | wc -l) = 1 ] && grep -q 'does not match the volume' '$T/err'"
 
 # --- the volume did not change: replayed as before ---
 cp --sparse=always "$D0" "$D" && rm -f "$J" "$J".stale-*
