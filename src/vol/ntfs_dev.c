@@ -228,13 +228,15 @@ static int recover(struct offset_dev *od, int fd, int rw)
 		}
 		od->pending = 1;
 	} else if (got == -3) {
-		/* The volume changed since: a read-write open fails (ESTALE), see rp_vol_open_ntfs.
-		 */
+		/* The volume changed since: never used; rp_vol_open_ntfs says so. */
+		free(od->stale);
 		od->stale = rw ? rp_jr_set_aside(od->journal) : NULL;
 		if (!od->stale)
 			od->stale = rp_xstrdup(od->journal); /* read-only, or the rename failed */
-		errno = ESTALE;
-		rc = rw ? -1 : 0;
+		if (rw) {
+			errno = ESTALE;
+			rc = -1;
+		}
 	} else if (got == -2) {
 		od->discarded = 1;
 		if (rw && unlink(od->journal) < 0)
