@@ -24,7 +24,8 @@ void rp_plan_note_volume(rp_plan_result *res, const rp_vol_state *st);
 /* Notes that this run marked the volume dirty while writing (the flag is cleared by now). */
 void rp_plan_note_marked(rp_plan_result *res);
 /* When a read-only look (seen) found what an interrupted run left, opens the volume read-write
- * and closes it: the open completes the journaled change, the close clears the dirty flag.
+ * and closes it: the open completes the journaled change, the close clears the dirty flag (a
+ * stale journal: the open fails with RP_EXIT_UNUSABLE and sets it aside).
  * For a fix or undo that has nothing else to write. */
 int rp_plan_finish_interrupted(const rp_target *t, const rp_plan_opts *opts,
 			       const rp_vol_state *seen, rp_plan_result *res, rp_err *err);

@@ -44,6 +44,14 @@ size_t rp_report_state_notes(const rp_vol *vol, const rp_registry *reg, char **n
 		notes[n++] = rp_xstrdup("an interrupted rdprescue run left an incomplete journal: "
 					"none of it reached the "
 					"volume; the next fix or undo removes it");
+	if (st && st->journal_stale && n < max)
+		notes[n++] = rp_xstrdup(
+		    "an interrupted rdprescue run left a redo journal that does not match the "
+		    "volume: it has changed since (Windows or chkdsk ran), so this report reads "
+		    "the "
+		    "volume without it; fix will refuse and move the journal aside: run chkdsk /f "
+		    "on "
+		    "the volume in Windows first");
 	if (st && st->marked_dirty && n < max)
 		notes[n++] =
 		    rp_xstrdup("the NTFS dirty flag was set by an interrupted rdprescue run: "

@@ -541,6 +541,21 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 				       (unsigned long long)offset, dev_path, why);
 		return mount_failure(dev_path, offset, e, err);
 	}
+	if (!p->nv && writable && p->od->stale) {
+		/* Replaying it would overwrite what was written to the volume since. */
+		int kept = strcmp(p->od->stale, p->od->journal) != 0;
+		rp_fail(
+		    err, RP_EXIT_UNUSABLE,
+		    "a redo journal left by an interrupted rdprescue run (%s) does not match the "
+		    "volume at byte %llu of %s: it has changed since (Windows or chkdsk ran); it "
+		    "was not replayed and %s %s; run chkdsk /f on the volume in Windows, then "
+		    "run again",
+		    p->od->journal, (unsigned long long)offset, dev_path,
+		    kept ? "was kept as" : "could not be moved aside (move it away by hand):",
+		    p->od->stale);
+		free_priv(p);
+		return -1;
+	}
 	if (!p->nv) {
 		int e = errno;
 		free_priv(p);
@@ -574,6 +589,7 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 	state.replayed = p->od->replayed != 0;
 	state.journal_pending = p->od->pending;
 	state.journal_dropped = p->od->discarded;
+	state.journal_stale = p->od->stale != NULL;
 	own_dirty_flag(p, writable, &state);
 
 	rp_vol *vol = rp_vol_new(&rp_vol_ntfs_ops, dev_path, writable);

@@ -306,7 +306,7 @@ int rp_od_commit(struct offset_dev *od)
 	/* What reaches the disk, or may have reached it, is read from it again. */
 	for (size_t i = 0; i < n; i++)
 		rc_invalidate(od, b[i].no * RP_JR_BLOCK, RP_JR_BLOCK);
-	if (rp_jr_write(od->journal, od->base, od->size, b, n) < 0) {
+	if (rp_jr_write(od->journal, od->fd, od->base, od->size, b, n) < 0) {
 		if (!errno)
 			errno = EIO;
 		rc = -1; /* nothing was written in place */
@@ -351,6 +351,7 @@ void rp_od_free(struct offset_dev *od)
 	ov_clear(od);
 	rc_free(od);
 	free(od->journal);
+	free(od->stale);
 	free(od->path);
 	free(od);
 }
@@ -361,7 +362,7 @@ static int recover(struct offset_dev *od, int fd, int rw)
 {
 	struct rp_jr_block *b = NULL;
 	size_t n = 0;
-	int got = rp_jr_read(od->journal, od->base, od->size, &b, &n);
+	int got = rp_jr_read(od->journal, fd, od->base, od->size, &b, &n);
 	int rc = 0;
 	if (got == 1 && rw) {
 		if (rp_jr_apply(fd, od->base, od->size, b, n) < 0 || unlink(od->journal) < 0)
@@ -380,6 +381,16 @@ static int recover(struct offset_dev *od, int fd, int rw)
 			b[i].data = NULL;
 		}
 		od->pending = 1;
+	} else if (got == -3) {
+		/* The volume changed since: never used; rp_vol_open_ntfs says so. */
+		free(od->stale);
+		od->stale = rw ? rp_jr_set_aside(od->journal) : NULL;
+		if (!od->stale)
+			od->stale = rp_xstrdup(od->journal); /* read-only, or the rename failed */
+		if (rw) {
+			errno = ESTALE;
+			rc = -1;
+		}
 	} else if (got == -2) {
 		od->discarded = 1;
 		if (rw && unlink(od->journal) < 0)

@@ -42,6 +42,8 @@ struct offset_dev {
 	int replayed;	   /* open: blocks of an interrupted commit replayed */
 	int pending;	   /* read-only open: an interrupted commit laid over the disk in memory */
 	int discarded;	   /* open: an incomplete journal found (and removed when read-write) */
+	char *stale; /* open: a journal that does not match the volume (never used): where it is now
+			(renamed aside when read-write) */
 };
 
 extern struct ntfs_device_operations rp_offset_dev_ops;
@@ -73,12 +75,20 @@ char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uin
 		 const char *suffix);
 /* Makes the directory that holds path (one level, 0700) when it is missing. */
 int rp_jr_prepare_dir(const char *path);
-/* Writes and fsyncs a journal of n blocks; -1 (errno) and no file on failure. */
-int rp_jr_write(const char *path, uint64_t base, uint64_t size, const struct rp_jr_block *b,
-		size_t n);
-/* 1: a complete journal for this partition (*b malloc'd); 0: none; -2: incomplete or not for
- * this partition; -1: unreadable (errno). */
-int rp_jr_read(const char *path, uint64_t base, uint64_t size, struct rp_jr_block **b, size_t *n);
+/* Writes and fsyncs a journal of n blocks, each with the SHA-256 of what fd_dev (the device,
+ * not the overlay) holds there now; fd_dev < 0 writes a version-1 journal without them (only
+ * tests make those).  -1 (errno) and no file on failure. */
+int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
+		const struct rp_jr_block *b, size_t n);
+/* 1: a complete journal for this partition that fd_dev (the device) holds either the new
+ * contents or the pre-image of, block by block (*b malloc'd); 0: none; -2: incomplete or not
+ * for this partition; -3: stale, the volume changed since it was written (nothing of it may
+ * be used; see rp_jr_set_aside); -1: unreadable (errno). */
+int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struct rp_jr_block **b,
+	       size_t *n);
+/* Renames a stale journal to <path>.stale-<UTC time> beside it (never deleted): the new path
+ * (malloc'd), or NULL (errno) when it could not be renamed. */
+char *rp_jr_set_aside(const char *path);
 /* Writes the blocks in place (the last one clamped to size) and fsyncs fd. */
 int rp_jr_apply(int fd, uint64_t base, uint64_t size, const struct rp_jr_block *b, size_t n);
 void rp_jr_free(struct rp_jr_block *b, size_t n);

@@ -16,10 +16,21 @@
  * complete journal (the kill came while the blocks were being written in place) and drops an
  * incomplete one (the kill came before anything was written in place).
  *
+ * A journal records the new contents of each block; replaying it over a volume that changed
+ * since (the disk booted Windows, chkdsk ran, anything wrote to it) would overwrite what was
+ * written there.  So each record also carries the SHA-256 of the block as the device held it
+ * when the journal was written (the pre-image), and before a replay or overlay every block is
+ * checked: it must hold either the new contents (already written in place) or the pre-image
+ * (not written yet; a kill during the in-place writes leaves a mix).  Any other block makes
+ * the journal "stale": nothing of it is used, and a read-write open renames it to
+ * <name>.stale-<UTC time> beside it (never deleted; a read-only open only reports it).
+ *
  * File layout (little-endian, named in struct jr_head / jr_tail below): a 40-byte head, then
- * per block its number (8 bytes) and RP_JR_BLOCK bytes, then a tail: the SHA-256 (hex) of
- * everything before it and the end magic.  A journal for another partition (base or size
- * differ), a short file or a bad checksum is "incomplete".
+ * per block its number (8 bytes), the pre-image's SHA-256 (64 bytes, lower-case hex) and
+ * RP_JR_BLOCK bytes, then a tail: the SHA-256 (hex) of everything before it and the end magic.
+ * Version 1 ("RPJRNL01", rdprescue before the guard) has no pre-image hashes and is still read
+ * and replayed, without the check.  A journal for another partition (base or size differ), a
+ * short file or a bad checksum is "incomplete".
  */
 #include "vol/ntfs_internal.h"
 #include "disk/disk.h"
@@ -34,9 +45,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define JR_MAGIC "RPJRNL01"
+#define JR_MAGIC_V1 "RPJRNL01" /* no pre-image hashes: replayed unchecked */
+#define JR_MAGIC "RPJRNL02"
 #define JR_END "RPJEND01"
 
 /* On-disk head: magic, partition base and size, block count, block size, reserved. */
@@ -52,7 +65,36 @@ struct jr_tail {
 	uint8_t magic[8];
 };
 
-#define JR_RECORD (8 + RP_JR_BLOCK)
+/* On-disk record: block number, pre-image SHA-256 (hex; absent in version 1), new contents. */
+#define JR_HASH 64
+#define JR_RECORD_V1 (8 + RP_JR_BLOCK)
+#define JR_RECORD (8 + JR_HASH + RP_JR_BLOCK)
+
+/* The length of block no inside a partition of size bytes (the last one may be short). */
+static size_t block_len(uint64_t no, uint64_t size)
+{
+	uint64_t off = no * RP_JR_BLOCK;
+	return size - off < RP_JR_BLOCK ? (size_t)(size - off) : RP_JR_BLOCK;
+}
+
+/* Reads block no of the partition from fd (its length: block_len); -1 (errno) on failure. */
+static int read_block(int fd, uint64_t base, uint64_t size, uint64_t no, uint8_t *buf)
+{
+	size_t len = block_len(no, size);
+	for (size_t done = 0; done < len;) {
+		ssize_t r =
+		    pread(fd, buf + done, len - done, (off_t)(base + no * RP_JR_BLOCK + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
 
 static void put_le64(uint8_t *p, uint64_t v)
 {
@@ -146,21 +188,44 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int rp_jr_write(const char *path, uint64_t base, uint64_t size, const struct rp_jr_block *b,
-		size_t n)
+int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
+		const struct rp_jr_block *b, size_t n)
 {
-	size_t len = sizeof(struct jr_head) + n * JR_RECORD + sizeof(struct jr_tail);
+	size_t rec = fd_dev >= 0 ? JR_RECORD : JR_RECORD_V1;
+	size_t len = sizeof(struct jr_head) + n * rec + sizeof(struct jr_tail);
 	uint8_t *buf = rp_xcalloc(1, len);
 	struct jr_head *h = (struct jr_head *)buf;
-	memcpy(h->magic, JR_MAGIC, 8);
+	memcpy(h->magic, fd_dev >= 0 ? JR_MAGIC : JR_MAGIC_V1, 8);
 	put_le64(h->base, base);
 	put_le64(h->size, size);
 	put_le64(h->nblocks, n);
 	rp_put_le32(h->block_size, RP_JR_BLOCK);
 	uint8_t *p = buf + sizeof *h;
-	for (size_t i = 0; i < n; i++, p += JR_RECORD) {
+	uint8_t *old = rp_xmalloc(RP_JR_BLOCK);
+	for (size_t i = 0; i < n; i++, p += rec) {
 		put_le64(p, b[i].no);
-		memcpy(p + 8, b[i].data, RP_JR_BLOCK);
+		if (fd_dev < 0) {
+			memcpy(p + 8, b[i].data, RP_JR_BLOCK);
+			continue;
+		}
+		/* The pre-image: what the device holds now, before anything is written in place. */
+		char hex[65];
+		if (b[i].no > (size - 1) / RP_JR_BLOCK) {
+			errno = EINVAL;
+			break;
+		}
+		if (read_block(fd_dev, base, size, b[i].no, old) < 0)
+			break;
+		rp_sha256_hex(old, block_len(b[i].no, size), hex);
+		memcpy(p + 8, hex, JR_HASH);
+		memcpy(p + 8 + JR_HASH, b[i].data, RP_JR_BLOCK);
+	}
+	free(old);
+	if (p != buf + sizeof *h + n * rec) {
+		int e = errno;
+		free(buf);
+		errno = e;
+		return -1;
 	}
 	struct jr_tail *t = (struct jr_tail *)p;
 	char hex[65];
@@ -191,7 +256,52 @@ int rp_jr_write(const char *path, uint64_t base, uint64_t size, const struct rp_
 	return rc;
 }
 
-int rp_jr_read(const char *path, uint64_t base, uint64_t size, struct rp_jr_block **out,
+/* Whether every block of a version-2 journal (records at p) holds its new contents or its
+ * pre-image on the device: 1 yes, 0 no (the volume changed since), -1 unreadable (errno). */
+static int matches_volume(int fd_dev, uint64_t base, uint64_t size, const uint8_t *p, uint64_t n)
+{
+	uint8_t *cur = rp_xmalloc(RP_JR_BLOCK);
+	int rc = 1;
+	for (uint64_t i = 0; rc == 1 && i < n; i++, p += JR_RECORD) {
+		uint64_t no = rp_le64(p);
+		size_t len = block_len(no, size);
+		char hex[65];
+		if (read_block(fd_dev, base, size, no, cur) < 0) {
+			rc = -1;
+		} else if (memcmp(cur, p + 8 + JR_HASH, len) != 0) {
+			rp_sha256_hex(cur, len, hex);
+			if (memcmp(hex, p + 8, JR_HASH) != 0)
+				rc = 0;
+		}
+	}
+	free(cur);
+	return rc;
+}
+
+char *rp_jr_set_aside(const char *path)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm))
+		snprintf(stamp, sizeof stamp, "%lld", (long long)now);
+	char *to = rp_xasprintf("%s.stale-%s", path, stamp);
+	struct stat st;
+	/* Two in the same second: never overwrite the first. */
+	for (int k = 1; lstat(to, &st) == 0 && k < 1000; k++) {
+		free(to);
+		to = rp_xasprintf("%s.stale-%s-%d", path, stamp, k);
+	}
+	if (lstat(to, &st) == 0 || rename(path, to) < 0 || sync_dir_of(to) < 0) {
+		int e = errno;
+		free(to);
+		errno = e;
+		return NULL;
+	}
+	return to;
+}
+
+int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struct rp_jr_block **out,
 	       size_t *nout)
 {
 	*out = NULL;
@@ -224,11 +334,14 @@ int rp_jr_read(const char *path, uint64_t base, uint64_t size, struct rp_jr_bloc
 	}
 	close(fd);
 	const struct jr_head *h = (const struct jr_head *)buf;
+	int v2 = memcmp(h->magic, JR_MAGIC, 8) == 0;
+	size_t rec = v2 ? JR_RECORD : JR_RECORD_V1;
 	uint64_t n = rp_le64(h->nblocks);
 	int rc = -2;
-	if (done == len && memcmp(h->magic, JR_MAGIC, 8) == 0 && rp_le64(h->base) == base &&
-	    rp_le64(h->size) == size && rp_le32(h->block_size) == RP_JR_BLOCK &&
-	    n == (len - fixed) / JR_RECORD && (len - fixed) % JR_RECORD == 0) {
+	if (done == len && (v2 || memcmp(h->magic, JR_MAGIC_V1, 8) == 0) &&
+	    rp_le64(h->base) == base && rp_le64(h->size) == size &&
+	    rp_le32(h->block_size) == RP_JR_BLOCK && (len - fixed) % rec == 0 &&
+	    n == (len - fixed) / rec) {
 		const struct jr_tail *t = (const struct jr_tail *)(buf + len - sizeof *t);
 		char hex[65];
 		rp_sha256_hex(buf, len - sizeof *t, hex);
@@ -237,19 +350,26 @@ int rp_jr_read(const char *path, uint64_t base, uint64_t size, struct rp_jr_bloc
 	}
 	const uint8_t *p = buf + sizeof *h;
 	for (uint64_t i = 0; rc == 1 && i < n; i++)
-		if (rp_le64(p + i * JR_RECORD) > (size - 1) / RP_JR_BLOCK)
+		if (rp_le64(p + i * rec) > (size - 1) / RP_JR_BLOCK)
 			rc = -2;
+	if (rc == 1 && v2) {
+		int m = matches_volume(fd_dev, base, size, p, n);
+		rc = m == 1 ? 1 : m == 0 ? -3 : -1;
+	}
 	if (rc == 1) {
 		struct rp_jr_block *b = rp_xcalloc(n ? n : 1, sizeof *b);
-		for (uint64_t i = 0; i < n; i++, p += JR_RECORD) {
+		size_t skip = v2 ? JR_HASH : 0;
+		for (uint64_t i = 0; i < n; i++, p += rec) {
 			b[i].no = rp_le64(p);
 			b[i].data = rp_xmalloc(RP_JR_BLOCK);
-			memcpy(b[i].data, p + 8, RP_JR_BLOCK);
+			memcpy(b[i].data, p + 8 + skip, RP_JR_BLOCK);
 		}
 		*out = b;
 		*nout = (size_t)n;
 	}
+	int e = errno;
 	free(buf);
+	errno = e;
 	return rc;
 }
 

@@ -44,6 +44,9 @@ typedef struct rp_vol_state {
 	int replayed;	     /* its last change was completed from the journal on this open */
 	int journal_pending; /* read-only open: that change is seen, written by the next fix/undo */
 	int journal_dropped; /* an incomplete journal: nothing of it had reached the volume */
+	int journal_stale;   /* read-only open: a journal that does not match the volume (it
+				changed since): not laid over; the next read-write open refuses and
+				renames it aside */
 	int marked_dirty;    /* rdprescue set the dirty flag (this run while writing, or an
 				interrupted one); cleared when the write completes */
 } rp_vol_state;
@@ -83,7 +86,8 @@ const rp_vol_state *rp_vol_get_state(const rp_vol *vol);
  * journal: the message says what to do), or NULL. */
 const char *rp_vol_write_refusal(const rp_vol *vol);
 /* Whether an interrupted run of rdprescue left something a read-write open completes or clears
- * (a journaled change, an incomplete journal, its dirty flag). */
+ * (a journaled change, an incomplete journal, its dirty flag), or refuses (a stale journal:
+ * the read-write open fails with RP_EXIT_UNUSABLE and renames it aside). */
 int rp_vol_interrupted(const rp_vol *vol);
 
 /* st->exists = 0 for a missing path (returns 0); -1 only for real errors. */

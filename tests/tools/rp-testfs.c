@@ -35,7 +35,9 @@
  *                                                  DEV, as the complete redo journal a commit
  *                                                  killed while writing in place leaves, where
  *                                                  rdprescue looks for DEV's ($RP_JOURNAL_DIR
- *                                                  for a block device); prints its path
+ *                                                  for a block device; each block with the
+ *                                                  SHA-256 of what DEV holds there: the
+ *                                                  stale-journal guard); prints its path
  *
  * PARTNO: partition number; default the last NTFS partition; 0 = a bare NTFS image.
  * Exit 0 on success, otherwise one line on stderr and the rp_exit code.
@@ -384,7 +386,7 @@ static int make_journal(const char *dev, uint64_t offset, uint64_t size, const c
 	if (n == 0)
 		rp_fail(err, RP_EXIT_USAGE, "%s and %s do not differ in that partition", dev,
 			changed);
-	else if (rp_jr_write(path, offset, size, blocks, n) < 0)
+	else if (rp_jr_write(path, a, offset, size, blocks, n) < 0)
 		rp_fail(err, RP_EXIT_WRITE_FAILED, "cannot write %s: %s", path, strerror(errno));
 	else
 		rc = printf("%s\n", path) < 0 ? -1 : 0;

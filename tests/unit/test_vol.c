@@ -14,7 +14,11 @@
 #include "vol/ntfs_internal.h"
 #include "vol/vol.h"
 
+#include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -376,6 +380,162 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return rp_file_read(path, &data, len, RP_EXIT_UNUSABLE, &err) == 0 ? data : NULL;
 }
 
+/* Writes a version-2 journal of blocks over the present contents of image a. */
+static int journal_over(const char *a, const char *jpath, const struct rp_jr_block *blocks,
+			size_t n)
+{
+	int fd = open(a, O_RDONLY | O_CLOEXEC);
+	int rc = fd >= 0 ? rp_jr_write(jpath, fd, P2_OFF, P2_SIZE, blocks, n) : -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Counts the files named <jpath>.stale-* and removes them. */
+static int count_stale(const char *jpath)
+{
+	char *pat = rp_xasprintf("%s.stale-*", jpath);
+	glob_t g;
+	int n = glob(pat, 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+	for (int i = 0; i < n; i++)
+		unlink(g.gl_pathv[i]);
+	if (n)
+		globfree(&g);
+	free(pat);
+	return n;
+}
+
+/* The stale-journal guard: a journal whose blocks the volume holds neither before nor after
+ * (it changed since) is never used; a mix of both (a kill while writing in place) is replayed;
+ * an old version-1 journal is replayed without the check; garbled files are incomplete. */
+static void test_journal_guard(const char *a, const char *jpath, struct rp_jr_block *blocks,
+			       size_t n, const char *sha_a, const char *sha_b)
+{
+	rp_err err = {0};
+	rp_vol *vol = NULL;
+	char sha[65];
+	/* Half of the blocks already in place: replayed, the image is the written one. */
+	int fd = -1;
+	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
+		  journal_over(a, jpath, blocks, n) == 0 &&
+		  (fd = open(a, O_RDWR | O_CLOEXEC)) >= 0 &&
+		  rp_jr_apply(fd, P2_OFF, P2_SIZE, blocks, (n + 1) / 2) == 0,
+	      "guard: a journal, %zu of its %zu blocks already in place", (n + 1) / 2, n);
+	if (fd >= 0)
+		close(fd);
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_get_state(vol)->replayed && rp_vol_close(vol, &err) == 0,
+	      "guard: ... is replayed: %s", err.msg);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_b) && access(jpath, F_OK) != 0 && count_stale(jpath) == 0,
+	      "guard: ... the image is byte-identical to the written copy, the journal is gone");
+
+	/* The volume changed since: one journaled block holds something else. */
+	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
+		  journal_over(a, jpath, blocks, n) == 0,
+	      "guard: a journal over the unchanged image");
+	/* ... then, with the journal out of the way, the volume changes (as Windows or chkdsk
+	 * would change it): another file in the same directory, through the same MFT and index. */
+	char *held = rp_xasprintf("%s.held", jpath);
+	static const uint8_t other[] = "written by someone else";
+	struct rp_jr_block *got = NULL;
+	size_t gn = 0;
+	vol = NULL;
+	CHECK(
+	    rename(jpath, held) == 0 && rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		rp_vol_write_file(vol, "Windows/k.txt", other, sizeof other, NULL, 0, &err) == 0 &&
+		rp_vol_close(vol, &err) == 0 && rename(held, jpath) == 0,
+	    "guard: the volume changed underneath: %s", err.msg);
+	free(held);
+	fd = open(a, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && rp_jr_read(jpath, fd, P2_OFF, P2_SIZE, &got, &gn) == -3 && !got,
+	      "guard: ... so that a journaled block holds neither its old nor its new contents");
+	if (fd >= 0)
+		close(fd);
+	char sha_c[65];
+	file_sha(a, sha_c);
+	vol = NULL;
+	rp_err_clear(&err);
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  rp_vol_get_state(vol)->journal_stale && !rp_vol_get_state(vol)->journal_pending,
+	      "guard: a read-only open does not lay the stale journal over: %s", err.msg);
+	rp_vol_close(vol, NULL);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_c) && access(jpath, F_OK) == 0 && count_stale(jpath) == 0,
+	      "guard: ... writes nothing and leaves the journal where it is");
+	vol = NULL;
+	rp_err_clear(&err);
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) < 0 && !vol &&
+		  err.exit_code == RP_EXIT_UNUSABLE &&
+		  strstr(err.msg, "does not match the volume") && strstr(err.msg, ".stale-") &&
+		  strstr(err.msg, "chkdsk /f"),
+	      "guard: a read-write open refuses: %s", err.msg);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_c) && access(jpath, F_OK) != 0 && count_stale(jpath) == 1,
+	      "guard: ... replays nothing and renames the journal to .stale-*");
+	rp_err_clear(&err);
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  !rp_vol_get_state(vol)->replayed && !rp_vol_get_state(vol)->journal_stale &&
+		  rp_vol_close(vol, &err) == 0,
+	      "guard: the next read-write open goes ahead: %s", err.msg);
+
+	/* Version 1 (no pre-image hashes): still replayed, unchecked. */
+	rp_err_clear(&err);
+	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
+		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE, blocks, n) == 0,
+	      "guard: a version-1 journal");
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_get_state(vol)->replayed && rp_vol_close(vol, &err) == 0,
+	      "guard: ... is replayed: %s", err.msg);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_b) && access(jpath, F_OK) != 0, "guard: ... completely");
+
+	/* Garbled and truncated files: never used, never a crash (read under ASan too). */
+	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
+		  journal_over(a, jpath, blocks, n) == 0,
+	      "guard: a journal to garble");
+	size_t len = 0;
+	uint8_t *good = slurp(jpath, &len);
+	fd = open(a, O_RDONLY | O_CLOEXEC);
+	int bad = 0, cases = 0;
+	uint32_t seed = 12345;
+	for (int k = 0; good && fd >= 0 && k < 200; k++, cases++) {
+		uint8_t *g = rp_xmalloc(len);
+		memcpy(g, good, len);
+		size_t cut = len;
+		seed = seed * 1103515245u + 12345u;
+		if (k % 3 == 0) {
+			cut = seed % len; /* truncated */
+		} else {
+			for (int f = 0; f < 1 + k % 5; f++) { /* a few bytes flipped */
+				seed = seed * 1103515245u + 12345u;
+				g[(seed >> 4) % (k % 2 ? 48 : len)] ^= (uint8_t)(1 + (seed & 0x7f));
+			}
+		}
+		struct rp_jr_block *got = NULL;
+		size_t gn = 0;
+		FILE *f = fopen(jpath, "wb");
+		int wrote = f && fwrite(g, 1, cut, f) == cut;
+		if (f && fclose(f) != 0)
+			wrote = 0;
+		int rc = wrote ? rp_jr_read(jpath, fd, P2_OFF, P2_SIZE, &got, &gn) : 99;
+		if (rc != -2)
+			bad++;
+		rp_jr_free(got, gn);
+		free(g);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(good);
+	CHECK(cases == 200 && bad == 0,
+	      "guard: %d of %d truncated/garbled journals not refused as incomplete", bad, cases);
+	unlink(jpath);
+	(void)sha_a;
+}
+
 /* The journal of a commit that was killed after the journal was complete, made by hand from
  * the blocks in which a copy of the image differs after one write_file. */
 static void test_journal(void)
@@ -400,8 +560,10 @@ static void test_journal(void)
 			blocks = realloc(blocks, (n + 1) * sizeof *blocks);
 			blocks[n++] = (struct rp_jr_block){off / RP_JR_BLOCK, db + P2_OFF + off};
 		}
-	CHECK(n > 0 && rp_jr_write(jpath, P2_OFF, P2_SIZE, blocks, n) == 0,
+	int fda = open(a, O_RDONLY | O_CLOEXEC);
+	CHECK(n > 0 && fda >= 0 && rp_jr_write(jpath, fda, P2_OFF, P2_SIZE, blocks, n) == 0,
 	      "journal: %zu changed blocks written to %s", n, jpath);
+	close(fda);
 	char sha_a[65], sha_b[65], sha[65];
 	file_sha(a, sha_a);
 	file_sha(b, sha_b);
@@ -430,9 +592,11 @@ static void test_journal(void)
 	CHECK(!strcmp(sha, sha_b) && access(jpath, F_OK) != 0,
 	      "journal: the image is byte-identical to the written copy, the journal is gone");
 
+	test_journal_guard(a, jpath, blocks, n, sha_a, sha_b);
+
 	/* Incomplete (the kill came while it was being written): dropped, nothing applied. */
 	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
-		  rp_jr_write(jpath, P2_OFF, P2_SIZE, blocks, n) == 0 &&
+		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE, blocks, n) == 0 &&
 		  truncate(jpath, (off_t)(40 + n * (8 + RP_JR_BLOCK))) == 0,
 	      "journal: an incomplete journal (no tail)");
 	vol = NULL;
@@ -446,7 +610,7 @@ static void test_journal(void)
 
 	/* A journal for another partition is not applied. */
 	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
-		  rp_jr_write(jpath, P2_OFF, P2_SIZE - RP_JR_BLOCK, blocks, n) == 0,
+		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE - RP_JR_BLOCK, blocks, n) == 0,
 	      "journal: one written for another partition size");
 	vol = NULL;
 	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 0, &err) == 0 &&
