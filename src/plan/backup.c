@@ -268,6 +268,15 @@ typedef struct reader {
 	char why[WHY_SIZE];
 } reader;
 
+/* Why reading a member's data failed, in r->why. */
+static void read_failed(reader *r, const char *name)
+{
+	char *shown =
+	    rp_escape(archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
+	snprintf(r->why, sizeof r->why, "%s is truncated or corrupt (%s)", name, shown);
+	free(shown);
+}
+
 /* Reads the current member whole, refusing more than cap bytes (the buffer grows with what the
  * archive really holds, so a header claiming gigabytes costs nothing until the bytes come). */
 static int read_member(reader *r, const char *name, uint64_t cap, uint8_t **out, size_t *len)
@@ -285,11 +294,7 @@ static int read_member(reader *r, const char *name, uint64_t cap, uint8_t **out,
 		la_ssize_t got = archive_read_data(r->a, p + n, size - n);
 		if (got < 0) {
 			free(p);
-			char *shown = rp_escape(
-			    archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
-			snprintf(r->why, sizeof r->why, "%s is truncated or corrupt (%s)", name,
-				 shown);
-			free(shown);
+			read_failed(r, name);
 			return -1;
 		}
 		if (got == 0)
@@ -344,11 +349,7 @@ static int compare_file(reader *r, const char *name, size_t i)
 	for (;;) {
 		la_ssize_t got = archive_read_data(r->a, r->chunk, COMPARE_CHUNK);
 		if (got < 0) {
-			char *shown = rp_escape(
-			    archive_error_string(r->a) ? archive_error_string(r->a) : "read error");
-			snprintf(r->why, sizeof r->why, "%s is truncated or corrupt (%s)", name,
-				 shown);
-			free(shown);
+			read_failed(r, name);
 			return -1;
 		}
 		if (got == 0)

@@ -95,6 +95,17 @@ void reg_memfile_close(reg_memfile *mf)
 	mf->fd = -1;
 }
 
+/* hivex_open failed with errno e: the message, with what to do. */
+static int hivex_open_failed(const char *what, int e, rp_err *err)
+{
+	char *shown = rp_escape(what);
+	rp_fail(err, RP_EXIT_UNUSABLE,
+		"hive %s: hivex cannot open it (%s); the hive is damaged or not a registry hive",
+		shown, e ? strerror(e) : "unknown error");
+	free(shown);
+	return -1;
+}
+
 hive_h *reg_hivex_open(const char *what, const uint8_t *data, size_t len, int flags, rp_err *err)
 {
 	reg_memfile mf;
@@ -105,14 +116,8 @@ hive_h *reg_hivex_open(const char *what, const uint8_t *data, size_t len, int fl
 	int e = errno;
 	/* hivex has read or mapped the file through its own descriptor by now. */
 	reg_memfile_close(&mf);
-	if (!hx) {
-		char *shown = rp_escape(what);
-		rp_fail(err, RP_EXIT_UNUSABLE,
-			"hive %s: hivex cannot open it (%s); the hive is damaged or not a registry "
-			"hive",
-			shown, e ? strerror(e) : "unknown error");
-		free(shown);
-	}
+	if (!hx)
+		hivex_open_failed(what, e, err);
 	return hx;
 }
 
@@ -281,13 +286,7 @@ int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size
 	int e = errno;
 	if (!hx) {
 		reg_memfile_close(mf);
-		char *shown = rp_escape(name);
-		rp_fail(err, RP_EXIT_UNUSABLE,
-			"hive %s: hivex cannot open it (%s); the hive is damaged or not a registry "
-			"hive",
-			shown, e ? strerror(e) : "unknown error");
-		free(shown);
-		return -1;
+		return hivex_open_failed(name, e, err);
 	}
 	void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, mf->fd, 0);
 	if (map == MAP_FAILED) {

@@ -88,13 +88,20 @@ static void ov_clear(struct offset_dev *od)
 	od->cap = od->used = 0;
 }
 
-/* Reads [offset, offset + count) of the partition as it is on the disk (count clamped). */
-static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
+/* count, cut to what of [offset, offset + count) lies inside the partition (0 past its end). */
+static s64 clamp(const struct offset_dev *od, s64 count, s64 offset)
 {
 	if ((uint64_t)offset >= od->size)
 		return 0;
 	if ((uint64_t)count > od->size - (uint64_t)offset)
-		count = (s64)(od->size - (uint64_t)offset);
+		return (s64)(od->size - (uint64_t)offset);
+	return count;
+}
+
+/* Reads [offset, offset + count) of the partition as it is on the disk (count clamped). */
+static s64 raw_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
+{
+	count = clamp(od, count, offset);
 	s64 done = 0;
 	while (done < count) {
 		ssize_t r = pread(od->fd, (char *)buf + done, (size_t)(count - done),
@@ -236,10 +243,7 @@ static s64 cached_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
 {
 	if ((uint64_t)count > RC_CHUNK)
 		return raw_pread(od, buf, count, offset);
-	if ((uint64_t)offset >= od->size)
-		return 0;
-	if ((uint64_t)count > od->size - (uint64_t)offset)
-		count = (s64)(od->size - (uint64_t)offset);
+	count = clamp(od, count, offset);
 	s64 done = 0;
 	while (done < count) {
 		uint64_t at = (uint64_t)offset + (uint64_t)done;

@@ -20,22 +20,12 @@
 . tests/lib/assert.sh
 . tests/lib/mkdisk.sh
 . tests/lib/scenario.sh
-
-LOOPS=""
+. tests/lib/loops.sh
 cleanup() {
-	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
+	loops_detach
 	[ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"
 }
 trap cleanup EXIT
-# loop_free L: detaches L now and forgets it (the exit trap never detaches a number another
-# test has been given since).
-loop_free() {
-	losetup -d "$1"
-	LOOPS=$(echo " $LOOPS " | sed "s# $1 # #g")
-}
-attach() {
-	_l=$(losetup -f --show "$1") && LOOPS="$_l $LOOPS" && echo "$_l"
-}
 
 # --- image/init's journal_dir, extracted and run with a stand-in for the RDPRESCUE mount ---
 sed -n '/^JOURNAL_MIN_KB=/,/^}/p' image/init >"$T/journal_dir.sh"
@@ -75,7 +65,7 @@ expect_exit 0 "fix a copy: the state the journal will hold" "$RP" fix "$T/fixed.
 fixed=$(sha256sum <"$T/fixed.img")
 export RP_JOURNAL_DIR="$T/journal"
 
-L1=$(attach "$D")
+loop_attach L1 "$D"
 check "the journal of the whole fix, written for $L1" \
 	sh -c "'$TOOLS/rp-testfs' '$L1' journal '$T/fixed.img' >'$T/jpath'"
 J=$(cat "$T/jpath")
@@ -83,7 +73,7 @@ check "its name: volume serial, offset, disk identity; not the device name ($J)"
 	"echo '$J' | grep -Eq '^$T/journal/ntfs-[0-9a-f]{16}@[0-9]+-[0-9a-f]{16}\\.rdprescue-journal\$' && test -s '$J'"
 
 # A clone of the disk on its own loop device: same serial and GPT GUID, another disk.
-L3=$(attach "$T/clone.img")
+loop_attach L3 "$T/clone.img"
 expect_exit 1 "the clone: scan" "$RP" scan "$L3" --check rdp.access
 check "the clone: no interrupted run seen, the problem is still there" sh -c \
 	"! grep -q 'interrupted run' '$T/out' && grep -q 'rdp.access' '$T/out'"
@@ -93,7 +83,7 @@ check "the clone: no journal note, the first disk's journal is still there" sh -
 loop_free "$L3"
 
 # The same disk under another name.
-L2=$(attach "$D")
+loop_attach L2 "$D"
 loop_free "$L1"
 check "the disk is attached under another name ($L1 -> $L2)" test "$L1" != "$L2"
 expect_exit 0 "new name: scan sees the journaled fix (read-only)" "$RP" scan "$L2" --check rdp.access
@@ -108,7 +98,7 @@ loop_free "$L2"
 
 # A journal under the name an older rdprescue used (serial and offset only) is taken over.
 cp --sparse=always "$T/clone.img" "$D"
-L1=$(attach "$D")
+loop_attach L1 "$D"
 "$TOOLS/rp-testfs" "$L1" journal "$T/fixed.img" >/dev/null
 OLD=$(echo "$J" | sed 's/-[0-9a-f]\{16\}\.rdprescue-journal$/.rdprescue-journal/')
 mv "$J" "$OLD"

@@ -24,21 +24,15 @@ P2=34816 # first sector of partition 2 (tests/lib/mkdisk.sh)
 P2_SECTORS=159744
 
 # Everything a root case creates is undone on exit, in reverse order, by name.
-MOUNTS="" LOOPS="" HOLDER=""
+. tests/lib/loops.sh
+MOUNTS="" HOLDER=""
 cleanup() {
 	[ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null
 	for m in $MOUNTS; do umount "$m" 2>/dev/null; done
-	for l in $LOOPS; do losetup -d "$l" 2>/dev/null; done
+	loops_detach
 	[ "${RP_KEEP:-0}" = 1 ] || rm -rf "$T"
 }
 trap cleanup EXIT
-# loop_free L: detaches L now and forgets it, so that the exit trap never detaches a loop
-# device number another test has been given since.
-loop_free() {
-	losetup -d "$1"
-	LOOPS=$(echo " $LOOPS " | sed "s# $1 # #g")
-}
-
 # upfront NAME PATTERN CMD...: CMD exits 3, says PATTERN (grep -E) on one stderr line, and its
 # stdout is the summary line alone: refused before any scan output.
 upfront() {
@@ -230,7 +224,7 @@ fi
 I=$T/inuse.img
 cp --sparse=always "$T/pristine.img" "$I"
 s0=$(sha256sum <"$I")
-L=$(losetup -f --show -o $((P2 * 512)) --sizelimit $((P2_SECTORS * 512)) "$I") && LOOPS="$L $LOOPS"
+loop_attach L -o $((P2 * 512)) --sizelimit $((P2_SECTORS * 512)) "$I"
 M=$T/mnt
 mkdir -p "$M"
 check "partition 2 attached at its offset ($L) and mounted with ntfs-3g" ntfs-3g "$L" "$M"
@@ -244,7 +238,7 @@ upfront "loop mount: acl reset on the image" "inuse.img is in use: .*\(rdprescue
 	"$RP" acl "$I" reset Windows --sddl 'O:SYG:SYD:(A;;FA;;;SY)' --yes
 upfront "loop mount: fix of the loop device" "$L is in use: $L is mounted at $M" "$RP" fix "$L" --yes
 json_one "loop mount: fix --json" 3 "$RP" fix "$I" --yes --json
-L2=$(losetup -f --show "$I") && LOOPS="$L2 $LOOPS"
+loop_attach L2 "$I"
 upfront "loop mount: fix of a second loop device of the same image" \
 	"$L2 is in use: $L is mounted at $M; give the mount point instead" "$RP" fix "$L2" --yes
 loop_free "$L2"
@@ -259,7 +253,7 @@ check "loop mount: the image holds what fix wrote through the mount (fDenyTSConn
 I=$T/excl.img
 cp --sparse=always "$T/pristine.img" "$I"
 s0=$(sha256sum <"$I")
-L=$(losetup -f --show "$I") && LOOPS="$L $LOOPS"
+loop_attach L "$I"
 python3 -c "import os, time; fd = os.open('$L', os.O_RDONLY | os.O_EXCL); open('$T/held', 'w').close(); time.sleep(60)" &
 HOLDER=$!
 n=0
@@ -319,7 +313,7 @@ s0=$(sha256sum <"$I")
 L=$(losetup -r -f --show "$I") && LOOPS="$L $LOOPS"
 upfront "losetup -r: fix" "the device $L is read-only: attach it read-write" "$RP" fix "$L" --yes
 loop_free "$L"
-L=$(losetup -f --show "$I") && LOOPS="$L $LOOPS"
+loop_attach L "$I"
 upfront "non-root on $L: fix" "$L.*run as root" $AS "$RP" fix "$L" --yes
 loop_free "$L"
 image_same "read-only device, non-root" "$I" "$s0"
