@@ -52,6 +52,11 @@ size_t rp_report_state_notes(const rp_vol *vol, const rp_registry *reg, char **n
 		    "volume without it; fix will refuse and move the journal aside: run chkdsk /f "
 		    "on "
 		    "the volume in Windows first");
+	if (st && st->journal_unreadable && n < max)
+		notes[n++] = rp_xstrdup(
+		    "an interrupted rdprescue run left a redo journal that cannot be read, so this "
+		    "report reads the volume without it; fix will refuse until the journal can be "
+		    "read (or is moved away, if the volume was restored or repaired since)");
 	if (st && st->marked_dirty && n < max)
 		notes[n++] =
 		    rp_xstrdup("the NTFS dirty flag was set by an interrupted rdprescue run: "

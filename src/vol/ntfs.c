@@ -525,6 +525,15 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 
 	rp_vol_state state = {0};
 	p->nv = mount_at(p->od, writable ? 0 : NTFS_MNT_RDONLY);
+	if (!p->nv && writable && p->od->journal_error) {
+		rp_fail(err, RP_EXIT_UNUSABLE,
+			"a redo journal left by an interrupted rdprescue run (%s) cannot be read "
+			"(%s): nothing was done; make it readable and run again (or, if the volume "
+			"was restored or repaired since it was left, move the journal away)",
+			p->od->journal, strerror(p->od->journal_error));
+		free_priv(p);
+		return -1;
+	}
 	if (!p->nv && writable && (errno == EPERM || errno == EOPNOTSUPP)) {
 		/* Refused read-write: find out why, read-only, and say so. */
 		int e = errno;
@@ -590,6 +599,7 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 	state.journal_pending = p->od->pending;
 	state.journal_dropped = p->od->discarded;
 	state.journal_stale = p->od->stale != NULL;
+	state.journal_unreadable = p->od->journal_error != 0;
 	own_dirty_flag(p, writable, &state);
 
 	rp_vol *vol = rp_vol_new(&rp_vol_ntfs_ops, dev_path, writable);

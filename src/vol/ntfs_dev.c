@@ -395,6 +395,15 @@ static int recover(struct offset_dev *od, int fd, int rw)
 			errno = ESTALE;
 			rc = -1;
 		}
+	} else if (got == -1) {
+		/* Whether it is complete is unknown: writing without it could go over a
+		 * half-done change, dropping it could lose one.  Read-only, the volume is read as
+		 * it is (and said so); read-write, rp_vol_open_ntfs refuses. */
+		od->journal_error = errno ? errno : EIO;
+		if (rw) {
+			errno = od->journal_error;
+			rc = -1;
+		}
 	} else if (got == -2) {
 		od->discarded = 1;
 		if (rw && unlink(od->journal) < 0)

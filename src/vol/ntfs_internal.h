@@ -44,6 +44,7 @@ struct offset_dev {
 	int discarded;	   /* open: an incomplete journal found (and removed when read-write) */
 	char *stale; /* open: a journal that does not match the volume (never used): where it is now
 			(renamed aside when read-write) */
+	int journal_error; /* open: a journal is there but cannot be read (its errno) */
 };
 
 extern struct ntfs_device_operations rp_offset_dev_ops;

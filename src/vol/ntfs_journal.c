@@ -35,6 +35,7 @@
 #include "vol/ntfs_internal.h"
 #include "disk/disk.h"
 #include "util/bytes.h"
+#include "util/fault.h"
 #include "util/hash.h"
 #include "util/text.h"
 
@@ -236,7 +237,7 @@ int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 	int rc = -1;
 	int fd = rp_jr_prepare_dir(path) < 0
 		     ? -1
-		     : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		     : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0) {
 		rc = write_all(fd, buf, len) == 0 && fsync(fd) == 0 ? 0 : -1;
 		int e = errno;
@@ -306,7 +307,11 @@ int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struc
 {
 	*out = NULL;
 	*nout = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Not a FIFO's open that never returns, nor a link followed: what is there but not a
+	 * regular file is no journal of ours (incomplete). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP)
+		return -2;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	struct stat st;
@@ -325,10 +330,18 @@ int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struc
 	uint8_t *buf = rp_xmalloc(len);
 	size_t done = 0;
 	while (done < len) {
-		ssize_t r = read(fd, buf + done, len - done);
+		ssize_t r =
+		    rp_fault("jr:read") ? (errno = EIO, -1) : read(fd, buf + done, len - done);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r < 0) { /* unreadable is not incomplete: it must not be dropped */
+			int e = errno;
+			close(fd);
+			free(buf);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
 			break;
 		done += (size_t)r;
 	}

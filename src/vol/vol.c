@@ -164,7 +164,8 @@ const char *rp_vol_write_refusal(const rp_vol *vol)
 int rp_vol_interrupted(const rp_vol *vol)
 {
 	const rp_vol_state *st = &vol->state;
-	return st->journal_pending || st->journal_dropped || st->marked_dirty || st->journal_stale;
+	return st->journal_pending || st->journal_dropped || st->marked_dirty ||
+	       st->journal_stale || st->journal_unreadable;
 }
 
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)

@@ -47,8 +47,10 @@ typedef struct rp_vol_state {
 	int journal_stale;   /* read-only open: a journal that does not match the volume (it
 				changed since): not laid over; the next read-write open refuses and
 				renames it aside */
-	int marked_dirty;    /* rdprescue set the dirty flag (this run while writing, or an
-				interrupted one); cleared when the write completes */
+	int journal_unreadable; /* read-only open: a journal that cannot be read: not laid over;
+				   the next read-write open refuses */
+	int marked_dirty;	/* rdprescue set the dirty flag (this run while writing, or an
+				   interrupted one); cleared when the write completes */
 } rp_vol_state;
 
 /* name: the entry's real-case name (escape before printing).  Return non-zero to stop. */

@@ -83,4 +83,39 @@ while read -r n point; do
 		fail "fault $n/$npoints at $point" "$(head -c 600 "$T/why")"
 	fi
 done <"$T/points"
+
+# --- a redo journal that cannot be read (jr:read fails with EIO): whether it is complete is
+# unknown, so it is neither replayed nor dropped.  scan reads the volume without it and says so;
+# fix refuses with exit 3 and one line (with --json: one document with error), before anything
+# is written: the image and the journal are unchanged. ---
+F=$T/fixed.img
+cp --sparse=always "$D" "$F"
+"$RP" fix "$F" --yes >/dev/null 2>&1
+cp --sparse=always "$D" "$C"
+check "a journal of the whole fix, left next to the image" \
+	sh -c "'$TOOLS/rp-testfs' '$C' journal '$F' >'$T/jpath'"
+J=$(cat "$T/jpath")
+cp --sparse=always "$C" "$T/c.saved" && cp "$J" "$T/j.saved"
+c0=$(sha256sum <"$C") j0=$(sha256sum <"$J")
+rm -f "$T/jpoints"
+RP_FAULT_LOG=$T/jpoints "$RPF" scan "$C" >/dev/null 2>&1
+first=$(grep -m1 ' jr:read$' "$T/jpoints" | cut -d' ' -f1)
+RP_FAULT_AT=$first expect_exit 1 "unreadable journal: scan reads the volume without it" \
+	sh -c "'$RPF' scan '$C' >'$T/sout'"
+check "... and says so" grep_text "left a redo journal that cannot be read" "$T/sout"
+check "... and writes nothing" sh -c "[ \"\$(sha256sum <'$C')\" = '$c0' ] && [ \"\$(sha256sum <'$J')\" = '$j0' ]"
+rm -f "$T/jpoints"
+RP_FAULT_LOG=$T/jpoints "$RPF" fix "$C" --yes >/dev/null 2>&1
+last=$(grep ' jr:read$' "$T/jpoints" | tail -n 1 | cut -d' ' -f1)
+cp --sparse=always "$T/c.saved" "$C" && cp "$T/j.saved" "$J"
+RP_FAULT_AT=$last expect_exit 3 "unreadable journal at the read-write open: fix refuses" \
+	sh -c "'$RPF' fix '$C' --yes 2>'$T/ferr' >/dev/null"
+check "... one line that says why and what to do" sh -c \
+	"[ \$(wc -l <'$T/ferr') = 1 ] && grep -q '^rdprescue: a redo journal left by an interrupted rdprescue run (.*) cannot be read (Input/output error): nothing was done; make it readable and run again' '$T/ferr'"
+check "... nothing written: image and journal unchanged" sh -c \
+	"[ \"\$(sha256sum <'$C')\" = '$c0' ] && [ \"\$(sha256sum <'$J')\" = '$j0' ]"
+RP_FAULT_AT=$last expect_exit 3 "... with --json too" sh -c "'$RPF' fix '$C' --yes --json >'$T/fjson' 2>/dev/null"
+check "... one JSON document with the error" jq -e '.error | test("cannot be read")' "$T/fjson"
+expect_exit 0 "readable again: fix completes the journaled change" "$RPF" fix "$C" --yes
+check "... the volume holds the fixed SYSTEM" test "$(vol_sha "$C" $SYS)" = "$(vol_sha "$F" $SYS)"
 finish
