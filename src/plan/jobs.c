@@ -143,12 +143,12 @@ static int later_touches(const rp_edit *edits, const size_t *from, size_t n, siz
 	return 0;
 }
 
-/* Reopens the new image and reads every edit back. */
-static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len,
+/* Reads every edit back from h, the new image reopened (reg/ read back the outcome of each
+ * finding's sequence already; here, that the findings together leave what each planned). */
+static int verify_edits(const rp_hive_file *hf, rp_hive *h, const uint8_t *image, size_t len,
 			const rp_edit *edits, const size_t *from, size_t n, rp_err *err)
 {
-	rp_hive *h = NULL;
-	if (rp_regf_check(image, len, err) < 0 || rp_hive_open(&h, hf->name, image, len, err) < 0) {
+	if (rp_regf_check(image, len, err) < 0) {
 		rp_err_prefix(err, "the new %s does not pass its check; nothing was written",
 			      hf->name);
 		return -1;
@@ -174,7 +174,6 @@ static int verify_edits(const rp_hive_file *hf, const uint8_t *image, size_t len
 				     "written",
 				     hf->name, e->key, e->value ? e->value : "");
 	}
-	rp_hive_close(h);
 	return rc;
 }
 
@@ -190,12 +189,12 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, int for_w
 	j->hf = hf;
 	j->nchanges = n;
 	int rc = -1;
-	if (rp_hive_apply(hf->hive, edits, n, &j->image, &j->len, err) < 0)
-		goto out;
-	/* Above every sequence number in the primary and both logs, so that a later replay of
-	 * the logs can neither chain onto nor be preferred over what we write. */
-	if (rp_regf_finalize(j->image, &j->len, hf->recovery.max_seq + 1, err) < 0 ||
-	    verify_edits(hf, j->image, j->len, edits, from, n, err) < 0)
+	rp_hive *check = NULL;
+	/* Sealed above every sequence number in the primary and both logs, so that a later replay
+	 * of the logs can neither chain onto nor be preferred over what we write. */
+	if (rp_hive_apply_sealed(hf->hive, edits, n, hf->recovery.max_seq + 1, &j->image, &j->len,
+				 &check, err) < 0 ||
+	    verify_edits(hf, check, j->image, j->len, edits, from, n, err) < 0)
 		goto out;
 	if (for_write)
 		rp_sha256_hex(j->image, j->len, j->sha_after);
@@ -211,6 +210,8 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, int for_w
 				      hf->name));
 	rc = 0;
 out:
+	if (check)
+		rp_hive_close(check);
 	/* a refusal says what to do next */
 	if (rc < 0 && err && !strstr(err->msg, "running system") && !strstr(err->msg, "RegBack"))
 		rp_err_suffix(

@@ -10,12 +10,16 @@
  * In-place writes go to the bytes first and hivex opens the result, so a later hivex rewrite of
  * the same key copies the new DWORD.  An in-place candidate that an earlier hivex edit touches
  * (same value, or a deleted ancestor key) goes through hivex to keep the batch order.
- * Every result is reopened and each edit read back before it is returned.
+ * Every result is reopened and each edit read back before it is returned; sealed (regf's clean
+ * base block, rp_hive_apply_sealed) before that, so that what is read back is what is written,
+ * and the reopened hive handed on for the caller's own reading back.
  */
 #include "util/bytes.h"
 #include "reg/reg_internal.h"
+#include "regf/regf.h"
 
 #include "util/fault.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -452,9 +456,10 @@ static int read_back_failure(const rp_hive *h, const rp_edit *e, const char *wha
 }
 
 /* Reopens the result and reads every edit back: the in-memory file mf when it holds image's
- * len bytes (taken over), else a copy of image. */
+ * len bytes (taken over), else a copy of image.  *keep (when keep is given) gets the reopened
+ * hive on success. */
 static int verify(rp_hive *h, const uint8_t *image, size_t len, reg_memfile *mf,
-		  const rp_edit *edits, size_t n, rp_err *err)
+		  const rp_edit *edits, size_t n, rp_hive **keep, rp_err *err)
 {
 	rp_hive *check;
 	int opened = mf->fd >= 0 ? reg_hive_open_memfile(&check, h->name, mf, len, err)
@@ -495,12 +500,28 @@ static int verify(rp_hive *h, const uint8_t *image, size_t len, reg_memfile *mf,
 			rc = read_back_failure(h, e, "reads back different", err);
 		rp_value_free(&v);
 	}
-	rp_hive_close(check);
+	if (rc == 0 && keep)
+		*keep = check;
+	else
+		rp_hive_close(check);
 	return rc;
 }
 
-int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, size_t *len,
-		  rp_err *err)
+/* Seals image (regf's clean base block with sequence number seq, trimmed to its bin chain)
+ * and the in-memory file holding the same bytes, if any. */
+static int seal(uint8_t *image, size_t *len, uint32_t seq, reg_memfile *mf, rp_err *err)
+{
+	if (rp_regf_finalize(image, len, seq, err) < 0)
+		return -1;
+	if (mf->fd >= 0 &&
+	    (rp_pwrite_all(mf->fd, image, BASE_BLOCK, 0) < 0 || ftruncate(mf->fd, (off_t)*len) < 0))
+		reg_memfile_close(mf); /* verify then opens a copy of image */
+	return 0;
+}
+
+/* seq: NULL leaves the base block as hivex or the in-place writes left it. */
+static int apply(rp_hive *h, const rp_edit *edits, size_t n, const uint32_t *seq, uint8_t **image,
+		 size_t *len, rp_hive **check, rp_err *err)
 {
 	for (size_t i = 0; i < n; i++)
 		if (validate_edit(h, &edits[i], i, err) < 0)
@@ -534,8 +555,10 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, s
 		}
 	}
 	free(via_hivex);
+	if (rc == 0 && seq)
+		rc = seal(bytes, &bytes_len, *seq, &committed, err);
 	if (rc == 0)
-		rc = verify(h, bytes, bytes_len, &committed, edits, n, err);
+		rc = verify(h, bytes, bytes_len, &committed, edits, n, check, err);
 	reg_memfile_close(&committed);
 	if (rc < 0) {
 		free(bytes);
@@ -544,4 +567,17 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, s
 	*image = bytes;
 	*len = bytes_len;
 	return 0;
+}
+
+int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, size_t *len,
+		  rp_err *err)
+{
+	return apply(h, edits, n, 0, image, len, NULL, err);
+}
+
+int rp_hive_apply_sealed(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint8_t **image,
+			 size_t *len, rp_hive **check, rp_err *err)
+{
+	*check = NULL;
+	return apply(h, edits, n, &seq, image, len, check, err);
 }

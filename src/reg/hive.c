@@ -11,6 +11,7 @@
 #include "reg/reg_internal.h"
 
 #include "util/bytes.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -20,20 +21,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int write_all(int fd, const uint8_t *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err *err)
 {
@@ -53,7 +40,7 @@ int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err 
 		unlink(tmpl);
 	}
 	snprintf(mf->path, sizeof mf->path, "/proc/self/fd/%d", mf->fd);
-	if (data && write_all(mf->fd, data, len) < 0) {
+	if (data && rp_write_all(mf->fd, data, len) < 0) {
 		int e = errno;
 		reg_memfile_close(mf);
 		return rp_fail(err, RP_EXIT_UNUSABLE,
@@ -251,16 +238,10 @@ static int move_to_memfile(reg_memfile *mf, uint8_t *image, size_t len, rp_err *
 	size_t left = len;
 	int e = ftruncate(mf->fd, (off_t)len) < 0 ? errno : 0;
 	while (!e && left) {
-		size_t n = left > chunk ? chunk : left, at = left - n, done = 0;
-		while (done < n) {
-			ssize_t w = pwrite(mf->fd, image + at + done, n - done, (off_t)(at + done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				e = w < 0 ? errno : EIO;
-				break;
-			}
-			done += (size_t)w;
+		size_t n = left > chunk ? chunk : left, at = left - n;
+		if (rp_pwrite_all(mf->fd, image + at, n, at) < 0) {
+			e = errno;
+			break;
 		}
 		left = at;
 		if (left)

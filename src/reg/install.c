@@ -88,40 +88,6 @@ static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *er
 	return rc;
 }
 
-/* The in-memory file a primary is read into: cap bytes (the primary and room for any replay
- * of logs), mapped shared while it is read and replayed. */
-typedef struct primary_map {
-	reg_memfile mf;
-	const rp_regf_files *logs;
-	uint8_t *map; /* cap bytes of mf, or NULL */
-	size_t cap;
-	int failed; /* errno of a failed ftruncate or mmap */
-} primary_map;
-
-static void *map_primary(void *ctx, size_t size)
-{
-	primary_map *pm = ctx;
-	pm->cap = rp_regf_recover_cap(size, pm->logs);
-	if (ftruncate(pm->mf.fd, (off_t)pm->cap) < 0) {
-		pm->failed = errno;
-		return NULL;
-	}
-	void *m = mmap(NULL, pm->cap, PROT_READ | PROT_WRITE, MAP_SHARED, pm->mf.fd, 0);
-	if (m == MAP_FAILED) {
-		pm->failed = errno;
-		return NULL;
-	}
-	pm->map = m;
-	return m;
-}
-
-static void unmap_primary(primary_map *pm)
-{
-	if (pm->map)
-		munmap(pm->map, pm->cap);
-	pm->map = NULL;
-}
-
 int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf, rp_err *err)
 {
 	name_search ns = {.name = name};
@@ -138,13 +104,16 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	if (rp_hive_find_logs(vol, dir, name, hf->log_path, err) < 0)
 		return -1;
 
-	/* The hive is held once: the primary is read straight into the in-memory file hivex
-	 * opens (mapped shared, sized for any replay of its logs), replayed in place there, and
-	 * the file trimmed to the recovered image.  The logs are freed before hivex opens it. */
+	/* The hive is held once: the primary is written into the in-memory file hivex opens,
+	 * which is then sized for any replay of its logs and mapped shared while they are replayed
+	 * in place, and trimmed to the recovered image.  The logs are freed before hivex opens
+	 * it. */
 	uint8_t *data[4] = {0};
 	size_t len[4] = {0};
-	primary_map pm = {.mf = {.fd = -1}};
-	int rc = -1;
+	reg_memfile mf = {.fd = -1};
+	uint8_t *map = NULL;
+	size_t cap = 0;
+	int rc = -1, fd_errno = 0;
 	for (int i = 0; i < 3; i++)
 		if (hf->log_path[i] &&
 		    rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1], err) < 0)
@@ -157,43 +126,56 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	    .log = data[3],
 	    .log_len = len[3],
 	};
-	pm.logs = &files;
-	if (reg_memfile_create(&pm.mf, NULL, 0, err) < 0)
+	if (reg_memfile_create(&mf, NULL, 0, err) < 0)
 		goto out;
-	if (rp_vol_read_to(vol, hf->path, map_primary, &pm, &len[0], err) < 0) {
-		if (pm.failed)
-			rp_fail(err, RP_EXIT_UNUSABLE,
-				"cannot hold %s (%zu bytes) in a scratch file: %s; set TMPDIR to a "
-				"writable directory",
-				hf->path, pm.cap, strerror(pm.failed));
-		goto out;
+	if (rp_vol_read_fd(vol, hf->path, mf.fd, &len[0], &fd_errno, err) < 0)
+		goto scratch_failed;
+	cap = rp_regf_recover_cap(len[0], &files);
+	if (ftruncate(mf.fd, (off_t)cap) < 0) {
+		fd_errno = errno;
+		goto scratch_failed;
+	}
+	map = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, mf.fd, 0);
+	if (map == MAP_FAILED) {
+		map = NULL;
+		fd_errno = errno;
+		goto scratch_failed;
 	}
 	size_t image_len = len[0];
-	if (rp_regf_recover_in_buffer(pm.map, pm.cap, &image_len, &files, &hf->recovery, err) < 0) {
+	if (rp_regf_recover_in_buffer(map, cap, &image_len, &files, &hf->recovery, err) < 0) {
 		rp_err_prefix(err, "%s", hf->path);
 		goto out;
 	}
-	unmap_primary(&pm);
+	munmap(map, cap);
+	map = NULL;
 	for (int i = 1; i < 4; i++) {
 		free(data[i]);
 		data[i] = NULL;
 	}
-	if (ftruncate(pm.mf.fd, (off_t)image_len) < 0) {
+	if (ftruncate(mf.fd, (off_t)image_len) < 0) {
 		rp_fail(err, RP_EXIT_UNUSABLE, "cannot trim %s in its scratch file: %s", hf->path,
 			strerror(errno));
 		goto out;
 	}
-	rc = reg_hive_open_memfile(&hf->hive, name, &pm.mf, image_len, err);
-	pm.mf.fd = -1;
+	rc = reg_hive_open_memfile(&hf->hive, name, &mf, image_len, err);
+	mf.fd = -1;
 	if (rc < 0) /* never only "hivex cannot open it": what to do next */
 		rp_err_suffix(
 		    err,
 		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "
 		    "in Windows",
 		    name, RP_CONFIG_DIR);
+	goto out;
+scratch_failed:
+	if (fd_errno)
+		rp_fail(err, RP_EXIT_UNUSABLE,
+			"cannot hold %s in a scratch file: %s; set TMPDIR to a writable "
+			"directory",
+			hf->path, strerror(fd_errno));
 out:
-	unmap_primary(&pm);
-	reg_memfile_close(&pm.mf);
+	if (map)
+		munmap(map, cap);
+	reg_memfile_close(&mf);
 	for (int i = 0; i < 4; i++)
 		free(data[i]);
 	return rc;

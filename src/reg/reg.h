@@ -105,6 +105,11 @@ typedef struct rp_edit {
  * itself is unchanged. */
 int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, size_t *len,
 		  rp_err *err);
+/* rp_hive_apply with the result sealed before it is read back (regf's clean base block with
+ * sequence number seq, as rp_regf_finalize), so that the bytes verified are the bytes returned;
+ * *check is the result opened (the caller closes it), for reading more of it back. */
+int rp_hive_apply_sealed(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint8_t **image,
+			 size_t *len, rp_hive **check, rp_err *err);
 
 /* ---- .reg files (Windows Registry Editor Version 5.00 / REGEDIT4) ---- */
 

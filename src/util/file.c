@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int rp_stream_read(FILE *f, uint8_t **data, size_t *len)
 {
@@ -48,4 +49,38 @@ int rp_file_first_line(const char *path, char *buf, size_t size)
 		return -1;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
+}
+
+/* One loop for both: offset < 0 writes at the file position. */
+static int write_loop(int fd, const uint8_t *p, size_t len, int64_t offset)
+{
+	while (len) {
+		ssize_t n = offset < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		if (offset >= 0)
+			offset += n;
+	}
+	return 0;
+}
+
+int rp_write_all(int fd, const void *buf, size_t len)
+{
+	return write_loop(fd, buf, len, -1);
+}
+
+int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+{
+	if (offset > INT64_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	return write_loop(fd, buf, len, (int64_t)offset);
 }

@@ -1,6 +1,6 @@
 /*
  * file.h — reading a host file: a whole one (a backup given with --backup, a hive given to
- * `hive`), or the first line of a sysfs file.
+ * `hive`), or the first line of a sysfs file; writing all of a buffer to a host file.
  * Files on the Windows volume are read through vol/, never with these.
  */
 #ifndef RP_FILE_H
@@ -18,5 +18,8 @@ int rp_stream_read(FILE *f, uint8_t **data, size_t *len);
 int rp_file_read(const char *path, uint8_t **data, size_t *len, int exit_code, rp_err *err);
 /* The first line of a small host file (sysfs), without its newline; 0 on success, else -1. */
 int rp_file_first_line(const char *path, char *buf, size_t size);
+/* write(2) / pwrite(2) until all len bytes are written (EINTR retried); -1 with errno. */
+int rp_write_all(int fd, const void *buf, size_t len);
+int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
 
 #endif

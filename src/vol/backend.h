@@ -13,8 +13,8 @@ struct rp_vol_ops {
 	const char *name;
 	int (*stat)(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
 	int (*read)(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err);
-	/* Optional: read into get_buf's memory (rp_vol_read_to); without it vol.c uses read. */
-	int (*read_to)(rp_vol *vol, const char *path, rp_vol_buf_cb get_buf, void *ctx, size_t *len,
+	/* Optional: rp_vol_read_fd; without it vol.c reads the file whole and writes it. */
+	int (*read_fd)(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno,
 		       rp_err *err);
 	int (*list)(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err);
 	int (*get_sd)(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, rp_err *err);

@@ -52,18 +52,17 @@ static int nt_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, r
 	return rc;
 }
 
-static int nt_read_to(rp_vol *vol, const char *path, rp_vol_buf_cb get_buf, void *ctx, size_t *len,
+static int nt_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno,
 		      rp_err *err)
 {
 	ntfs_inode *ni = rpn_open_existing(vol, "reading", path, err);
 	if (!ni)
 		return -1;
 	int rc = 0;
-	void *buf = NULL;
 	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
 		errno = EISDIR;
 		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
-	} else if (rpn_read_to(ni, UINT64_MAX, get_buf, ctx, &buf, len) < 0) {
+	} else if (rpn_read_fd(ni, fd, len, fd_errno) < 0) {
 		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
 	}
 	ntfs_inode_close(ni);
@@ -373,7 +372,7 @@ const struct rp_vol_ops rp_vol_ntfs_ops = {
     .name = "ntfs",
     .stat = nt_stat,
     .read = nt_read,
-    .read_to = nt_read_to,
+    .read_fd = nt_read_fd,
     .list = nt_list,
     .get_sd = nt_get_sd,
     .set_sd = nt_set_sd,

@@ -133,10 +133,9 @@ ntfs_inode *rpn_open_existing(rp_vol *vol, const char *what, const char *path, r
 int rpn_read_all(ntfs_inode *ni, uint8_t **data, size_t *len);
 /* rpn_read_all refusing (EFBIG) a file above max bytes before reading it. */
 int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len);
-/* rpn_read_max into get_buf(ctx, size), asked once the size is known; *buf is what it gave
- * (also on a failure after it was asked: the caller releases it). */
-int rpn_read_to(ntfs_inode *ni, uint64_t max, rp_vol_buf_cb get_buf, void *ctx, void **buf,
-		size_t *len);
+/* The file written into the host file fd from offset 0 (rp_vol_read_fd); -1 with errno, and
+ * *fd_errno set when writing fd failed. */
+int rpn_read_fd(ntfs_inode *ni, int fd, size_t *len, int *fd_errno);
 int rpn_get_sd_of(rp_vol *vol, ntfs_inode *ni, uint8_t **sd, size_t *len);
 int rpn_set_sd_of(rp_vol *vol, ntfs_inode *ni, const uint8_t *sd, size_t len);
 int rpn_leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **uname, int *ulen,

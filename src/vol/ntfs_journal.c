@@ -35,6 +35,7 @@
 #include "vol/ntfs_internal.h"
 #include "disk/disk.h"
 #include "util/bytes.h"
+#include "util/file.h"
 #include "util/fault.h"
 #include "util/hash.h"
 #include "util/text.h"
@@ -175,20 +176,6 @@ static int sync_dir_of(const char *path)
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 		const struct rp_jr_block *b, size_t n)
 {
@@ -239,7 +226,7 @@ int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 		     ? -1
 		     : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0) {
-		rc = write_all(fd, buf, len) == 0 && fsync(fd) == 0 ? 0 : -1;
+		rc = rp_write_all(fd, buf, len) == 0 && fsync(fd) == 0 ? 0 : -1;
 		int e = errno;
 		if (close(fd) < 0 && rc == 0)
 			rc = -1;

@@ -5,6 +5,7 @@
  */
 #include "vol/ntfs_internal.h"
 #include "util/fault.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -147,60 +148,82 @@ int rpn_read_all(ntfs_inode *ni, uint8_t **data, size_t *len)
 	return rpn_read_max(ni, MAX_READ_BYTES, data, len);
 }
 
-static void *malloc_buf(void *ctx, size_t size)
+/* The unnamed data attribute of ni, open, when it holds at most max bytes (else EFBIG). */
+static ntfs_attr *open_data(ntfs_inode *ni, uint64_t max)
 {
-	(void)ctx;
-	return rp_xmalloc(size ? size : 1);
+	if (max > MAX_READ_BYTES)
+		max = MAX_READ_BYTES;
+	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (na && (na->data_size < 0 || (uint64_t)na->data_size > max)) {
+		ntfs_attr_close(na);
+		errno = EFBIG;
+		return NULL;
+	}
+	return na;
+}
+
+/* Reads [at, at + n) of na whole into buf. */
+static int pread_full(ntfs_attr *na, uint64_t at, size_t n, uint8_t *buf)
+{
+	size_t done = 0;
+	while (done < n) {
+		s64 r = ntfs_attr_pread(na, (s64)(at + done), (s64)(n - done), buf + done);
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
 }
 
 int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len)
 {
-	void *buf = NULL;
-	int rc = rpn_read_to(ni, max, malloc_buf, NULL, &buf, len);
+	ntfs_attr *na = open_data(ni, max);
+	if (!na)
+		return -1;
+	size_t size = (size_t)na->data_size;
+	uint8_t *buf = rp_xmalloc(size ? size : 1);
+	int rc = pread_full(na, 0, size, buf);
+	ntfs_attr_close(na);
 	if (rc < 0) {
 		free(buf);
 		return -1;
 	}
 	*data = buf;
+	*len = size;
 	return 0;
 }
 
-int rpn_read_to(ntfs_inode *ni, uint64_t max, rp_vol_buf_cb get_buf, void *ctx, void **buf_out,
-		size_t *len)
+/* Pieces of a file copied into a host file: above the read cache's chunk, so they are read
+ * straight from the disk, and small enough to stay in the CPU's cache between read and write. */
+#define COPY_PIECE ((size_t)1 << 20)
+
+int rpn_read_fd(ntfs_inode *ni, int fd, size_t *len, int *fd_errno)
 {
-	*buf_out = NULL;
-	if (max > MAX_READ_BYTES)
-		max = MAX_READ_BYTES;
-	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	*fd_errno = 0;
+	ntfs_attr *na = open_data(ni, MAX_READ_BYTES);
 	if (!na)
 		return -1;
-	if (na->data_size < 0 || (uint64_t)na->data_size > max) {
-		ntfs_attr_close(na);
-		errno = EFBIG;
-		return -1;
-	}
 	size_t size = (size_t)na->data_size;
-	uint8_t *buf = get_buf(ctx, size);
-	if (!buf) {
-		ntfs_attr_close(na);
-		errno = ENOMEM;
-		return -1;
-	}
-	*buf_out = buf;
-	size_t done = 0;
-	while (done < size) {
-		s64 r = ntfs_attr_pread(na, (s64)done, (s64)(size - done), buf + done);
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			ntfs_attr_close(na);
-			return -1;
+	uint8_t *piece = rp_xmalloc(size < COPY_PIECE ? (size ? size : 1) : COPY_PIECE);
+	int rc = 0;
+	for (size_t at = 0; at < size && rc == 0; at += COPY_PIECE) {
+		size_t n = size - at < COPY_PIECE ? size - at : COPY_PIECE;
+		rc = pread_full(na, at, n, piece);
+		if (rc == 0 && rp_pwrite_all(fd, piece, n, at) < 0) {
+			*fd_errno = errno;
+			rc = -1;
 		}
-		done += (size_t)r;
 	}
+	int e = errno;
+	free(piece);
 	ntfs_attr_close(na);
-	*len = size;
-	return 0;
+	errno = e;
+	if (rc == 0)
+		*len = size;
+	return rc;
 }
 
 int rpn_get_sd_of(rp_vol *vol, ntfs_inode *ni, uint8_t **sd, size_t *len)

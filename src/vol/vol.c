@@ -4,6 +4,7 @@
  * mkdirs one level at a time), and the routing of "<boot>/..." paths to the boot volume.
  */
 #include "vol/backend.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -193,31 +194,28 @@ int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_e
 	return rc;
 }
 
-int rp_vol_read_to(rp_vol *vol, const char *path, rp_vol_buf_cb get_buf, void *ctx, size_t *len,
-		   rp_err *err)
+int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno, rp_err *err)
 {
 	*len = 0;
-	ROUTE(vol, path, rp_vol_read_to(vol, path, get_buf, ctx, len, err));
+	*fd_errno = 0;
+	ROUTE(vol, path, rp_vol_read_fd(vol, path, fd, len, fd_errno, err));
 	char *norm = normalise(path, err);
 	if (!norm)
 		return -1;
 	int rc;
-	if (vol->ops->read_to) {
-		rc = vol->ops->read_to(vol, norm, get_buf, ctx, len, err);
+	if (vol->ops->read_fd) {
+		rc = vol->ops->read_fd(vol, norm, fd, len, fd_errno, err);
 	} else {
 		uint8_t *data = NULL;
 		size_t n = 0;
 		rc = vol->ops->read(vol, norm, &data, &n, err);
-		uint8_t *buf = rc == 0 ? get_buf(ctx, n) : NULL;
-		if (rc == 0 && !buf) {
-			errno = ENOMEM;
+		if (rc == 0 && rp_pwrite_all(fd, data, n, 0) < 0) {
+			*fd_errno = errno;
 			char *p = rp_escape(path);
-			rc = rp_fail(err, RP_EXIT_UNUSABLE, "reading %s on %s: %s", p, vol->where,
-				     strerror(errno));
+			rc = rp_fail(err, RP_EXIT_UNUSABLE, "copying %s out of %s: %s", p,
+				     vol->where, strerror(errno));
 			free(p);
 		} else if (rc == 0) {
-			if (n)
-				memcpy(buf, data, n);
 			*len = n;
 		}
 		free(data);

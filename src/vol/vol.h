@@ -96,14 +96,11 @@ int rp_vol_interrupted(const rp_vol *vol);
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
 /* Reads a whole file (malloc'd).  Missing file: -1 with RP_EXIT_UNUSABLE. */
 int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err);
-/* Gives at least size writable bytes for a file of size bytes (size may be 0), or NULL. */
-typedef void *(*rp_vol_buf_cb)(void *ctx, size_t size);
-/* rp_vol_read into memory the caller provides: get_buf(ctx, size) is called once, when the
- * size is known, and the file is read straight into what it returns (on the ntfs backend; the
- * others read a copy and move it there).  *len: the file's size.  -1 as rp_vol_read (also when
- * get_buf gives NULL); the caller releases what get_buf gave, whatever the outcome. */
-int rp_vol_read_to(rp_vol *vol, const char *path, rp_vol_buf_cb get_buf, void *ctx, size_t *len,
-		   rp_err *err);
+/* rp_vol_read into the host file fd from its offset 0 (a hive into the memfd hivex maps), a
+ * piece at a time through a small buffer: the file is never held in memory, and the pages of
+ * fd are written, not faulted in and cleared first.  *len: the file's size.  -1 as
+ * rp_vol_read; when it was writing fd that failed, *fd_errno says why (else it is 0). */
+int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno, rp_err *err);
 /* Entries of a directory, "." / ".." and 8.3 aliases skipped, in directory order. */
 int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err);
 /* The file's self-relative security descriptor (malloc'd). */

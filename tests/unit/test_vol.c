@@ -6,7 +6,6 @@
  * the disk read-only, dropped when incomplete), the dir backend (symlinks as reparse points, no
  * SD xattr) and target probing.
  */
-#include "util/file.h"
 #include "test.h"
 #include "util/file.h"
 #include "util/hash.h"
@@ -14,12 +13,14 @@
 #include "vol/ntfs_internal.h"
 #include "vol/vol.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -149,6 +150,47 @@ static void test_walk(rp_vol *vol, const char *d, const char *backend)
 	CHECK(rp_vol_walk(vol, "nowhere/at-all", walk_check, &w, &err) < 0 &&
 		  err.exit_code == RP_EXIT_UNUSABLE,
 	      "%s: walk of a missing folder fails: %s", backend, err.msg);
+}
+
+/* rp_vol_read_fd gives the bytes rp_vol_read does, in pieces (a file of several, not a
+ * multiple of one), and says when it was writing the host file that failed. */
+static void test_read_fd(rp_vol *vol, const char *d, const char *backend)
+{
+	rp_err err = {0};
+	char path[256];
+	snprintf(path, sizeof path, "%s/pieces.dat", d);
+	size_t big = (5u << 19) + 123; /* 2.5 MiB + 123 */
+	uint8_t *bytes = rp_xmalloc(big);
+	for (size_t i = 0; i < big; i++)
+		bytes[i] = (uint8_t)(i * 7 + i / 4093);
+	CHECK(rp_vol_write_file(vol, path, bytes, big, NULL, 0, &err) == 0, "%s: %s written: %s",
+	      backend, path, err.msg);
+	int fd = memfd_create("test-read-fd", MFD_CLOEXEC);
+	size_t len = 1;
+	int fd_errno = -1;
+	CHECK(fd >= 0 && rp_vol_read_fd(vol, path, fd, &len, &fd_errno, &err) == 0 && len == big &&
+		  fd_errno == 0,
+	      "%s: read_fd of %zu bytes (%zu): %s", backend, big, len, err.msg);
+	uint8_t *back = rp_xmalloc(big);
+	CHECK(pread(fd, back, big, 0) == (ssize_t)big && !memcmp(back, bytes, big) &&
+		  lseek(fd, 0, SEEK_END) == (off_t)big,
+	      "%s: the host file holds the file's bytes, and no more", backend);
+	close(fd);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	rp_err_clear(&err);
+	CHECK(rp_vol_read_fd(vol, path, fd, &len, &fd_errno, &err) < 0 && fd_errno == EBADF &&
+		  len == 0,
+	      "%s: a host file that cannot be written: fd_errno EBADF (%d): %s", backend, fd_errno,
+	      err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_read_fd(vol, "nowhere/x.dat", fd, &len, &fd_errno, &err) < 0 &&
+		  fd_errno == 0 && err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "nowhere"),
+	      "%s: a missing file fails naming it, fd_errno 0: %s", backend, err.msg);
+	close(fd);
+	rp_err_clear(&err);
+	CHECK(rp_vol_remove(vol, path, &err) == 0, "%s: %s removed: %s", backend, path, err.msg);
+	free(back);
+	free(bytes);
 }
 
 /* What an interrupted write_file leaves (see clear_leftovers in vol/ntfs.c and vol/dir.c) does
@@ -328,6 +370,7 @@ static void test_ntfs(void)
 	      "'..' in a path refused: %s", err.msg);
 	rp_err_clear(&err);
 	test_leftovers(vol, "Windows/Temp", "ntfs");
+	test_read_fd(vol, "Windows/Temp", "ntfs");
 	uint64_t free_bytes = 0;
 	rp_err_clear(&err);
 	CHECK(rp_vol_free_space(vol, &free_bytes, &err) == 0 && free_bytes > 1000000 &&
@@ -828,6 +871,7 @@ static void test_dir(void)
 	      "no system.ntfs_acl: clear message: %s", err.msg);
 	rp_err_clear(&err);
 	test_leftovers(vol, "Temp", "dir");
+	test_read_fd(vol, "Temp", "dir");
 	CHECK(rp_vol_close(vol, &err) == 0, "dir close: %s", err.msg);
 }
 
