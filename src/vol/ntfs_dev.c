@@ -264,14 +264,15 @@ static s64 cached_pread(struct offset_dev *od, void *buf, s64 count, s64 offset)
 	return done;
 }
 
-/* The overlay block no, made from the disk's bytes when it is not there yet. */
-static uint8_t *ov_block(struct offset_dev *od, uint64_t no)
+/* The overlay block no, made from the disk's bytes when it is not there yet; whole: the caller
+ * overwrites all of it, so the disk's bytes need not be read (a new file's clusters). */
+static uint8_t *ov_block(struct offset_dev *od, uint64_t no, int whole)
 {
 	struct ov_slot *s = ov_find(od, no);
 	if (s)
 		return s->data;
-	uint8_t *data = rp_xcalloc(1, RP_JR_BLOCK);
-	if (cached_pread(od, data, RP_JR_BLOCK, (s64)(no * RP_JR_BLOCK)) < 0) {
+	uint8_t *data = whole ? rp_xmalloc(RP_JR_BLOCK) : rp_xcalloc(1, RP_JR_BLOCK);
+	if (!whole && cached_pread(od, data, RP_JR_BLOCK, (s64)(no * RP_JR_BLOCK)) < 0) {
 		free(data);
 		return NULL;
 	}
@@ -531,7 +532,7 @@ static s64 od_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 of
 		size_t n = RP_JR_BLOCK - in;
 		if ((s64)n > offset + count - at)
 			n = (size_t)(offset + count - at);
-		uint8_t *data = ov_block(od, no);
+		uint8_t *data = ov_block(od, no, in == 0 && n == RP_JR_BLOCK);
 		if (!data)
 			return at > offset ? at - offset : -1;
 		memcpy(data + in, (const char *)buf + (at - offset), n);
