@@ -56,19 +56,13 @@ int reg_memfile_read(reg_memfile *mf, uint8_t **data, size_t *len, rp_err *err)
 	if (fstat(mf->fd, &st) < 0)
 		return rp_fail(err, RP_EXIT_UNUSABLE, "cannot read back the written hive: %s",
 			       strerror(errno));
-	size_t size = (size_t)st.st_size, done = 0;
-	uint8_t *buf = rp_xmalloc(size);
-	while (done < size) {
-		ssize_t n = pread(mf->fd, buf + done, size - done, (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-			free(buf);
-			return rp_fail(err, RP_EXIT_UNUSABLE,
-				       "cannot read back the written hive: %s", strerror(e));
-		}
-		done += (size_t)n;
+	size_t size = (size_t)st.st_size;
+	uint8_t *buf = rp_xmalloc(size ? size : 1);
+	if (rp_pread_all(mf->fd, buf, size, 0) < 0) {
+		int e = errno;
+		free(buf);
+		return rp_fail(err, RP_EXIT_UNUSABLE, "cannot read back the written hive: %s",
+			       strerror(e));
 	}
 	*data = buf;
 	*len = size;
@@ -309,18 +303,11 @@ int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t l
 int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err)
 {
 	uint8_t *buf = rp_xmalloc(h->len ? h->len : 1);
-	size_t done = 0;
-	while (done < h->len) {
-		ssize_t n = pread(h->fd, buf + done, h->len - done, (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-			free(buf);
-			return rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: cannot copy the hive: %s",
-				       h->name, strerror(e));
-		}
-		done += (size_t)n;
+	if (rp_pread_all(h->fd, buf, h->len, 0) < 0) {
+		int e = errno;
+		free(buf);
+		return rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: cannot copy the hive: %s", h->name,
+			       strerror(e));
 	}
 	*image = buf;
 	return 0;

@@ -51,11 +51,18 @@ int rp_file_first_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* One loop for both: offset < 0 writes at the file position. */
-static int write_loop(int fd, const uint8_t *p, size_t len, int64_t offset)
+/* One loop for all three: without at_offset it writes at the file position; reading stops with EIO
+ * where the file ends first. */
+static int io_all(int fd, uint8_t *p, size_t len, uint64_t offset, int at_offset, int reading)
 {
 	while (len) {
-		ssize_t n = offset < 0 ? write(fd, p, len) : pwrite(fd, p, len, (off_t)offset);
+		if (at_offset && offset > INT64_MAX) {
+			errno = EINVAL;
+			return -1;
+		}
+		ssize_t n = reading	? pread(fd, p, len, (off_t)offset)
+			    : at_offset ? pwrite(fd, p, len, (off_t)offset)
+					: write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -65,22 +72,22 @@ static int write_loop(int fd, const uint8_t *p, size_t len, int64_t offset)
 		}
 		p += n;
 		len -= (size_t)n;
-		if (offset >= 0)
-			offset += n;
+		offset += (uint64_t)n;
 	}
 	return 0;
 }
 
 int rp_write_all(int fd, const void *buf, size_t len)
 {
-	return write_loop(fd, buf, len, -1);
+	return io_all(fd, (uint8_t *)buf, len, 0, 0, 0);
 }
 
 int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
 {
-	if (offset > INT64_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	return write_loop(fd, buf, len, (int64_t)offset);
+	return io_all(fd, (uint8_t *)buf, len, offset, 1, 0);
+}
+
+int rp_pread_all(int fd, void *buf, size_t len, uint64_t offset)
+{
+	return io_all(fd, buf, len, offset, 1, 1);
 }

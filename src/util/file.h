@@ -21,5 +21,8 @@ int rp_file_first_line(const char *path, char *buf, size_t size);
 /* write(2) / pwrite(2) until all len bytes are written (EINTR retried); -1 with errno. */
 int rp_write_all(int fd, const void *buf, size_t len);
 int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
+/* pread(2) until all len bytes are read (EINTR retried); -1 with errno, EIO when the file ends
+ * first. */
+int rp_pread_all(int fd, void *buf, size_t len, uint64_t offset);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "vol/backend.h"
 #include "util/fault.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <dirent.h>
@@ -160,19 +161,11 @@ static int read_fd(int fd, uint8_t **data, size_t *len)
 		errno = EFBIG;
 		return -1;
 	}
-	size_t size = (size_t)st.st_size, done = 0;
+	size_t size = (size_t)st.st_size;
 	uint8_t *buf = rp_xmalloc(size ? size : 1);
-	while (done < size) {
-		ssize_t r = pread(fd, buf + done, size - done, (off_t)done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO; /* shrank while being read */
-			free(buf);
-			return -1;
-		}
-		done += (size_t)r;
+	if (rp_pread_all(fd, buf, size, 0) < 0) { /* EIO: it shrank while being read */
+		free(buf);
+		return -1;
 	}
 	*data = buf;
 	*len = size;

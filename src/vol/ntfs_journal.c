@@ -82,20 +82,7 @@ static size_t block_len(uint64_t no, uint64_t size)
 /* Reads block no of the partition from fd (its length: block_len); -1 (errno) on failure. */
 static int read_block(int fd, uint64_t base, uint64_t size, uint64_t no, uint8_t *buf)
 {
-	size_t len = block_len(no, size);
-	for (size_t done = 0; done < len;) {
-		ssize_t r =
-		    pread(fd, buf + done, len - done, (off_t)(base + no * RP_JR_BLOCK + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		done += (size_t)r;
-	}
-	return 0;
+	return rp_pread_all(fd, buf, block_len(no, size), base + no * RP_JR_BLOCK);
 }
 
 static void put_le64(uint8_t *p, uint64_t v)
