@@ -5,6 +5,7 @@
  * of bad lines, and an export / parse round trip.
  */
 #include "reg/reg.h"
+#include "regf/regf.h"
 #include "test.h"
 #include "util/file.h"
 
@@ -301,6 +302,60 @@ static void test_system_inplace(rp_hive *h)
 	uint32_t d = 99;
 	CHECK(get_dword(h, TS, "fDenyTSConnections", &d) == 0 && d == 0,
 	      "the opened hive is unchanged");
+}
+
+/* rp_hive_apply_sealed gives the bytes rp_hive_apply + rp_regf_finalize give, with a clean base
+ * block, and a reopened hive that reads the edits back: for an in-place edit alone and for a
+ * batch that goes through hivex. */
+static void check_sealed(rp_hive *h, const rp_edit *edits, size_t n, const char *what)
+{
+	rp_err err = {0};
+	uint8_t *plain = NULL, *sealed = NULL;
+	size_t plain_len = 0, sealed_len = 0;
+	rp_hive *check = NULL;
+	const uint32_t seq = 0x1234;
+	CHECK(rp_hive_apply(h, edits, n, &plain, &plain_len, &err) == 0 &&
+		  rp_regf_finalize(plain, &plain_len, seq, &err) == 0,
+	      "%s: apply, then seal (%s)", what, err.msg);
+	CHECK(rp_hive_apply_sealed(h, edits, n, seq, &sealed, &sealed_len, &check, &err) == 0 &&
+		  check,
+	      "%s: apply sealed (%s)", what, err.msg);
+	CHECK(plain && sealed && plain_len == sealed_len && !memcmp(plain, sealed, plain_len),
+	      "%s: the same %zu bytes either way", what, sealed_len);
+	uint32_t sum = 0;
+	for (size_t i = 0; sealed && i < 508; i += 4)
+		sum ^= le32(sealed + i);
+	CHECK(sealed && le32(sealed + 4) == seq && le32(sealed + 8) == seq &&
+		  le32(sealed + 508) == sum && le32(sealed + 40) == sealed_len - 4096,
+	      "%s: a clean base block (sequence numbers %u, checksum, hive-bins size)", what, seq);
+	int back = 1;
+	for (size_t i = 0; check && i < n; i++) {
+		rp_value v = {0};
+		back &= rp_hive_get(check, edits[i].key, edits[i].value, &v, &err) == 1 &&
+			v.type == edits[i].type && v.len == edits[i].len &&
+			!memcmp(v.data, edits[i].data, v.len);
+		rp_value_free(&v);
+	}
+	size_t check_len = 0;
+	CHECK(check && back && rp_hive_image(check, &check_len) && check_len == sealed_len &&
+		  !memcmp(rp_hive_image(check, &check_len), sealed, sealed_len),
+	      "%s: the hive handed back holds those bytes and reads every edit back", what);
+	if (check)
+		rp_hive_close(check);
+	free(plain);
+	free(sealed);
+}
+
+static void test_system_sealed(rp_hive *h)
+{
+	uint8_t zero[4] = {0}, text[] = {'o', 0, 'k', 0, 0, 0};
+	rp_edit inplace[] = {{RP_EDIT_SET, TS, "fDenyTSConnections", RP_REG_DWORD, zero, 4}};
+	rp_edit batch[] = {
+	    {RP_EDIT_SET, TS, "fDenyTSConnections", RP_REG_DWORD, zero, 4},
+	    {RP_EDIT_SET, TS, "RdpRescueNote", RP_REG_SZ, text, sizeof text},
+	};
+	check_sealed(h, inplace, 1, "in place");
+	check_sealed(h, batch, 2, "through hivex");
 }
 
 static void test_system_batch(rp_hive *h)
@@ -926,6 +981,7 @@ int main(void)
 	if (h) {
 		test_system_reads(h);
 		test_system_inplace(h);
+		test_system_sealed(h);
 		test_system_batch(h);
 		test_system_order(h);
 		test_refusals(h);
