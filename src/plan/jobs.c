@@ -192,8 +192,8 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, int for_w
 	rp_hive *check = NULL;
 	/* Sealed above every sequence number in the primary and both logs, so that a later replay
 	 * of the logs can neither chain onto nor be preferred over what we write. */
-	if (rp_hive_apply_sealed(hf->hive, edits, n, hf->recovery.max_seq + 1, &j->image, &j->len,
-				 &check, err) < 0 ||
+	if (rp_hive_apply(hf->hive, edits, n, hf->recovery.max_seq + 1, &j->image, &j->len, &check,
+			  err) < 0 ||
 	    verify_edits(hf, check, j->image, j->len, edits, from, n, err) < 0)
 		goto out;
 	if (for_write)

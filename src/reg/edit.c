@@ -10,9 +10,9 @@
  * In-place writes go to the bytes first and hivex opens the result, so a later hivex rewrite of
  * the same key copies the new DWORD.  An in-place candidate that an earlier hivex edit touches
  * (same value, or a deleted ancestor key) goes through hivex to keep the batch order.
- * Every result is reopened and each edit read back before it is returned; sealed (regf's clean
- * base block, rp_hive_apply_sealed) before that, so that what is read back is what is written,
- * and the reopened hive handed on for the caller's own reading back.
+ * Every result is sealed (regf's clean base block), reopened and each edit read back before it
+ * is returned, so that what is read back is what is written; the reopened hive can be handed on
+ * for the caller's own reading back.
  */
 #include "util/bytes.h"
 #include "reg/reg_internal.h"
@@ -519,10 +519,11 @@ static int seal(uint8_t *image, size_t *len, uint32_t seq, reg_memfile *mf, rp_e
 	return 0;
 }
 
-/* seq: NULL leaves the base block as hivex or the in-place writes left it. */
-static int apply(rp_hive *h, const rp_edit *edits, size_t n, const uint32_t *seq, uint8_t **image,
-		 size_t *len, rp_hive **check, rp_err *err)
+int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint8_t **image,
+		  size_t *len, rp_hive **check, rp_err *err)
 {
+	if (check)
+		*check = NULL;
 	for (size_t i = 0; i < n; i++)
 		if (validate_edit(h, &edits[i], i, err) < 0)
 			return -1;
@@ -555,8 +556,8 @@ static int apply(rp_hive *h, const rp_edit *edits, size_t n, const uint32_t *seq
 		}
 	}
 	free(via_hivex);
-	if (rc == 0 && seq)
-		rc = seal(bytes, &bytes_len, *seq, &committed, err);
+	if (rc == 0)
+		rc = seal(bytes, &bytes_len, seq, &committed, err);
 	if (rc == 0)
 		rc = verify(h, bytes, bytes_len, &committed, edits, n, check, err);
 	reg_memfile_close(&committed);
@@ -567,17 +568,4 @@ static int apply(rp_hive *h, const rp_edit *edits, size_t n, const uint32_t *seq
 	*image = bytes;
 	*len = bytes_len;
 	return 0;
-}
-
-int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, size_t *len,
-		  rp_err *err)
-{
-	return apply(h, edits, n, 0, image, len, NULL, err);
-}
-
-int rp_hive_apply_sealed(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint8_t **image,
-			 size_t *len, rp_hive **check, rp_err *err)
-{
-	*check = NULL;
-	return apply(h, edits, n, &seq, image, len, check, err);
 }

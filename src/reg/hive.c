@@ -25,6 +25,7 @@
 int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err *err)
 {
 	mf->fd = memfd_create("rdprescue-hive", MFD_CLOEXEC);
+	mf->in_tmpdir = mf->fd < 0;
 	if (mf->fd < 0) {
 		const char *dir = getenv("TMPDIR");
 		char tmpl[4096];

@@ -167,11 +167,13 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 		    name, RP_CONFIG_DIR);
 	goto out;
 scratch_failed:
-	if (fd_errno)
-		rp_fail(err, RP_EXIT_UNUSABLE,
-			"cannot hold %s in a scratch file: %s; set TMPDIR to a writable "
-			"directory",
-			hf->path, strerror(fd_errno));
+	if (fd_errno) { /* the volume was read; what failed is the copy on this machine */
+		rp_err_clear(err);
+		rp_fail(err, RP_EXIT_UNUSABLE, "cannot hold %s in a scratch file (%s): %s; %s",
+			hf->path, mf.in_tmpdir ? "in TMPDIR" : "in memory", strerror(fd_errno),
+			mf.in_tmpdir ? "free space there or set TMPDIR to another directory"
+				     : "free memory or raise the file-size limit (ulimit -f)");
+	}
 out:
 	if (map)
 		munmap(map, cap);

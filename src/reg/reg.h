@@ -100,16 +100,13 @@ typedef struct rp_edit {
 	size_t len;
 } rp_edit;
 
-/* Applies edits in order to a copy of the hive's image and returns it (malloc'd).  The base
- * block of the result is not final: the caller gives it regf's clean base block.  The hive
- * itself is unchanged. */
-int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint8_t **image, size_t *len,
-		  rp_err *err);
-/* rp_hive_apply with the result sealed before it is read back (regf's clean base block with
- * sequence number seq, as rp_regf_finalize), so that the bytes verified are the bytes returned;
- * *check is the result opened (the caller closes it), for reading more of it back. */
-int rp_hive_apply_sealed(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint8_t **image,
-			 size_t *len, rp_hive **check, rp_err *err);
+/* Applies edits in order to a copy of the hive's image and returns it (malloc'd), sealed with
+ * regf's clean base block and sequence number seq (as rp_regf_finalize) before each edit is read
+ * back from it reopened, so that the bytes verified are the bytes returned.  *check, when check
+ * is given, is that reopened result for the caller's own reading back (the caller closes it).
+ * The hive itself is unchanged. */
+int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint8_t **image,
+		  size_t *len, rp_hive **check, rp_err *err);
 
 /* ---- .reg files (Windows Registry Editor Version 5.00 / REGEDIT4) ---- */
 

@@ -36,6 +36,7 @@ int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err);
 typedef struct reg_memfile {
 	int fd;
 	char path[64];
+	int in_tmpdir; /* no memfd: an unlinked file in TMPDIR */
 } reg_memfile;
 
 int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err *err);

@@ -35,8 +35,8 @@
 #include "vol/ntfs_internal.h"
 #include "disk/disk.h"
 #include "util/bytes.h"
-#include "util/file.h"
 #include "util/fault.h"
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/text.h"
 
