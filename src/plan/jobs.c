@@ -213,7 +213,8 @@ out:
 	if (check)
 		rp_hive_close(check);
 	/* a refusal says what to do next */
-	if (rc < 0 && err && !strstr(err->msg, "running system") && !strstr(err->msg, "RegBack"))
+	if (rc < 0 && err && !strstr(err->msg, "running system") && !strstr(err->msg, "RegBack") &&
+	    !strstr(err->msg, "scratch file"))
 		rp_err_suffix(
 		    err,
 		    "; restore %s from Windows\\System32\\config\\RegBack or a backup, or "

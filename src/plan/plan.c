@@ -174,6 +174,8 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	if (scan->vol)
 		seen = *rp_vol_get_state(scan->vol);
 	/* libntfs-3g must not have the volume open twice when it is reopened read-write. */
+	if (scan->reg)
+		rp_registry_detach(scan->reg);
 	rp_vol_close(scan->vol, NULL);
 	scan->vol = NULL;
 	if (built < 0)

@@ -93,7 +93,7 @@ static int inplace_target(rp_hive *h, const rp_edit *edits, const char *via_hive
 			return 0;
 	}
 	hive_node_h node;
-	int found = reg_lookup(h->hx, h->name, e->key, &node, err);
+	int found = reg_lookup(h, e->key, &node, err);
 	if (found <= 0)
 		return found;
 	errno = 0;
@@ -276,7 +276,7 @@ static void free_set_values(hive_set_value *values, size_t n)
 static int hivex_delete_value(hive_h *hx, const char *hive, const rp_edit *e, rp_err *err)
 {
 	hive_node_h node;
-	int found = reg_lookup(hx, hive, e->key, &node, err);
+	int found = reg_lookup_hivex(hx, hive, e->key, &node, err);
 	if (found <= 0)
 		return found;
 	hive_value_h gone = find_value(hx, hive, e->key, node, e->value, err);
@@ -332,7 +332,7 @@ static int hivex_delete_key(hive_h *hx, const char *hive, const rp_edit *e, rp_e
 		return rp_fail(err, RP_EXIT_PROBLEMS, "cannot delete the root key of hive %s",
 			       hive);
 	hive_node_h node;
-	int found = reg_lookup(hx, hive, e->key, &node, err);
+	int found = reg_lookup_hivex(hx, hive, e->key, &node, err);
 	if (found <= 0)
 		return found;
 	errno = 0;
@@ -524,6 +524,8 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint
 {
 	if (check)
 		*check = NULL;
+	if (reg_hive_make_resident(h, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (validate_edit(h, &edits[i], i, err) < 0)
 			return -1;

@@ -70,6 +70,14 @@ int reg_memfile_read(reg_memfile *mf, uint8_t **data, size_t *len, rp_err *err)
 	return 0;
 }
 
+int reg_memfile_failed(const reg_memfile *mf, const char *path, int e, rp_err *err)
+{
+	return rp_fail(err, RP_EXIT_UNUSABLE, "cannot hold %s in a scratch file (%s): %s; %s", path,
+		       mf->in_tmpdir ? "in TMPDIR" : "in memory", strerror(e),
+		       mf->in_tmpdir ? "free space there or set TMPDIR to another directory"
+				     : "free memory or raise the file-size limit (ulimit -f)");
+}
+
 void reg_memfile_close(reg_memfile *mf)
 {
 	if (mf->fd >= 0)
@@ -174,13 +182,54 @@ int reg_path_within(const char *key, const char *ancestor)
 	return path_prefix(key, ancestor, &longer);
 }
 
-int reg_lookup(hive_h *hx, const char *hive, const char *key, hive_node_h *node, rp_err *err)
+/* What a failed read means: EIO is the volume (a hive read in place), anything else the hive. */
+static const char *damaged(int e)
 {
-	hive_node_h cur = hivex_root(hx);
+	return e == EIO ? "the volume could not be read" : "the hive is damaged";
+}
+
+hive_node_h reg_get_child(rp_hive *h, hive_node_h node, const char *name)
+{
+	hive_node_h *children = h->ops->children(h, node), found = 0;
+	if (!children)
+		return 0;
+	for (size_t i = 0; children[i] && !found; i++) {
+		char *n = h->ops->node_name(h, children[i]);
+		if (!n)
+			break;
+		if (strcasecmp(n, name) == 0)
+			found = children[i];
+		free(n);
+	}
+	free(children);
+	return found;
+}
+
+hive_value_h reg_get_value(rp_hive *h, hive_node_h node, const char *name)
+{
+	hive_value_h *values = h->ops->values(h, node), found = 0;
+	if (!values)
+		return 0;
+	for (size_t i = 0; values[i] && !found; i++) {
+		char *n = h->ops->value_key(h, values[i]);
+		if (!n)
+			break;
+		if (strcasecmp(n, name) == 0)
+			found = values[i];
+		free(n);
+	}
+	free(values);
+	return found;
+}
+
+int reg_lookup(rp_hive *h, const char *key, hive_node_h *node, rp_err *err)
+{
+	errno = 0;
+	hive_node_h cur = h->ops->root(h);
 	if (!cur) {
-		char *shown = rp_escape(hive);
-		rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: hivex finds no root key (%s)", shown,
-			strerror(errno));
+		char *shown = rp_escape(h->name);
+		rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: no root key (%s); the hive is damaged",
+			shown, strerror(errno));
 		free(shown);
 		return -1;
 	}
@@ -189,15 +238,14 @@ int reg_lookup(hive_h *hx, const char *hive, const char *key, hive_node_h *node,
 	while ((n = reg_next_component(&p, &start)) != 0) {
 		char *name = rp_xasprintf("%.*s", (int)n, start);
 		errno = 0;
-		hive_node_h child = hivex_node_get_child(hx, cur, name);
+		hive_node_h child = reg_get_child(h, cur, name);
 		int e = errno;
 		free(name);
 		if (!child && e) {
 			char *upto = rp_xasprintf("%.*s", (int)(p - key), key);
-			char *shown = reg_display(hive, upto);
-			rp_fail(err, RP_EXIT_UNUSABLE,
-				"%s: hivex cannot read the key (%s); the hive is damaged", shown,
-				strerror(e));
+			char *shown = reg_display(h->name, upto);
+			rp_fail(err, RP_EXIT_UNUSABLE, "%s: cannot read the key (%s); %s", shown,
+				strerror(e), damaged(e));
 			free(shown);
 			free(upto);
 			return -1;
@@ -210,12 +258,18 @@ int reg_lookup(hive_h *hx, const char *hive, const char *key, hive_node_h *node,
 	return 1;
 }
 
+int reg_lookup_hivex(hive_h *hx, const char *hive, const char *key, hive_node_h *node, rp_err *err)
+{
+	rp_hive h = {.name = (char *)hive, .ops = &reg_hivex_backend, .hx = hx, .fd = -1};
+	return reg_lookup(&h, key, node, err);
+}
+
 /* Fails with the hive and key in the message, for a hivex error on key. */
 static int key_error(rp_hive *h, const char *key, const char *what, int e, rp_err *err)
 {
 	char *shown = reg_display(h->name, key);
-	rp_fail(err, RP_EXIT_UNUSABLE, "%s: hivex cannot %s (%s); the hive is damaged", shown, what,
-		e ? strerror(e) : "unknown error");
+	rp_fail(err, RP_EXIT_UNUSABLE, "%s: cannot %s (%s); %s", shown, what,
+		e ? strerror(e) : "unknown error", damaged(e));
 	free(shown);
 	return -1;
 }
@@ -252,6 +306,70 @@ static int move_to_memfile(reg_memfile *mf, uint8_t *image, size_t len, rp_err *
 	return 0;
 }
 
+/* ---- the hivex backend ---- */
+
+static hive_node_h hx_root(rp_hive *h)
+{
+	return hivex_root(h->hx);
+}
+
+static hive_node_h *hx_children(rp_hive *h, hive_node_h node)
+{
+	return hivex_node_children(h->hx, node);
+}
+
+static char *hx_node_name(rp_hive *h, hive_node_h node)
+{
+	return hivex_node_name(h->hx, node);
+}
+
+static int64_t hx_node_timestamp(rp_hive *h, hive_node_h node)
+{
+	return hivex_node_timestamp(h->hx, node);
+}
+
+static size_t hx_node_nr_values(rp_hive *h, hive_node_h node)
+{
+	return hivex_node_nr_values(h->hx, node);
+}
+
+static hive_value_h *hx_values(rp_hive *h, hive_node_h node)
+{
+	return hivex_node_values(h->hx, node);
+}
+
+static char *hx_value_key(rp_hive *h, hive_value_h value)
+{
+	return hivex_value_key(h->hx, value);
+}
+
+static char *hx_value_value(rp_hive *h, hive_value_h value, hive_type *type, size_t *len)
+{
+	return hivex_value_value(h->hx, value, type, len);
+}
+
+static int hx_read(rp_hive *h, uint64_t off, void *buf, size_t len)
+{
+	if (off > h->len || len > h->len - off) {
+		errno = EFAULT;
+		return -1;
+	}
+	memcpy(buf, h->image + off, len);
+	return 0;
+}
+
+const reg_backend reg_hivex_backend = {
+    .root = hx_root,
+    .children = hx_children,
+    .node_name = hx_node_name,
+    .node_timestamp = hx_node_timestamp,
+    .node_nr_values = hx_node_nr_values,
+    .values = hx_values,
+    .value_key = hx_value_key,
+    .value_value = hx_value_value,
+    .read = hx_read,
+};
+
 int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size_t len, rp_err *err)
 {
 	/* hivex maps the file read-only (shared): the hive's one copy.  Our own mapping of the
@@ -275,6 +393,7 @@ int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size
 	}
 	rp_hive *h = rp_xcalloc(1, sizeof *h);
 	h->name = rp_xstrdup(name);
+	h->ops = &reg_hivex_backend;
 	h->image = map;
 	h->len = len;
 	h->fd = mf->fd;
@@ -318,10 +437,14 @@ void rp_hive_close(rp_hive *h)
 {
 	if (!h)
 		return;
-	hivex_close(h->hx);
-	munmap((void *)h->image, h->len);
+	if (h->hx)
+		hivex_close(h->hx);
+	if (h->image)
+		munmap((void *)h->image, h->len);
 	if (h->fd >= 0)
 		close(h->fd);
+	rp_regf_reader_close(h->reader);
+	free(h->src.path);
 	free(h->name);
 	free(h);
 }
@@ -332,20 +455,27 @@ const uint8_t *rp_hive_image(const rp_hive *h, size_t *len)
 	return h->image;
 }
 
+const uint8_t *rp_hive_base_block(const rp_hive *h)
+{
+	if (h->reader)
+		return rp_regf_reader_base_block(h->reader);
+	return h->len >= RP_REGF_BASE_BLOCK ? h->image : NULL;
+}
+
 int rp_hive_key_exists(rp_hive *h, const char *key, rp_err *err)
 {
 	hive_node_h node;
-	return reg_lookup(h->hx, h->name, key, &node, err);
+	return reg_lookup(h, key, &node, err);
 }
 
 int rp_hive_key_time(rp_hive *h, const char *key, int64_t *filetime, rp_err *err)
 {
 	hive_node_h node;
-	int found = reg_lookup(h->hx, h->name, key, &node, err);
+	int found = reg_lookup(h, key, &node, err);
 	if (found <= 0)
 		return found;
 	errno = 0;
-	int64_t t = hivex_node_timestamp(h->hx, node);
+	int64_t t = h->ops->node_timestamp(h, node);
 	if (t < 0)
 		return key_error(h, key, "read its last-write time", errno ? errno : EINVAL, err);
 	*filetime = t;
@@ -360,25 +490,28 @@ int rp_hive_key_sd(rp_hive *h, const char *key, uint8_t **sd, size_t *len, rp_er
 	hive_node_h node;
 	*sd = NULL;
 	*len = 0;
-	int found = reg_lookup(h->hx, h->name, key, &node, err);
+	int found = reg_lookup(h, key, &node, err);
 	if (found <= 0)
 		return found;
-	size_t nk = (size_t)node + 4;
-	if (nk < 4 || nk > h->len || h->len - nk < 0x30 || memcmp(h->image + nk, "nk", 2) != 0)
+	uint8_t nk[0x30], head[4 + 0x14];
+	if (h->ops->read(h, (uint64_t)node + 4, nk, sizeof nk) < 0 || memcmp(nk, "nk", 2) != 0)
 		return key_error(h, key, "locate the key node", 0, err);
-	uint64_t cell = (uint64_t)rp_le32(h->image + nk + 0x2C) + 0x1000;
-	if (cell + 4 + 0x14 > h->len)
+	uint64_t cell = (uint64_t)rp_le32(nk + 0x2C) + 0x1000;
+	if (h->ops->read(h, cell, head, sizeof head) < 0)
 		return key_error(h, key, "find its security cell", 0, err);
-	const uint8_t *c = h->image + cell;
-	int32_t size = (int32_t)rp_le32(c);
+	int32_t size = (int32_t)rp_le32(head);
 	uint64_t room = size < 0 ? (uint64_t)(-(int64_t)size) : (uint64_t)size;
-	const uint8_t *sk = c + 4;
+	const uint8_t *sk = head + 4;
 	uint32_t sdlen = rp_le32(sk + 0x10);
 	if (memcmp(sk, "sk", 2) != 0 || room > h->len - cell || room < 4 + 0x14 ||
 	    sdlen > room - 4 - 0x14)
 		return key_error(h, key, "read its security cell", 0, err);
 	*sd = rp_xmalloc(sdlen ? sdlen : 1);
-	memcpy(*sd, sk + 0x14, sdlen);
+	if (h->ops->read(h, cell + 4 + 0x14, *sd, sdlen) < 0) {
+		free(*sd);
+		*sd = NULL;
+		return key_error(h, key, "read its security cell", errno, err);
+	}
 	*len = sdlen;
 	return 1;
 }
@@ -386,17 +519,17 @@ int rp_hive_key_sd(rp_hive *h, const char *key, uint8_t **sd, size_t *len, rp_er
 int rp_hive_get(rp_hive *h, const char *key, const char *value, rp_value *out, rp_err *err)
 {
 	hive_node_h node;
-	int found = reg_lookup(h->hx, h->name, key, &node, err);
+	int found = reg_lookup(h, key, &node, err);
 	if (found <= 0)
 		return found;
 	errno = 0;
-	hive_value_h v = hivex_node_get_value(h->hx, node, value);
+	hive_value_h v = reg_get_value(h, node, value);
 	if (!v)
 		return errno ? key_error(h, key, "read its value list", errno, err) : 0;
 	hive_type type;
 	size_t len = 0;
 	errno = 0;
-	char *data = hivex_value_value(h->hx, v, &type, &len);
+	char *data = h->ops->value_value(h, v, &type, &len);
 	if (!data && (errno || len)) {
 		char *what = rp_xasprintf("read the value \"%s\"", value);
 		char *shown = rp_escape(what);
@@ -420,11 +553,10 @@ static int list_names(rp_hive *h, const char *key, int subkeys, char ***names, s
 	*names = NULL;
 	*n = 0;
 	hive_node_h node;
-	if (reg_lookup_existing(h->hx, h->name, key, &node, err) < 0)
+	if (reg_lookup_existing(h, key, &node, err) < 0)
 		return -1;
 	errno = 0;
-	size_t *handles =
-	    subkeys ? hivex_node_children(h->hx, node) : hivex_node_values(h->hx, node);
+	size_t *handles = subkeys ? h->ops->children(h, node) : h->ops->values(h, node);
 	if (!handles)
 		return key_error(h, key, subkeys ? "list its subkeys" : "list its values", errno,
 				 err);
@@ -434,8 +566,8 @@ static int list_names(rp_hive *h, const char *key, int subkeys, char ***names, s
 	char **out = rp_xcalloc(count + 1, sizeof *out);
 	for (size_t i = 0; i < count; i++) {
 		errno = 0;
-		out[i] = subkeys ? hivex_node_name(h->hx, handles[i])
-				 : hivex_value_key(h->hx, handles[i]);
+		out[i] =
+		    subkeys ? h->ops->node_name(h, handles[i]) : h->ops->value_key(h, handles[i]);
 		if (!out[i]) {
 			int e = errno;
 			rp_names_free(out, i);
@@ -476,7 +608,7 @@ int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
 	uint8_t *seen = rp_xcalloc(h->len / 8 + 1, 1);
 	size_t cap = 64, top = 0, nkeys = 0, nvalues = 0;
 	hive_node_h *stack = rp_xmalloc(cap * sizeof *stack);
-	stack[top++] = hivex_root(h->hx);
+	stack[top++] = h->ops->root(h);
 	int rc = 0;
 	char *hive = reg_display(h->name, "");
 	while (top) {
@@ -497,20 +629,20 @@ int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
 		seen[node / 8] |= (uint8_t)(1u << (node % 8));
 		nkeys++;
 		errno = 0;
-		size_t nv = hivex_node_nr_values(h->hx, node);
+		size_t nv = h->ops->node_nr_values(h, node);
 		if (!nv && errno) {
 			rc = rp_fail(err, RP_EXIT_UNUSABLE,
-				     "hive %s: hivex cannot read the values of the key at offset "
+				     "hive %s: cannot read the values of the key at offset "
 				     "0x%zx (%s); the hive is damaged",
 				     hive, node, strerror(errno));
 			break;
 		}
 		nvalues += nv;
 		errno = 0;
-		hive_node_h *children = hivex_node_children(h->hx, node);
+		hive_node_h *children = h->ops->children(h, node);
 		if (!children) {
 			rc = rp_fail(err, RP_EXIT_UNUSABLE,
-				     "hive %s: hivex cannot read the subkeys of the key at offset "
+				     "hive %s: cannot read the subkeys of the key at offset "
 				     "0x%zx (%s); the hive is damaged",
 				     hive, node, strerror(errno));
 			break;
@@ -532,12 +664,11 @@ int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
 	return 0;
 }
 
-int reg_lookup_existing(hive_h *hx, const char *hive, const char *key, hive_node_h *node,
-			rp_err *err)
+int reg_lookup_existing(rp_hive *h, const char *key, hive_node_h *node, rp_err *err)
 {
-	int found = reg_lookup(hx, hive, key, node, err);
+	int found = reg_lookup(h, key, node, err);
 	if (found == 0) {
-		char *shown = reg_display(hive, key);
+		char *shown = reg_display(h->name, key);
 		rp_fail(err, RP_EXIT_PROBLEMS, "%s: no such key", shown);
 		free(shown);
 	}

@@ -88,6 +88,41 @@ static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *er
 	return rc;
 }
 
+/* Hives smaller than this are copied even when clean. */
+#define IN_PLACE_MIN ((uint64_t)1 << 20)
+
+/* A clean primary is read where it lies instead of copied whole (reg/hive_lazy.c): 1 opened so,
+ * 0 when it is dirty (its logs are replayed into a copy) or the volume cannot read part of a
+ * file, -1 when it is refused, with the reasons and messages of the copying path. */
+static int open_in_place(rp_vol *vol, rp_hive_file *hf, const rp_regf_files *logs, rp_err *err)
+{
+	rp_stat st;
+	uint8_t bb[RP_REGF_BASE_BLOCK];
+	if (!rp_vol_can_read_range(vol))
+		return 0;
+	if (rp_vol_stat(vol, hf->path, &st, err) < 0)
+		return -1;
+	/* A small hive (SAM, SECURITY, BCD) costs nothing to copy, and a copy outlives the volume;
+	 * one too short to be a hive is refused by the copying path. */
+	if (!st.exists || st.is_dir || st.size < IN_PLACE_MIN)
+		return 0;
+	if (rp_vol_read_range(vol, hf->path, 0, bb, sizeof bb, err) < 0)
+		return -1;
+	rp_regf_files files = *logs;
+	files.name = hf->name;
+	int clean = rp_regf_recover_clean(bb, (size_t)st.size, &files, &hf->recovery, err);
+	if (clean <= 0) {
+		if (clean < 0)
+			rp_err_prefix(err, "%s", hf->path);
+		return clean;
+	}
+	if (reg_hive_open_lazy(&hf->hive, hf->name, vol, hf->path, bb, err) < 0) {
+		rp_err_prefix(err, "%s", hf->path);
+		return -1;
+	}
+	return 1;
+}
+
 int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf, rp_err *err)
 {
 	name_search ns = {.name = name};
@@ -126,6 +161,11 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	    .log = data[3],
 	    .log_len = len[3],
 	};
+	int lazy = open_in_place(vol, hf, &files, err);
+	if (lazy != 0) {
+		rc = lazy > 0 ? 0 : -1;
+		goto out;
+	}
 	if (reg_memfile_create(&mf, NULL, 0, err) < 0)
 		goto out;
 	if (rp_vol_read_fd(vol, hf->path, mf.fd, &len[0], &fd_errno, err) < 0)
@@ -169,10 +209,7 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 scratch_failed:
 	if (fd_errno) { /* the volume was read; what failed is the copy on this machine */
 		rp_err_clear(err);
-		rp_fail(err, RP_EXIT_UNUSABLE, "cannot hold %s in a scratch file (%s): %s; %s",
-			hf->path, mf.in_tmpdir ? "in TMPDIR" : "in memory", strerror(fd_errno),
-			mf.in_tmpdir ? "free space there or set TMPDIR to another directory"
-				     : "free memory or raise the file-size limit (ulimit -f)");
+		reg_memfile_failed(&mf, hf->path, fd_errno, err);
 	}
 out:
 	if (map)
@@ -209,9 +246,8 @@ static const char *const known_hives[] = {
  * than want (malloc'd), else NULL. */
 static char *other_hive_name(const rp_hive *h, const char *want)
 {
-	size_t len;
-	const uint8_t *img = rp_hive_image(h, &len);
-	if (!img || len < RP_REGF_BASE_BLOCK)
+	const uint8_t *img = rp_hive_base_block(h);
+	if (!img)
 		return NULL;
 	char *name = rp_utf16_to_utf8(img + 48, 64);
 	if (!name)
@@ -456,9 +492,11 @@ static rp_hive_file *reusable(const reuse *ru, const char *name)
 
 /* Moves the hive of from into to; from keeps its strings (the report reads them), its hive
  * becomes NULL. */
-static void take_hive(rp_hive_file *to, rp_hive_file *from)
+static void take_hive(rp_vol *vol, rp_hive_file *to, rp_hive_file *from)
 {
 	*to = *from;
+	if (to->hive)
+		reg_hive_rebind(to->hive, vol);
 	to->path = from->path ? rp_xstrdup(from->path) : NULL;
 	for (int i = 0; i < 3; i++)
 		to->log_path[i] = from->log_path[i] ? rp_xstrdup(from->log_path[i]) : NULL;
@@ -470,7 +508,7 @@ static int get_hive(rp_vol *vol, const reuse *ru, const char *name, rp_hive_file
 {
 	rp_hive_file *old = reusable(ru, name);
 	if (old) {
-		take_hive(hf, old);
+		take_hive(vol, hf, old);
 		return 0;
 	}
 	return load_hive(vol, name, hf, err);
@@ -480,7 +518,7 @@ static void get_optional(rp_vol *vol, const reuse *ru, const char *name, rp_hive
 {
 	rp_hive_file *old = reusable(ru, name);
 	if (old)
-		take_hive(hf, old);
+		take_hive(vol, hf, old);
 	else
 		load_optional(vol, name, hf);
 }
@@ -539,6 +577,14 @@ int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed
 			all[i]->hive = NULL;
 		}
 	return load_registry(vol, &ru, 0, reg, err);
+}
+
+void rp_registry_detach(rp_registry *reg)
+{
+	rp_hive_file *all[] = {&reg->system, &reg->software, &reg->sam, &reg->security};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		if (all[i]->hive)
+			reg_hive_rebind(all[i]->hive, NULL);
 }
 
 rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name)

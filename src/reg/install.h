@@ -41,7 +41,9 @@ typedef struct rp_hive_file {
 } rp_hive_file;
 
 /* Loads dir/name (found case-insensitively) with its logs, replayed as Windows would.  A
- * missing file: 0 with hf->path NULL.  A file that cannot be recovered: -1. */
+ * missing file: 0 with hf->path NULL.  A file that cannot be recovered: -1.  A clean primary
+ * is not copied: it is read where it lies, through vol, which must stay open while the hive is
+ * read (rp_registry_detach, rp_registry_reload); an edit copies it first. */
 int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf,
 		      rp_err *err);
 void rp_hive_file_free(rp_hive_file *hf);
@@ -76,6 +78,10 @@ int rp_registry_load_core(rp_vol *vol, rp_registry *reg, rp_err *err);
  * keeps its strings, its hive pointer becomes NULL); old's other hives are closed first, then
  * the rest is loaded from vol.  The Group Policy files are always read again.  old is freed
  * with rp_registry_free as before; only its hives are gone (the report reads its strings). */
+/* The volume reg was read from is about to be closed: hives read in place (a clean hive is not
+ * copied, see rp_hive_file_load) stop reading it, a read of them fails, until
+ * rp_registry_reload takes them over onto the volume opened again. */
+void rp_registry_detach(rp_registry *reg);
 int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed, size_t nchanged,
 		       rp_registry *reg, rp_err *err);
 /* The loaded hive called name ("SYSTEM", "SOFTWARE", "SAM", "SECURITY"), NULL when it is not

@@ -2,7 +2,8 @@
  * reg.h — the registry model: one hive (hivex-backed) and typed get/set.
  *
  * A hive is opened from a consistent image (regf/ made it so: logs replayed).  Reads go through
- * libhivex.  Edits are applied as a batch to a copy of the image and give a new image; regf/
+ * libhivex, or, for a clean hive read where it lies (install.h), through regf's reader with the
+ * same answers.  Edits are applied as a batch to a copy of the image and give a new image; regf/
  * then writes its clean base block.  Key paths are backslash-separated below the hive root
  * ("ControlSet001\\Control\\Terminal Server"), case-insensitive; "" is the root.
  *
@@ -44,8 +45,10 @@ int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t l
  * in-memory file hivex reads, so the hive is not held twice. */
 int rp_hive_open_owned(rp_hive **out, const char *name, uint8_t *image, size_t len, rp_err *err);
 void rp_hive_close(rp_hive *h);
-/* The image the hive was opened from. */
+/* The image a hive in memory was opened from; NULL for a hive read in place (install.h). */
 const uint8_t *rp_hive_image(const rp_hive *h, size_t *len);
+/* The hive's base block (its first 4096 bytes), NULL when the image is shorter. */
+const uint8_t *rp_hive_base_block(const rp_hive *h);
 
 /* 1 when the key exists, 0 when not, -1 on a structural error. */
 int rp_hive_key_exists(rp_hive *h, const char *key, rp_err *err);

@@ -10,6 +10,8 @@
 #define RP_REG_INTERNAL_H
 
 #include "reg/reg.h"
+#include "regf/regf.h"
+#include "vol/vol.h"
 
 #include <hivex.h>
 
@@ -19,13 +21,59 @@
 /* Deepest key path walked (Windows allows 512 levels). */
 #define REG_MAX_DEPTH 512
 
+/* What a hive is read through (wimlib-style ops table): hivex on the image in memory, or the
+ * lazy reader of a clean hive on its volume (hive_lazy.c).  Each op answers as the hivex call of
+ * the same name: handles are file offsets of cells, 0 / NULL / -1 with errno on an error, 0 with
+ * errno 0 for nothing. */
+typedef struct reg_backend {
+	hive_node_h (*root)(rp_hive *h);
+	hive_node_h *(*children)(rp_hive *h, hive_node_h node);
+	char *(*node_name)(rp_hive *h, hive_node_h node);
+	int64_t (*node_timestamp)(rp_hive *h, hive_node_h node);
+	size_t (*node_nr_values)(rp_hive *h, hive_node_h node);
+	hive_value_h *(*values)(rp_hive *h, hive_node_h node);
+	char *(*value_key)(rp_hive *h, hive_value_h value);
+	char *(*value_value)(rp_hive *h, hive_value_h value, hive_type *type, size_t *len);
+	/* len bytes of the image at file offset off: 0, or -1 with errno. */
+	int (*read)(rp_hive *h, uint64_t off, void *buf, size_t len);
+} reg_backend;
+
+extern const reg_backend reg_hivex_backend, reg_lazy_backend;
+
+/* Where a lazily read hive's bytes are: a file on a volume. */
+typedef struct reg_source {
+	rp_vol *vol;
+	char *path;
+} reg_source;
+
 struct rp_hive {
 	char *name;
+	const reg_backend *ops;
+	size_t len; /* the image's length */
+	/* hivex: */
 	const uint8_t *image; /* read-only shared mapping of the in-memory file hivex opened */
-	size_t len;
-	int fd; /* that in-memory file */
+	int fd;		      /* that in-memory file */
 	hive_h *hx;
+	/* lazy: */
+	rp_regf_reader *reader;
+	reg_source src;
 };
+
+/* Opens a clean hive (rp_regf_recover_clean said so; base_block is its first 4096 bytes) where
+ * it lies, path on vol, for reading in place. */
+int reg_hive_open_lazy(rp_hive **out, const char *name, rp_vol *vol, const char *path,
+		       const uint8_t *base_block, rp_err *err);
+/* A hive read through reader (taken over), which the caller opened on its own read function:
+ * the fuzz harness's, which reads from memory.  It cannot be made resident. */
+rp_hive *reg_hive_open_reader(const char *name, rp_regf_reader *reader);
+/* A lazily read hive now reads from vol (the same volume, opened again). */
+void reg_hive_rebind(rp_hive *h, rp_vol *vol);
+/* Makes a lazily read hive a hivex one, its image copied into memory (for an edit); a hivex
+ * hive is left as it is. */
+int reg_hive_make_resident(rp_hive *h, rp_err *err);
+/* A child of node / a value of node by name, compared as hivex does (ASCII case folded). */
+hive_node_h reg_get_child(rp_hive *h, hive_node_h node, const char *name);
+hive_value_h reg_get_value(rp_hive *h, hive_node_h node, const char *name);
 
 /* A malloc'd copy of the hive's image, read from its in-memory file (not through the mapping,
  * so that the hive's pages are not made resident a second time). */
@@ -43,6 +91,8 @@ int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err 
 /* Reads the whole file into a malloc'd buffer. */
 int reg_memfile_read(reg_memfile *mf, uint8_t **data, size_t *len, rp_err *err);
 void reg_memfile_close(reg_memfile *mf);
+/* Fails with "cannot hold PATH in a scratch file (in memory|in TMPDIR): ERR" and what to do. */
+int reg_memfile_failed(const reg_memfile *mf, const char *path, int e, rp_err *err);
 /* Opens hivex read-only on the filled scratch file mf, the hive's first len bytes (mf taken
  * over, also on failure: its descriptor stays with the hive, for reading bytes without
  * mapping them). */
@@ -59,13 +109,14 @@ char *reg_display(const char *hive, const char *key);
  * the end) and sets *start. */
 size_t reg_next_component(const char **p, const char **start);
 
-/* Finds the node for key (case-insensitive).  1 found, 0 absent, -1 hivex error (err filled,
+/* Finds the node for key (case-insensitive).  1 found, 0 absent, -1 read error (err filled,
  * RP_EXIT_UNUSABLE). */
-int reg_lookup(hive_h *hx, const char *hive, const char *key, hive_node_h *node, rp_err *err);
+int reg_lookup(rp_hive *h, const char *key, hive_node_h *node, rp_err *err);
+/* reg_lookup on a hivex handle of its own (an image being edited); hive names it. */
+int reg_lookup_hivex(hive_h *hx, const char *hive, const char *key, hive_node_h *node, rp_err *err);
 
 /* reg_lookup for a key that must exist: absent is an error ("<hive>\\<key>: no such key"). */
-int reg_lookup_existing(hive_h *hx, const char *hive, const char *key, hive_node_h *node,
-			rp_err *err);
+int reg_lookup_existing(rp_hive *h, const char *key, hive_node_h *node, rp_err *err);
 
 /* Key paths equal / key below-or-equal ancestor, case-insensitive, empty components ignored. */
 int reg_path_equal(const char *a, const char *b);

@@ -582,8 +582,8 @@ static int export_fail(exporter *ex, const char *path, const char *what, int e)
 {
 	char *shown = rp_escape(path);
 	if (e)
-		rp_fail(ex->err, RP_EXIT_UNUSABLE, "%s: hivex cannot %s (%s); the hive is damaged",
-			shown, what, strerror(e));
+		rp_fail(ex->err, RP_EXIT_UNUSABLE, "%s: cannot %s (%s); the hive is damaged", shown,
+			what, strerror(e));
 	else
 		rp_fail(ex->err, RP_EXIT_PROBLEMS, "%s: cannot export: %s", shown, what);
 	free(shown);
@@ -592,18 +592,18 @@ static int export_fail(exporter *ex, const char *path, const char *what, int e)
 
 static int export_values(exporter *ex, hive_node_h node, const char *path)
 {
-	hive_h *hx = ex->h->hx;
+	rp_hive *h = ex->h;
 	errno = 0;
-	hive_value_h *values = hivex_node_values(hx, node);
+	hive_value_h *values = h->ops->values(h, node);
 	if (!values)
 		return export_fail(ex, path, "list the values", errno);
 	int rc = 0;
 	for (size_t i = 0; values[i] && rc == 0; i++) {
 		errno = 0;
-		char *name = hivex_value_key(hx, values[i]);
+		char *name = h->ops->value_key(h, values[i]);
 		hive_type type;
 		size_t len = 0;
-		char *data = name ? hivex_value_value(hx, values[i], &type, &len) : NULL;
+		char *data = name ? h->ops->value_value(h, values[i], &type, &len) : NULL;
 		if (!name || (!data && (errno || len)))
 			rc = export_fail(ex, path, "read a value", errno);
 		else if (has_control(name))
@@ -630,13 +630,13 @@ static int export_key(exporter *ex, hive_node_h node, const char *path, unsigned
 	if (export_values(ex, node, path) < 0)
 		return -1;
 	errno = 0;
-	hive_node_h *children = hivex_node_children(ex->h->hx, node);
+	hive_node_h *children = ex->h->ops->children(ex->h, node);
 	if (!children)
 		return export_fail(ex, path, "list the subkeys", errno);
 	int rc = 0;
 	for (size_t i = 0; children[i] && rc == 0; i++) {
 		errno = 0;
-		char *name = hivex_node_name(ex->h->hx, children[i]);
+		char *name = ex->h->ops->node_name(ex->h, children[i]);
 		if (!name) {
 			rc = export_fail(ex, path, "read a subkey name", errno);
 		} else if (!*name || has_control(name) || strchr(name, '\\')) {
@@ -658,7 +658,7 @@ static int export_key(exporter *ex, hive_node_h node, const char *path, unsigned
 int rp_regfile_export(rp_hive *h, const char *key, const char *root_name, char **out, rp_err *err)
 {
 	hive_node_h node;
-	if (reg_lookup_existing(h->hx, h->name, key, &node, err) < 0)
+	if (reg_lookup_existing(h, key, &node, err) < 0)
 		return -1;
 	/* The top path as written by the caller, without empty components. */
 	char *path = rp_xstrdup(root_name);

@@ -57,6 +57,32 @@ int regf_base_fields_ok(const uint8_t *bb, char *why, size_t whylen)
 	return 1;
 }
 
+int regf_hbin_ok(const uint8_t *b, uint64_t pos, uint32_t rel, uint32_t limit, uint64_t len,
+		 char *why, size_t whylen)
+{
+	uint32_t off = rp_le32(b + REGF_HBIN_OFFSET), size = rp_le32(b + REGF_HBIN_SIZE);
+	if (memcmp(b, "hbin", 4) != 0) {
+		snprintf(why, whylen, "no hbin signature at file offset 0x%llx",
+			 (unsigned long long)pos);
+		return 0;
+	}
+	if (off != rel) {
+		snprintf(why, whylen,
+			 "the hive bin at file offset 0x%llx says it is at 0x%x instead of 0x%x",
+			 (unsigned long long)pos, off, rel);
+		return 0;
+	}
+	if (size < REGF_HBIN_ALIGN || size % REGF_HBIN_ALIGN != 0 || size > limit - rel ||
+	    pos + size > len) {
+		snprintf(why, whylen,
+			 "the hive bin at file offset 0x%llx has a bad size 0x%x (the hive bins "
+			 "end at 0x%x)",
+			 (unsigned long long)pos, size, limit);
+		return 0;
+	}
+	return 1;
+}
+
 uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32_t *bad_at,
 			char *why, size_t whylen)
 {
@@ -68,29 +94,9 @@ uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32
 			snprintf(why, whylen, "the file ends at 0x%zx, inside the hive bins", len);
 			break;
 		}
-		const uint8_t *b = image + pos;
-		uint32_t off = rp_le32(b + REGF_HBIN_OFFSET), size = rp_le32(b + REGF_HBIN_SIZE);
-		if (memcmp(b, "hbin", 4) != 0) {
-			snprintf(why, whylen, "no hbin signature at file offset 0x%zx", pos);
+		if (!regf_hbin_ok(image + pos, pos, rel, limit, len, why, whylen))
 			break;
-		}
-		if (off != rel) {
-			snprintf(
-			    why, whylen,
-			    "the hive bin at file offset 0x%zx says it is at 0x%x instead of 0x%x",
-			    pos, off, rel);
-			break;
-		}
-		if (size < REGF_HBIN_ALIGN || size % REGF_HBIN_ALIGN != 0 || size > limit - rel ||
-		    pos + size > len) {
-			snprintf(
-			    why, whylen,
-			    "the hive bin at file offset 0x%zx has a bad size 0x%x (the hive bins "
-			    "end at 0x%x)",
-			    pos, size, limit);
-			break;
-		}
-		rel += size;
+		rel += rp_le32(image + pos + REGF_HBIN_SIZE);
 	}
 	*bad_at = rel;
 	return rel;

@@ -187,6 +187,70 @@ static int finish(regf_work *w, uint8_t *bb, uint32_t seq, const char *name, con
 	return 0;
 }
 
+/* What recovery decides from the primary's base block and length alone: the checks every
+ * primary must pass, info filled, and whether it is clean (for a clean one, also its hive-bins
+ * size and the detail line).  logs are parsed (the caller frees them, also on failure).
+ * 1 clean: its image is the file's first 4096 + hive-bins bytes, once their bin chain holds;
+ * 0 dirty; -1 refused (err). */
+static int classify(const uint8_t *pri, size_t plen, const rp_regf_files *files, regf_log logs[3],
+		    rp_regf_recovery *info, rp_err *err)
+{
+	const char *name = files->name ? files->name : "the hive";
+	char why[200];
+	memset(logs, 0, 3 * sizeof *logs);
+	memset(info, 0, sizeof *info);
+	if (plen < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(pri, "regf", 4) != 0)
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "%s is not a registry hive (%zu bytes, no regf base block and hive "
+			       "bin); restore it from a backup or RegBack",
+			       name, plen);
+
+	info->seq1 = rp_le32(pri + REGF_BB_SEQ1);
+	info->seq2 = rp_le32(pri + REGF_BB_SEQ2);
+	info->primary_valid = rp_regf_checksum(pri) == rp_le32(pri + REGF_BB_CHECKSUM);
+	info->was_dirty = !info->primary_valid || info->seq1 != info->seq2;
+	regf_log_parse(&logs[0], "LOG1", files->log1, files->log1_len);
+	regf_log_parse(&logs[1], "LOG2", files->log2, files->log2_len);
+	regf_log_parse(&logs[2], "LOG", files->log, files->log_len);
+	info->max_seq = max_sequence(pri, logs);
+	for (int i = 0; i < 3; i++) {
+		info->logs_present |= logs[i].present;
+		info->logs_usable |= logs[i].base_valid;
+	}
+	if (info->primary_valid && !regf_base_fields_ok(pri, why, sizeof why))
+		return rp_fail(err, RP_EXIT_UNUSABLE, "%s: %s", name, why);
+	if (info->was_dirty)
+		return 0;
+	uint32_t hbins = rp_le32(pri + REGF_BB_HBINS_SIZE);
+	if ((uint64_t)RP_REGF_BASE_BLOCK + hbins > plen)
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "%s is truncated: its base block says 0x%x bytes of hive bins but "
+			       "the file has %zu bytes; restore %s from a backup or RegBack",
+			       name, hbins, plen, name);
+	info->hbins_size = hbins;
+	snprintf(info->detail, sizeof info->detail,
+		 "clean (seq %u), 0x%x bytes of hive bins; logs ignored", info->seq1, hbins);
+	return 1;
+}
+
+int regf_chain_broken(const char *name, const char *why, rp_err *err)
+{
+	return rp_fail(err, RP_EXIT_UNUSABLE,
+		       "%s is corrupt: the hive-bin chain breaks (%s); restore %s from a backup or "
+		       "RegBack",
+		       name, why, name);
+}
+
+int rp_regf_recover_clean(const uint8_t *base_block, size_t primary_len, const rp_regf_files *files,
+			  rp_regf_recovery *info, rp_err *err)
+{
+	regf_log logs[3];
+	int rc = classify(base_block, primary_len, files, logs, info, err);
+	for (int i = 0; i < 3; i++)
+		regf_log_free(&logs[i]);
+	return rc;
+}
+
 /* own: NULL to work on a copy of files->primary (which stays untouched); else the caller's
  * malloc'd primary (files->primary), which becomes the work buffer: grown and trimmed with
  * realloc, handed back as *image on success and freed on failure.  Both ways give the same
@@ -205,56 +269,21 @@ static int recover(const rp_regf_files *files, uint8_t *own, size_t limit, uint8
 
 	*image = NULL;
 	*image_len = 0;
-	memset(info, 0, sizeof *info);
-	if (plen < RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN || memcmp(pri, "regf", 4) != 0) {
-		if (!limit)
-			free(own);
-		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "%s is not a registry hive (%zu bytes, no regf base block and hive "
-			       "bin); restore it from a backup or RegBack",
-			       name, plen);
-	}
-
-	info->seq1 = rp_le32(pri + REGF_BB_SEQ1);
-	info->seq2 = rp_le32(pri + REGF_BB_SEQ2);
-	info->primary_valid = rp_regf_checksum(pri) == rp_le32(pri + REGF_BB_CHECKSUM);
-	info->was_dirty = !info->primary_valid || info->seq1 != info->seq2;
-	regf_log_parse(&logs[0], "LOG1", files->log1, files->log1_len);
-	regf_log_parse(&logs[1], "LOG2", files->log2, files->log2_len);
-	regf_log_parse(&logs[2], "LOG", files->log, files->log_len);
-	info->max_seq = max_sequence(pri, logs);
-	for (int i = 0; i < 3; i++) {
-		info->logs_present |= logs[i].present;
-		info->logs_usable |= logs[i].base_valid;
-	}
-	uint64_t max_hbins = (uint64_t)plen + logs[0].len + logs[1].len + logs[2].len;
-
-	if (info->primary_valid && !regf_base_fields_ok(pri, why, sizeof why)) {
-		rp_fail(err, RP_EXIT_UNUSABLE, "%s: %s", name, why);
+	int clean = classify(pri, plen, files, logs, info, err);
+	if (clean < 0)
 		goto out;
-	}
-
+	uint64_t max_hbins = (uint64_t)plen + logs[0].len + logs[1].len + logs[2].len;
 	regf_work w = {0};
 	uint8_t bb[RP_REGF_BASE_BLOCK];
 	memcpy(bb, pri, RP_REGF_BASE_BLOCK);
 	w.flags = rp_le32(pri + REGF_BB_FLAGS);
 	w.hbins_size = rp_le32(pri + REGF_BB_HBINS_SIZE);
 
-	if (!info->was_dirty) {
+	if (clean) {
 		uint32_t bad_at;
-		if ((uint64_t)RP_REGF_BASE_BLOCK + w.hbins_size > plen) {
-			rp_fail(err, RP_EXIT_UNUSABLE,
-				"%s is truncated: its base block says 0x%x bytes of hive bins but "
-				"the file has %zu bytes; restore %s from a backup or RegBack",
-				name, w.hbins_size, plen, name);
-			goto out;
-		}
 		if (regf_bin_chain(pri, plen, w.hbins_size, &bad_at, why, sizeof why) !=
 		    w.hbins_size) {
-			rp_fail(err, RP_EXIT_UNUSABLE,
-				"%s is corrupt: the hive-bin chain breaks (%s); restore %s from a "
-				"backup or RegBack",
-				name, why, name);
+			regf_chain_broken(name, why, err);
 			goto out;
 		}
 		*image_len = (size_t)RP_REGF_BASE_BLOCK + w.hbins_size;
@@ -265,10 +294,6 @@ static int recover(const rp_regf_files *files, uint8_t *own, size_t limit, uint8
 			*image = rp_xmalloc(*image_len);
 			memcpy(*image, pri, *image_len);
 		}
-		info->hbins_size = w.hbins_size;
-		snprintf(info->detail, sizeof info->detail,
-			 "clean (seq %u), 0x%x bytes of hive bins; logs ignored", info->seq1,
-			 w.hbins_size);
 		rc = 0;
 		goto out;
 	}

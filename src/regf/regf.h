@@ -98,6 +98,40 @@ size_t rp_regf_recover_cap(size_t primary_len, const rp_regf_files *logs);
 int rp_regf_recover_in_buffer(uint8_t *buf, size_t cap, size_t *image_len,
 			      const rp_regf_files *logs, rp_regf_recovery *info, rp_err *err);
 
+/* The decision rp_regf_recover makes from the primary's base block (its first 4096 bytes) and
+ * its file length alone, with the same checks, messages and info: 1 when the primary is clean,
+ * so that its image is the file's first 4096 + info->hbins_size bytes once their bin chain
+ * holds (rp_regf_reader_open checks it); 0 when it is dirty (recovery needs the whole file);
+ * -1 when it is refused. */
+int rp_regf_recover_clean(const uint8_t *base_block, size_t primary_len, const rp_regf_files *files,
+			  rp_regf_recovery *info, rp_err *err);
+
+/* ---- a clean hive read in place (reader.c) ---- */
+
+/* Reads [off, off + len) of the hive file into buf: 0, or -1 with err filled. */
+typedef int (*rp_regf_read_fn)(void *ctx, uint64_t off, uint8_t *buf, size_t len, rp_err *err);
+
+typedef struct rp_regf_reader rp_regf_reader;
+
+/* Opens a clean primary (rp_regf_recover_clean said 1; base_block is its first 4096 bytes)
+ * without copying it: one pass over its hive bins, a megabyte at a time, checks the bin chain
+ * (rp_regf_recover's message when it breaks) and that cells tile every bin, the root key's
+ * among them, as hivex_open does, and remembers where allocated cells start.  Later reads go
+ * through read and a small cache.  name is for messages. */
+int rp_regf_reader_open(rp_regf_reader **out, const char *name, const uint8_t *base_block,
+			rp_regf_read_fn read, void *ctx, rp_err *err);
+void rp_regf_reader_close(rp_regf_reader *r);
+/* Where later reads come from (the same file, through a volume opened again). */
+void rp_regf_reader_rebind(rp_regf_reader *r, rp_regf_read_fn read, void *ctx);
+/* The image's length (4096 + hive-bins size) and its base block. */
+uint64_t rp_regf_reader_size(const rp_regf_reader *r);
+const uint8_t *rp_regf_reader_base_block(const rp_regf_reader *r);
+/* Whether the file offset off is where an allocated cell starts. */
+int rp_regf_reader_is_cell(const rp_regf_reader *r, uint64_t off);
+/* Copies len bytes of the image at file offset off: 0, or -1 (err) for a range outside the image
+ * or a failed read. */
+int rp_regf_reader_read(rp_regf_reader *r, uint64_t off, void *buf, size_t len, rp_err *err);
+
 /* Gives an image a clean base block: seq1 = seq2 = seq, file type 0, hive-bins size = the real
  * chain (the image is trimmed to 4096 + that size), checksum with its two special cases.  Every
  * other base-block byte (flags, GUIDs, rmtm, OfRg, name) is kept. */

@@ -36,6 +36,15 @@ int regf_base_fields_ok(const uint8_t *bb, char *why, size_t whylen);
 uint32_t regf_bin_chain(const uint8_t *image, size_t len, uint32_t limit, uint32_t *bad_at,
 			char *why, size_t whylen);
 
+/* Whether the hive-bin header b, at file offset pos and hive-bins offset rel, is sound: its
+ * signature, its own offset, and a size that keeps it before limit and inside a file of len
+ * bytes.  Fills why when it is not. */
+int regf_hbin_ok(const uint8_t *b, uint64_t pos, uint32_t rel, uint32_t limit, uint64_t len,
+		 char *why, size_t whylen);
+
+/* Fails with "NAME is corrupt: the hive-bin chain breaks (WHY)" and what to do. */
+int regf_chain_broken(const char *name, const char *why, rp_err *err);
+
 /* Writes seq1 = seq2 = seq, type 0, hbins size and the checksum into a base block. */
 void regf_seal_base_block(uint8_t *bb, uint32_t seq, uint32_t hbins_size);
 

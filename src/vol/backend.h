@@ -16,6 +16,9 @@ struct rp_vol_ops {
 	/* Optional: rp_vol_read_fd; without it vol.c reads the file whole and writes it. */
 	int (*read_fd)(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno,
 		       rp_err *err);
+	/* Optional: rp_vol_read_range. */
+	int (*read_range)(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
+			  rp_err *err);
 	int (*list)(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err);
 	int (*get_sd)(rp_vol *vol, const char *path, uint8_t **sd, size_t *len, rp_err *err);
 	/* Writes: a failure that may have touched the volume is reported with

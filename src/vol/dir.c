@@ -187,6 +187,34 @@ static int dr_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, r
 	return rc;
 }
 
+static int dr_read_range(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
+			 rp_err *err)
+{
+	char *hp = existing(vol, "reading", path, err);
+	if (!hp)
+		return -1;
+	int fd = open(hp, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int rc = 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = -1;
+	} else if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		rc = -1;
+	} else if (off > (uint64_t)st.st_size || len > (uint64_t)st.st_size - off) {
+		errno = EIO; /* shorter than the caller saw it */
+		rc = -1;
+	} else {
+		rc = rp_pread_all(fd, buf, len, off);
+	}
+	if (rc < 0)
+		fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
+	if (fd >= 0)
+		close(fd);
+	free(hp);
+	return rc;
+}
+
 static int dr_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err)
 {
 	char *hp = existing(vol, "listing", dir, err);
@@ -518,6 +546,7 @@ const struct rp_vol_ops rp_vol_dir_ops = {
     .name = "dir",
     .stat = dr_stat,
     .read = dr_read,
+    .read_range = dr_read_range,
     .list = dr_list,
     .get_sd = dr_get_sd,
     .set_sd = dr_set_sd,

@@ -69,6 +69,23 @@ static int nt_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *f
 	return rc;
 }
 
+static int nt_read_range(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
+			 rp_err *err)
+{
+	ntfs_inode *ni = rpn_open_existing(vol, "reading", path, err);
+	if (!ni)
+		return -1;
+	int rc = 0;
+	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
+		errno = EISDIR;
+		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
+	} else if (rpn_read_range(ni, off, buf, len) < 0) {
+		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
+	}
+	ntfs_inode_close(ni);
+	return rc;
+}
+
 /* Entries collected during readdir; the children are opened only afterwards (readdir opens
  * some of them itself, and an inode must never be open twice). */
 struct listing {
@@ -373,6 +390,7 @@ const struct rp_vol_ops rp_vol_ntfs_ops = {
     .stat = nt_stat,
     .read = nt_read,
     .read_fd = nt_read_fd,
+    .read_range = nt_read_range,
     .list = nt_list,
     .get_sd = nt_get_sd,
     .set_sd = nt_set_sd,

@@ -136,6 +136,8 @@ int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len);
 /* The file written into the host file fd from offset 0 (rp_vol_read_fd); -1 with errno, and
  * *fd_errno set when writing fd failed. */
 int rpn_read_fd(ntfs_inode *ni, int fd, size_t *len, int *fd_errno);
+/* Bytes [off, off + len) of ni's data; EIO when the data is shorter. */
+int rpn_read_range(ntfs_inode *ni, uint64_t off, uint8_t *buf, size_t len);
 int rpn_get_sd_of(rp_vol *vol, ntfs_inode *ni, uint8_t **sd, size_t *len);
 int rpn_set_sd_of(rp_vol *vol, ntfs_inode *ni, const uint8_t *sd, size_t len);
 int rpn_leaf_name(rp_vol *vol, const char *path, const char *leaf, ntfschar **uname, int *ulen,

@@ -226,6 +226,24 @@ int rpn_read_fd(ntfs_inode *ni, int fd, size_t *len, int *fd_errno)
 	return rc;
 }
 
+int rpn_read_range(ntfs_inode *ni, uint64_t off, uint8_t *buf, size_t len)
+{
+	ntfs_attr *na = open_data(ni, MAX_READ_BYTES);
+	if (!na)
+		return -1;
+	int rc = 0;
+	if (off > (uint64_t)na->data_size || len > (uint64_t)na->data_size - off) {
+		errno = EIO; /* shorter than the caller saw it */
+		rc = -1;
+	} else {
+		rc = pread_full(na, off, len, buf);
+	}
+	int e = errno;
+	ntfs_attr_close(na);
+	errno = e;
+	return rc;
+}
+
 int rpn_get_sd_of(rp_vol *vol, ntfs_inode *ni, uint8_t **sd, size_t *len)
 {
 	int need = ntfs_get_ntfs_acl(&rpn_np(vol)->scx, ni, NULL, 0);

@@ -224,6 +224,27 @@ int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_e
 	return rc;
 }
 
+int rp_vol_can_read_range(const rp_vol *vol)
+{
+	return vol->ops->read_range != NULL;
+}
+
+int rp_vol_read_range(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
+		      rp_err *err)
+{
+	ROUTE(vol, path, rp_vol_read_range(vol, path, off, buf, len, err));
+	if (!vol->ops->read_range)
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "%s: the %s backend cannot read part of a file", vol->where,
+			       vol->ops->name);
+	char *norm = normalise(path, err);
+	if (!norm)
+		return -1;
+	int rc = vol->ops->read_range(vol, norm, off, buf, len, err);
+	free(norm);
+	return rc;
+}
+
 int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err)
 {
 	ROUTE(vol, dir, rp_vol_list(vol, dir, cb, ctx, err));

@@ -33,7 +33,7 @@ for h in tests/fuzz/fuzz_*.c; do
 	seeds=""
 	[ -d "tests/fuzz/corpus/${name#fuzz_}" ] && seeds="tests/fuzz/corpus/${name#fuzz_}"
 	case $name in
-	fuzz_regf) seeds="$seeds $SHARED/hives/windows-made" ;;
+	fuzz_regf | fuzz_hive_lazy) seeds="$seeds $SHARED/hives/windows-made" ;;
 	esac
 	echo "== $name: ${SECS}s"
 	if ! "$OUT/$name" -max_total_time="$SECS" -max_len=1048576 -rss_limit_mb=2048 \

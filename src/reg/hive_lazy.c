@@ -1,0 +1,545 @@
+/*
+ * hive_lazy.c — the read-only backend of a clean hive read in place (regf/reader.c) instead of
+ * copied into memory for hivex: what a scan uses for SOFTWARE, which can be 100 MB for a few
+ * dozen values.
+ *
+ * Every operation answers as the hivex call of the same name does (lib/node.c and lib/value.c
+ * of hivex 1.3.23): the same handles (the file offset of a cell), the same checks in the same
+ * order, the same limits (70,000 subkeys, 110,000 values, 8,000,000 bytes of data), the same
+ * errno for the same failure, names converted by the same iconv.  test_reg reads every key and
+ * value of the real hives in ../shared both ways and compares.  An edit first makes the hive
+ * resident (reg_hive_make_resident), and hivex does the rest.
+ */
+#include "reg/reg_internal.h"
+
+#include "util/bytes.h"
+#include "util/file.h"
+#include "util/text.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_SUBKEYS 70000
+#define MAX_VALUES 110000
+#define MAX_VALUE_LEN 8000000
+#define MAX_RI_DEPTH 32
+
+/* Cell offsets of hivex's packed records (the cell's size field first). */
+enum {
+	CELL_ID = 4,
+	NK_FLAGS = 6,
+	NK_TIMESTAMP = 8,
+	NK_SUBKEYS = 24,
+	NK_SUBKEY_LIST = 32,
+	NK_VALUES = 40,
+	NK_VALUE_LIST = 44,
+	NK_NAME_LEN = 76,
+	NK_NAME = 80,
+	VK_NAME_LEN = 6,
+	VK_DATA_LEN = 8,
+	VK_DATA = 12,
+	VK_TYPE = 16,
+	VK_FLAGS = 20,
+	VK_NAME = 24,
+	LIST_COUNT = 6,
+	LIST_ITEMS = 8,
+	VALUE_LIST_ITEMS = 4,
+	DB_SEGMENTS = 6,
+	DB_LIST = 8,
+	CELL_BODY = 4,
+	BASE_ROOT = 36,	     /* base block: the root key's cell, relative to the hive bins */
+	NK_COMP_NAME = 0x20, /* the name is Latin-1, not UTF-16LE */
+	VK_COMP_NAME = 1,
+};
+#define VK_DATA_INLINE 0x80000000u
+
+/* The whole cell at off (size field first, malloc'd) when off starts an allocated cell; NULL with
+ * errno = bad_errno when it does not, EIO when reading it failed. */
+static uint8_t *cell(rp_hive *h, uint64_t off, size_t *len, int bad_errno)
+{
+	if (!rp_regf_reader_is_cell(h->reader, off)) {
+		errno = bad_errno;
+		return NULL;
+	}
+	uint8_t size[4];
+	if (rp_regf_reader_read(h->reader, off, size, 4, NULL) < 0) {
+		errno = EIO;
+		return NULL;
+	}
+	int32_t raw = (int32_t)rp_le32(size);
+	size_t n = raw < 0 ? (size_t)(-(int64_t)raw) : (size_t)raw;
+	uint8_t *c = rp_xmalloc(n);
+	if (rp_regf_reader_read(h->reader, off, c, n, NULL) < 0) {
+		free(c);
+		errno = EIO;
+		return NULL;
+	}
+	*len = n;
+	return c;
+}
+
+/* A cell that must be an allocated record with signature id (EINVAL otherwise, as hivex). */
+static uint8_t *record(rp_hive *h, uint64_t off, const char *id, size_t *len)
+{
+	uint8_t *c = cell(h, off, len, EINVAL);
+	if (c && (*len < CELL_ID + 2 || memcmp(c + CELL_ID, id, 2) != 0)) {
+		free(c);
+		errno = EINVAL;
+		return NULL;
+	}
+	return c;
+}
+
+/* LATIN1 or UTF-16LE bytes as a UTF-8 string, as hivex's _hivex_recode gives it. */
+static char *recode(const uint8_t *in, size_t len, int utf16)
+{
+	iconv_t ic = iconv_open("UTF-8", utf16 ? "UTF-16LE" : "LATIN1");
+	if (ic == (iconv_t)-1)
+		return NULL;
+	size_t cap = len * 2 + 1, inleft = len, outleft = cap - 1;
+	char *out = rp_xmalloc(cap), *op = out, *ip = (char *)in;
+	size_t r = iconv(ic, &ip, &inleft, &op, &outleft);
+	int e = errno;
+	iconv_close(ic);
+	if (r == (size_t)-1) {
+		free(out);
+		errno = e;
+		return NULL;
+	}
+	*op = 0;
+	return out;
+}
+
+static hive_node_h lz_root(rp_hive *h)
+{
+	const uint8_t *bb = rp_regf_reader_base_block(h->reader);
+	uint64_t off = RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(bb + BASE_ROOT);
+	if (!rp_regf_reader_is_cell(h->reader, off)) {
+		errno = ENOKEY;
+		return 0;
+	}
+	return (hive_node_h)off;
+}
+
+static char *lz_node_name(rp_hive *h, hive_node_h node)
+{
+	size_t len;
+	uint8_t *nk = record(h, node, "nk", &len);
+	if (!nk)
+		return NULL;
+	char *name = NULL;
+	size_t n = len >= NK_NAME_LEN + 2 ? rp_le16(nk + NK_NAME_LEN) : 0;
+	if (len < NK_NAME || n > len - NK_NAME)
+		errno = EFAULT;
+	else
+		name = recode(nk + NK_NAME, n, !(rp_le16(nk + NK_FLAGS) & NK_COMP_NAME));
+	free(nk);
+	return name;
+}
+
+static int64_t lz_node_timestamp(rp_hive *h, hive_node_h node)
+{
+	size_t len;
+	uint8_t *nk = record(h, node, "nk", &len);
+	if (!nk)
+		return -1;
+	int64_t t = len >= NK_TIMESTAMP + 8 ? (int64_t)rp_le64(nk + NK_TIMESTAMP) : -1;
+	free(nk);
+	if (t < 0)
+		errno = EINVAL;
+	return t;
+}
+
+static size_t lz_node_nr_values(rp_hive *h, hive_node_h node)
+{
+	size_t len;
+	uint8_t *nk = record(h, node, "nk", &len);
+	if (!nk)
+		return 0;
+	size_t n = len >= NK_VALUES + 4 ? rp_le32(nk + NK_VALUES) : 0;
+	free(nk);
+	return n;
+}
+
+typedef struct offsets {
+	hive_node_h *v;
+	size_t n, cap, limit;
+} offsets;
+
+static int offsets_add(offsets *o, hive_node_h off)
+{
+	if (o->n >= o->limit) {
+		errno = ERANGE;
+		return -1;
+	}
+	o->v = rp_grow(o->v, &o->cap, o->n + 2, sizeof *o->v);
+	o->v[o->n++] = off;
+	return 0;
+}
+
+static int child_is_nk(rp_hive *h, uint64_t off)
+{
+	size_t len;
+	uint8_t *c = cell(h, off, &len, EFAULT);
+	if (!c)
+		return -1;
+	int ok = len >= CELL_ID + 2 && memcmp(c + CELL_ID, "nk", 2) == 0;
+	free(c);
+	if (!ok)
+		errno = EFAULT;
+	return ok ? 0 : -1;
+}
+
+/* hivex's _get_children: lf / lh / li lists of nk cells, ri lists of those lists. */
+static int get_children(rp_hive *h, uint64_t off, offsets *children, size_t *blocks, unsigned depth)
+{
+	if (++*blocks > MAX_SUBKEYS) {
+		errno = ERANGE;
+		return -1;
+	}
+	size_t len;
+	uint8_t *b = cell(h, off, &len, EFAULT);
+	if (!b)
+		return -1;
+	int rc = 0;
+	size_t n = len >= LIST_COUNT + 2 ? rp_le16(b + LIST_COUNT) : 0;
+	int lf = len >= CELL_ID + 2 && b[CELL_ID] == 'l' &&
+		 (b[CELL_ID + 1] == 'f' || b[CELL_ID + 1] == 'h');
+	int li = len >= CELL_ID + 2 && b[CELL_ID] == 'l' && b[CELL_ID + 1] == 'i';
+	int ri = len >= CELL_ID + 2 && b[CELL_ID] == 'r' && b[CELL_ID + 1] == 'i';
+	size_t step = lf ? 8 : 4;
+	if (!lf && !li && !ri) {
+		errno = ENOTSUP;
+		rc = -1;
+	} else if (len < LIST_ITEMS || LIST_ITEMS + n * step > len) {
+		errno = EFAULT;
+		rc = -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t item = RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(b + LIST_ITEMS + i * step);
+		if (ri) {
+			if (!rp_regf_reader_is_cell(h->reader, item)) {
+				errno = EFAULT;
+				rc = -1;
+			} else if (depth >= MAX_RI_DEPTH) {
+				errno = EINVAL;
+				rc = -1;
+			} else {
+				rc = get_children(h, item, children, blocks, depth + 1);
+			}
+		} else if (child_is_nk(h, item) < 0 || offsets_add(children, item) < 0) {
+			rc = -1;
+		}
+	}
+	free(b);
+	return rc;
+}
+
+static hive_node_h *lz_children(rp_hive *h, hive_node_h node)
+{
+	size_t len;
+	uint8_t *nk = record(h, node, "nk", &len);
+	if (!nk)
+		return NULL;
+	size_t want = len >= NK_SUBKEYS + 4 ? rp_le32(nk + NK_SUBKEYS) : 0;
+	uint64_t list = RP_REGF_BASE_BLOCK +
+			(uint64_t)(len >= NK_SUBKEY_LIST + 4 ? rp_le32(nk + NK_SUBKEY_LIST) : 0);
+	free(nk);
+	offsets children = {.limit = want};
+	size_t blocks = 0;
+	int rc = 0;
+	if (want > MAX_SUBKEYS) {
+		errno = ERANGE;
+		rc = -1;
+	} else if (want && !rp_regf_reader_is_cell(h->reader, list)) {
+		errno = EFAULT;
+		rc = -1;
+	} else if (want && get_children(h, list, &children, &blocks, 0) < 0) {
+		rc = -1;
+	} else if (children.n != want) {
+		errno = ENOTSUP;
+		rc = -1;
+	}
+	if (rc < 0) {
+		free(children.v);
+		return NULL;
+	}
+	hive_node_h *out = children.v ? children.v : rp_xmalloc(sizeof *out);
+	out[children.n] = 0;
+	return out;
+}
+
+static hive_value_h *lz_values(rp_hive *h, hive_node_h node)
+{
+	size_t len;
+	uint8_t *nk = record(h, node, "nk", &len);
+	if (!nk)
+		return NULL;
+	size_t n = len >= NK_VALUES + 4 ? rp_le32(nk + NK_VALUES) : 0;
+	uint64_t list = RP_REGF_BASE_BLOCK +
+			(uint64_t)(len >= NK_VALUE_LIST + 4 ? rp_le32(nk + NK_VALUE_LIST) : 0);
+	free(nk);
+	if (n > MAX_VALUES) {
+		errno = ERANGE;
+		return NULL;
+	}
+	hive_value_h *out = rp_xmalloc((n + 1) * sizeof *out);
+	out[0] = 0;
+	if (n == 0)
+		return out;
+	uint8_t *vl = cell(h, list, &len, EFAULT);
+	if (!vl || VALUE_LIST_ITEMS + n * 4 > len) {
+		if (vl)
+			errno = EFAULT;
+		free(vl);
+		free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(vl + VALUE_LIST_ITEMS + i * 4);
+		if (!rp_regf_reader_is_cell(h->reader, v)) {
+			free(vl);
+			free(out);
+			errno = EFAULT;
+			return NULL;
+		}
+		out[i] = (hive_value_h)v;
+	}
+	out[n] = 0;
+	free(vl);
+	return out;
+}
+
+static char *lz_value_key(rp_hive *h, hive_value_h value)
+{
+	size_t len;
+	uint8_t *vk = record(h, value, "vk", &len);
+	if (!vk)
+		return NULL;
+	char *name = NULL;
+	size_t n = len >= VK_NAME_LEN + 2 ? rp_le16(vk + VK_NAME_LEN) : 0;
+	if (len < VK_NAME || n > len - VK_NAME)
+		errno = EFAULT;
+	else
+		name = recode(vk + VK_NAME, n, !(rp_le16(vk + VK_FLAGS) & VK_COMP_NAME));
+	free(vk);
+	return name;
+}
+
+/* A db record's segments, each copied but for its last 4 bytes, up to len bytes (hivex). */
+static char *big_data(rp_hive *h, uint64_t db_off, size_t *len)
+{
+	size_t dblen, bllen;
+	uint8_t *db = cell(h, db_off, &dblen, EINVAL);
+	if (!db)
+		return NULL;
+	if (dblen < DB_LIST + 4) {
+		free(db);
+		errno = EINVAL;
+		return NULL;
+	}
+	size_t segments = rp_le16(db + DB_SEGMENTS);
+	uint64_t list = RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(db + DB_LIST);
+	free(db);
+	uint8_t *bl = cell(h, list, &bllen, EINVAL);
+	if (!bl)
+		return NULL;
+	if (VALUE_LIST_ITEMS + segments * 4 > bllen) {
+		free(bl);
+		errno = EINVAL;
+		return NULL;
+	}
+	char *out = rp_xmalloc(*len ? *len : 1);
+	size_t off = 0;
+	for (size_t i = 0; i < segments; i++) {
+		uint64_t seg =
+		    RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(bl + VALUE_LIST_ITEMS + i * 4);
+		size_t seglen;
+		uint8_t *s = cell(h, seg, &seglen, EINVAL);
+		if (!s || seglen < 8) {
+			if (s)
+				errno = EINVAL;
+			free(s);
+			free(bl);
+			free(out);
+			return NULL;
+		}
+		size_t sz = seglen - 8;
+		if (off + sz > *len)
+			sz = *len - off;
+		memcpy(out + off, s + CELL_BODY, sz);
+		off += sz;
+		free(s);
+	}
+	free(bl);
+	*len = off;
+	return out;
+}
+
+static char *lz_value_value(rp_hive *h, hive_value_h value, hive_type *type, size_t *len_out)
+{
+	size_t vklen;
+	uint8_t *vk = record(h, value, "vk", &vklen);
+	if (!vk)
+		return NULL;
+	if (vklen < VK_TYPE + 4) {
+		free(vk);
+		errno = EINVAL;
+		return NULL;
+	}
+	uint32_t raw = rp_le32(vk + VK_DATA_LEN);
+	size_t len = raw & 0x7fffffffu;
+	int is_inline = !!(raw & VK_DATA_INLINE);
+	uint64_t data = RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(vk + VK_DATA);
+	uint8_t inline_data[4];
+	memcpy(inline_data, vk + VK_DATA, 4);
+	if (type)
+		*type = (hive_type)rp_le32(vk + VK_TYPE);
+	if (len_out)
+		*len_out = len;
+	free(vk);
+	if (is_inline && len > 4) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	if (len > MAX_VALUE_LEN) {
+		errno = ERANGE;
+		return NULL;
+	}
+	if (is_inline) {
+		char *out = rp_xmalloc(len ? len : 1);
+		memcpy(out, inline_data, len);
+		return out;
+	}
+	size_t dlen;
+	uint8_t *d = cell(h, data, &dlen, EFAULT);
+	if (!d)
+		return NULL;
+	if (len <= dlen - CELL_BODY) {
+		char *out = rp_xmalloc(len ? len : 1);
+		memcpy(out, d + CELL_BODY, len);
+		free(d);
+		return out;
+	}
+	int is_db = dlen >= CELL_ID + 2 && memcmp(d + CELL_ID, "db", 2) == 0;
+	free(d);
+	if (!is_db) {
+		errno = EINVAL;
+		return NULL;
+	}
+	char *out = big_data(h, data, &len);
+	if (out && len_out)
+		*len_out = len;
+	return out;
+}
+
+static int lz_read(rp_hive *h, uint64_t off, void *buf, size_t len)
+{
+	if (rp_regf_reader_read(h->reader, off, buf, len, NULL) < 0) {
+		errno = off + len > h->len ? EFAULT : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+const reg_backend reg_lazy_backend = {
+    .root = lz_root,
+    .children = lz_children,
+    .node_name = lz_node_name,
+    .node_timestamp = lz_node_timestamp,
+    .node_nr_values = lz_node_nr_values,
+    .values = lz_values,
+    .value_key = lz_value_key,
+    .value_value = lz_value_value,
+    .read = lz_read,
+};
+
+/* ---- opening, moving, making resident ---- */
+
+static int read_source(void *ctx, uint64_t off, uint8_t *buf, size_t len, rp_err *err)
+{
+	reg_source *src = ctx;
+	if (!src->vol) {
+		char *shown = rp_escape(src->path ? src->path : "the hive");
+		rp_fail(err, RP_EXIT_UNUSABLE, "%s: the volume it is read from is closed", shown);
+		free(shown);
+		return -1;
+	}
+	return rp_vol_read_range(src->vol, src->path, off, buf, len, err);
+}
+
+static rp_hive *new_lazy(const char *name)
+{
+	rp_hive *h = rp_xcalloc(1, sizeof *h);
+	h->name = rp_xstrdup(name);
+	h->ops = &reg_lazy_backend;
+	h->fd = -1;
+	return h;
+}
+
+int reg_hive_open_lazy(rp_hive **out, const char *name, rp_vol *vol, const char *path,
+		       const uint8_t *base_block, rp_err *err)
+{
+	*out = NULL;
+	rp_hive *h = new_lazy(name);
+	h->src.vol = vol;
+	h->src.path = rp_xstrdup(path);
+	if (rp_regf_reader_open(&h->reader, name, base_block, read_source, &h->src, err) < 0) {
+		rp_hive_close(h);
+		return -1;
+	}
+	h->len = (size_t)rp_regf_reader_size(h->reader);
+	*out = h;
+	return 0;
+}
+
+rp_hive *reg_hive_open_reader(const char *name, rp_regf_reader *reader)
+{
+	rp_hive *h = new_lazy(name);
+	h->reader = reader;
+	h->len = (size_t)rp_regf_reader_size(reader);
+	return h;
+}
+
+void reg_hive_rebind(rp_hive *h, rp_vol *vol)
+{
+	if (h->reader)
+		h->src.vol = vol;
+}
+
+/* Pieces the image is copied in: big enough that the volume is asked few times. */
+#define RESIDENT_PIECE ((size_t)1 << 20)
+
+int reg_hive_make_resident(rp_hive *h, rp_err *err)
+{
+	if (!h->reader)
+		return 0;
+	reg_memfile mf;
+	if (reg_memfile_create(&mf, NULL, 0, err) < 0)
+		return -1;
+	uint8_t *piece = rp_xmalloc(RESIDENT_PIECE);
+	int rc = 0;
+	for (size_t at = 0; at < h->len && rc == 0; at += RESIDENT_PIECE) {
+		size_t n = h->len - at < RESIDENT_PIECE ? h->len - at : RESIDENT_PIECE;
+		rc = read_source(&h->src, at, piece, n, err);
+		if (rc == 0 && rp_pwrite_all(mf.fd, piece, n, at) < 0)
+			rc = reg_memfile_failed(&mf, h->src.path, errno, err);
+	}
+	free(piece);
+	rp_hive *full = NULL;
+	if (rc < 0) {
+		reg_memfile_close(&mf);
+		return -1;
+	}
+	if (reg_hive_open_memfile(&full, h->name, &mf, h->len, err) < 0)
+		return -1;
+	/* h takes full's hivex state; full takes h's reader and is closed with it. */
+	rp_hive old = *h;
+	*h = *full;
+	*full = old;
+	rp_hive_close(full);
+	return 0;
+}
