@@ -98,10 +98,11 @@ static int open_in_place(rp_vol *vol, rp_hive_file *hf, const rp_regf_files *log
 {
 	rp_stat st;
 	uint8_t bb[RP_REGF_BASE_BLOCK];
-	if (!rp_vol_can_read_range(vol))
+	rp_err ignored = {0};
+	/* Any doubt (a backend without partial reads, a stat that fails): the copying path, which
+	 * reports its own errors. */
+	if (!rp_vol_can_read_range(vol, hf->path) || rp_vol_stat(vol, hf->path, &st, &ignored) < 0)
 		return 0;
-	if (rp_vol_stat(vol, hf->path, &st, err) < 0)
-		return -1;
 	/* A small hive (SAM, SECURITY, BCD) costs nothing to copy, and a copy outlives the volume;
 	 * one too short to be a hive is refused by the copying path. */
 	if (!st.exists || st.is_dir || st.size < IN_PLACE_MIN)

@@ -224,8 +224,11 @@ int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_e
 	return rc;
 }
 
-int rp_vol_can_read_range(const rp_vol *vol)
+int rp_vol_can_read_range(rp_vol *vol, const char *path)
 {
+	rp_err ignored = {0};
+	rp_err *err = &ignored;
+	ROUTE(vol, path, rp_vol_can_read_range(vol, path));
 	return vol->ops->read_range != NULL;
 }
 

@@ -105,10 +105,10 @@ int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_e
  * (nothing stays open between calls): how reg/ reads the cells of a big hive it does not copy.
  * A range past the file's end is an error (EIO: the file is shorter than its caller saw).  0 on
  * success; -1 as rp_vol_read, and RP_EXIT_UNUSABLE with "cannot" when the backend has no such
- * read (rp_vol_can_read_range says which). */
+ * read (rp_vol_can_read_range says whether path's volume has it). */
 int rp_vol_read_range(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
 		      rp_err *err);
-int rp_vol_can_read_range(const rp_vol *vol);
+int rp_vol_can_read_range(rp_vol *vol, const char *path);
 /* Entries of a directory, "." / ".." and 8.3 aliases skipped, in directory order. */
 int rp_vol_list(rp_vol *vol, const char *dir, rp_vol_list_cb cb, void *ctx, rp_err *err);
 /* The file's self-relative security descriptor (malloc'd). */
