@@ -487,7 +487,9 @@ int reg_hive_open_lazy(rp_hive **out, const char *name, rp_vol *vol, const char 
 	rp_hive *h = new_lazy(name);
 	h->src.vol = vol;
 	h->src.path = rp_xstrdup(path);
-	if (rp_regf_reader_open(&h->reader, name, base_block, read_source, &h->src, err) < 0) {
+	/* Its messages name "the hive", after the path the caller puts first, as recovery's do. */
+	if (rp_regf_reader_open(&h->reader, "the hive", base_block, read_source, &h->src, err) <
+	    0) {
 		rp_hive_close(h);
 		return -1;
 	}

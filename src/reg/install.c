@@ -109,9 +109,7 @@ static int open_in_place(rp_vol *vol, rp_hive_file *hf, const rp_regf_files *log
 		return 0;
 	if (rp_vol_read_range(vol, hf->path, 0, bb, sizeof bb, err) < 0)
 		return -1;
-	rp_regf_files files = *logs;
-	files.name = hf->name;
-	int clean = rp_regf_recover_clean(bb, (size_t)st.size, &files, &hf->recovery, err);
+	int clean = rp_regf_recover_clean(bb, (size_t)st.size, logs, &hf->recovery, err);
 	if (clean <= 0) {
 		if (clean < 0)
 			rp_err_prefix(err, "%s", hf->path);

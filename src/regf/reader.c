@@ -78,9 +78,9 @@ static int bad_cell(const rp_regf_reader *r, uint64_t at, int32_t raw, uint64_t 
 {
 	char *shown = rp_escape(r->name);
 	rp_fail(err, RP_EXIT_UNUSABLE,
-		"hive %s: the cell at file offset 0x%llx has a bad size %d (its hive bin ends at "
+		"%s is corrupt: a cell of bad size %d at file offset 0x%llx (its hive bin ends at "
 		"0x%llx); restore %s from a backup or RegBack",
-		shown, (unsigned long long)at, raw, (unsigned long long)bin_end, shown);
+		shown, raw, (unsigned long long)at, (unsigned long long)bin_end, shown);
 	free(shown);
 	return -1;
 }

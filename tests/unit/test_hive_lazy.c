@@ -127,7 +127,7 @@ static int open_both(const char *name, const uint8_t *image, size_t len, rp_vol 
 	*hx = *lz = NULL;
 	if (rp_vol_open_dir(vol, tmpdir, 0, err) < 0)
 		return -1;
-	rp_regf_files files = {.name = name};
+	rp_regf_files files = {0};
 	rp_regf_recovery info;
 	if (rp_regf_recover_clean(image, len, &files, &info, err) != 1)
 		return rp_fail(err, 3, "%s: not judged clean (%s)", name, err->msg);
@@ -294,7 +294,7 @@ static void test_damage(void)
 	rp_vol *vol;
 	rp_hive *hx, *lz;
 	rp_err err = {0}, want = {0};
-	rp_regf_files f = {.primary = broken, .primary_len = len, .name = "SYSTEM"};
+	rp_regf_files f = {.primary = broken, .primary_len = len};
 	uint8_t *out = NULL;
 	size_t out_len;
 	rp_regf_recovery info;
@@ -312,7 +312,8 @@ static void test_damage(void)
 	broken[4096 + 33] = broken[4096 + 34] = broken[4096 + 35] = 0;
 	rp_err e2 = {0};
 	rc = open_both("SYSTEM", broken, len, &vol, &hx, &lz, &e2);
-	CHECK(rc < 0 && strstr(e2.msg, "has a bad size 3") && e2.exit_code == RP_EXIT_UNUSABLE,
+	CHECK(rc < 0 && strstr(e2.msg, "the hive is corrupt: a cell of bad size 3") &&
+		  e2.exit_code == RP_EXIT_UNUSABLE,
 	      "in place: a cell of size 3 is refused (%s)", e2.msg);
 	close_both(vol, hx, lz);
 	free(broken);

@@ -187,6 +187,22 @@ static void test_read_fd(rp_vol *vol, const char *d, const char *backend)
 		  fd_errno == 0 && err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "nowhere"),
 	      "%s: a missing file fails naming it, fd_errno 0: %s", backend, err.msg);
 	close(fd);
+	/* rp_vol_read_range: any piece, the last byte, nothing past the end, not a folder. */
+	rp_err_clear(&err);
+	memset(back, 0, big);
+	CHECK(rp_vol_can_read_range(vol, path) &&
+		  rp_vol_read_range(vol, path, 1048573, back, 70000, &err) == 0 &&
+		  !memcmp(back, bytes + 1048573, 70000) &&
+		  rp_vol_read_range(vol, path, big - 1, back, 1, &err) == 0 &&
+		  back[0] == bytes[big - 1],
+	      "%s: read_range gives the bytes at any offset, up to the last: %s", backend, err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_read_range(vol, path, big - 10, back, 11, &err) < 0 &&
+		  err.exit_code == RP_EXIT_UNUSABLE && strstr(err.msg, "pieces.dat"),
+	      "%s: a range past the end fails naming the file: %s", backend, err.msg);
+	rp_err_clear(&err);
+	CHECK(rp_vol_read_range(vol, d, 0, back, 1, &err) < 0 && err.exit_code == RP_EXIT_UNUSABLE,
+	      "%s: a folder is not read: %s", backend, err.msg);
 	rp_err_clear(&err);
 	CHECK(rp_vol_remove(vol, path, &err) == 0, "%s: %s removed: %s", backend, path, err.msg);
 	free(back);
