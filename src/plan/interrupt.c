@@ -77,7 +77,7 @@ int rp_plan_finish_interrupted(const rp_target *t, const rp_plan_opts *opts,
 			       const rp_vol_state *seen, rp_plan_result *res, rp_err *err)
 {
 	if (!seen->journal_pending && !seen->marked_dirty && !seen->journal_dropped &&
-	    !seen->journal_stale && !seen->journal_unreadable)
+	    !seen->journal_stale && !seen->journal_unreadable && !seen->stale_mark)
 		return 0;
 	rp_vol *vol = NULL;
 	const rp_install *inst = NULL;

@@ -36,54 +36,46 @@ static int nt_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)
 	return 0;
 }
 
-static int nt_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err)
+/* The inode of a file to read; a directory is refused (EISDIR). */
+static ntfs_inode *open_to_read(rp_vol *vol, const char *path, rp_err *err)
 {
 	ntfs_inode *ni = rpn_open_existing(vol, "reading", path, err);
-	if (!ni)
-		return -1;
-	int rc = 0;
-	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
+	if (ni && (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY)) {
+		ntfs_inode_close(ni);
 		errno = EISDIR;
-		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
-	} else if (rpn_read_all(ni, data, len) < 0) {
-		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
+		rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
+		return NULL;
 	}
+	return ni;
+}
+
+/* Closes ni after a read that returned rc; a failed one is reported with its errno. */
+static int read_done(rp_vol *vol, ntfs_inode *ni, int rc, const char *path, rp_err *err)
+{
+	if (rc < 0)
+		rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
 	ntfs_inode_close(ni);
-	return rc;
+	return rc < 0 ? -1 : 0;
+}
+
+static int nt_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err)
+{
+	ntfs_inode *ni = open_to_read(vol, path, err);
+	return ni ? read_done(vol, ni, rpn_read_all(ni, data, len), path, err) : -1;
 }
 
 static int nt_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno,
 		      rp_err *err)
 {
-	ntfs_inode *ni = rpn_open_existing(vol, "reading", path, err);
-	if (!ni)
-		return -1;
-	int rc = 0;
-	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
-		errno = EISDIR;
-		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
-	} else if (rpn_read_fd(ni, fd, len, fd_errno) < 0) {
-		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
-	}
-	ntfs_inode_close(ni);
-	return rc;
+	ntfs_inode *ni = open_to_read(vol, path, err);
+	return ni ? read_done(vol, ni, rpn_read_fd(ni, fd, len, fd_errno), path, err) : -1;
 }
 
 static int nt_read_range(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
 			 rp_err *err)
 {
-	ntfs_inode *ni = rpn_open_existing(vol, "reading", path, err);
-	if (!ni)
-		return -1;
-	int rc = 0;
-	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
-		errno = EISDIR;
-		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
-	} else if (rpn_read_range(ni, off, buf, len) < 0) {
-		rc = rpn_fail_errno(vol, RP_EXIT_UNUSABLE, "reading", path, err);
-	}
-	ntfs_inode_close(ni);
-	return rc;
+	ntfs_inode *ni = open_to_read(vol, path, err);
+	return ni ? read_done(vol, ni, rpn_read_range(ni, off, buf, len), path, err) : -1;
 }
 
 /* Entries collected during readdir; the children are opened only afterwards (readdir opens
@@ -496,9 +488,11 @@ static void own_dirty_flag(struct ntfs_priv *p, int writable, rp_vol_state *st)
 		st->marked_dirty = 1;
 		p->marked_dirty = 1;
 	} else if (mark && writable) {
-		/* Killed between writing the mark and committing the flag: nothing else was
-		 * written, the mark alone goes. */
+		/* Killed between writing the mark and committing the flag, or between clearing
+		 * the flag and removing the mark: the volume is clean, the mark alone goes. */
 		unlink(p->dirty_mark);
+	} else if (mark) {
+		st->stale_mark = 1;
 	}
 	p->windows_dirty = st->dirty_flag;
 }

@@ -166,7 +166,7 @@ int rp_vol_interrupted(const rp_vol *vol)
 {
 	const rp_vol_state *st = &vol->state;
 	return st->journal_pending || st->journal_dropped || st->marked_dirty ||
-	       st->journal_stale || st->journal_unreadable;
+	       st->journal_stale || st->journal_unreadable || st->stale_mark;
 }
 
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err)

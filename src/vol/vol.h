@@ -51,6 +51,9 @@ typedef struct rp_vol_state {
 				   the next read-write open refuses */
 	int marked_dirty;	/* rdprescue set the dirty flag (this run while writing, or an
 				   interrupted one); cleared when the write completes */
+	int stale_mark;		/* read-only open: rdprescue's dirty mark without the flag (a run
+				   killed between clearing the flag and removing the mark); the next
+				   read-write open removes it */
 } rp_vol_state;
 
 /* name: the entry's real-case name (escape before printing).  Return non-zero to stop. */

@@ -195,6 +195,16 @@ for cmd in fix undo; do
 		"[ $nb1 = $nb0 ] && [ -z \"\$(ls '$X'@* 2>/dev/null)\" ] && [ '$(shas "$X")' = '$x0' ]"
 done
 
+# A run killed between clearing the dirty flag and removing its mark leaves the mark alone (a
+# sweep point lands in that window only by chance): the next fix, with nothing else to do,
+# still opens the volume read-write to remove it, and says nothing is left.
+M=$T/mark.img
+cp --sparse=always "$F" "$M"
+: >"$M@0.rdprescue-dirty"
+expect_exit 0 "a dirty mark without the flag: fix exits 0" "$RP" fix "$M" --yes
+check "... and removes the mark" test -z "$(leftovers "$M")"
+check "... the files as the fix left them" test "$(shas "$M")" = "$fixed"
+
 total_points=0
 run=1
 while [ $run -le "$RUNS" ]; do
