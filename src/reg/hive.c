@@ -190,6 +190,8 @@ static const char *damaged(int e)
 
 hive_node_h reg_get_child(rp_hive *h, hive_node_h node, const char *name)
 {
+	if (h->ops->get_child)
+		return h->ops->get_child(h, node, name);
 	hive_node_h *children = h->ops->children(h, node), found = 0;
 	if (!children)
 		return 0;
@@ -207,6 +209,8 @@ hive_node_h reg_get_child(rp_hive *h, hive_node_h node, const char *name)
 
 hive_value_h reg_get_value(rp_hive *h, hive_node_h node, const char *name)
 {
+	if (h->ops->get_value)
+		return h->ops->get_value(h, node, name);
 	hive_value_h *values = h->ops->values(h, node), found = 0;
 	if (!values)
 		return 0;

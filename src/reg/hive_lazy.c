@@ -81,36 +81,102 @@ static uint8_t *cell(rp_hive *h, uint64_t off, size_t *len, int bad_errno)
 	return c;
 }
 
-/* A cell that must be an allocated record with signature id (EINVAL otherwise, as hivex). */
-static uint8_t *record(rp_hive *h, uint64_t off, const char *id, size_t *len)
+/* The first want bytes of the allocated cell at off into buf (zeros past the cell's end), its
+ * size in *len: 0, or -1 with errno = bad_errno when off starts no allocated cell, EIO when the
+ * read failed.  No allocation: the common reads (a key's or value's fixed fields, its name) need
+ * none, which matters when a lookup reads every subkey of Services. */
+static int cell_head(rp_hive *h, uint64_t off, uint8_t *buf, size_t want, size_t *len,
+		     int bad_errno)
 {
-	uint8_t *c = cell(h, off, len, EINVAL);
-	if (c && (*len < CELL_ID + 2 || memcmp(c + CELL_ID, id, 2) != 0)) {
-		free(c);
-		errno = EINVAL;
-		return NULL;
+	if (!rp_regf_reader_is_cell(h->reader, off)) {
+		errno = bad_errno;
+		return -1;
 	}
-	return c;
+	uint8_t size[4];
+	if (rp_regf_reader_read(h->reader, off, size, 4, NULL) < 0) {
+		errno = EIO;
+		return -1;
+	}
+	int32_t raw = (int32_t)rp_le32(size);
+	*len = raw < 0 ? (size_t)(-(int64_t)raw) : (size_t)raw;
+	size_t n = *len < want ? *len : want;
+	memset(buf + n, 0, want - n);
+	if (rp_regf_reader_read(h->reader, off, buf, n, NULL) < 0) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
 }
 
-/* LATIN1 or UTF-16LE bytes as a UTF-8 string, as hivex's _hivex_recode gives it. */
+/* cell_head of a record with signature id (EINVAL otherwise, as hivex). */
+static int record_head(rp_hive *h, uint64_t off, const char *id, uint8_t *buf, size_t want,
+		       size_t *len)
+{
+	if (cell_head(h, off, buf, want, len, EINVAL) < 0)
+		return -1;
+	if (*len < CELL_ID + 2 || memcmp(buf + CELL_ID, id, 2) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A record's name: n bytes at file offset off into buf (of cap bytes) or, longer, into a malloc'd
+ * buffer; NULL with errno EIO when the read failed. */
+static uint8_t *name_bytes(rp_hive *h, uint64_t off, size_t n, uint8_t *buf, size_t cap)
+{
+	uint8_t *out = n <= cap ? buf : rp_xmalloc(n);
+	if (rp_regf_reader_read(h->reader, off, out, n, NULL) < 0) {
+		if (out != buf)
+			free(out);
+		errno = EIO;
+		return NULL;
+	}
+	return out;
+}
+
+/* LATIN1 or UTF-16LE bytes as a UTF-8 string, as hivex's _hivex_recode gives it.  The two
+ * converters are opened once (stateless conversions: each call starts from the initial state). */
 static char *recode(const uint8_t *in, size_t len, int utf16)
 {
-	iconv_t ic = iconv_open("UTF-8", utf16 ? "UTF-16LE" : "LATIN1");
-	if (ic == (iconv_t)-1)
+	static iconv_t converters[2] = {(iconv_t)-1, (iconv_t)-1};
+	iconv_t *ic = &converters[utf16 ? 1 : 0];
+	if (*ic == (iconv_t)-1)
+		*ic = iconv_open("UTF-8", utf16 ? "UTF-16LE" : "LATIN1");
+	if (*ic == (iconv_t)-1)
 		return NULL;
+	iconv(*ic, NULL, NULL, NULL, NULL);
 	size_t cap = len * 2 + 1, inleft = len, outleft = cap - 1;
 	char *out = rp_xmalloc(cap), *op = out, *ip = (char *)in;
-	size_t r = iconv(ic, &ip, &inleft, &op, &outleft);
-	int e = errno;
-	iconv_close(ic);
-	if (r == (size_t)-1) {
+	if (iconv(*ic, &ip, &inleft, &op, &outleft) == (size_t)-1) {
+		int e = errno;
 		free(out);
 		errno = e;
 		return NULL;
 	}
 	*op = 0;
 	return out;
+}
+
+/* Whether a stored name (n bytes, Latin-1 or UTF-16LE) equals query the way hivex compares them
+ * (decoded to UTF-8, then strcasecmp): 1 or 0 when every character is ASCII from 1 to 127, whose
+ * UTF-8 is itself; -1 when only decoding can tell. */
+static int ascii_name_equal(const uint8_t *name, size_t n, int utf16, const char *query)
+{
+	size_t step = utf16 ? 2 : 1, chars = n / step;
+	if (utf16 && n % 2)
+		return -1;
+	for (size_t i = 0; i < chars; i++)
+		if (name[i * step] == 0 || name[i * step] > 127 || (utf16 && name[i * 2 + 1]))
+			return -1;
+	if (strlen(query) != chars)
+		return 0;
+	for (size_t i = 0; i < chars; i++) {
+		int a = name[i * step], b = (unsigned char)query[i];
+		if (a != b && !((a | 32) == (b | 32) && (a | 32) >= 'a' && (a | 32) <= 'z'))
+			return 0;
+	}
+	return 1;
 }
 
 static hive_node_h lz_root(rp_hive *h)
@@ -124,30 +190,41 @@ static hive_node_h lz_root(rp_hive *h)
 	return (hive_node_h)off;
 }
 
+/* A record's decoded name: nk (NK_NAME_LEN, NK_NAME, NK_COMP_NAME) or vk (VK_...), as hivex's
+ * hivex_node_name and hivex_value_key give it. */
+static char *record_name(rp_hive *h, uint64_t off, const char *id, size_t head, size_t len_at,
+			 size_t flags_at, unsigned latin1_flag)
+{
+	uint8_t r[NK_NAME], small[256];
+	size_t len;
+	if (record_head(h, off, id, r, head, &len) < 0)
+		return NULL;
+	size_t n = rp_le16(r + len_at);
+	if (len < head || n > len - head) {
+		errno = EFAULT;
+		return NULL;
+	}
+	uint8_t *bytes = name_bytes(h, off + head, n, small, sizeof small);
+	if (!bytes)
+		return NULL;
+	char *name = recode(bytes, n, !(rp_le16(r + flags_at) & latin1_flag));
+	if (bytes != small)
+		free(bytes);
+	return name;
+}
+
 static char *lz_node_name(rp_hive *h, hive_node_h node)
 {
-	size_t len;
-	uint8_t *nk = record(h, node, "nk", &len);
-	if (!nk)
-		return NULL;
-	char *name = NULL;
-	size_t n = len >= NK_NAME_LEN + 2 ? rp_le16(nk + NK_NAME_LEN) : 0;
-	if (len < NK_NAME || n > len - NK_NAME)
-		errno = EFAULT;
-	else
-		name = recode(nk + NK_NAME, n, !(rp_le16(nk + NK_FLAGS) & NK_COMP_NAME));
-	free(nk);
-	return name;
+	return record_name(h, node, "nk", NK_NAME, NK_NAME_LEN, NK_FLAGS, NK_COMP_NAME);
 }
 
 static int64_t lz_node_timestamp(rp_hive *h, hive_node_h node)
 {
+	uint8_t nk[NK_NAME];
 	size_t len;
-	uint8_t *nk = record(h, node, "nk", &len);
-	if (!nk)
+	if (record_head(h, node, "nk", nk, sizeof nk, &len) < 0)
 		return -1;
-	int64_t t = len >= NK_TIMESTAMP + 8 ? (int64_t)rp_le64(nk + NK_TIMESTAMP) : -1;
-	free(nk);
+	int64_t t = (int64_t)rp_le64(nk + NK_TIMESTAMP);
 	if (t < 0)
 		errno = EINVAL;
 	return t;
@@ -155,13 +232,11 @@ static int64_t lz_node_timestamp(rp_hive *h, hive_node_h node)
 
 static size_t lz_node_nr_values(rp_hive *h, hive_node_h node)
 {
+	uint8_t nk[NK_NAME];
 	size_t len;
-	uint8_t *nk = record(h, node, "nk", &len);
-	if (!nk)
+	if (record_head(h, node, "nk", nk, sizeof nk, &len) < 0)
 		return 0;
-	size_t n = len >= NK_VALUES + 4 ? rp_le32(nk + NK_VALUES) : 0;
-	free(nk);
-	return n;
+	return rp_le32(nk + NK_VALUES);
 }
 
 typedef struct offsets {
@@ -182,15 +257,15 @@ static int offsets_add(offsets *o, hive_node_h off)
 
 static int child_is_nk(rp_hive *h, uint64_t off)
 {
+	uint8_t c[CELL_ID + 2];
 	size_t len;
-	uint8_t *c = cell(h, off, &len, EFAULT);
-	if (!c)
+	if (cell_head(h, off, c, sizeof c, &len, EFAULT) < 0)
 		return -1;
-	int ok = len >= CELL_ID + 2 && memcmp(c + CELL_ID, "nk", 2) == 0;
-	free(c);
-	if (!ok)
+	if (len < CELL_ID + 2 || memcmp(c + CELL_ID, "nk", 2) != 0) {
 		errno = EFAULT;
-	return ok ? 0 : -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* hivex's _get_children: lf / lh / li lists of nk cells, ri lists of those lists. */
@@ -240,14 +315,12 @@ static int get_children(rp_hive *h, uint64_t off, offsets *children, size_t *blo
 
 static hive_node_h *lz_children(rp_hive *h, hive_node_h node)
 {
+	uint8_t nk[NK_NAME];
 	size_t len;
-	uint8_t *nk = record(h, node, "nk", &len);
-	if (!nk)
+	if (record_head(h, node, "nk", nk, sizeof nk, &len) < 0)
 		return NULL;
-	size_t want = len >= NK_SUBKEYS + 4 ? rp_le32(nk + NK_SUBKEYS) : 0;
-	uint64_t list = RP_REGF_BASE_BLOCK +
-			(uint64_t)(len >= NK_SUBKEY_LIST + 4 ? rp_le32(nk + NK_SUBKEY_LIST) : 0);
-	free(nk);
+	size_t want = rp_le32(nk + NK_SUBKEYS);
+	uint64_t list = RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(nk + NK_SUBKEY_LIST);
 	offsets children = {.limit = want};
 	size_t blocks = 0;
 	int rc = 0;
@@ -274,14 +347,12 @@ static hive_node_h *lz_children(rp_hive *h, hive_node_h node)
 
 static hive_value_h *lz_values(rp_hive *h, hive_node_h node)
 {
+	uint8_t nk[NK_NAME];
 	size_t len;
-	uint8_t *nk = record(h, node, "nk", &len);
-	if (!nk)
+	if (record_head(h, node, "nk", nk, sizeof nk, &len) < 0)
 		return NULL;
-	size_t n = len >= NK_VALUES + 4 ? rp_le32(nk + NK_VALUES) : 0;
-	uint64_t list = RP_REGF_BASE_BLOCK +
-			(uint64_t)(len >= NK_VALUE_LIST + 4 ? rp_le32(nk + NK_VALUE_LIST) : 0);
-	free(nk);
+	size_t n = rp_le32(nk + NK_VALUES);
+	uint64_t list = RP_REGF_BASE_BLOCK + (uint64_t)rp_le32(nk + NK_VALUE_LIST);
 	if (n > MAX_VALUES) {
 		errno = ERANGE;
 		return NULL;
@@ -315,18 +386,58 @@ static hive_value_h *lz_values(rp_hive *h, hive_node_h node)
 
 static char *lz_value_key(rp_hive *h, hive_value_h value)
 {
-	size_t len;
-	uint8_t *vk = record(h, value, "vk", &len);
-	if (!vk)
-		return NULL;
-	char *name = NULL;
-	size_t n = len >= VK_NAME_LEN + 2 ? rp_le16(vk + VK_NAME_LEN) : 0;
-	if (len < VK_NAME || n > len - VK_NAME)
-		errno = EFAULT;
-	else
-		name = recode(vk + VK_NAME, n, !(rp_le16(vk + VK_FLAGS) & VK_COMP_NAME));
-	free(vk);
-	return name;
+	return record_name(h, value, "vk", VK_NAME, VK_NAME_LEN, VK_FLAGS, VK_COMP_NAME);
+}
+
+/* The child of node (or value, with values) named query, compared as hivex compares (0 and
+ * errno when a name cannot be read): ASCII names without decoding them. */
+static hive_node_h find_named(rp_hive *h, hive_node_h node, const char *query, int values)
+{
+	hive_node_h *items = values ? lz_values(h, node) : lz_children(h, node), found = 0;
+	if (!items)
+		return 0;
+	const char *id = values ? "vk" : "nk";
+	size_t head = values ? VK_NAME : NK_NAME, len_at = values ? VK_NAME_LEN : NK_NAME_LEN;
+	size_t flags_at = values ? VK_FLAGS : NK_FLAGS;
+	unsigned latin1 = values ? VK_COMP_NAME : NK_COMP_NAME;
+	for (size_t i = 0; items[i] && !found; i++) {
+		uint8_t r[NK_NAME], small[256];
+		size_t len;
+		if (record_head(h, items[i], id, r, head, &len) < 0)
+			break;
+		size_t n = rp_le16(r + len_at);
+		if (len < head || n > len - head) {
+			errno = EFAULT;
+			break;
+		}
+		int eq = -1;
+		if (n <= sizeof small) {
+			if (!name_bytes(h, items[i] + head, n, small, sizeof small))
+				break;
+			eq = ascii_name_equal(small, n, !(rp_le16(r + flags_at) & latin1), query);
+		}
+		if (eq < 0) {
+			char *name = record_name(h, items[i], id, head, len_at, flags_at, latin1);
+			if (!name)
+				break;
+			eq = strcasecmp(name, query) == 0;
+			free(name);
+		}
+		if (eq)
+			found = items[i];
+	}
+	free(items);
+	return found;
+}
+
+static hive_node_h lz_get_child(rp_hive *h, hive_node_h node, const char *name)
+{
+	return find_named(h, node, name, 0);
+}
+
+static hive_value_h lz_get_value(rp_hive *h, hive_node_h node, const char *name)
+{
+	return find_named(h, node, name, 1);
 }
 
 /* A db record's segments, each copied but for its last 4 bytes, up to len bytes (hivex). */
@@ -381,15 +492,10 @@ static char *big_data(rp_hive *h, uint64_t db_off, size_t *len)
 
 static char *lz_value_value(rp_hive *h, hive_value_h value, hive_type *type, size_t *len_out)
 {
+	uint8_t vk[VK_NAME];
 	size_t vklen;
-	uint8_t *vk = record(h, value, "vk", &vklen);
-	if (!vk)
+	if (record_head(h, value, "vk", vk, sizeof vk, &vklen) < 0)
 		return NULL;
-	if (vklen < VK_TYPE + 4) {
-		free(vk);
-		errno = EINVAL;
-		return NULL;
-	}
 	uint32_t raw = rp_le32(vk + VK_DATA_LEN);
 	size_t len = raw & 0x7fffffffu;
 	int is_inline = !!(raw & VK_DATA_INLINE);
@@ -400,7 +506,6 @@ static char *lz_value_value(rp_hive *h, hive_value_h value, hive_type *type, siz
 		*type = (hive_type)rp_le32(vk + VK_TYPE);
 	if (len_out)
 		*len_out = len;
-	free(vk);
 	if (is_inline && len > 4) {
 		errno = ENOTSUP;
 		return NULL;
@@ -455,6 +560,8 @@ const reg_backend reg_lazy_backend = {
     .value_key = lz_value_key,
     .value_value = lz_value_value,
     .read = lz_read,
+    .get_child = lz_get_child,
+    .get_value = lz_get_value,
 };
 
 /* ---- opening, moving, making resident ---- */

@@ -36,6 +36,10 @@ typedef struct reg_backend {
 	char *(*value_value)(rp_hive *h, hive_value_h value, hive_type *type, size_t *len);
 	/* len bytes of the image at file offset off: 0, or -1 with errno. */
 	int (*read)(rp_hive *h, uint64_t off, void *buf, size_t len);
+	/* Optional: hivex_node_get_child / hivex_node_get_value done faster (reg_get_child and
+	 * reg_get_value otherwise walk children / values and node_name / value_key). */
+	hive_node_h (*get_child)(rp_hive *h, hive_node_h node, const char *name);
+	hive_value_h (*get_value)(rp_hive *h, hive_node_h node, const char *name);
 } reg_backend;
 
 extern const reg_backend reg_hivex_backend, reg_lazy_backend;
