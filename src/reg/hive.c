@@ -188,42 +188,36 @@ static const char *damaged(int e)
 	return e == EIO ? "the volume could not be read" : "the hive is damaged";
 }
 
+/* The first of items (0-terminated; freed) whose name equals name, compared as hivex's
+ * hivex_node_get_child / hivex_node_get_value compare (decoded, then strcasecmp). */
+static size_t first_named(rp_hive *h, size_t *items, char *(*name_of)(rp_hive *, size_t),
+			  const char *name)
+{
+	size_t found = 0;
+	for (size_t i = 0; items && items[i] && !found; i++) {
+		char *n = name_of(h, items[i]);
+		if (!n)
+			break;
+		if (strcasecmp(n, name) == 0)
+			found = items[i];
+		free(n);
+	}
+	free(items);
+	return found;
+}
+
 hive_node_h reg_get_child(rp_hive *h, hive_node_h node, const char *name)
 {
 	if (h->ops->get_child)
 		return h->ops->get_child(h, node, name);
-	hive_node_h *children = h->ops->children(h, node), found = 0;
-	if (!children)
-		return 0;
-	for (size_t i = 0; children[i] && !found; i++) {
-		char *n = h->ops->node_name(h, children[i]);
-		if (!n)
-			break;
-		if (strcasecmp(n, name) == 0)
-			found = children[i];
-		free(n);
-	}
-	free(children);
-	return found;
+	return first_named(h, h->ops->children(h, node), h->ops->node_name, name);
 }
 
 hive_value_h reg_get_value(rp_hive *h, hive_node_h node, const char *name)
 {
 	if (h->ops->get_value)
 		return h->ops->get_value(h, node, name);
-	hive_value_h *values = h->ops->values(h, node), found = 0;
-	if (!values)
-		return 0;
-	for (size_t i = 0; values[i] && !found; i++) {
-		char *n = h->ops->value_key(h, values[i]);
-		if (!n)
-			break;
-		if (strcasecmp(n, name) == 0)
-			found = values[i];
-		free(n);
-	}
-	free(values);
-	return found;
+	return first_named(h, h->ops->values(h, node), h->ops->value_key, name);
 }
 
 int reg_lookup(rp_hive *h, const char *key, hive_node_h *node, rp_err *err)
