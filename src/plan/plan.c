@@ -176,6 +176,9 @@ int rp_plan_fix(const rp_target *t, rp_scan *scan, const rp_plan_opts *opts, rp_
 	/* libntfs-3g must not have the volume open twice when it is reopened read-write. */
 	if (scan->reg)
 		rp_registry_detach(scan->reg);
+	rp_hive_file_detach(&scan->bcd.file);
+	for (size_t i = 0; i < scan->nmore_hives; i++)
+		rp_hive_file_detach(&scan->more_hives[i]);
 	rp_vol_close(scan->vol, NULL);
 	scan->vol = NULL;
 	if (built < 0)

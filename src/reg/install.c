@@ -578,12 +578,17 @@ int rp_registry_reload(rp_vol *vol, rp_registry *old, const char *const *changed
 	return load_registry(vol, &ru, 0, reg, err);
 }
 
+void rp_hive_file_detach(rp_hive_file *hf)
+{
+	if (hf->hive)
+		reg_hive_rebind(hf->hive, NULL);
+}
+
 void rp_registry_detach(rp_registry *reg)
 {
 	rp_hive_file *all[] = {&reg->system, &reg->software, &reg->sam, &reg->security};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-		if (all[i]->hive)
-			reg_hive_rebind(all[i]->hive, NULL);
+		rp_hive_file_detach(all[i]);
 }
 
 rp_hive_file *rp_registry_hive(rp_registry *reg, const char *name)

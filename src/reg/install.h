@@ -47,6 +47,9 @@ typedef struct rp_hive_file {
 int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf,
 		      rp_err *err);
 void rp_hive_file_free(rp_hive_file *hf);
+/* The volume hf was read from is about to be closed: a hive read in place stops reading it (a
+ * read fails instead of touching a closed volume). */
+void rp_hive_file_detach(rp_hive_file *hf);
 
 typedef struct rp_registry {
 	rp_hive_file system, software;
