@@ -6,9 +6,10 @@
  * Every operation answers as the hivex call of the same name does (lib/node.c and lib/value.c
  * of hivex 1.3.23): the same handles (the file offset of a cell), the same checks in the same
  * order, the same limits (70,000 subkeys, 110,000 values, 8,000,000 bytes of data), the same
- * errno for the same failure, names converted by the same iconv.  test_reg reads every key and
- * value of the real hives in ../shared both ways and compares.  An edit first makes the hive
- * resident (reg_hive_make_resident), and hivex does the rest.
+ * errno for the same failure, names converted by the same iconv (an ASCII name is compared
+ * without converting it: its UTF-8 is itself).  test_hive_lazy reads every key and value of the
+ * real hives in ../shared both ways and compares.  An edit first makes the hive resident
+ * (reg_hive_make_resident), and hivex does the rest.
  */
 #include "reg/reg_internal.h"
 
@@ -56,31 +57,6 @@ enum {
 };
 #define VK_DATA_INLINE 0x80000000u
 
-/* The whole cell at off (size field first, malloc'd) when off starts an allocated cell; NULL with
- * errno = bad_errno when it does not, EIO when reading it failed. */
-static uint8_t *cell(rp_hive *h, uint64_t off, size_t *len, int bad_errno)
-{
-	if (!rp_regf_reader_is_cell(h->reader, off)) {
-		errno = bad_errno;
-		return NULL;
-	}
-	uint8_t size[4];
-	if (rp_regf_reader_read(h->reader, off, size, 4, NULL) < 0) {
-		errno = EIO;
-		return NULL;
-	}
-	int32_t raw = (int32_t)rp_le32(size);
-	size_t n = raw < 0 ? (size_t)(-(int64_t)raw) : (size_t)raw;
-	uint8_t *c = rp_xmalloc(n);
-	if (rp_regf_reader_read(h->reader, off, c, n, NULL) < 0) {
-		free(c);
-		errno = EIO;
-		return NULL;
-	}
-	*len = n;
-	return c;
-}
-
 /* The first want bytes of the allocated cell at off into buf (zeros past the cell's end), its
  * size in *len: 0, or -1 with errno = bad_errno when off starts no allocated cell, EIO when the
  * read failed.  No allocation: the common reads (a key's or value's fixed fields, its name) need
@@ -106,6 +82,21 @@ static int cell_head(rp_hive *h, uint64_t off, uint8_t *buf, size_t want, size_t
 		return -1;
 	}
 	return 0;
+}
+
+/* The whole cell at off (size field first, malloc'd): for lists and data, whose size varies. */
+static uint8_t *cell(rp_hive *h, uint64_t off, size_t *len, int bad_errno)
+{
+	uint8_t size[4];
+	if (cell_head(h, off, size, sizeof size, len, bad_errno) < 0)
+		return NULL;
+	uint8_t *c = rp_xmalloc(*len);
+	if (rp_regf_reader_read(h->reader, off, c, *len, NULL) < 0) {
+		free(c);
+		errno = EIO;
+		return NULL;
+	}
+	return c;
 }
 
 /* cell_head of a record with signature id (EINVAL otherwise, as hivex). */
