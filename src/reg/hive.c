@@ -182,8 +182,7 @@ int reg_path_within(const char *key, const char *ancestor)
 	return path_prefix(key, ancestor, &longer);
 }
 
-/* What a failed read means: EIO is the volume (a hive read in place), anything else the hive. */
-static const char *damaged(int e)
+const char *reg_damaged(int e)
 {
 	return e == EIO ? "the volume could not be read" : "the hive is damaged";
 }
@@ -226,8 +225,8 @@ int reg_lookup(rp_hive *h, const char *key, hive_node_h *node, rp_err *err)
 	hive_node_h cur = h->ops->root(h);
 	if (!cur) {
 		char *shown = rp_escape(h->name);
-		rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: no root key (%s); the hive is damaged",
-			shown, strerror(errno));
+		rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: no root key (%s); %s", shown,
+			strerror(errno), reg_damaged(errno));
 		free(shown);
 		return -1;
 	}
@@ -243,7 +242,7 @@ int reg_lookup(rp_hive *h, const char *key, hive_node_h *node, rp_err *err)
 			char *upto = rp_xasprintf("%.*s", (int)(p - key), key);
 			char *shown = reg_display(h->name, upto);
 			rp_fail(err, RP_EXIT_UNUSABLE, "%s: cannot read the key (%s); %s", shown,
-				strerror(e), damaged(e));
+				strerror(e), reg_damaged(e));
 			free(shown);
 			free(upto);
 			return -1;
@@ -267,7 +266,7 @@ static int key_error(rp_hive *h, const char *key, const char *what, int e, rp_er
 {
 	char *shown = reg_display(h->name, key);
 	rp_fail(err, RP_EXIT_UNUSABLE, "%s: cannot %s (%s); %s", shown, what,
-		e ? strerror(e) : "unknown error", damaged(e));
+		e ? strerror(e) : "unknown error", reg_damaged(e));
 	free(shown);
 	return -1;
 }
@@ -631,8 +630,8 @@ int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
 		if (!nv && errno) {
 			rc = rp_fail(err, RP_EXIT_UNUSABLE,
 				     "hive %s: cannot read the values of the key at offset "
-				     "0x%zx (%s); the hive is damaged",
-				     hive, node, strerror(errno));
+				     "0x%zx (%s); %s",
+				     hive, node, strerror(errno), reg_damaged(errno));
 			break;
 		}
 		nvalues += nv;
@@ -641,8 +640,8 @@ int rp_hive_count_keys(rp_hive *h, size_t *keys, size_t *values, rp_err *err)
 		if (!children) {
 			rc = rp_fail(err, RP_EXIT_UNUSABLE,
 				     "hive %s: cannot read the subkeys of the key at offset "
-				     "0x%zx (%s); the hive is damaged",
-				     hive, node, strerror(errno));
+				     "0x%zx (%s); %s",
+				     hive, node, strerror(errno), reg_damaged(errno));
 			break;
 		}
 		for (size_t i = 0; children[i]; i++) {

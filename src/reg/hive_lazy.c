@@ -75,6 +75,12 @@ static int cell_head(rp_hive *h, uint64_t off, uint8_t *buf, size_t want, size_t
 	}
 	int32_t raw = (int32_t)rp_le32(size);
 	*len = raw < 0 ? (size_t)(-(int64_t)raw) : (size_t)raw;
+	/* The open pass checked every size; one that no longer fits means the file changed under
+	 * us (another writer): refused before cell() allocates for it. */
+	if (*len < 4 || *len > h->len - off) {
+		errno = EIO;
+		return -1;
+	}
 	size_t n = *len < want ? *len : want;
 	memset(buf + n, 0, want - n);
 	if (rp_regf_reader_read(h->reader, off, buf, n, NULL) < 0) {

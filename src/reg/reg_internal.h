@@ -106,6 +106,10 @@ int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size
 /* hivex_open on a copy of the bytes (flags as for hivex_open); what names the hive in messages. */
 hive_h *reg_hivex_open(const char *what, const uint8_t *data, size_t len, int flags, rp_err *err);
 
+/* What a failed read with errno e means, for the end of a message: EIO is the volume (a hive
+ * read in place), anything else the hive. */
+const char *reg_damaged(int e);
+
 /* "SYSTEM\\Control\\Foo" or "SYSTEM" for the root, for messages (malloc'd, escaped). */
 char *reg_display(const char *hive, const char *key);
 

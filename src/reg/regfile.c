@@ -582,8 +582,8 @@ static int export_fail(exporter *ex, const char *path, const char *what, int e)
 {
 	char *shown = rp_escape(path);
 	if (e)
-		rp_fail(ex->err, RP_EXIT_UNUSABLE, "%s: cannot %s (%s); the hive is damaged", shown,
-			what, strerror(e));
+		rp_fail(ex->err, RP_EXIT_UNUSABLE, "%s: cannot %s (%s); %s", shown, what,
+			strerror(e), reg_damaged(e));
 	else
 		rp_fail(ex->err, RP_EXIT_PROBLEMS, "%s: cannot export: %s", shown, what);
 	free(shown);

@@ -53,8 +53,11 @@ static const uint8_t *window_get(window *w, uint64_t off, size_t n, rp_err *err)
 		return w->buf + (off - w->start);
 	uint64_t start = off & ~(uint64_t)(REGF_HBIN_ALIGN - 1);
 	size_t len = w->r->size - start < WINDOW ? (size_t)(w->r->size - start) : WINDOW;
-	if (off + n > start + len)
-		return NULL; /* the callers check bounds first: never reached */
+	if (off + n > start + len) { /* the callers keep within the bins: never expected */
+		rp_fail(err, RP_EXIT_UNUSABLE, "%s is corrupt: it ends inside a record at 0x%llx",
+			w->r->name, (unsigned long long)off);
+		return NULL;
+	}
 	if (w->r->read(w->r->ctx, start, w->buf, len, err) < 0)
 		return NULL;
 	w->start = start;
@@ -187,8 +190,7 @@ int rp_regf_reader_read(rp_regf_reader *r, uint64_t off, void *buf, size_t len, 
 	if (off > r->size || len > r->size - off) {
 		char *shown = rp_escape(r->name);
 		rp_fail(err, RP_EXIT_UNUSABLE,
-			"hive %s: %zu bytes at file offset 0x%llx are outside the hive (0x%llx "
-			"bytes); the hive is damaged",
+			"%s is corrupt: %zu bytes at file offset 0x%llx run past its end (0x%llx)",
 			shown, len, (unsigned long long)off, (unsigned long long)r->size);
 		free(shown);
 		return -1;

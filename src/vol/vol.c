@@ -226,10 +226,13 @@ int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_e
 
 int rp_vol_can_read_range(rp_vol *vol, const char *path)
 {
+	rp_vol *to;
+	const char *rest;
 	rp_err ignored = {0};
-	rp_err *err = &ignored;
-	ROUTE(vol, path, rp_vol_can_read_range(vol, path));
-	return vol->ops->read_range != NULL;
+	int routed = boot_route(vol, path, &to, &rest, &ignored);
+	if (routed < 0)
+		return 0;
+	return routed ? rp_vol_can_read_range(to, rest) : vol->ops->read_range != NULL;
 }
 
 int rp_vol_read_range(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,

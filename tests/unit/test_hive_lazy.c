@@ -4,7 +4,8 @@
  * (subkeys, names, times, values with their types and data, security descriptors, key counts)
  * and must agree handle for handle; a damaged bin chain or cell is refused with recovery's
  * message; an edit makes the hive resident with the very bytes of the file; a detached hive
- * fails its reads instead of touching a closed volume.
+ * fails its reads instead of touching a closed volume; a cell another writer changed after the
+ * open is refused before anything is allocated for it.
  */
 #include "reg/reg_internal.h"
 #include "regf/regf.h"
@@ -358,24 +359,45 @@ static void test_damage(void)
 	close_both(vol, hx, lz);
 	free(broken);
 
-	/* Detached from its volume, a read fails instead of touching it. */
+	/* Detached from its volume, a read fails instead of touching it: counting every key reads
+	 * far more than the 2 MiB cache holds. */
 	rp_err e3 = {0}, e4 = {0};
 	if (open_both("SYSTEM", image, len, &vol, &hx, &lz, &e3) == 0) {
 		reg_hive_rebind(lz, NULL);
-		rp_value v = {0};
-		int got = rp_hive_get(lz, "ControlSet001\\Control\\Terminal Server",
-				      "fDenyTSConnections", &v, &e4);
-		rp_value_free(&v);
-		/* The cache may hold what was read before: a value far from the root is not. */
 		size_t keys = 0;
-		int counted = rp_hive_count_keys(lz, &keys, NULL, &e4);
-		CHECK(got < 0 || counted < 0, "detached: reads fail (%s)", e4.msg);
+		CHECK(rp_hive_count_keys(lz, &keys, NULL, &e4) < 0 &&
+			  e4.exit_code == RP_EXIT_UNUSABLE &&
+			  strstr(e4.msg, "(Input/output error); the volume could not be read"),
+		      "detached: a read fails and says the volume could not be read (%s)", e4.msg);
 		reg_hive_rebind(lz, vol);
 		rp_err e5 = {0};
 		CHECK(rp_hive_count_keys(lz, &keys, NULL, &e5) == 0 && keys > 1000,
 		      "rebound: every key reads again (%zu)", keys);
 	} else {
 		CHECK(0, "open SYSTEM in place (%s)", e3.msg);
+	}
+	close_both(vol, hx, lz);
+
+	/* Another writer changes the file after the open: the root key's cell now claims 1 GB.
+	 * The read is refused before anything is allocated for it. */
+	rp_err e6 = {0}, e7 = {0};
+	if (open_both("SYSTEM", image, len, &vol, &hx, &lz, &e6) == 0) {
+		char path[8192];
+		snprintf(path, sizeof path, "%s/SYSTEM", tmpdir);
+		size_t root = 4096 + (size_t)(image[36] | image[37] << 8 | image[38] << 16 |
+					      (size_t)image[39] << 24);
+		static const uint8_t huge[4] = {0x00, 0x00, 0x00, 0xc0}; /* -1 GiB: allocated */
+		FILE *f = fopen(path, "r+b");
+		int changed =
+		    f && fseek(f, (long)root, SEEK_SET) == 0 && fwrite(huge, 1, 4, f) == 4;
+		if (f)
+			fclose(f);
+		CHECK(changed && rp_hive_key_exists(lz, "Select", &e7) < 0 &&
+			  strstr(e7.msg, "the volume could not be read"),
+		      "changed under the reader: a cell that no longer fits is refused (%s)",
+		      e7.msg);
+	} else {
+		CHECK(0, "open SYSTEM in place (%s)", e6.msg);
 	}
 	close_both(vol, hx, lz);
 	free(image);
