@@ -87,6 +87,36 @@ int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
 	return io_all(fd, (uint8_t *)buf, len, offset, 1, 0);
 }
 
+int rp_pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t offset)
+{
+	while (cnt > 0) {
+		if (offset > INT64_MAX) {
+			errno = EINVAL;
+			return -1;
+		}
+		ssize_t n = pwritev(fd, iov, cnt, (off_t)offset);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		offset += (uint64_t)n;
+		/* Past what was written: whole buffers dropped, a partial one advanced. */
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
 int rp_pread_all(int fd, void *buf, size_t len, uint64_t offset)
 {
 	return io_all(fd, buf, len, offset, 1, 1);

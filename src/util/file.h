@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 
 /* Reads f to its end (malloc'd, never NULL on success); -1 on a read error (errno kept). */
 int rp_stream_read(FILE *f, uint8_t **data, size_t *len);
@@ -21,6 +22,8 @@ int rp_file_first_line(const char *path, char *buf, size_t size);
 /* write(2) / pwrite(2) until all len bytes are written (EINTR retried); -1 with errno. */
 int rp_write_all(int fd, const void *buf, size_t len);
 int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
+/* pwritev(2) of cnt buffers (iov is changed) until all are written; -1 with errno. */
+int rp_pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t offset);
 /* pread(2) until all len bytes are read (EINTR retried); -1 with errno, EIO when the file ends
  * first. */
 int rp_pread_all(int fd, void *buf, size_t len, uint64_t offset);

@@ -417,6 +417,24 @@ static ntfs_volume *mount_at(struct offset_dev *od, unsigned long flags)
 	return nv;
 }
 
+/* Tells the offset device where the cluster bitmap lies, so that a commit writes a new file's
+ * data in place before its journal (ordered blocks); when its runs cannot be mapped, every
+ * block is journaled. */
+static void tell_bitmap(struct ntfs_priv *p)
+{
+	ntfs_attr *na = p->nv->lcnbmp_na;
+	if (!na || ntfs_attr_map_whole_runlist(na) < 0 || !na->rl)
+		return;
+	size_t n = 0;
+	while (na->rl[n].length)
+		n++;
+	struct rp_od_run *runs = rp_xmalloc((n ? n : 1) * sizeof *runs);
+	for (size_t i = 0; i < n; i++)
+		runs[i] = (struct rp_od_run){na->rl[i].vcn, na->rl[i].lcn, na->rl[i].length};
+	rp_od_set_bitmap(p->od, p->nv->cluster_size, (uint64_t)p->nv->nr_clusters, runs, n);
+	free(runs);
+}
+
 /* What Windows left behind, read without writing anything. */
 static void diagnose(ntfs_volume *nv, rp_vol_state *st)
 {
@@ -601,6 +619,8 @@ int rp_vol_open_ntfs(rp_vol **out, const char *dev_path, uint64_t offset, uint64
 	}
 	/* Hide the $MFT & co. metafiles, show hidden files (Windows has many). */
 	ntfs_set_shown_files(p->nv, FALSE, TRUE, FALSE);
+	if (writable)
+		tell_bitmap(p);
 	diagnose(p->nv, &state);
 	if (!writable)
 		state.read_only = access(dev_path, W_OK) != 0;

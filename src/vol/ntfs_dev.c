@@ -286,6 +286,64 @@ static int cmp_block(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+void rp_od_set_bitmap(struct offset_dev *od, uint32_t cluster_size, uint64_t nr_clusters,
+		      const struct rp_od_run *runs, size_t n)
+{
+	free(od->bitmap_runs);
+	od->bitmap_runs = n ? rp_xmalloc(n * sizeof *runs) : NULL;
+	if (n)
+		memcpy(od->bitmap_runs, runs, n * sizeof *runs);
+	od->nbitmap_runs = n;
+	od->cluster_size = cluster_size;
+	od->nr_clusters = nr_clusters;
+}
+
+/* Where in the partition the bitmap byte of cluster lcn is; UINT64_MAX when no run holds it. */
+static uint64_t bitmap_byte(const struct offset_dev *od, uint64_t lcn)
+{
+	uint64_t byte = lcn / 8, vcn = byte / od->cluster_size;
+	for (size_t i = 0; i < od->nbitmap_runs; i++) {
+		const struct rp_od_run *r = &od->bitmap_runs[i];
+		if (r->lcn >= 0 && r->vcn >= 0 && vcn >= (uint64_t)r->vcn &&
+		    vcn - (uint64_t)r->vcn < (uint64_t)r->len)
+			return ((uint64_t)r->lcn + (vcn - (uint64_t)r->vcn)) * od->cluster_size +
+			       byte % od->cluster_size;
+	}
+	return UINT64_MAX;
+}
+
+/* One block of the bitmap as the disk holds it, read once for many lookups. */
+struct bitmap_view {
+	uint64_t no; /* UINT64_MAX: nothing read yet */
+	s64 len;
+	uint8_t data[RP_JR_BLOCK];
+};
+
+/* Whether block no lies wholly in clusters that the bitmap on the disk (the state before this
+ * operation; the overlay holds the new one) shows free.  Anything unknown or unreadable: no. */
+static int free_on_disk(struct offset_dev *od, uint64_t no, struct bitmap_view *v)
+{
+	if (!od->cluster_size || !od->nbitmap_runs)
+		return 0;
+	uint64_t first = no * RP_JR_BLOCK / od->cluster_size;
+	uint64_t last = (no * RP_JR_BLOCK + RP_JR_BLOCK - 1) / od->cluster_size;
+	if (last >= od->nr_clusters)
+		return 0;
+	for (uint64_t lcn = first; lcn <= last; lcn++) {
+		uint64_t at = bitmap_byte(od, lcn);
+		if (at == UINT64_MAX)
+			return 0;
+		if (v->no != at / RP_JR_BLOCK) {
+			v->no = at / RP_JR_BLOCK;
+			v->len = raw_pread(od, v->data, RP_JR_BLOCK, (s64)(v->no * RP_JR_BLOCK));
+		}
+		if (v->len <= (s64)(at % RP_JR_BLOCK) ||
+		    v->data[at % RP_JR_BLOCK] & (1u << (lcn % 8)))
+			return 0;
+	}
+	return 1;
+}
+
 int rp_od_commit(struct offset_dev *od)
 {
 	if (od->dropped) {
@@ -300,6 +358,19 @@ int rp_od_commit(struct offset_dev *od)
 		if (od->slots[i].no != UINT64_MAX)
 			b[n++] = (struct rp_jr_block){od->slots[i].no, od->slots[i].data};
 	qsort(b, n, sizeof *b, cmp_block);
+	/* Blocks in clusters that were free (a new file's data) are ordered: written in place
+	 * first, only their hashes journaled; the rest stay in b, journaled. */
+	struct rp_jr_block *ord = rp_xmalloc(n * sizeof *ord);
+	size_t nj = 0, nord = 0;
+	struct bitmap_view *view = rp_xmalloc(sizeof *view);
+	view->no = UINT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (free_on_disk(od, b[i].no, view))
+			ord[nord++] = b[i];
+		else
+			b[nj++] = b[i];
+	}
+	free(view);
 	/* SIGINT, SIGTERM and SIGHUP wait until the blocks are in place. */
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -309,13 +380,22 @@ int rp_od_commit(struct offset_dev *od)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	int rc = 0;
 	/* What reaches the disk, or may have reached it, is read from it again. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nj; i++)
 		rc_invalidate(od, b[i].no * RP_JR_BLOCK, RP_JR_BLOCK);
-	if (rp_jr_write(od->journal, od->fd, od->base, od->size, b, n) < 0) {
+	for (size_t i = 0; i < nord; i++)
+		rc_invalidate(od, ord[i].no * RP_JR_BLOCK, RP_JR_BLOCK);
+	/* The ordered blocks are on the disk before the journal that makes them part of the
+	 * volume exists: a failure or kill until then leaves them in free clusters. */
+	if (nord && (rp_fault("vol:ordered") ||
+		     rp_jr_put(od->fd, od->base, od->size, ord, nord) < 0 || fsync(od->fd) < 0)) {
+		if (!errno)
+			errno = EIO;
+		rc = -1; /* nothing the volume shows was written */
+	} else if (rp_jr_write(od->journal, od->fd, od->base, od->size, b, nj, ord, nord) < 0) {
 		if (!errno)
 			errno = EIO;
 		rc = -1; /* nothing was written in place */
-	} else if (rp_fault("vol:apply") || rp_jr_apply(od->fd, od->base, od->size, b, n) < 0) {
+	} else if (rp_fault("vol:apply") || rp_jr_apply(od->fd, od->base, od->size, b, nj) < 0) {
 		/* The journal is complete: the next open of the volume finishes the commit. */
 		if (!errno)
 			errno = EIO;
@@ -328,6 +408,7 @@ int rp_od_commit(struct offset_dev *od)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	errno = e;
 	free(b);
+	free(ord);
 	if (rc == 0)
 		ov_clear(od);
 	return rc;
@@ -355,6 +436,7 @@ void rp_od_free(struct offset_dev *od)
 		return;
 	ov_clear(od);
 	rc_free(od);
+	free(od->bitmap_runs);
 	free(od->journal);
 	free(od->stale);
 	free(od->path);
@@ -491,18 +573,32 @@ static s64 od_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 		errno = EINVAL;
 		return -1;
 	}
-	s64 done = cached_pread(od, buf, count, offset);
-	/* What is written but not committed yet. */
-	for (s64 at = offset; od->used && done > 0 && at < offset + done;) {
-		uint64_t no = (uint64_t)at / RP_JR_BLOCK;
+	if (!od->used)
+		return cached_pread(od, buf, count, offset);
+	/* What is written but not committed yet comes from the overlay; only the stretches
+	 * between its blocks are read from the disk (a file just written is read back from
+	 * memory). */
+	count = clamp(od, count, offset);
+	s64 done = 0;
+	while (done < count) {
+		s64 at = offset + done;
 		size_t in = (size_t)((uint64_t)at % RP_JR_BLOCK);
-		size_t n = RP_JR_BLOCK - in;
-		if ((s64)n > offset + done - at)
-			n = (size_t)(offset + done - at);
-		struct ov_slot *s = ov_find(od, no);
-		if (s)
-			memcpy((char *)buf + (at - offset), s->data + in, n);
-		at += (s64)n;
+		s64 n =
+		    (s64)(RP_JR_BLOCK - in) < count - done ? (s64)(RP_JR_BLOCK - in) : count - done;
+		struct ov_slot *s = ov_find(od, (uint64_t)at / RP_JR_BLOCK);
+		if (s) {
+			memcpy((char *)buf + done, s->data + in, (size_t)n);
+			done += n;
+			continue;
+		}
+		while (done + n < count && !ov_find(od, (uint64_t)(at + n) / RP_JR_BLOCK))
+			n = count - done - n < RP_JR_BLOCK ? count - done : n + RP_JR_BLOCK;
+		s64 r = cached_pread(od, (char *)buf + done, n, at);
+		if (r < 0)
+			return done ? done : -1;
+		done += r;
+		if (r < n)
+			break;
 	}
 	return done;
 }

@@ -45,12 +45,29 @@ struct offset_dev {
 	char *stale; /* open: a journal that does not match the volume (never used): where it is now
 			(renamed aside when read-write) */
 	int journal_error; /* open: a journal is there but cannot be read (its errno) */
+	/* The volume's cluster bitmap (rp_od_set_bitmap), so that a commit knows which blocks
+	 * lie in clusters that were free before the operation: none known, none free. */
+	uint32_t cluster_size;
+	uint64_t nr_clusters;
+	struct rp_od_run *bitmap_runs;
+	size_t nbitmap_runs;
+};
+
+/* One run of the bitmap's data: clusters [vcn, vcn + len) of it are at lcn on the volume. */
+struct rp_od_run {
+	int64_t vcn, lcn, len;
 };
 
 extern struct ntfs_device_operations rp_offset_dev_ops;
 int rp_od_close(struct ntfs_device *dev);
+/* Where the volume's cluster bitmap lies (its data's runs; copied) and its geometry. */
+void rp_od_set_bitmap(struct offset_dev *od, uint32_t cluster_size, uint64_t nr_clusters,
+		      const struct rp_od_run *runs, size_t n);
 /* Writes the blocks written since the last commit through the journal; 0 also when there are
- * none.  -1 (errno): nothing was written in place, or journal_left is set. */
+ * none.  Blocks wholly in clusters the disk's bitmap shows free (a new file's data) are
+ * written in place and synced first, and only their hashes journaled (ordered blocks, see
+ * ntfs_journal.c).  -1 (errno): nothing the volume shows was written in place, or
+ * journal_left is set. */
 int rp_od_commit(struct offset_dev *od);
 /* Whether anything was written since the last commit. */
 int rp_od_pending(const struct offset_dev *od);
@@ -77,12 +94,14 @@ char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uin
 /* Makes the directory that holds path (one level, 0700) when it is missing. */
 int rp_jr_prepare_dir(const char *path);
 /* Writes and fsyncs a journal of n blocks, each with the SHA-256 of what fd_dev (the device,
- * not the overlay) holds there now; fd_dev < 0 writes a version-1 journal without them (only
- * tests make those).  -1 (errno) and no file on failure. */
+ * not the overlay) holds there now, and of nord ordered blocks (already in place: their
+ * numbers and the SHA-256 of their contents); fd_dev < 0 writes a version-1 journal without
+ * hashes or ordered blocks (only tests make those).  -1 (errno) and no file on failure. */
 int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
-		const struct rp_jr_block *b, size_t n);
+		const struct rp_jr_block *b, size_t n, const struct rp_jr_block *ord, size_t nord);
 /* 1: a complete journal for this partition that fd_dev (the device) holds either the new
- * contents or the pre-image of, block by block (*b malloc'd); 0: none; -2: incomplete or not
+ * contents or the pre-image of, block by block, and the new contents of each ordered block
+ * (*b malloc'd: the journaled blocks); 0: none; -2: incomplete or not
  * for this partition; -3: stale, the volume changed since it was written (nothing of it may
  * be used; see rp_jr_set_aside); -1: unreadable (errno). */
 int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struct rp_jr_block **b,
@@ -90,7 +109,9 @@ int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struc
 /* Renames a stale journal to <path>.stale-<UTC time> beside it (never deleted): the new path
  * (malloc'd), or NULL (errno) when it could not be renamed. */
 char *rp_jr_set_aside(const char *path);
-/* Writes the blocks in place (the last one clamped to size) and fsyncs fd. */
+/* Writes the blocks in place (the last one clamped to size), runs of consecutive blocks in
+ * one call; rp_jr_apply then fsyncs fd. */
+int rp_jr_put(int fd, uint64_t base, uint64_t size, const struct rp_jr_block *b, size_t n);
 int rp_jr_apply(int fd, uint64_t base, uint64_t size, const struct rp_jr_block *b, size_t n);
 void rp_jr_free(struct rp_jr_block *b, size_t n);
 

@@ -25,12 +25,23 @@
  * the journal "stale": nothing of it is used, and a read-write open renames it to
  * <name>.stale-<UTC time> beside it (never deleted; a read-only open only reports it).
  *
- * File layout (little-endian, named in struct jr_head / jr_tail below): a 40-byte head, then
- * per block its number (8 bytes), the pre-image's SHA-256 (64 bytes, lower-case hex) and
- * RP_JR_BLOCK bytes, then a tail: the SHA-256 (hex) of everything before it and the end magic.
- * Version 1 ("RPJRNL01", rdprescue before the guard) has no pre-image hashes and is still read
- * and replayed, without the check.  A journal for another partition (base or size differ), a
- * short file or a bad checksum is "incomplete".
+ * Ordered blocks (version 3): a block that lies wholly in clusters the volume's bitmap shows
+ * free before the operation (a new file's data) is invisible to the volume until the
+ * journaled blocks (MFT records, indexes, the bitmap) point at it.  The offset device writes
+ * such blocks in place and syncs them before the journal is written, and the journal holds
+ * only their numbers and the SHA-256 of their new contents, so a file's data is written once
+ * and not three times (journal, read back, in place).  A kill before the journal is complete
+ * leaves them in free clusters, as if never written.  Before a replay each must hold its new
+ * contents, or the journal is stale: something wrote there since.
+ *
+ * File layout (little-endian, named in struct jr_head / jr_tail below): a head (40 bytes; 48
+ * in version 3, which adds the number of ordered blocks), then per journaled block its number
+ * (8 bytes), the pre-image's SHA-256 (64 bytes, lower-case hex) and RP_JR_BLOCK bytes, then per
+ * ordered block its number and the SHA-256 (hex) of its new contents, then a tail: the
+ * SHA-256 (hex) of everything before it and the end magic.  Version 2 ("RPJRNL02") has no
+ * ordered blocks; version 1 ("RPJRNL01", rdprescue before the guard) has no pre-image hashes
+ * and is still read and replayed, without the check.  A journal for another partition (base
+ * or size differ), a short file or a bad checksum is "incomplete".
  */
 #include "vol/ntfs_internal.h"
 #include "disk/disk.h"
@@ -51,7 +62,8 @@
 #include <unistd.h>
 
 #define JR_MAGIC_V1 "RPJRNL01" /* no pre-image hashes: replayed unchecked */
-#define JR_MAGIC "RPJRNL02"
+#define JR_MAGIC_V2 "RPJRNL02" /* no ordered blocks */
+#define JR_MAGIC "RPJRNL03"
 #define JR_END "RPJEND01"
 
 /* On-disk head: magic, partition base and size, block count, block size, reserved. */
@@ -59,6 +71,12 @@ struct jr_head {
 	uint8_t magic[8];
 	uint8_t base[8], size[8], nblocks[8];
 	uint8_t block_size[4], reserved[4];
+};
+
+/* Version 3's head: the number of ordered blocks follows. */
+struct jr_head3 {
+	struct jr_head h;
+	uint8_t nordered[8];
 };
 
 /* On-disk tail: SHA-256 (lower-case hex) of head and records, then JR_END. */
@@ -71,6 +89,8 @@ struct jr_tail {
 #define JR_HASH 64
 #define JR_RECORD_V1 (8 + RP_JR_BLOCK)
 #define JR_RECORD (8 + JR_HASH + RP_JR_BLOCK)
+/* On-disk ordered record (version 3): block number, SHA-256 (hex) of its new contents. */
+#define JR_ORDERED (8 + JR_HASH)
 
 /* The length of block no inside a partition of size bytes (the last one may be short). */
 static size_t block_len(uint64_t no, uint64_t size)
@@ -164,10 +184,15 @@ static int sync_dir_of(const char *path)
 }
 
 int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
-		const struct rp_jr_block *b, size_t n)
+		const struct rp_jr_block *b, size_t n, const struct rp_jr_block *ord, size_t nord)
 {
+	if (fd_dev < 0 && nord) {
+		errno = EINVAL;
+		return -1;
+	}
 	size_t rec = fd_dev >= 0 ? JR_RECORD : JR_RECORD_V1;
-	size_t len = sizeof(struct jr_head) + n * rec + sizeof(struct jr_tail);
+	size_t head = fd_dev >= 0 ? sizeof(struct jr_head3) : sizeof(struct jr_head);
+	size_t len = head + n * rec + nord * JR_ORDERED + sizeof(struct jr_tail);
 	uint8_t *buf = rp_xcalloc(1, len);
 	struct jr_head *h = (struct jr_head *)buf;
 	memcpy(h->magic, fd_dev >= 0 ? JR_MAGIC : JR_MAGIC_V1, 8);
@@ -175,8 +200,11 @@ int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 	put_le64(h->size, size);
 	put_le64(h->nblocks, n);
 	rp_put_le32(h->block_size, RP_JR_BLOCK);
-	uint8_t *p = buf + sizeof *h;
+	if (fd_dev >= 0)
+		put_le64(((struct jr_head3 *)buf)->nordered, nord);
+	uint8_t *p = buf + head;
 	uint8_t *old = rp_xmalloc(RP_JR_BLOCK);
+	int bad = 0;
 	for (size_t i = 0; i < n; i++, p += rec) {
 		put_le64(p, b[i].no);
 		if (fd_dev < 0) {
@@ -187,16 +215,30 @@ int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 		char hex[65];
 		if (b[i].no > (size - 1) / RP_JR_BLOCK) {
 			errno = EINVAL;
+			bad = 1;
 			break;
 		}
-		if (read_block(fd_dev, base, size, b[i].no, old) < 0)
+		if (read_block(fd_dev, base, size, b[i].no, old) < 0) {
+			bad = 1;
 			break;
+		}
 		rp_sha256_hex(old, block_len(b[i].no, size), hex);
 		memcpy(p + 8, hex, JR_HASH);
 		memcpy(p + 8 + JR_HASH, b[i].data, RP_JR_BLOCK);
 	}
 	free(old);
-	if (p != buf + sizeof *h + n * rec) {
+	for (size_t i = 0; !bad && i < nord; i++, p += JR_ORDERED) {
+		if (ord[i].no > (size - 1) / RP_JR_BLOCK) {
+			errno = EINVAL;
+			bad = 1;
+			break;
+		}
+		char hex[65];
+		put_le64(p, ord[i].no);
+		rp_sha256_hex(ord[i].data, block_len(ord[i].no, size), hex);
+		memcpy(p + 8, hex, JR_HASH);
+	}
+	if (bad) {
 		int e = errno;
 		free(buf);
 		errno = e;
@@ -231,9 +273,11 @@ int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 	return rc;
 }
 
-/* Whether every block of a version-2 journal (records at p) holds its new contents or its
- * pre-image on the device: 1 yes, 0 no (the volume changed since), -1 unreadable (errno). */
-static int matches_volume(int fd_dev, uint64_t base, uint64_t size, const uint8_t *p, uint64_t n)
+/* Whether every journaled block (records at p) holds its new contents or its pre-image on the
+ * device, and every ordered block (records at q) its new contents: 1 yes, 0 no (the volume
+ * changed since), -1 unreadable (errno). */
+static int matches_volume(int fd_dev, uint64_t base, uint64_t size, const uint8_t *p, uint64_t n,
+			  const uint8_t *q, uint64_t nord)
 {
 	uint8_t *cur = rp_xmalloc(RP_JR_BLOCK);
 	int rc = 1;
@@ -246,6 +290,17 @@ static int matches_volume(int fd_dev, uint64_t base, uint64_t size, const uint8_
 		} else if (memcmp(cur, p + 8 + JR_HASH, len) != 0) {
 			rp_sha256_hex(cur, len, hex);
 			if (memcmp(hex, p + 8, JR_HASH) != 0)
+				rc = 0;
+		}
+	}
+	for (uint64_t i = 0; rc == 1 && i < nord; i++, q += JR_ORDERED) {
+		uint64_t no = rp_le64(q);
+		char hex[65];
+		if (read_block(fd_dev, base, size, no, cur) < 0) {
+			rc = -1;
+		} else {
+			rp_sha256_hex(cur, block_len(no, size), hex);
+			if (memcmp(hex, q + 8, JR_HASH) != 0)
 				rc = 0;
 		}
 	}
@@ -294,9 +349,10 @@ int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struc
 		return -1;
 	}
 	size_t fixed = sizeof(struct jr_head) + sizeof(struct jr_tail);
-	/* A journal holds at most the whole partition. */
+	/* A journal holds at most the whole partition (and version 3's longer head). */
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < fixed ||
-	    (uint64_t)st.st_size - fixed > (size / RP_JR_BLOCK + 1) * (uint64_t)JR_RECORD) {
+	    (uint64_t)st.st_size - fixed >
+		(size / RP_JR_BLOCK + 1) * (uint64_t)JR_RECORD + sizeof(struct jr_head3)) {
 		close(fd);
 		return -2;
 	}
@@ -321,31 +377,40 @@ int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struc
 	}
 	close(fd);
 	const struct jr_head *h = (const struct jr_head *)buf;
-	int v2 = memcmp(h->magic, JR_MAGIC, 8) == 0;
-	size_t rec = v2 ? JR_RECORD : JR_RECORD_V1;
+	int v3 = memcmp(h->magic, JR_MAGIC, 8) == 0;
+	int hashed = v3 || memcmp(h->magic, JR_MAGIC_V2, 8) == 0; /* pre-image hashes */
+	size_t head = v3 ? sizeof(struct jr_head3) : sizeof(struct jr_head);
+	size_t rec = hashed ? JR_RECORD : JR_RECORD_V1;
 	uint64_t n = rp_le64(h->nblocks);
+	uint64_t nord = v3 && len >= head ? rp_le64(((const struct jr_head3 *)buf)->nordered) : 0;
+	/* The records: what lies between the head and the tail, exactly n and nord of them. */
+	size_t body =
+	    len >= head + sizeof(struct jr_tail) ? len - head - sizeof(struct jr_tail) : 0;
 	int rc = -2;
-	if (done == len && (v2 || memcmp(h->magic, JR_MAGIC_V1, 8) == 0) &&
-	    rp_le64(h->base) == base && rp_le64(h->size) == size &&
-	    rp_le32(h->block_size) == RP_JR_BLOCK && (len - fixed) % rec == 0 &&
-	    n == (len - fixed) / rec) {
+	if (done == len && len >= head + sizeof(struct jr_tail) &&
+	    (hashed || memcmp(h->magic, JR_MAGIC_V1, 8) == 0) && rp_le64(h->base) == base &&
+	    rp_le64(h->size) == size && rp_le32(h->block_size) == RP_JR_BLOCK && n <= body / rec &&
+	    nord <= (body - n * rec) / JR_ORDERED && body == n * rec + nord * JR_ORDERED) {
 		const struct jr_tail *t = (const struct jr_tail *)(buf + len - sizeof *t);
 		char hex[65];
 		rp_sha256_hex(buf, len - sizeof *t, hex);
 		if (memcmp(t->magic, JR_END, 8) == 0 && memcmp(t->sha256, hex, 64) == 0)
 			rc = 1;
 	}
-	const uint8_t *p = buf + sizeof *h;
+	const uint8_t *p = buf + head, *q = p + (rc == 1 ? n * rec : 0);
 	for (uint64_t i = 0; rc == 1 && i < n; i++)
 		if (rp_le64(p + i * rec) > (size - 1) / RP_JR_BLOCK)
 			rc = -2;
-	if (rc == 1 && v2) {
-		int m = matches_volume(fd_dev, base, size, p, n);
+	for (uint64_t i = 0; rc == 1 && i < nord; i++)
+		if (rp_le64(q + i * JR_ORDERED) > (size - 1) / RP_JR_BLOCK)
+			rc = -2;
+	if (rc == 1 && hashed) {
+		int m = matches_volume(fd_dev, base, size, p, n, q, nord);
 		rc = m == 1 ? 1 : m == 0 ? -3 : -1;
 	}
 	if (rc == 1) {
 		struct rp_jr_block *b = rp_xcalloc(n ? n : 1, sizeof *b);
-		size_t skip = v2 ? JR_HASH : 0;
+		size_t skip = hashed ? JR_HASH : 0;
 		for (uint64_t i = 0; i < n; i++, p += rec) {
 			b[i].no = rp_le64(p);
 			b[i].data = rp_xmalloc(RP_JR_BLOCK);
@@ -360,22 +425,35 @@ int rp_jr_read(const char *path, int fd_dev, uint64_t base, uint64_t size, struc
 	return rc;
 }
 
+int rp_jr_put(int fd, uint64_t base, uint64_t size, const struct rp_jr_block *b, size_t n)
+{
+	/* Runs of consecutive blocks go out in one pwritev each (a file's data: thousands of
+	 * blocks, a few calls). */
+	struct iovec iov[256];
+	for (size_t i = 0; i < n;) {
+		uint64_t off = b[i].no * RP_JR_BLOCK;
+		if (off >= size) {
+			errno = EINVAL;
+			return -1;
+		}
+		size_t k = 0;
+		while (i < n && k < sizeof iov / sizeof *iov && b[i].no == off / RP_JR_BLOCK + k) {
+			size_t l = block_len(b[i].no, size);
+			iov[k].iov_base = b[i].data;
+			iov[k++].iov_len = l;
+			i++;
+			if (l < RP_JR_BLOCK)
+				break; /* the partition's last block */
+		}
+		if (rp_pwritev_all(fd, iov, (int)k, (off_t)(base + off)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int rp_jr_apply(int fd, uint64_t base, uint64_t size, const struct rp_jr_block *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint64_t off = b[i].no * RP_JR_BLOCK;
-		size_t len = size - off < RP_JR_BLOCK ? (size_t)(size - off) : RP_JR_BLOCK;
-		for (size_t done = 0; done < len;) {
-			ssize_t w =
-			    pwrite(fd, b[i].data + done, len - done, (off_t)(base + off + done));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return -1;
-			done += (size_t)w;
-		}
-	}
-	return fsync(fd);
+	return rp_jr_put(fd, base, size, b, n) < 0 ? -1 : fsync(fd);
 }
 
 void rp_jr_free(struct rp_jr_block *b, size_t n)

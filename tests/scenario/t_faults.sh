@@ -44,7 +44,7 @@ sys1=$(vol_sha "$C" $SYS) soft1=$(vol_sha "$C" $SOFT)
 check "the fix changes both hives" test "$sys1" != "$sys0" -a "$soft1" != "$soft0"
 npoints=$(wc -l <"$T/points")
 check "points of every kind ran ($npoints)" sh -c "for p in vol:create vol:truncate vol:write \
-vol:apply vol:unlink vol:sync vol:mkdir vol:set_sd backup:write backup:sync reg-hivex-set \
+vol:ordered vol:apply vol:unlink vol:sync vol:mkdir vol:set_sd backup:write backup:sync reg-hivex-set \
 reg-hivex-commit; do grep -q \" \$p\$\" '$T/points' || { echo no \$p; exit 1; }; done"
 
 # point_ok N POINT: the checks above for one injected fault; prints what is wrong.
@@ -83,6 +83,25 @@ while read -r n point; do
 		fail "fault $n/$npoints at $point" "$(head -c 600 "$T/why")"
 	fi
 done <"$T/points"
+
+# --- the journal a commit leaves when writing in place fails (vol:apply): the new file's data
+# went to free clusters before the journal (ordered), so the journal holds only its hashes and
+# the metadata; the largest one left (SYSTEM's replace) is version 3 and a fraction of SYSTEM's
+# size.  (That the next fix completes each is checked above.) ---
+sys_size=$("$TOOLS/rp-testfs" "$D" cat Windows/System32/config/SYSTEM | wc -c)
+big=0
+for n in $(awk '$2 == "vol:apply" { print $1 }' "$T/points"); do
+	cp --sparse=always "$D" "$C" && rm -rf "$T/bk" && mkdir "$T/bk"
+	RP_FAULT_AT=$n "$RPF" fix "$C" --yes --backup-dir "$T/bk" >/dev/null 2>&1
+	for j in "$C"@*.rdprescue-journal; do
+		[ -f "$j" ] || continue
+		sz=$(stat -c %s "$j")
+		[ "$sz" -le "$big" ] || { big=$sz && head -c 8 "$j" >"$T/jmagic"; }
+	done
+	rm -f "$C"@*
+done
+check "the largest journal a failed in-place write leaves is version 3 and small ($big bytes, SYSTEM $sys_size)" \
+	sh -c "[ '$big' -gt 0 ] && [ \$(( $big * 8 )) -lt '$sys_size' ] && grep -qx RPJRNL03 '$T/jmagic'"
 
 # --- a redo journal that cannot be read (jr:read fails with EIO): whether it is complete is
 # unknown, so it is neither replayed nor dropped.  scan reads the volume without it and says so;

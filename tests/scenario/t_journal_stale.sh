@@ -32,20 +32,21 @@ cp --sparse=always "$D0" "$D"
 check "the journal of the whole fix, left next to the image" \
 	sh -c "'$TOOLS/rp-testfs' '$D' journal '$T/fixed.img' >'$T/jpath'"
 J=$(cat "$T/jpath")
-check "it is a version-2 journal (pre-image hashes)" sh -c "head -c 8 '$J' | grep -qx RPJRNL02"
+check "it is a version-3 journal (pre-image hashes, ordered blocks)" sh -c "head -c 8 '$J' | grep -qx RPJRNL03"
 cp --sparse=always "$D" "$T/before.img"
 echo "written while rdprescue was away" >"$T/other.txt"
 mv "$J" "$J.held"
 check "the volume changes underneath: a file put into the config directory" \
 	"$TOOLS/rp-testfs" "$D" put "$T/other.txt" Windows/System32/config/other.txt
 mv "$J.held" "$J"
-# changed_blocks J OLD NEW: how many of J's blocks differ between OLD and NEW.
+# changed_blocks J OLD NEW: how many of J's journaled blocks differ between OLD and NEW (a version-3
+# journal: a 48-byte head, then records of 8 + 64 + 4096 bytes).
 changed_blocks() {
 	_base=$(od -An -t u8 -j 8 -N 8 "$1" | tr -d ' ')
 	_n=$(od -An -t u8 -j 24 -N 8 "$1" | tr -d ' ')
 	_i=0 _c=0
 	while [ "$_i" -lt "$_n" ]; do
-		_no=$(od -An -t u8 -j $((40 + _i * 4168)) -N 8 "$1" | tr -d ' ')
+		_no=$(od -An -t u8 -j $((48 + _i * 4168)) -N 8 "$1" | tr -d ' ')
 		_off=$((_base + _no * 4096))
 		if ! cmp -s -n 4096 -i "$_off:$_off" "$2" "$3"; then _c=$((_c + 1)); fi
 		_i=$((_i + 1))

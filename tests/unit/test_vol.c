@@ -444,7 +444,7 @@ static int journal_over(const char *a, const char *jpath, const struct rp_jr_blo
 			size_t n)
 {
 	int fd = open(a, O_RDONLY | O_CLOEXEC);
-	int rc = fd >= 0 ? rp_jr_write(jpath, fd, P2_OFF, P2_SIZE, blocks, n) : -1;
+	int rc = fd >= 0 ? rp_jr_write(jpath, fd, P2_OFF, P2_SIZE, blocks, n, NULL, 0) : -1;
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -543,7 +543,7 @@ static void test_journal_guard(const char *a, const char *jpath, struct rp_jr_bl
 	/* Version 1 (no pre-image hashes): still replayed, unchecked. */
 	rp_err_clear(&err);
 	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
-		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE, blocks, n) == 0,
+		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE, blocks, n, NULL, 0) == 0,
 	      "guard: a version-1 journal");
 	vol = NULL;
 	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
@@ -620,7 +620,8 @@ static void test_journal(void)
 			blocks[n++] = (struct rp_jr_block){off / RP_JR_BLOCK, db + P2_OFF + off};
 		}
 	int fda = open(a, O_RDONLY | O_CLOEXEC);
-	CHECK(n > 0 && fda >= 0 && rp_jr_write(jpath, fda, P2_OFF, P2_SIZE, blocks, n) == 0,
+	CHECK(n > 0 && fda >= 0 &&
+		  rp_jr_write(jpath, fda, P2_OFF, P2_SIZE, blocks, n, NULL, 0) == 0,
 	      "journal: %zu changed blocks written to %s", n, jpath);
 	close(fda);
 	char sha_a[65], sha_b[65], sha[65];
@@ -655,7 +656,7 @@ static void test_journal(void)
 
 	/* Incomplete (the kill came while it was being written): dropped, nothing applied. */
 	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
-		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE, blocks, n) == 0 &&
+		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE, blocks, n, NULL, 0) == 0 &&
 		  truncate(jpath, (off_t)(40 + n * (8 + RP_JR_BLOCK))) == 0,
 	      "journal: an incomplete journal (no tail)");
 	vol = NULL;
@@ -669,7 +670,7 @@ static void test_journal(void)
 
 	/* A journal for another partition is not applied. */
 	CHECK(sh("cp --sparse=always jbase.img ja.img") == 0 &&
-		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE - RP_JR_BLOCK, blocks, n) == 0,
+		  rp_jr_write(jpath, -1, P2_OFF, P2_SIZE - RP_JR_BLOCK, blocks, n, NULL, 0) == 0,
 	      "journal: one written for another partition size");
 	vol = NULL;
 	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 0, &err) == 0 &&
@@ -680,6 +681,203 @@ static void test_journal(void)
 	free(blocks);
 	free(da);
 	free(db);
+	free(jpath);
+}
+
+/* Ordered blocks (journal version 3): a new file's data, in clusters that were free, is
+ * written in place before the journal, which holds only the data's hashes.  Made by hand from
+ * the blocks in which a copy differs after one write_file of a 256 KiB file: the blocks that
+ * hold the file's bytes (each begins with a marker) are the ordered ones, the rest (MFT
+ * record, index, bitmap) journaled. */
+static void test_journal_ordered(void)
+{
+	const char *a = in_dir("oa.img"), *b = in_dir("ob.img");
+	static const char mark[] = "rp-ordered-block";
+	size_t flen = (size_t)64 * RP_JR_BLOCK;
+	uint8_t *file = rp_xmalloc(flen);
+	for (size_t k = 0; k < flen / RP_JR_BLOCK; k++) {
+		memset(file + k * RP_JR_BLOCK, (int)(0x40 + k), RP_JR_BLOCK);
+		memcpy(file + k * RP_JR_BLOCK, mark, sizeof mark);
+	}
+	rp_err err = {0};
+	rp_vol *vol = NULL;
+	CHECK(sh("cp --sparse=always jbase.img ob.img") == 0 &&
+		  rp_vol_open_ntfs(&vol, b, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/o.bin", file, flen, NULL, 0, &err) == 0 &&
+		  rp_vol_close(vol, &err) == 0,
+	      "ordered: a 256 KiB file written on a copy: %s", err.msg);
+	size_t alen = 0, blen = 0;
+	uint8_t *da = slurp(in_dir("jbase.img"), &alen), *db = slurp(b, &blen);
+	struct rp_jr_block *meta = NULL, *ord = NULL;
+	size_t nmeta = 0, nord = 0;
+	for (uint64_t off = 0; da && db && alen == blen && off < P2_SIZE; off += RP_JR_BLOCK) {
+		uint8_t *now = db + P2_OFF + off;
+		if (!memcmp(da + P2_OFF + off, now, RP_JR_BLOCK))
+			continue;
+		int data = !memcmp(now, mark, sizeof mark);
+		struct rp_jr_block **v = data ? &ord : &meta;
+		size_t *n = data ? &nord : &nmeta;
+		*v = rp_xrealloc(*v, (*n + 1) * sizeof **v);
+		(*v)[(*n)++] = (struct rp_jr_block){off / RP_JR_BLOCK, now};
+	}
+	CHECK(nord == flen / RP_JR_BLOCK && nmeta > 0,
+	      "ordered: %zu data blocks (want %zu) and %zu others changed", nord,
+	      flen / RP_JR_BLOCK, nmeta);
+	char *jpath = rp_xasprintf("%s@%llu%s", a, P2_OFF, RP_VOL_JOURNAL_SUFFIX);
+	char sha_b[65], sha[65];
+	file_sha(b, sha_b);
+
+	/* The data in place and synced, then the journal: replayed to the written copy. */
+	int fd = -1;
+	CHECK(sh("cp --sparse=always jbase.img oa.img") == 0 &&
+		  (fd = open(a, O_RDWR | O_CLOEXEC)) >= 0 &&
+		  rp_jr_apply(fd, P2_OFF, P2_SIZE, ord, nord) == 0 &&
+		  rp_jr_write(jpath, fd, P2_OFF, P2_SIZE, meta, nmeta, ord, nord) == 0,
+	      "ordered: the data in place, then a journal of the rest");
+	if (fd >= 0)
+		close(fd);
+	size_t jlen = 0;
+	uint8_t *j = slurp(jpath, &jlen);
+	CHECK(j && jlen >= 8 && !memcmp(j, "RPJRNL03", 8) &&
+		  jlen < (nmeta + 1) * (RP_JR_BLOCK + 72) + nord * 72 + 200,
+	      "ordered: ... a version-3 journal of %zu bytes: the data's hashes, not its bytes",
+	      jlen);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  rp_vol_get_state(vol)->journal_pending &&
+		  rp_vol_read(vol, "Windows/o.bin", &data, &len, &err) == 0 && len == flen &&
+		  !memcmp(data, file, flen),
+	      "ordered: a read-only open sees the file whole: %s", err.msg);
+	free(data);
+	rp_vol_close(vol, NULL);
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_get_state(vol)->replayed && rp_vol_close(vol, &err) == 0,
+	      "ordered: a read-write open replays it: %s", err.msg);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_b) && access(jpath, F_OK) != 0,
+	      "ordered: ... the image is byte-identical to the written copy, the journal is gone");
+
+	/* The data never reached the disk (or was lost): stale, never replayed. */
+	struct rp_jr_block *got = NULL;
+	size_t gn = 0;
+	CHECK(sh("cp --sparse=always jbase.img oa.img") == 0 &&
+		  (fd = open(a, O_RDONLY | O_CLOEXEC)) >= 0 &&
+		  rp_jr_write(jpath, fd, P2_OFF, P2_SIZE, meta, nmeta, ord, nord) == 0 &&
+		  rp_jr_read(jpath, fd, P2_OFF, P2_SIZE, &got, &gn) == -3 && !got,
+	      "ordered: a journal whose data is not on the disk is stale");
+	if (fd >= 0)
+		close(fd);
+	/* The data in place, then one of its blocks overwritten (something wrote into what
+	 * the volume still shows as free): stale. */
+	uint8_t other[RP_JR_BLOCK];
+	memset(other, 0x5a, sizeof other);
+	CHECK(sh("cp --sparse=always jbase.img oa.img") == 0 &&
+		  (fd = open(a, O_RDWR | O_CLOEXEC)) >= 0 &&
+		  rp_jr_apply(fd, P2_OFF, P2_SIZE, ord, nord) == 0 &&
+		  rp_jr_write(jpath, fd, P2_OFF, P2_SIZE, meta, nmeta, ord, nord) == 0 &&
+		  rp_pwrite_all(fd, other, sizeof other, P2_OFF + ord[nord / 2].no * RP_JR_BLOCK) ==
+		      0 &&
+		  rp_jr_read(jpath, fd, P2_OFF, P2_SIZE, &got, &gn) == -3 && !got,
+	      "ordered: a journal whose data was overwritten since is stale");
+	if (fd >= 0)
+		close(fd);
+	vol = NULL;
+	rp_err_clear(&err);
+	file_sha(a, sha_b);
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) < 0 && !vol &&
+		  strstr(err.msg, "does not match the volume") && count_stale(jpath) == 1,
+	      "ordered: ... a read-write open refuses it and sets it aside: %s", err.msg);
+	file_sha(a, sha);
+	CHECK(!strcmp(sha, sha_b), "ordered: ... and writes nothing");
+
+	/* Bytes flipped in the ordered records or the head, or cut short: incomplete. */
+	CHECK(sh("cp --sparse=always jbase.img oa.img") == 0 &&
+		  (fd = open(a, O_RDWR | O_CLOEXEC)) >= 0 &&
+		  rp_jr_apply(fd, P2_OFF, P2_SIZE, ord, nord) == 0 &&
+		  rp_jr_write(jpath, fd, P2_OFF, P2_SIZE, meta, nmeta, ord, nord) == 0,
+	      "ordered: a journal to garble");
+	free(j);
+	j = slurp(jpath, &jlen);
+	int bad = 0, cases = 0;
+	size_t records = jlen - 72 - nord * 72; /* where the ordered records begin */
+	for (int k = 0; j && fd >= 0 && k < 60; k++, cases++) {
+		uint8_t *g = rp_xmalloc(jlen);
+		memcpy(g, j, jlen);
+		size_t cut = jlen;
+		if (k % 3 == 0)
+			cut = records + (size_t)k * 97 % (jlen - records); /* in the ordered part */
+		else if (k % 3 == 1)
+			g[records + (size_t)k * 131 % (nord * 72)] ^= 0x21;
+		else
+			g[40 + k % 8] ^= (uint8_t)(1 + k); /* the number of ordered blocks */
+		FILE *f = fopen(jpath, "wb");
+		int wrote = f && fwrite(g, 1, cut, f) == cut;
+		if (f && fclose(f) != 0)
+			wrote = 0;
+		got = NULL;
+		gn = 0;
+		if (!wrote || rp_jr_read(jpath, fd, P2_OFF, P2_SIZE, &got, &gn) != -2)
+			bad++;
+		rp_jr_free(got, gn);
+		free(g);
+	}
+	if (fd >= 0)
+		close(fd);
+	CHECK(cases == 60 && bad == 0,
+	      "ordered: %d of %d truncated/garbled version-3 journals not refused as incomplete",
+	      bad, cases);
+	unlink(jpath);
+	errno = 0;
+	CHECK(rp_jr_write(jpath, -1, P2_OFF, P2_SIZE, meta, nmeta, ord, nord) < 0 &&
+		  errno == EINVAL && access(jpath, F_OK) != 0,
+	      "ordered: a version-1 journal cannot hold ordered blocks");
+
+	/* A real commit: the journal cannot be made (a directory holds its name) after the
+	 * data went in place.  The write fails, the volume does not show the file, and its
+	 * bytes lie in clusters the volume still counts as free: the data was ordered. */
+	static const uint8_t small[] = "first";
+	vol = NULL;
+	rp_err_clear(&err);
+	CHECK(sh("cp --sparse=always jbase.img oa.img") == 0 &&
+		  rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 1, &err) == 0 &&
+		  rp_vol_write_file(vol, "Windows/first.txt", small, sizeof small, NULL, 0, &err) ==
+		      0 &&
+		  mkdir(jpath, 0700) == 0,
+	      "ordered: a first write, then a directory where the journal goes: %s", err.msg);
+	rp_err_clear(&err);
+	int wrote = vol ? rp_vol_write_file(vol, "Windows/o.bin", file, flen, NULL, 0, &err) : 0;
+	CHECK(vol && wrote < 0 && err.exit_code == RP_EXIT_WRITE_FAILED,
+	      "ordered: ... the big write fails: %s", err.msg);
+	rmdir(jpath);
+	rp_err_clear(&err);
+	CHECK(vol && rp_vol_close(vol, &err) == 0, "ordered: ... the volume closes: %s", err.msg);
+	rp_stat st = {0};
+	vol = NULL;
+	CHECK(rp_vol_open_ntfs(&vol, a, P2_OFF, P2_SIZE, 0, &err) == 0 &&
+		  rp_vol_stat(vol, "Windows/o.bin", &st, &err) == 0 && !st.exists &&
+		  rp_vol_read(vol, "Windows/first.txt", &data, &len, &err) == 0 &&
+		  len == sizeof small,
+	      "ordered: ... the volume holds the first file and not the second: %s", err.msg);
+	free(data);
+	data = NULL;
+	rp_vol_close(vol, NULL);
+	free(da);
+	da = slurp(a, &alen);
+	size_t found = 0;
+	for (uint64_t off = 0; da && off + RP_JR_BLOCK <= P2_SIZE; off += RP_JR_BLOCK)
+		found += !memcmp(da + P2_OFF + off, mark, sizeof mark);
+	CHECK(found == flen / RP_JR_BLOCK,
+	      "ordered: ... %zu of its %zu blocks were already on the disk, in free clusters",
+	      found, flen / RP_JR_BLOCK);
+	free(j);
+	free(meta);
+	free(ord);
+	free(da);
+	free(db);
+	free(file);
 	free(jpath);
 }
 
@@ -897,6 +1095,7 @@ int main(void)
 		return 1;
 	test_ntfs();
 	test_journal();
+	test_journal_ordered();
 	test_damaged_index();
 	test_targets();
 	test_dir();
