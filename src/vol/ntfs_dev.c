@@ -384,10 +384,14 @@ int rp_od_commit(struct offset_dev *od)
 		rc_invalidate(od, b[i].no * RP_JR_BLOCK, RP_JR_BLOCK);
 	for (size_t i = 0; i < nord; i++)
 		rc_invalidate(od, ord[i].no * RP_JR_BLOCK, RP_JR_BLOCK);
-	/* The ordered blocks are on the disk before the journal that makes them part of the
-	 * volume exists: a failure or kill until then leaves them in free clusters. */
-	if (nord && (rp_fault("vol:ordered") ||
-		     rp_jr_put(od->fd, od->base, od->size, ord, nord) < 0 || fsync(od->fd) < 0)) {
+	/* The ordered blocks go first (rp_jr_write syncs them before the journal that makes them
+	 * part of the volume exists): a failure or kill until then leaves them in free clusters.
+	 * Their write-out starts now, while their hashes are taken. */
+	if (nord &&
+	    (rp_fault("vol:ordered") || rp_jr_put(od->fd, od->base, od->size, ord, nord) < 0 ||
+	     (sync_file_range(od->fd, (off_t)od->base, (off_t)od->size, SYNC_FILE_RANGE_WRITE) <
+		  0 &&
+	      errno != ESPIPE && errno != EINVAL))) {
 		if (!errno)
 			errno = EIO;
 		rc = -1; /* nothing the volume shows was written */

@@ -94,9 +94,10 @@ char *rp_jr_path(const char *dev_path, int is_blockdev, uint64_t base, const uin
 /* Makes the directory that holds path (one level, 0700) when it is missing. */
 int rp_jr_prepare_dir(const char *path);
 /* Writes and fsyncs a journal of n blocks, each with the SHA-256 of what fd_dev (the device,
- * not the overlay) holds there now, and of nord ordered blocks (already in place: their
- * numbers and the SHA-256 of their contents); fd_dev < 0 writes a version-1 journal without
- * hashes or ordered blocks (only tests make those).  -1 (errno) and no file on failure. */
+ * not the overlay) holds there now, and of nord ordered blocks (written in place already:
+ * their numbers and the SHA-256 of their contents; fd_dev is fsync'd before the journal is
+ * written); fd_dev < 0 writes a version-1 journal without hashes or ordered blocks (only tests
+ * make those).  -1 (errno) and no file on failure. */
 int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 		const struct rp_jr_block *b, size_t n, const struct rp_jr_block *ord, size_t nord);
 /* 1: a complete journal for this partition that fd_dev (the device) holds either the new

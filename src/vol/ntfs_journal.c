@@ -238,6 +238,10 @@ int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 		rp_sha256_hex(ord[i].data, block_len(ord[i].no, size), hex);
 		memcpy(p + 8, hex, JR_HASH);
 	}
+	/* The ordered blocks are on the disk before the journal that names them exists; the
+	 * hashes above were taken while the kernel wrote them out (rp_od_commit starts that). */
+	if (!bad && nord && fsync(fd_dev) < 0)
+		bad = 1;
 	if (bad) {
 		int e = errno;
 		free(buf);
