@@ -97,7 +97,7 @@ static int inplace_target(rp_hive *h, const rp_edit *edits, const char *via_hive
 	if (found <= 0)
 		return found;
 	errno = 0;
-	hive_value_h v = hivex_node_get_value(h->hx, node, e->value);
+	hive_value_h v = reg_get_value(h, node, e->value);
 	if (!v) {
 		if (!errno)
 			return 0;
@@ -109,9 +109,9 @@ static int inplace_target(rp_hive *h, const rp_edit *edits, const char *via_hive
 		return -1;
 	}
 	/* The handle is the vk cell's offset in the file; check the record before trusting it. */
-	if (v > h->len || h->len - v < VK_MIN_CELL)
+	uint8_t cell[VK_MIN_CELL];
+	if (v > h->len || h->len - v < VK_MIN_CELL || h->ops->read(h, v, cell, sizeof cell) < 0)
 		return 0;
-	const uint8_t *cell = h->image + v;
 	int32_t cell_size = (int32_t)rp_le32(cell);
 	if (cell_size > -VK_MIN_CELL || (size_t) - (int64_t)cell_size > h->len - v)
 		return 0;
@@ -372,7 +372,7 @@ static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const 
 	}
 	reg_memfile mf = {.fd = -1};
 	if (rc == 0)
-		rc = reg_memfile_create(&mf, NULL, 0, err);
+		rc = reg_memfile_create(&mf, NULL, NULL, 0, err);
 	if (rc == 0) {
 		errno = 0;
 		if (rp_fault("reg-hivex-commit") || hivex_commit(hx, mf.path, 0) < 0)
@@ -455,16 +455,22 @@ static int read_back_failure(const rp_hive *h, const rp_edit *e, const char *wha
 	return -1;
 }
 
-/* Reopens the result and reads every edit back: the in-memory file mf when it holds image's
- * len bytes (taken over), else a copy of image.  *keep (when keep is given) gets the reopened
- * hive on success. */
+/* Reopens the result and reads every edit back: image itself when it is clean (the lazy
+ * backend), else with hivex the in-memory file mf when it holds image's len bytes (taken over),
+ * else a copy of image.  *keep (when keep is given) gets the reopened hive on success; image
+ * must outlive it. */
 static int verify(rp_hive *h, const uint8_t *image, size_t len, reg_memfile *mf,
 		  const rp_edit *edits, size_t n, rp_hive **keep, rp_err *err)
 {
-	rp_hive *check;
-	int opened = mf->fd >= 0 ? reg_hive_open_memfile(&check, h->name, mf, len, err)
-				 : rp_hive_open(&check, h->name, image, len, err);
-	mf->fd = -1;
+	rp_hive *check = NULL;
+	int opened = 0;
+	/* A clean image is read where it is; else hivex opens it (the in-memory file it was
+	 * committed to, taken over, or a copy). */
+	if (reg_hive_open_image(&check, h->name, (uint8_t *)image, len, 0) != 1) {
+		opened = mf->fd >= 0 ? reg_hive_open_memfile(&check, h->name, mf, len, err)
+				     : rp_hive_open(&check, h->name, image, len, err);
+		mf->fd = -1;
+	}
 	if (opened < 0) {
 		rp_err_prefix(err, "the edited hive does not reopen");
 		return -1;
@@ -524,8 +530,6 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint
 {
 	if (check)
 		*check = NULL;
-	if (reg_hive_make_resident(h, err) < 0)
-		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (validate_edit(h, &edits[i], i, err) < 0)
 			return -1;

@@ -3,10 +3,10 @@
  *
  * hivex wants a file name, so the image lives in a memfd (or, without memfd, a temp file that
  * is unlinked as soon as it exists) and hivex opens "/proc/self/fd/N".  Nothing is written to
- * disk.  A loaded hive is held once: the image moves into the memfd (rp_hive_open_owned) and
- * hivex's read-only open maps those pages.  Every hivex call that can fail is checked: hivex
- * returns 0 with errno set on an error and 0 with errno 0 for "not found", so errno is cleared
- * before each lookup.
+ * disk.  hivex's read-only open maps the memfd's pages: the hive's one copy.  (A clean image is
+ * read by the lazy backend instead, hive_lazy.c: install.c and edit.c try that first.)  Every hivex
+ * call that can fail is checked: hivex returns 0 with errno set on an error and 0 with errno 0 for
+ * "not found", so errno is cleared before each lookup.
  */
 #include "reg/reg_internal.h"
 
@@ -22,7 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err *err)
+int reg_memfile_create(reg_memfile *mf, const char *what, const uint8_t *data, size_t len,
+		       rp_err *err)
 {
 	mf->fd = memfd_create("rdprescue-hive", MFD_CLOEXEC);
 	mf->in_tmpdir = mf->fd < 0;
@@ -42,11 +43,9 @@ int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err 
 	}
 	snprintf(mf->path, sizeof mf->path, "/proc/self/fd/%d", mf->fd);
 	if (data && rp_write_all(mf->fd, data, len) < 0) {
-		int e = errno;
+		reg_memfile_failed(mf, what ? what : "the hive", errno, err);
 		reg_memfile_close(mf);
-		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "cannot copy the hive (%zu bytes) to a scratch file: %s", len,
-			       strerror(e));
+		return -1;
 	}
 	return 0;
 }
@@ -99,7 +98,7 @@ static int hivex_open_failed(const char *what, int e, rp_err *err)
 hive_h *reg_hivex_open(const char *what, const uint8_t *data, size_t len, int flags, rp_err *err)
 {
 	reg_memfile mf;
-	if (reg_memfile_create(&mf, data, len, err) < 0)
+	if (reg_memfile_create(&mf, what, data, len, err) < 0)
 		return NULL;
 	errno = 0;
 	hive_h *hx = hivex_open(mf.path, flags);
@@ -274,35 +273,6 @@ static int key_error(rp_hive *h, const char *key, const char *what, int e, rp_er
 /* Moves a malloc'd image into the scratch file from its end backwards, giving back to the
  * allocator what is already copied (realloc shrinks in place), so that the hive is never held
  * twice; image is freed. */
-static int move_to_memfile(reg_memfile *mf, uint8_t *image, size_t len, rp_err *err)
-{
-	if (reg_memfile_create(mf, NULL, 0, err) < 0) {
-		free(image);
-		return -1;
-	}
-	const size_t chunk = (size_t)4 << 20;
-	size_t left = len;
-	int e = ftruncate(mf->fd, (off_t)len) < 0 ? errno : 0;
-	while (!e && left) {
-		size_t n = left > chunk ? chunk : left, at = left - n;
-		if (rp_pwrite_all(mf->fd, image + at, n, at) < 0) {
-			e = errno;
-			break;
-		}
-		left = at;
-		if (left)
-			image = rp_xrealloc(image, left);
-	}
-	free(image);
-	if (e) {
-		reg_memfile_close(mf);
-		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "cannot copy the hive (%zu bytes) to a scratch file: %s", len,
-			       strerror(e));
-	}
-	return 0;
-}
-
 /* ---- the hivex backend ---- */
 
 static hive_node_h hx_root(rp_hive *h)
@@ -355,6 +325,16 @@ static int hx_read(rp_hive *h, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+static int hx_copy(rp_hive *h, uint8_t *buf, rp_err *err)
+{
+	/* From the in-memory file, not through the mapping: the hive's pages are not made
+	 * resident a second time. */
+	if (rp_pread_all(h->fd, buf, h->len, 0) < 0)
+		return rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: cannot copy the hive: %s", h->name,
+			       strerror(errno));
+	return 0;
+}
+
 const reg_backend reg_hivex_backend = {
     .root = hx_root,
     .children = hx_children,
@@ -365,6 +345,7 @@ const reg_backend reg_hivex_backend = {
     .value_key = hx_value_key,
     .value_value = hx_value_value,
     .read = hx_read,
+    .copy = hx_copy,
 };
 
 int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size_t len, rp_err *err)
@@ -399,20 +380,11 @@ int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size
 	return 0;
 }
 
-int rp_hive_open_owned(rp_hive **out, const char *name, uint8_t *image, size_t len, rp_err *err)
-{
-	reg_memfile mf;
-	*out = NULL;
-	if (move_to_memfile(&mf, image, len, err) < 0)
-		return -1;
-	return reg_hive_open_memfile(out, name, &mf, len, err);
-}
-
 int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err)
 {
 	reg_memfile mf;
 	*out = NULL;
-	if (reg_memfile_create(&mf, image, len, err) < 0)
+	if (reg_memfile_create(&mf, name, image, len, err) < 0)
 		return -1;
 	return reg_hive_open_memfile(out, name, &mf, len, err);
 }
@@ -420,11 +392,9 @@ int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t l
 int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err)
 {
 	uint8_t *buf = rp_xmalloc(h->len ? h->len : 1);
-	if (rp_pread_all(h->fd, buf, h->len, 0) < 0) {
-		int e = errno;
+	if (h->ops->copy((rp_hive *)h, buf, err) < 0) {
 		free(buf);
-		return rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: cannot copy the hive: %s", h->name,
-			       strerror(e));
+		return -1;
 	}
 	*image = buf;
 	return 0;
@@ -441,6 +411,8 @@ void rp_hive_close(rp_hive *h)
 	if (h->fd >= 0)
 		close(h->fd);
 	rp_regf_reader_close(h->reader);
+	if (h->mem_owned)
+		free(h->mem);
 	free(h->src.path);
 	free(h->name);
 	free(h);
@@ -449,7 +421,7 @@ void rp_hive_close(rp_hive *h)
 const uint8_t *rp_hive_image(const rp_hive *h, size_t *len)
 {
 	*len = h->len;
-	return h->image;
+	return h->image ? h->image : h->mem;
 }
 
 const uint8_t *rp_hive_base_block(const rp_hive *h)

@@ -8,8 +8,11 @@
  * order, the same limits (70,000 subkeys, 110,000 values, 8,000,000 bytes of data), the same
  * errno for the same failure, names converted by the same iconv (an ASCII name is compared
  * without converting it: its UTF-8 is itself).  test_hive_lazy reads every key and value of the
- * real hives in ../shared both ways and compares.  An edit first makes the hive resident
- * (reg_hive_make_resident), and hivex does the rest.
+ * real hives in ../shared both ways and compares.  The same backend reads a clean image held
+ * in memory (a hive whose logs were replayed, a small hive copied whole, an edited image being
+ * verified): lookups then cost no copy into a scratch file, no hivex_open and no name
+ * conversion.  An edit copies the image (the copy op) and hivex, when it is needed, works on
+ * that copy.
  */
 #include "reg/reg_internal.h"
 
@@ -547,6 +550,27 @@ static int lz_read(rp_hive *h, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+/* Pieces a volume-backed image is copied in: big enough that the volume is asked few times. */
+#define COPY_PIECE ((size_t)1 << 20)
+
+static int read_source(void *ctx, uint64_t off, uint8_t *buf, size_t len, rp_err *err);
+
+static int lz_copy(rp_hive *h, uint8_t *buf, rp_err *err)
+{
+	if (h->mem) {
+		memcpy(buf, h->mem, h->len);
+		return 0;
+	}
+	if (!h->src.path)
+		return rp_fail(err, RP_EXIT_UNUSABLE, "hive %s: its image cannot be copied",
+			       h->name);
+	for (size_t at = 0; at < h->len; at += COPY_PIECE)
+		if (read_source(&h->src, at, buf + at,
+				h->len - at < COPY_PIECE ? h->len - at : COPY_PIECE, err) < 0)
+			return -1;
+	return 0;
+}
+
 const reg_backend reg_lazy_backend = {
     .root = lz_root,
     .children = lz_children,
@@ -557,6 +581,7 @@ const reg_backend reg_lazy_backend = {
     .value_key = lz_value_key,
     .value_value = lz_value_value,
     .read = lz_read,
+    .copy = lz_copy,
     .get_child = lz_get_child,
     .get_value = lz_get_value,
 };
@@ -602,6 +627,41 @@ int reg_hive_open_lazy(rp_hive **out, const char *name, rp_vol *vol, const char 
 	return 0;
 }
 
+/* Reads from the image in memory (the hive is ctx). */
+static int read_memory(void *ctx, uint64_t off, uint8_t *buf, size_t len, rp_err *err)
+{
+	const rp_hive *h = ctx;
+	if (off > h->mem_len || len > h->mem_len - off)
+		return rp_fail(err, RP_EXIT_UNUSABLE,
+			       "hive %s: %zu bytes at 0x%llx run past its end (0x%zx)", h->name,
+			       len, (unsigned long long)off, h->mem_len);
+	memcpy(buf, h->mem + off, len);
+	return 0;
+}
+
+int reg_hive_open_image(rp_hive **out, const char *name, uint8_t *image, size_t len, int owned)
+{
+	*out = NULL;
+	rp_regf_files none = {0};
+	rp_regf_recovery info;
+	rp_err ignored = {0};
+	if (len < RP_REGF_BASE_BLOCK ||
+	    rp_regf_recover_clean(image, len, &none, &info, &ignored) != 1)
+		return 0;
+	rp_hive *h = new_lazy(name);
+	h->mem = image;
+	h->mem_len = len;
+	if (rp_regf_reader_open(&h->reader, "the hive", image, read_memory, h, &ignored) < 0) {
+		h->mem = NULL; /* the caller's still */
+		rp_hive_close(h);
+		return 0;
+	}
+	h->mem_owned = owned;
+	h->len = (size_t)rp_regf_reader_size(h->reader);
+	*out = h;
+	return 1;
+}
+
 rp_hive *reg_hive_open_reader(const char *name, rp_regf_reader *reader)
 {
 	rp_hive *h = new_lazy(name);
@@ -614,38 +674,4 @@ void reg_hive_rebind(rp_hive *h, rp_vol *vol)
 {
 	if (h->reader)
 		h->src.vol = vol;
-}
-
-/* Pieces the image is copied in: big enough that the volume is asked few times. */
-#define RESIDENT_PIECE ((size_t)1 << 20)
-
-int reg_hive_make_resident(rp_hive *h, rp_err *err)
-{
-	if (!h->reader)
-		return 0;
-	reg_memfile mf;
-	if (reg_memfile_create(&mf, NULL, 0, err) < 0)
-		return -1;
-	uint8_t *piece = rp_xmalloc(RESIDENT_PIECE);
-	int rc = 0;
-	for (size_t at = 0; at < h->len && rc == 0; at += RESIDENT_PIECE) {
-		size_t n = h->len - at < RESIDENT_PIECE ? h->len - at : RESIDENT_PIECE;
-		rc = read_source(&h->src, at, piece, n, err);
-		if (rc == 0 && rp_pwrite_all(mf.fd, piece, n, at) < 0)
-			rc = reg_memfile_failed(&mf, h->src.path, errno, err);
-	}
-	free(piece);
-	rp_hive *full = NULL;
-	if (rc < 0) {
-		reg_memfile_close(&mf);
-		return -1;
-	}
-	if (reg_hive_open_memfile(&full, h->name, &mf, h->len, err) < 0)
-		return -1;
-	/* h takes full's hivex state; full takes h's reader and is closed with it. */
-	rp_hive old = *h;
-	*h = *full;
-	*full = old;
-	rp_hive_close(full);
-	return 0;
 }

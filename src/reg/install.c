@@ -7,6 +7,7 @@
  */
 #include "reg/install.h"
 #include "reg/reg_internal.h"
+#include "util/file.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 typedef struct log_search {
@@ -138,16 +138,13 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	if (rp_hive_find_logs(vol, dir, name, hf->log_path, err) < 0)
 		return -1;
 
-	/* The hive is held once: the primary is written into the in-memory file hivex opens,
-	 * which is then sized for any replay of its logs and mapped shared while they are replayed
-	 * in place, and trimmed to the recovered image.  The logs are freed before hivex opens
-	 * it. */
+	/* The hive is held once: the primary is read into memory, grown for any replay of its
+	 * logs, replayed in place, trimmed to the recovered image, and read there by the lazy
+	 * backend (a clean image; else it moves into the in-memory file hivex opens).  The logs
+	 * are freed first. */
 	uint8_t *data[4] = {0};
 	size_t len[4] = {0};
-	reg_memfile mf = {.fd = -1};
-	uint8_t *map = NULL;
-	size_t cap = 0;
-	int rc = -1, fd_errno = 0;
+	int rc = -1;
 	for (int i = 0; i < 3; i++)
 		if (hf->log_path[i] &&
 		    rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1], err) < 0)
@@ -165,55 +162,50 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 		rc = lazy > 0 ? 0 : -1;
 		goto out;
 	}
-	if (reg_memfile_create(&mf, NULL, 0, err) < 0)
+	if (rp_vol_read(vol, hf->path, &data[0], &len[0], err) < 0)
 		goto out;
-	if (rp_vol_read_fd(vol, hf->path, mf.fd, &len[0], &fd_errno, err) < 0)
-		goto scratch_failed;
-	cap = rp_regf_recover_cap(len[0], &files);
-	if (ftruncate(mf.fd, (off_t)cap) < 0) {
-		fd_errno = errno;
-		goto scratch_failed;
-	}
-	map = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, mf.fd, 0);
-	if (map == MAP_FAILED) {
-		map = NULL;
-		fd_errno = errno;
-		goto scratch_failed;
-	}
+	size_t cap = rp_regf_recover_cap(len[0], &files);
+	if (cap > len[0])
+		data[0] = rp_xrealloc(data[0], cap);
 	size_t image_len = len[0];
-	if (rp_regf_recover_in_buffer(map, cap, &image_len, &files, &hf->recovery, err) < 0) {
+	if (rp_regf_recover_in_buffer(data[0], cap > len[0] ? cap : len[0], &image_len, &files,
+				      &hf->recovery, err) < 0) {
 		rp_err_prefix(err, "%s", hf->path);
 		goto out;
 	}
-	munmap(map, cap);
-	map = NULL;
 	for (int i = 1; i < 4; i++) {
 		free(data[i]);
 		data[i] = NULL;
 	}
-	if (ftruncate(mf.fd, (off_t)image_len) < 0) {
-		rp_fail(err, RP_EXIT_UNUSABLE, "cannot trim %s in its scratch file: %s", hf->path,
-			strerror(errno));
+	uint8_t *image =
+	    image_len < cap ? rp_xrealloc(data[0], image_len ? image_len : 1) : data[0];
+	data[0] = NULL;
+	if (reg_hive_open_image(&hf->hive, name, image, image_len, 1) == 1) {
+		rc = 0;
 		goto out;
 	}
+	/* Not clean (dirty, without logs), or bins the lazy reader refuses: hivex decides, on
+	 * an in-memory file it can open by name. */
+	reg_memfile mf;
+	if (reg_memfile_create(&mf, NULL, NULL, 0, err) < 0) {
+		free(image);
+		goto out;
+	}
+	if (rp_pwrite_all(mf.fd, image, image_len, 0) < 0) {
+		reg_memfile_failed(&mf, hf->path, errno, err);
+		reg_memfile_close(&mf);
+		free(image);
+		goto out;
+	}
+	free(image);
 	rc = reg_hive_open_memfile(&hf->hive, name, &mf, image_len, err);
-	mf.fd = -1;
 	if (rc < 0) /* never only "hivex cannot open it": what to do next */
 		rp_err_suffix(
 		    err,
 		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "
 		    "in Windows",
 		    name, RP_CONFIG_DIR);
-	goto out;
-scratch_failed:
-	if (fd_errno) { /* the volume was read; what failed is the copy on this machine */
-		rp_err_clear(err);
-		reg_memfile_failed(&mf, hf->path, fd_errno, err);
-	}
 out:
-	if (map)
-		munmap(map, cap);
-	reg_memfile_close(&mf);
 	for (int i = 0; i < 4; i++)
 		free(data[i]);
 	return rc;

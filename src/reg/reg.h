@@ -39,11 +39,8 @@ typedef struct rp_value {
 	size_t len;
 } rp_value;
 
-/* Opens a hive from a consistent image (copied).  name is for messages ("SYSTEM"). */
+/* Opens a hive from a consistent image (copied) with hivex.  name is for messages ("SYSTEM"). */
 int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err);
-/* The same, taking over a malloc'd image (freed, also on failure): its bytes move into the one
- * in-memory file hivex reads, so the hive is not held twice. */
-int rp_hive_open_owned(rp_hive **out, const char *name, uint8_t *image, size_t len, rp_err *err);
 void rp_hive_close(rp_hive *h);
 /* The image a hive in memory was opened from; NULL for a hive read in place (install.h). */
 const uint8_t *rp_hive_image(const rp_hive *h, size_t *len);

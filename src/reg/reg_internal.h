@@ -36,6 +36,9 @@ typedef struct reg_backend {
 	char *(*value_value)(rp_hive *h, hive_value_h value, hive_type *type, size_t *len);
 	/* len bytes of the image at file offset off: 0, or -1 with errno. */
 	int (*read)(rp_hive *h, uint64_t off, void *buf, size_t len);
+	/* The whole image (h->len bytes) into buf, read from where the hive's bytes are (not
+	 * through a cache): 0, or -1 with err filled. */
+	int (*copy)(rp_hive *h, uint8_t *buf, rp_err *err);
 	/* Optional: hivex_node_get_child / hivex_node_get_value done faster (reg_get_child and
 	 * reg_get_value otherwise walk children / values and node_name / value_key). */
 	hive_node_h (*get_child)(rp_hive *h, hive_node_h node, const char *name);
@@ -60,7 +63,10 @@ struct rp_hive {
 	hive_h *hx;
 	/* lazy: */
 	rp_regf_reader *reader;
-	reg_source src;
+	reg_source src; /* a file on a volume, or: */
+	uint8_t *mem;	/* the image in memory (mem_len bytes; freed on close when mem_owned) */
+	size_t mem_len;
+	int mem_owned;
 };
 
 /* Opens a clean hive (rp_regf_recover_clean said so; base_block is its first 4096 bytes) where
@@ -68,19 +74,19 @@ struct rp_hive {
 int reg_hive_open_lazy(rp_hive **out, const char *name, rp_vol *vol, const char *path,
 		       const uint8_t *base_block, rp_err *err);
 /* A hive read through reader (taken over), which the caller opened on its own read function:
- * the fuzz harness's, which reads from memory.  It cannot be made resident. */
+ * the fuzz harness's, which reads from memory.  Its image cannot be copied. */
 rp_hive *reg_hive_open_reader(const char *name, rp_regf_reader *reader);
 /* A lazily read hive now reads from vol (the same volume, opened again). */
 void reg_hive_rebind(rp_hive *h, rp_vol *vol);
-/* Makes a lazily read hive a hivex one, its image copied into memory (for an edit); a hivex
- * hive is left as it is. */
-int reg_hive_make_resident(rp_hive *h, rp_err *err);
+/* Opens image (len bytes in memory) with the lazy backend when it is a clean hive whose bins
+ * hold, as an in-place hive would be: 1 opened (the hive frees image on close when owned), 0
+ * when it is not (the caller keeps image and opens it with hivex, which decides). */
+int reg_hive_open_image(rp_hive **out, const char *name, uint8_t *image, size_t len, int owned);
 /* A child of node / a value of node by name, compared as hivex does (ASCII case folded). */
 hive_node_h reg_get_child(rp_hive *h, hive_node_h node, const char *name);
 hive_value_h reg_get_value(rp_hive *h, hive_node_h node, const char *name);
 
-/* A malloc'd copy of the hive's image, read from its in-memory file (not through the mapping,
- * so that the hive's pages are not made resident a second time). */
+/* A malloc'd copy of the hive's image (h->ops->copy). */
 int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err);
 
 /* An anonymous in-memory file (memfd, or an already unlinked temp file) that hivex can open
@@ -91,7 +97,9 @@ typedef struct reg_memfile {
 	int in_tmpdir; /* no memfd: an unlinked file in TMPDIR */
 } reg_memfile;
 
-int reg_memfile_create(reg_memfile *mf, const uint8_t *data, size_t len, rp_err *err);
+/* With data: len bytes written into it; what names the hive when that fails. */
+int reg_memfile_create(reg_memfile *mf, const char *what, const uint8_t *data, size_t len,
+		       rp_err *err);
 /* Reads the whole file into a malloc'd buffer. */
 int reg_memfile_read(reg_memfile *mf, uint8_t **data, size_t *len, rp_err *err);
 void reg_memfile_close(reg_memfile *mf);

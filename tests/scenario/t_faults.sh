@@ -139,20 +139,21 @@ expect_exit 0 "readable again: fix completes the journaled change" "$RPF" fix "$
 check "... the volume holds the fixed SYSTEM" test "$(vol_sha "$C" $SYS)" = "$(vol_sha "$F" $SYS)"
 
 # --- a hive that does not fit in its scratch file on this machine (a 4 MiB file-size limit; the
-# SYSTEM here is bigger): a scan reads the clean hive in place and needs no scratch file; the fix
-# must copy it to edit it, and the volume was read fine, so the message names the scratch file,
-# not the volume, and says what to do; exit 3, --json one document with the error, nothing
-# written. ---
+# SYSTEM here is bigger): a scan reads the hives where they are (clean in place, replayed ones
+# in memory) and needs no scratch file; a fix whose SYSTEM edit needs hivex (--reset-ip deletes
+# values) must copy SYSTEM into one, and the volume was read fine, so the message names the
+# scratch file, not the volume, and says what to do; exit 3, --json one document with the
+# error, nothing written. ---
 cp --sparse=always "$D" "$C"
 small="trap '' XFSZ; ulimit -f 4096; exec"
-expect_exit 1 "scratch file too small: a scan reads the clean hives in place (problems found)" \
+expect_exit 1 "scratch file too small: a scan needs none (problems found)" \
 	sh -c "$small '$RP' scan '$C' >/dev/null 2>&1"
-expect_exit 3 "... fix, which copies SYSTEM to edit it, exits 3" \
-	sh -c "$small '$RP' fix '$C' --yes 2>'$T/serr' >/dev/null"
-check "... one error line naming the scratch file and what to do" sh -c "[ \$(grep -c '^rdprescue: ' '$T/serr') = 1 ] && \
-grep -q '^rdprescue: cannot hold Windows/System32/config/SYSTEM in a scratch file (in memory): File too large; free memory or raise the file-size limit (ulimit -f)\$' '$T/serr'"
-expect_exit 3 "... with --json too" sh -c "$small '$RP' fix '$C' --yes --json 2>/dev/null >'$T/sjson'"
+expect_exit 3 "... a fix that edits SYSTEM with hivex (--reset-ip) exits 3" \
+	sh -c "$small '$RP' fix '$C' --yes --reset-ip 2>'$T/serr' >/dev/null"
+check "... one error line naming the hive, the scratch file and what to do" sh -c "[ \$(grep -c '^rdprescue: ' '$T/serr') = 1 ] && \
+grep -q '^rdprescue: cannot hold SYSTEM in a scratch file (in memory): File too large; free memory or raise the file-size limit (ulimit -f)\$' '$T/serr'"
+expect_exit 3 "... with --json too" sh -c "$small '$RP' fix '$C' --yes --reset-ip --json 2>/dev/null >'$T/sjson'"
 check "... one JSON document with the error" sh -c "[ \$(wc -l <'$T/sjson') = 1 ] && \
-jq -e '.error | test(\"cannot hold .* in a scratch file\")' '$T/sjson' >/dev/null"
+jq -e '.error | test(\"cannot hold SYSTEM in a scratch file\")' '$T/sjson' >/dev/null"
 check "... and writes nothing" test "$(sha256sum <"$C")" = "$img0"
 finish
