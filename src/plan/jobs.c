@@ -190,14 +190,17 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, int for_w
 	j->nchanges = n;
 	int rc = -1;
 	rp_hive *check = NULL;
+	rp_sha256_job *hashing = NULL;
 	/* Sealed above every sequence number in the primary and both logs, so that a later replay
 	 * of the logs can neither chain onto nor be preferred over what we write. */
 	if (rp_hive_apply(hf->hive, edits, n, hf->recovery.max_seq + 1, &j->image, &j->len, &check,
-			  err) < 0 ||
-	    verify_edits(hf, check, j->image, j->len, edits, from, n, err) < 0)
+			  err) < 0)
 		goto out;
+	/* The manifest's hash of the new image is taken beside its verification. */
 	if (for_write)
-		rp_sha256_hex(j->image, j->len, j->sha_after);
+		hashing = rp_sha256_hex_start(j->image, j->len, j->sha_after);
+	if (verify_edits(hf, check, j->image, j->len, edits, from, n, err) < 0)
+		goto out;
 	jobs->nchanges += n;
 	const rp_regf_recovery *rec = &hf->recovery;
 	if (rec->entries_applied)
@@ -210,6 +213,7 @@ static int hive_job(rp_scan *scan, rp_hive_file *hf, int allow_weaker, int for_w
 				      hf->name));
 	rc = 0;
 out:
+	rp_sha256_hex_wait(hashing);
 	if (check)
 		rp_hive_close(check);
 	/* a refusal says what to do next */

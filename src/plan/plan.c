@@ -22,27 +22,20 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Saves what the volume holds now for job j (read on the read-write mount, so that the backup
- * holds exactly what is replaced) and, for a hive, its logs. */
-static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
+/* One file a job replaces or keeps, as the read-write mount holds it, hashed on a thread of its
+ * own while the next one is read. */
+typedef struct original {
+	const char *path;
+	uint8_t *data, *sd;
+	size_t len, sd_len;
+	char sha[65];
+	rp_sha256_job *hashing;
+} original;
+
+/* Job j's entry, just added: it must hold what the scan saw; it gets what j writes. */
+static int entry_added(rp_job *j, rp_backup *b, rp_err *err)
 {
-	uint8_t *data = NULL, *sd = NULL;
-	size_t len = 0, sd_len = 0;
-	rp_backup_entry *en;
-	if (j->action == RP_BACKUP_SD) {
-		if (rp_vol_get_sd(vol, j->path, &sd, &sd_len, err) < 0)
-			return -1;
-		en = rp_backup_add(b, j->path, RP_BACKUP_SD, NULL, 0, 0, sd, sd_len);
-		en->sddl_before = rp_sd_bytes_to_sddl(sd, sd_len);
-		en->sddl_after = j->sddl_after ? rp_xstrdup(j->sddl_after) : NULL;
-	} else {
-		if (rp_plan_read_original(vol, j->path, &data, &len, &sd, &sd_len, err) < 0)
-			return -1;
-		/* The bytes read are the backup's: taken over, hashed once, never copied. */
-		en = rp_backup_add_owned(b, j->path, j->action, data, len, 1, NULL, sd, sd_len);
-		data = NULL;
-	}
-	free(sd);
+	rp_backup_entry *en = &b->entries[b->nentries - 1];
 	j->entry = b->nentries - 1;
 	if (j->sha_before[0] && strcmp(en->sha256_before, j->sha_before) != 0) {
 		char *p = rp_escape(j->path);
@@ -53,17 +46,55 @@ static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
 	}
 	if (j->action != RP_BACKUP_QUARANTINE)
 		memcpy(en->sha256_after, j->sha_after, sizeof en->sha256_after);
-	for (int l = 0; j->hf && l < 3; l++) {
-		if (!j->hf->log_path[l])
-			continue;
-		if (rp_plan_read_original(vol, j->hf->log_path[l], &data, &len, &sd, &sd_len, err) <
-		    0)
-			return -1;
-		rp_backup_add_owned(b, j->hf->log_path[l], RP_BACKUP_KEEP, data, len, 1, NULL, sd,
-				    sd_len);
-		free(sd);
-	}
 	return 0;
+}
+
+/* Saves what the volume holds now for job j (read on the read-write mount, so that the backup
+ * holds exactly what is replaced) and, for a hive, its logs. */
+static int back_up_job(rp_vol *vol, rp_job *j, rp_backup *b, rp_err *err)
+{
+	if (j->action == RP_BACKUP_SD) {
+		uint8_t *sd = NULL;
+		size_t sd_len = 0;
+		if (rp_vol_get_sd(vol, j->path, &sd, &sd_len, err) < 0)
+			return -1;
+		rp_backup_entry *en =
+		    rp_backup_add(b, j->path, RP_BACKUP_SD, NULL, 0, 0, sd, sd_len);
+		en->sddl_before = rp_sd_bytes_to_sddl(sd, sd_len);
+		en->sddl_after = j->sddl_after ? rp_xstrdup(j->sddl_after) : NULL;
+		free(sd);
+		return entry_added(j, b, err);
+	}
+	original o[4] = {{.path = j->path}};
+	size_t n = 1;
+	for (int l = 0; j->hf && l < 3; l++)
+		if (j->hf->log_path[l])
+			o[n++].path = j->hf->log_path[l];
+	int rc = 0;
+	size_t got = 0;
+	for (; got < n; got++) {
+		original *f = &o[got];
+		if (rp_plan_read_original(vol, f->path, &f->data, &f->len, &f->sd, &f->sd_len,
+					  err) < 0) {
+			rc = -1;
+			break;
+		}
+		f->hashing = rp_sha256_hex_start(f->data, f->len, f->sha);
+	}
+	for (size_t i = 0; i < got; i++)
+		rp_sha256_hex_wait(o[i].hashing);
+	for (size_t i = 0; i < got; i++) {
+		/* The bytes read are the backup's: taken over, hashed once, never copied. */
+		if (rc == 0)
+			rp_backup_add_owned(b, o[i].path, i ? RP_BACKUP_KEEP : j->action, o[i].data,
+					    o[i].len, 1, o[i].sha, o[i].sd, o[i].sd_len);
+		else
+			free(o[i].data);
+		free(o[i].sd);
+		if (rc == 0 && i == 0)
+			rc = entry_added(j, b, err);
+	}
+	return rc;
 }
 
 static int apply_job(rp_vol *vol, const rp_job *j, const rp_backup_entry *en, rp_err *err)
@@ -127,13 +158,42 @@ static void roll_back(const rp_target *t, const rp_plan_opts *opts, const rp_bac
 		rp_err_prefix(err, "rolled back, the volume is as before");
 }
 
+/* Pieces a written file is compared in, where the volume reads parts of files. */
+#define READ_BACK_PIECE ((size_t)1 << 20)
+
+/* Whether path holds exactly image's len bytes, read a piece at a time: 1, 0, or -1 (err). */
+static int holds_in_pieces(rp_vol *vol, const char *path, const uint8_t *image, size_t len,
+			   rp_err *err)
+{
+	rp_stat st;
+	if (rp_vol_stat(vol, path, &st, err) < 0)
+		return -1;
+	if (!st.exists || st.is_dir || st.size != len)
+		return 0;
+	uint8_t *piece = rp_xmalloc(len < READ_BACK_PIECE ? (len ? len : 1) : READ_BACK_PIECE);
+	int rc = 1;
+	for (size_t at = 0; rc == 1 && at < len; at += READ_BACK_PIECE) {
+		size_t n = len - at < READ_BACK_PIECE ? len - at : READ_BACK_PIECE;
+		if (rp_vol_read_range(vol, path, at, piece, n, err) < 0)
+			rc = -1;
+		else if (memcmp(piece, image + at, n) != 0)
+			rc = 0;
+	}
+	free(piece);
+	return rc;
+}
+
 /* Whether the volume (a fresh read-only mount) holds what job j wrote. */
 static int read_back(rp_vol *vol, const rp_job *j, rp_err *err)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int good;
-	if (j->action == RP_BACKUP_QUARANTINE) {
+	if (j->action == RP_BACKUP_REPLACE && rp_vol_can_read_range(vol, j->path)) {
+		good = holds_in_pieces(vol, j->path, j->image, j->len, err);
+		if (good < 0)
+			return -1;
+	} else if (j->action == RP_BACKUP_QUARANTINE) {
 		rp_stat st;
 		if (rp_vol_stat(vol, j->path, &st, err) < 0)
 			return -1;

@@ -13,9 +13,6 @@ struct rp_vol_ops {
 	const char *name;
 	int (*stat)(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
 	int (*read)(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err);
-	/* Optional: rp_vol_read_fd; without it vol.c reads the file whole and writes it. */
-	int (*read_fd)(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno,
-		       rp_err *err);
 	/* Optional: rp_vol_read_range. */
 	int (*read_range)(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
 			  rp_err *err);

@@ -64,13 +64,6 @@ static int nt_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, r
 	return ni ? read_done(vol, ni, rpn_read_all(ni, data, len), path, err) : -1;
 }
 
-static int nt_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno,
-		      rp_err *err)
-{
-	ntfs_inode *ni = open_to_read(vol, path, err);
-	return ni ? read_done(vol, ni, rpn_read_fd(ni, fd, len, fd_errno), path, err) : -1;
-}
-
 static int nt_read_range(rp_vol *vol, const char *path, uint64_t off, uint8_t *buf, size_t len,
 			 rp_err *err)
 {
@@ -381,7 +374,6 @@ const struct rp_vol_ops rp_vol_ntfs_ops = {
     .name = "ntfs",
     .stat = nt_stat,
     .read = nt_read,
-    .read_fd = nt_read_fd,
     .read_range = nt_read_range,
     .list = nt_list,
     .get_sd = nt_get_sd,

@@ -17,6 +17,7 @@
  */
 #include "vol/ntfs_internal.h"
 #include "util/fault.h"
+#include "util/task.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -344,6 +345,19 @@ static int free_on_disk(struct offset_dev *od, uint64_t no, struct bitmap_view *
 	return 1;
 }
 
+struct hash_job {
+	const struct rp_jr_block *b;
+	size_t n;
+	uint64_t size;
+	char (*hex)[65];
+};
+
+static void hash_ordered(void *arg)
+{
+	struct hash_job *j = arg;
+	rp_jr_hash(j->b, j->n, j->size, j->hex);
+}
+
 int rp_od_commit(struct offset_dev *od)
 {
 	if (od->dropped) {
@@ -371,6 +385,10 @@ int rp_od_commit(struct offset_dev *od)
 			b[nj++] = b[i];
 	}
 	free(view);
+	/* The ordered blocks' hashes are taken while they go out. */
+	char(*ord_hash)[65] = rp_xmalloc((nord ? nord : 1) * sizeof *ord_hash);
+	struct hash_job hj = {ord, nord, od->size, ord_hash};
+	rp_task *hashing = nord ? rp_task_start(hash_ordered, &hj) : NULL;
 	/* SIGINT, SIGTERM and SIGHUP wait until the blocks are in place. */
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -395,22 +413,29 @@ int rp_od_commit(struct offset_dev *od)
 		if (!errno)
 			errno = EIO;
 		rc = -1; /* nothing the volume shows was written */
-	} else if (rp_jr_write(od->journal, od->fd, od->base, od->size, b, nj, ord, nord) < 0) {
+	}
+	int e = errno;
+	rp_task_wait(hashing);
+	errno = e;
+	if (rc == 0 && rp_jr_write(od->journal, od->fd, od->base, od->size, b, nj, ord,
+				   (const char(*)[65])ord_hash, nord) < 0) {
 		if (!errno)
 			errno = EIO;
 		rc = -1; /* nothing was written in place */
-	} else if (rp_fault("vol:apply") || rp_jr_apply(od->fd, od->base, od->size, b, nj) < 0) {
+	} else if (rc == 0 &&
+		   (rp_fault("vol:apply") || rp_jr_apply(od->fd, od->base, od->size, b, nj) < 0)) {
 		/* The journal is complete: the next open of the volume finishes the commit. */
 		if (!errno)
 			errno = EIO;
 		od->journal_left = 1;
 		rc = -1;
-	} else {
+	} else if (rc == 0) {
 		unlink(od->journal);
 	}
-	int e = errno;
+	e = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	errno = e;
+	free(ord_hash);
 	free(b);
 	free(ord);
 	if (rc == 0)

@@ -99,7 +99,11 @@ int rp_jr_prepare_dir(const char *path);
  * written); fd_dev < 0 writes a version-1 journal without hashes or ordered blocks (only tests
  * make those).  -1 (errno) and no file on failure. */
 int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
-		const struct rp_jr_block *b, size_t n, const struct rp_jr_block *ord, size_t nord);
+		const struct rp_jr_block *b, size_t n, const struct rp_jr_block *ord,
+		const char (*ord_hash)[65], size_t nord);
+/* The SHA-256 (hex) of each of n blocks of a partition of size bytes: an ordered block's hash in
+ * its journal record, taken beforehand (rp_jr_write's ord_hash; NULL there takes them itself). */
+void rp_jr_hash(const struct rp_jr_block *b, size_t n, uint64_t size, char (*hex)[65]);
 /* 1: a complete journal for this partition that fd_dev (the device) holds either the new
  * contents or the pre-image of, block by block, and the new contents of each ordered block
  * (*b malloc'd: the journaled blocks); 0: none; -2: incomplete or not
@@ -155,9 +159,9 @@ ntfs_inode *rpn_open_existing(rp_vol *vol, const char *what, const char *path, r
 int rpn_read_all(ntfs_inode *ni, uint8_t **data, size_t *len);
 /* rpn_read_all refusing (EFBIG) a file above max bytes before reading it. */
 int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len);
-/* The file written into the host file fd from offset 0 (rp_vol_read_fd); -1 with errno, and
- * *fd_errno set when writing fd failed. */
-int rpn_read_fd(ntfs_inode *ni, int fd, size_t *len, int *fd_errno);
+/* Whether ni's data is exactly data's len bytes, compared a piece at a time: 1 yes, 0 no, -1
+ * when it cannot be read (errno). */
+int rpn_holds(ntfs_inode *ni, const uint8_t *data, size_t len);
 /* Bytes [off, off + len) of ni's data; EIO when the data is shorter. */
 int rpn_read_range(ntfs_inode *ni, uint64_t off, uint8_t *buf, size_t len);
 int rpn_get_sd_of(rp_vol *vol, ntfs_inode *ni, uint8_t **sd, size_t *len);

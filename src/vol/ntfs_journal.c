@@ -183,8 +183,17 @@ static int sync_dir_of(const char *path)
 	return rc;
 }
 
+void rp_jr_hash(const struct rp_jr_block *b, size_t n, uint64_t size, char (*hex)[65])
+{
+	for (size_t i = 0; i < n; i++)
+		rp_sha256_hex(b[i].data,
+			      b[i].no <= (size - 1) / RP_JR_BLOCK ? block_len(b[i].no, size) : 0,
+			      hex[i]);
+}
+
 int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
-		const struct rp_jr_block *b, size_t n, const struct rp_jr_block *ord, size_t nord)
+		const struct rp_jr_block *b, size_t n, const struct rp_jr_block *ord,
+		const char (*ord_hash)[65], size_t nord)
 {
 	if (fd_dev < 0 && nord) {
 		errno = EINVAL;
@@ -233,10 +242,14 @@ int rp_jr_write(const char *path, int fd_dev, uint64_t base, uint64_t size,
 			bad = 1;
 			break;
 		}
-		char hex[65];
 		put_le64(p, ord[i].no);
-		rp_sha256_hex(ord[i].data, block_len(ord[i].no, size), hex);
-		memcpy(p + 8, hex, JR_HASH);
+		if (ord_hash) {
+			memcpy(p + 8, ord_hash[i], JR_HASH);
+		} else {
+			char hex[65];
+			rp_sha256_hex(ord[i].data, block_len(ord[i].no, size), hex);
+			memcpy(p + 8, hex, JR_HASH);
+		}
 	}
 	/* The ordered blocks are on the disk before the journal that names them exists; the
 	 * hashes above were taken while the kernel wrote them out (rp_od_commit starts that). */

@@ -196,33 +196,27 @@ int rpn_read_max(ntfs_inode *ni, uint64_t max, uint8_t **data, size_t *len)
 	return 0;
 }
 
-/* Pieces of a file copied into a host file: above the read cache's chunk, so they are read
- * straight from the disk, and small enough to stay in the CPU's cache between read and write. */
-#define COPY_PIECE ((size_t)1 << 20)
+/* Pieces a file is compared in: nothing file-sized is held for a read-back. */
+#define COMPARE_PIECE ((size_t)1 << 20)
 
-int rpn_read_fd(ntfs_inode *ni, int fd, size_t *len, int *fd_errno)
+int rpn_holds(ntfs_inode *ni, const uint8_t *data, size_t len)
 {
-	*fd_errno = 0;
 	ntfs_attr *na = open_data(ni, MAX_READ_BYTES);
 	if (!na)
 		return -1;
-	size_t size = (size_t)na->data_size;
-	uint8_t *piece = rp_xmalloc(size < COPY_PIECE ? (size ? size : 1) : COPY_PIECE);
-	int rc = 0;
-	for (size_t at = 0; at < size && rc == 0; at += COPY_PIECE) {
-		size_t n = size - at < COPY_PIECE ? size - at : COPY_PIECE;
-		rc = pread_full(na, at, n, piece);
-		if (rc == 0 && rp_pwrite_all(fd, piece, n, at) < 0) {
-			*fd_errno = errno;
+	int rc = (uint64_t)na->data_size == len;
+	uint8_t *piece = rc && len ? rp_xmalloc(len < COMPARE_PIECE ? len : COMPARE_PIECE) : NULL;
+	for (size_t at = 0; rc == 1 && at < len; at += COMPARE_PIECE) {
+		size_t n = len - at < COMPARE_PIECE ? len - at : COMPARE_PIECE;
+		if (pread_full(na, at, n, piece) < 0)
 			rc = -1;
-		}
+		else if (memcmp(piece, data + at, n) != 0)
+			rc = 0;
 	}
 	int e = errno;
 	free(piece);
 	ntfs_attr_close(na);
 	errno = e;
-	if (rc == 0)
-		*len = size;
 	return rc;
 }
 

@@ -118,18 +118,11 @@ close:;
 	ni = ntfs_inode_open(r->nv, r->new_no);
 	if (!ni)
 		return -1;
-	uint8_t *back = NULL;
-	size_t back_len = 0;
-	rc = rpn_read_all(ni, &back, &back_len);
+	int same = rpn_holds(ni, data, len);
 	e = errno;
 	ntfs_inode_close_in_dir(ni, r->dir_ni);
-	errno = e;
-	if (rc == 0 && (back_len != len || memcmp(back, data, len) != 0)) {
-		errno = EIO;
-		rc = -1;
-	}
-	free(back);
-	return rc;
+	errno = same == 0 ? EIO : e;
+	return same == 1 ? 0 : -1;
 }
 
 /* Whether the inode behind a directory entry is a plain user file (not a directory, not an NTFS

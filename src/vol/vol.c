@@ -194,36 +194,6 @@ int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_e
 	return rc;
 }
 
-int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno, rp_err *err)
-{
-	*len = 0;
-	*fd_errno = 0;
-	ROUTE(vol, path, rp_vol_read_fd(vol, path, fd, len, fd_errno, err));
-	char *norm = normalise(path, err);
-	if (!norm)
-		return -1;
-	int rc;
-	if (vol->ops->read_fd) {
-		rc = vol->ops->read_fd(vol, norm, fd, len, fd_errno, err);
-	} else {
-		uint8_t *data = NULL;
-		size_t n = 0;
-		rc = vol->ops->read(vol, norm, &data, &n, err);
-		if (rc == 0 && rp_pwrite_all(fd, data, n, 0) < 0) {
-			*fd_errno = errno;
-			char *p = rp_escape(path);
-			rc = rp_fail(err, RP_EXIT_UNUSABLE, "copying %s out of %s: %s", p,
-				     vol->where, strerror(errno));
-			free(p);
-		} else if (rc == 0) {
-			*len = n;
-		}
-		free(data);
-	}
-	free(norm);
-	return rc;
-}
-
 int rp_vol_can_read_range(rp_vol *vol, const char *path)
 {
 	rp_vol *to;

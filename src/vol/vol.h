@@ -99,11 +99,6 @@ int rp_vol_interrupted(const rp_vol *vol);
 int rp_vol_stat(rp_vol *vol, const char *path, rp_stat *st, rp_err *err);
 /* Reads a whole file (malloc'd).  Missing file: -1 with RP_EXIT_UNUSABLE. */
 int rp_vol_read(rp_vol *vol, const char *path, uint8_t **data, size_t *len, rp_err *err);
-/* rp_vol_read into the host file fd from its offset 0 (a hive into the memfd hivex maps), a
- * piece at a time through a small buffer: the file is never held in memory, and the pages of
- * fd are written, not faulted in and cleared first.  *len: the file's size.  -1 as
- * rp_vol_read; when it was writing fd that failed, *fd_errno says why (else it is 0). */
-int rp_vol_read_fd(rp_vol *vol, const char *path, int fd, size_t *len, int *fd_errno, rp_err *err);
 /* Bytes [off, off + len) of a file into buf, the file opened and closed again around the read
  * (nothing stays open between calls): how reg/ reads the cells of a big hive it does not copy.
  * A range past the file's end is an error (EIO: the file is shorter than its caller saw).  0 on

@@ -386,7 +386,7 @@ static int make_journal(const char *dev, uint64_t offset, uint64_t size, const c
 	if (n == 0)
 		rp_fail(err, RP_EXIT_USAGE, "%s and %s do not differ in that partition", dev,
 			changed);
-	else if (rp_jr_write(path, a, offset, size, blocks, n, NULL, 0) < 0)
+	else if (rp_jr_write(path, a, offset, size, blocks, n, NULL, NULL, 0) < 0)
 		rp_fail(err, RP_EXIT_WRITE_FAILED, "cannot write %s: %s", path, strerror(errno));
 	else
 		rc = printf("%s\n", path) < 0 ? -1 : 0;
