@@ -244,6 +244,22 @@ int regf_chain_broken(const char *name, const char *why, rp_err *err)
 int rp_regf_recover_clean(const uint8_t *base_block, size_t primary_len, const rp_regf_files *files,
 			  rp_regf_recovery *info, rp_err *err)
 {
+	/* A dirty primary is told by its base block alone (classify would parse the logs first,
+	 * and the recovery that follows parses them again): 0, info holding the base block's
+	 * sequence numbers and validity only.  Refusals stay classify's. */
+	const uint8_t *bb = base_block;
+	int valid = rp_regf_checksum(bb) == rp_le32(bb + REGF_BB_CHECKSUM);
+	char why[200];
+	if (primary_len >= RP_REGF_BASE_BLOCK + REGF_HBIN_ALIGN && memcmp(bb, "regf", 4) == 0 &&
+	    (!valid || rp_le32(bb + REGF_BB_SEQ1) != rp_le32(bb + REGF_BB_SEQ2)) &&
+	    (!valid || regf_base_fields_ok(bb, why, sizeof why))) {
+		memset(info, 0, sizeof *info);
+		info->seq1 = rp_le32(bb + REGF_BB_SEQ1);
+		info->seq2 = rp_le32(bb + REGF_BB_SEQ2);
+		info->primary_valid = valid;
+		info->was_dirty = 1;
+		return 0;
+	}
 	regf_log logs[3];
 	int rc = classify(base_block, primary_len, files, logs, info, err);
 	for (int i = 0; i < 3; i++)

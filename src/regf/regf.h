@@ -101,7 +101,8 @@ int rp_regf_recover_in_buffer(uint8_t *buf, size_t cap, size_t *image_len,
 /* The decision rp_regf_recover makes from the primary's base block (its first 4096 bytes) and
  * its file length alone, with the same checks, messages and info: 1 when the primary is clean,
  * so that its image is the file's first 4096 + info->hbins_size bytes once their bin chain
- * holds (rp_regf_reader_open checks it); 0 when it is dirty (recovery needs the whole file);
+ * holds (rp_regf_reader_open checks it); 0 when it is dirty (recovery needs the whole file; the
+ * logs are not parsed, and info holds only the base block's sequence numbers and validity);
  * -1 when it is refused. */
 int rp_regf_recover_clean(const uint8_t *base_block, size_t primary_len, const rp_regf_files *files,
 			  rp_regf_recovery *info, rp_err *err);
