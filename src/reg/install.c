@@ -8,6 +8,7 @@
 #include "reg/install.h"
 #include "reg/reg_internal.h"
 #include "util/file.h"
+#include "util/task.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -77,15 +78,19 @@ static int match_name(void *ctx, const char *entry, const rp_stat *st)
 	return 0;
 }
 
+/* A hive every installation has is not on the volume. */
+static int missing(const char *name, rp_err *err)
+{
+	return rp_fail(
+	    err, RP_EXIT_UNUSABLE,
+	    "%s/%s is missing: this volume does not hold a complete Windows installation",
+	    RP_CONFIG_DIR, name);
+}
+
 static int load_hive(rp_vol *vol, const char *name, rp_hive_file *hf, rp_err *err)
 {
 	int rc = rp_hive_file_load(vol, RP_CONFIG_DIR, name, hf, err);
-	if (rc == 0 && !hf->path)
-		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "%s/%s is missing: this volume does not hold a complete Windows "
-			       "installation",
-			       RP_CONFIG_DIR, name);
-	return rc;
+	return rc == 0 && !hf->path ? missing(name, err) : rc;
 }
 
 /* Hives smaller than this are copied even when clean. */
@@ -122,10 +127,26 @@ static int open_in_place(rp_vol *vol, rp_hive_file *hf, const rp_regf_files *log
 	return 1;
 }
 
-int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf, rp_err *err)
+/* A hive read from its volume whose logs are still to be replayed and whose image is still to
+ * be opened: work that touches no volume, so load_registry does it on a thread of its own
+ * while the next hive is read. */
+typedef struct pending_hive {
+	rp_hive_file *hf;
+	uint8_t *data[4]; /* the primary, LOG1, LOG2, LOG */
+	size_t len[4];
+	int rc;
+	rp_err err;
+} pending_hive;
+
+/* Finds and reads hf (memset here): 0 when it is done (opened in place, or missing: hf->path
+ * NULL), 1 when p holds what finish_hive needs, -1 on failure. */
+static int read_hive(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf,
+		     pending_hive *p, rp_err *err)
 {
 	name_search ns = {.name = name};
 	memset(hf, 0, sizeof *hf);
+	memset(p, 0, sizeof *p);
+	p->hf = hf;
 	snprintf(hf->name, sizeof hf->name, "%s", name);
 	if (rp_vol_list(vol, dir, match_name, &ns, err) < 0) {
 		free(ns.found);
@@ -137,51 +158,67 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 	free(ns.found);
 	if (rp_hive_find_logs(vol, dir, name, hf->log_path, err) < 0)
 		return -1;
-
-	/* The hive is held once: the primary is read into memory, grown for any replay of its
-	 * logs, replayed in place, trimmed to the recovered image, and read there by the lazy
-	 * backend (a clean image; else it moves into the in-memory file hivex opens).  The logs
-	 * are freed first. */
-	uint8_t *data[4] = {0};
-	size_t len[4] = {0};
-	int rc = -1;
-	for (int i = 0; i < 3; i++)
+	int rc = 1;
+	for (int i = 0; i < 3 && rc == 1; i++)
 		if (hf->log_path[i] &&
-		    rp_vol_read(vol, hf->log_path[i], &data[i + 1], &len[i + 1], err) < 0)
-			goto out;
+		    rp_vol_read(vol, hf->log_path[i], &p->data[i + 1], &p->len[i + 1], err) < 0)
+			rc = -1;
 	rp_regf_files files = {
-	    .log1 = data[1],
-	    .log1_len = len[1],
-	    .log2 = data[2],
-	    .log2_len = len[2],
-	    .log = data[3],
-	    .log_len = len[3],
+	    .log1 = p->data[1],
+	    .log1_len = p->len[1],
+	    .log2 = p->data[2],
+	    .log2_len = p->len[2],
+	    .log = p->data[3],
+	    .log_len = p->len[3],
 	};
-	int lazy = open_in_place(vol, hf, &files, err);
-	if (lazy != 0) {
+	int lazy = rc == 1 ? open_in_place(vol, hf, &files, err) : 0;
+	if (lazy != 0)
 		rc = lazy > 0 ? 0 : -1;
-		goto out;
+	if (rc == 1 && rp_vol_read(vol, hf->path, &p->data[0], &p->len[0], err) < 0)
+		rc = -1;
+	for (int i = 0; rc != 1 && i < 4; i++) {
+		free(p->data[i]);
+		p->data[i] = NULL;
 	}
-	if (rp_vol_read(vol, hf->path, &data[0], &len[0], err) < 0)
-		goto out;
-	size_t cap = rp_regf_recover_cap(len[0], &files);
-	if (cap > len[0])
-		data[0] = rp_xrealloc(data[0], cap);
-	size_t image_len = len[0];
-	if (rp_regf_recover_in_buffer(data[0], cap > len[0] ? cap : len[0], &image_len, &files,
-				      &hf->recovery, err) < 0) {
+	return rc;
+}
+
+/* The rest of a hive's load (a pending_hive, as a task): its logs replayed into the primary's
+ * memory, grown for them and trimmed to the recovered image, which the lazy backend reads
+ * where it is (a clean image; else it moves into the in-memory file hivex opens).  The logs
+ * are freed first.  p->rc and p->err say how it went. */
+static void finish_hive(void *arg)
+{
+	pending_hive *p = arg;
+	rp_hive_file *hf = p->hf;
+	rp_err *err = &p->err;
+	p->rc = -1;
+	rp_regf_files files = {
+	    .log1 = p->data[1],
+	    .log1_len = p->len[1],
+	    .log2 = p->data[2],
+	    .log2_len = p->len[2],
+	    .log = p->data[3],
+	    .log_len = p->len[3],
+	};
+	size_t cap = rp_regf_recover_cap(p->len[0], &files);
+	if (cap > p->len[0])
+		p->data[0] = rp_xrealloc(p->data[0], cap);
+	size_t image_len = p->len[0];
+	if (rp_regf_recover_in_buffer(p->data[0], cap > p->len[0] ? cap : p->len[0], &image_len,
+				      &files, &hf->recovery, err) < 0) {
 		rp_err_prefix(err, "%s", hf->path);
 		goto out;
 	}
 	for (int i = 1; i < 4; i++) {
-		free(data[i]);
-		data[i] = NULL;
+		free(p->data[i]);
+		p->data[i] = NULL;
 	}
 	uint8_t *image =
-	    image_len < cap ? rp_xrealloc(data[0], image_len ? image_len : 1) : data[0];
-	data[0] = NULL;
-	if (reg_hive_open_image(&hf->hive, name, image, image_len, 1) == 1) {
-		rc = 0;
+	    image_len < cap ? rp_xrealloc(p->data[0], image_len ? image_len : 1) : p->data[0];
+	p->data[0] = NULL;
+	if (reg_hive_open_image(&hf->hive, hf->name, image, image_len, 1) == 1) {
+		p->rc = 0;
 		goto out;
 	}
 	/* Not clean (dirty, without logs), or bins the lazy reader refuses: hivex decides, on
@@ -198,17 +235,28 @@ int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_fi
 		goto out;
 	}
 	free(image);
-	rc = reg_hive_open_memfile(&hf->hive, name, &mf, image_len, err);
-	if (rc < 0) /* never only "hivex cannot open it": what to do next */
+	p->rc = reg_hive_open_memfile(&hf->hive, hf->name, &mf, image_len, err);
+	if (p->rc < 0) /* never only "hivex cannot open it": what to do next */
 		rp_err_suffix(
 		    err,
 		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "
 		    "in Windows",
-		    name, RP_CONFIG_DIR);
+		    hf->name, RP_CONFIG_DIR);
 out:
 	for (int i = 0; i < 4; i++)
-		free(data[i]);
-	return rc;
+		free(p->data[i]);
+}
+
+int rp_hive_file_load(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf, rp_err *err)
+{
+	pending_hive p;
+	int rc = read_hive(vol, dir, name, hf, &p, err);
+	if (rc <= 0)
+		return rc;
+	finish_hive(&p);
+	if (p.rc < 0)
+		*err = p.err;
+	return p.rc;
 }
 
 /* SAM and SECURITY: a failure is recorded in hf->error (hive stays NULL), never returned. */
@@ -518,10 +566,33 @@ static void get_optional(rp_vol *vol, const reuse *ru, const char *name, rp_hive
 static int load_registry(rp_vol *vol, const reuse *ru, int core_only, rp_registry *reg, rp_err *err)
 {
 	memset(reg, 0, sizeof *reg);
-	if (get_hive(vol, ru, "SYSTEM", &reg->system, err) < 0 ||
-	    check_identity(&reg->system, err) < 0 ||
-	    get_hive(vol, ru, "SOFTWARE", &reg->software, err) < 0 ||
-	    check_identity(&reg->software, err) < 0) {
+	/* SYSTEM's replay and opening (no volume in it) run beside SOFTWARE's read; its errors
+	 * still come first. */
+	pending_hive sys;
+	rp_task *replaying = NULL;
+	rp_err sw_err = {0};
+	int got = 0;
+	rp_hive_file *old = reusable(ru, "SYSTEM");
+	if (old)
+		take_hive(vol, &reg->system, old);
+	else
+		got = read_hive(vol, RP_CONFIG_DIR, "SYSTEM", &reg->system, &sys, err);
+	if (got == 1)
+		replaying = rp_task_start(finish_hive, &sys);
+	int sw = got < 0 ? -1 : get_hive(vol, ru, "SOFTWARE", &reg->software, &sw_err);
+	rp_task_wait(replaying);
+	if (got == 1 && sys.rc < 0) {
+		*err = sys.err;
+		got = -1;
+	}
+	if (got == 0 && !old && !reg->system.path)
+		got = missing("SYSTEM", err);
+	int rc = got < 0 ? -1 : check_identity(&reg->system, err);
+	if (rc == 0 && sw < 0) {
+		*err = sw_err;
+		rc = -1;
+	}
+	if (rc < 0 || check_identity(&reg->software, err) < 0) {
 		rp_registry_free(reg);
 		return -1;
 	}
