@@ -627,18 +627,6 @@ int reg_hive_open_lazy(rp_hive **out, const char *name, rp_vol *vol, const char 
 	return 0;
 }
 
-/* Reads from the image in memory (the hive is ctx). */
-static int read_memory(void *ctx, uint64_t off, uint8_t *buf, size_t len, rp_err *err)
-{
-	const rp_hive *h = ctx;
-	if (off > h->mem_len || len > h->mem_len - off)
-		return rp_fail(err, RP_EXIT_UNUSABLE,
-			       "hive %s: %zu bytes at 0x%llx run past its end (0x%zx)", h->name,
-			       len, (unsigned long long)off, h->mem_len);
-	memcpy(buf, h->mem + off, len);
-	return 0;
-}
-
 int reg_hive_open_image(rp_hive **out, const char *name, uint8_t *image, size_t len, int owned)
 {
 	*out = NULL;
@@ -650,8 +638,7 @@ int reg_hive_open_image(rp_hive **out, const char *name, uint8_t *image, size_t 
 		return 0;
 	rp_hive *h = new_lazy(name);
 	h->mem = image;
-	h->mem_len = len;
-	if (rp_regf_reader_open(&h->reader, "the hive", image, read_memory, h, &ignored) < 0) {
+	if (rp_regf_reader_open_memory(&h->reader, "the hive", image, len, &ignored) < 0) {
 		h->mem = NULL; /* the caller's still */
 		rp_hive_close(h);
 		return 0;

@@ -64,8 +64,7 @@ struct rp_hive {
 	/* lazy: */
 	rp_regf_reader *reader;
 	reg_source src; /* a file on a volume, or: */
-	uint8_t *mem;	/* the image in memory (mem_len bytes; freed on close when mem_owned) */
-	size_t mem_len;
+	uint8_t *mem;	/* the image in memory (freed on close when mem_owned) */
 	int mem_owned;
 };
 

@@ -6,7 +6,8 @@
  * hive bins through a 1 MiB window (the checks hivex_open makes: bin chain, cells tiling each
  * bin, the root key allocated) and keeps a bitmap of allocated cell starts, one bit per 4 bytes
  * as hivex keeps it, so that reg/ can ask "is this a cell?" exactly as hivex does.  Later reads
- * go through a direct-mapped cache of 64 KiB pieces.  No library reads a hive through a
+ * go through a direct-mapped cache of 64 KiB pieces.  A hive already in memory (a replayed or
+ * an edited image) is read where it is: no window, no cache.  No library reads a hive through a
  * caller's read function (hivex maps a named file; libregf reads every bin header at open and
  * is no faster), hence this file.
  */
@@ -35,6 +36,7 @@ struct rp_regf_reader {
 	uint8_t *cells; /* bit per 4-byte unit of the file: an allocated cell starts there */
 	rp_regf_read_fn read;
 	void *ctx;
+	const uint8_t *mem; /* rp_regf_reader_open_memory: the whole image, read where it is */
 	slot slots[SLOTS];
 };
 
@@ -51,6 +53,8 @@ static const uint8_t *window_get(window *w, uint64_t off, size_t n, rp_err *err)
 {
 	if (off >= w->start && off + n <= w->start + w->len)
 		return w->buf + (off - w->start);
+	if (w->r->mem && off + n <= w->r->size) /* nothing to copy */
+		return w->r->mem + off;
 	uint64_t start = off & ~(uint64_t)(REGF_HBIN_ALIGN - 1);
 	size_t len = w->r->size - start < WINDOW ? (size_t)(w->r->size - start) : WINDOW;
 	if (off + n > start + len) { /* the callers keep within the bins: never expected */
@@ -139,8 +143,8 @@ static int walk_bins(rp_regf_reader *r, rp_err *err)
 	return rc;
 }
 
-int rp_regf_reader_open(rp_regf_reader **out, const char *name, const uint8_t *base_block,
-			rp_regf_read_fn read, void *ctx, rp_err *err)
+static int open_reader(rp_regf_reader **out, const char *name, const uint8_t *base_block,
+		       rp_regf_read_fn read, void *ctx, const uint8_t *mem, rp_err *err)
 {
 	*out = NULL;
 	rp_regf_reader *r = rp_xcalloc(1, sizeof *r);
@@ -150,12 +154,34 @@ int rp_regf_reader_open(rp_regf_reader **out, const char *name, const uint8_t *b
 	r->cells = rp_xcalloc((size_t)(r->size >> 5) + 1, 1);
 	r->read = read;
 	r->ctx = ctx;
+	r->mem = mem;
 	if (walk_bins(r, err) < 0) {
 		rp_regf_reader_close(r);
 		return -1;
 	}
 	*out = r;
 	return 0;
+}
+
+int rp_regf_reader_open(rp_regf_reader **out, const char *name, const uint8_t *base_block,
+			rp_regf_read_fn read, void *ctx, rp_err *err)
+{
+	return open_reader(out, name, base_block, read, ctx, NULL, err);
+}
+
+int rp_regf_reader_open_memory(rp_regf_reader **out, const char *name, const uint8_t *image,
+			       size_t len, rp_err *err)
+{
+	*out = NULL;
+	if (len < RP_REGF_BASE_BLOCK ||
+	    (uint64_t)rp_le32(image + REGF_BB_HBINS_SIZE) > len - RP_REGF_BASE_BLOCK) {
+		char *shown = rp_escape(name);
+		rp_fail(err, RP_EXIT_UNUSABLE,
+			"%s is truncated: its hive bins do not fit in its %zu bytes", shown, len);
+		free(shown);
+		return -1;
+	}
+	return open_reader(out, name, image, NULL, NULL, image, err);
 }
 
 void rp_regf_reader_close(rp_regf_reader *r)
@@ -194,6 +220,10 @@ int rp_regf_reader_read(rp_regf_reader *r, uint64_t off, void *buf, size_t len, 
 			shown, len, (unsigned long long)off, (unsigned long long)r->size);
 		free(shown);
 		return -1;
+	}
+	if (r->mem) {
+		memcpy(buf, r->mem + off, len);
+		return 0;
 	}
 	if (off < RP_REGF_BASE_BLOCK) { /* the base block is held */
 		size_t n =

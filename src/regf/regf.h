@@ -121,6 +121,10 @@ typedef struct rp_regf_reader rp_regf_reader;
  * through read and a small cache.  name is for messages. */
 int rp_regf_reader_open(rp_regf_reader **out, const char *name, const uint8_t *base_block,
 			rp_regf_read_fn read, void *ctx, rp_err *err);
+/* The same for a clean image held in memory (len bytes, at least 4096 + its hive-bins size),
+ * read where it is; image must outlive the reader. */
+int rp_regf_reader_open_memory(rp_regf_reader **out, const char *name, const uint8_t *image,
+			       size_t len, rp_err *err);
 void rp_regf_reader_close(rp_regf_reader *r);
 /* Where later reads come from (the same file, through a volume opened again). */
 void rp_regf_reader_rebind(rp_regf_reader *r, rp_regf_read_fn read, void *ctx);
