@@ -138,6 +138,19 @@ typedef struct pending_hive {
 	rp_err err;
 } pending_hive;
 
+/* The logs p holds, as recovery takes them. */
+static rp_regf_files pending_logs(const pending_hive *p)
+{
+	return (rp_regf_files){
+	    .log1 = p->data[1],
+	    .log1_len = p->len[1],
+	    .log2 = p->data[2],
+	    .log2_len = p->len[2],
+	    .log = p->data[3],
+	    .log_len = p->len[3],
+	};
+}
+
 /* Finds and reads hf (memset here): 0 when it is done (opened in place, or missing: hf->path
  * NULL), 1 when p holds what finish_hive needs, -1 on failure. */
 static int read_hive(rp_vol *vol, const char *dir, const char *name, rp_hive_file *hf,
@@ -163,14 +176,7 @@ static int read_hive(rp_vol *vol, const char *dir, const char *name, rp_hive_fil
 		if (hf->log_path[i] &&
 		    rp_vol_read(vol, hf->log_path[i], &p->data[i + 1], &p->len[i + 1], err) < 0)
 			rc = -1;
-	rp_regf_files files = {
-	    .log1 = p->data[1],
-	    .log1_len = p->len[1],
-	    .log2 = p->data[2],
-	    .log2_len = p->len[2],
-	    .log = p->data[3],
-	    .log_len = p->len[3],
-	};
+	rp_regf_files files = pending_logs(p);
 	int lazy = rc == 1 ? open_in_place(vol, hf, &files, err) : 0;
 	if (lazy != 0)
 		rc = lazy > 0 ? 0 : -1;
@@ -193,14 +199,7 @@ static void finish_hive(void *arg)
 	rp_hive_file *hf = p->hf;
 	rp_err *err = &p->err;
 	p->rc = -1;
-	rp_regf_files files = {
-	    .log1 = p->data[1],
-	    .log1_len = p->len[1],
-	    .log2 = p->data[2],
-	    .log2_len = p->len[2],
-	    .log = p->data[3],
-	    .log_len = p->len[3],
-	};
+	rp_regf_files files = pending_logs(p);
 	size_t cap = rp_regf_recover_cap(p->len[0], &files);
 	if (cap > p->len[0])
 		p->data[0] = rp_xrealloc(p->data[0], cap);

@@ -51,50 +51,20 @@ int rp_file_first_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* One loop for all three: without at_offset it writes at the file position; reading stops with EIO
- * where the file ends first. */
-static int io_all(int fd, uint8_t *p, size_t len, uint64_t offset, int at_offset, int reading)
-{
-	while (len) {
-		if (at_offset && offset > INT64_MAX) {
-			errno = EINVAL;
-			return -1;
-		}
-		ssize_t n = reading	? pread(fd, p, len, (off_t)offset)
-			    : at_offset ? pwrite(fd, p, len, (off_t)offset)
-					: write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return 0;
-}
+enum io_mode { IO_WRITE, IO_PWRITE, IO_PREAD };
 
-int rp_write_all(int fd, const void *buf, size_t len)
-{
-	return io_all(fd, (uint8_t *)buf, len, 0, 0, 0);
-}
-
-int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
-{
-	return io_all(fd, (uint8_t *)buf, len, offset, 1, 0);
-}
-
-int rp_pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t offset)
+/* One loop for them all, over cnt buffers (iov is changed): IO_WRITE writes at the file
+ * position; reading stops with EIO where the file ends first. */
+static int io_vec(int fd, struct iovec *iov, int cnt, uint64_t offset, enum io_mode mode)
 {
 	while (cnt > 0) {
-		if (offset > INT64_MAX) {
+		if (mode != IO_WRITE && offset > INT64_MAX) {
 			errno = EINVAL;
 			return -1;
 		}
-		ssize_t n = pwritev(fd, iov, cnt, (off_t)offset);
+		ssize_t n = mode == IO_PREAD	? preadv(fd, iov, cnt, (off_t)offset)
+			    : mode == IO_PWRITE ? pwritev(fd, iov, cnt, (off_t)offset)
+						: writev(fd, iov, cnt);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -103,7 +73,7 @@ int rp_pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t offset)
 			return -1;
 		}
 		offset += (uint64_t)n;
-		/* Past what was written: whole buffers dropped, a partial one advanced. */
+		/* Past what was done: whole buffers dropped, a partial one advanced. */
 		while (cnt > 0 && (size_t)n >= iov->iov_len) {
 			n -= (ssize_t)iov->iov_len;
 			iov++;
@@ -117,7 +87,28 @@ int rp_pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t offset)
 	return 0;
 }
 
+static int io_all(int fd, void *buf, size_t len, uint64_t offset, enum io_mode mode)
+{
+	struct iovec iov = {buf, len};
+	return io_vec(fd, &iov, len ? 1 : 0, offset, mode);
+}
+
+int rp_write_all(int fd, const void *buf, size_t len)
+{
+	return io_all(fd, (void *)buf, len, 0, IO_WRITE);
+}
+
+int rp_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+{
+	return io_all(fd, (void *)buf, len, offset, IO_PWRITE);
+}
+
+int rp_pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t offset)
+{
+	return io_vec(fd, iov, cnt, offset, IO_PWRITE);
+}
+
 int rp_pread_all(int fd, void *buf, size_t len, uint64_t offset)
 {
-	return io_all(fd, buf, len, offset, 1, 1);
+	return io_all(fd, buf, len, offset, IO_PREAD);
 }
