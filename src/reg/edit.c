@@ -19,13 +19,11 @@
 #include "regf/regf.h"
 
 #include "util/fault.h"
-#include "util/file.h"
 #include "util/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define BASE_BLOCK 4096
 #define MAX_KEY_NAME 255
@@ -347,11 +345,10 @@ static int hivex_delete_key(hive_h *hx, const char *hive, const rp_edit *e, rp_e
 }
 
 /* Opens bytes with hivex for writing, applies the edits marked in via_hivex, commits to an
- * in-memory file and returns the committed image trimmed to 4096 + hive-bins size; *committed
- * is that file, trimmed alike (the same bytes: verify opens it without copying them again). */
+ * in-memory file and returns the committed image trimmed to 4096 + hive-bins size. */
 static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const rp_edit *edits,
 			    const char *via_hivex, size_t n, uint8_t **out, size_t *out_len,
-			    reg_memfile *committed, rp_err *err)
+			    rp_err *err)
 {
 	hive_h *hx = reg_hivex_open(h->name, bytes, len, HIVEX_OPEN_WRITE, err);
 	if (!hx)
@@ -385,14 +382,12 @@ static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const 
 	size_t result_len = 0;
 	if (rc == 0)
 		rc = reg_memfile_read(&mf, &result, &result_len, err);
-	if (rc < 0) {
-		reg_memfile_close(&mf);
+	reg_memfile_close(&mf);
+	if (rc < 0)
 		return -1;
-	}
 	uint32_t hbins = result_len >= BASE_BLOCK ? rp_le32(result + 40) : 0;
 	if (!hbins || hbins % 4096 || hbins > result_len - BASE_BLOCK) {
 		free(result);
-		reg_memfile_close(&mf);
 		return rp_fail(
 		    err, RP_EXIT_UNUSABLE,
 		    "hive %s: hivex wrote %zu bytes with a hive-bins size of %u that does "
@@ -401,9 +396,6 @@ static int apply_with_hivex(rp_hive *h, const uint8_t *bytes, size_t len, const 
 	}
 	*out = result;
 	*out_len = BASE_BLOCK + (size_t)hbins;
-	if (*out_len < result_len && ftruncate(mf.fd, (off_t)*out_len) < 0)
-		reg_memfile_close(&mf); /* verify then opens a copy of *out */
-	*committed = mf;
 	return 0;
 }
 
@@ -455,22 +447,17 @@ static int read_back_failure(const rp_hive *h, const rp_edit *e, const char *wha
 	return -1;
 }
 
-/* Reopens the result and reads every edit back: image itself when it is clean (the lazy
- * backend), else with hivex the in-memory file mf when it holds image's len bytes (taken over),
- * else a copy of image.  *keep (when keep is given) gets the reopened hive on success; image
- * must outlive it. */
-static int verify(rp_hive *h, const uint8_t *image, size_t len, reg_memfile *mf,
-		  const rp_edit *edits, size_t n, rp_hive **keep, rp_err *err)
+/* Reopens the result and reads every edit back: image itself with the lazy backend (it is
+ * sealed, so clean), or a copy with hivex when the lazy reader refuses its bins (hivex then
+ * decides).  *keep (when keep is given) gets the reopened hive on success; image must outlive
+ * it. */
+static int verify(rp_hive *h, const uint8_t *image, size_t len, const rp_edit *edits, size_t n,
+		  rp_hive **keep, rp_err *err)
 {
 	rp_hive *check = NULL;
-	int opened = 0;
-	/* A clean image is read where it is; else hivex opens it (the in-memory file it was
-	 * committed to, taken over, or a copy). */
-	if (reg_hive_open_image(&check, h->name, (uint8_t *)image, len, 0) != 1) {
-		opened = mf->fd >= 0 ? reg_hive_open_memfile(&check, h->name, mf, len, err)
-				     : rp_hive_open(&check, h->name, image, len, err);
-		mf->fd = -1;
-	}
+	int opened = reg_hive_open_image(&check, h->name, (uint8_t *)image, len, 0) == 1
+			 ? 0
+			 : rp_hive_open(&check, h->name, image, len, err);
 	if (opened < 0) {
 		rp_err_prefix(err, "the edited hive does not reopen");
 		return -1;
@@ -513,18 +500,6 @@ static int verify(rp_hive *h, const uint8_t *image, size_t len, reg_memfile *mf,
 	return rc;
 }
 
-/* Seals image (regf's clean base block with sequence number seq, trimmed to its bin chain)
- * and the in-memory file holding the same bytes, if any. */
-static int seal(uint8_t *image, size_t *len, uint32_t seq, reg_memfile *mf, rp_err *err)
-{
-	if (rp_regf_finalize(image, len, seq, err) < 0)
-		return -1;
-	if (mf->fd >= 0 &&
-	    (rp_pwrite_all(mf->fd, image, BASE_BLOCK, 0) < 0 || ftruncate(mf->fd, (off_t)*len) < 0))
-		reg_memfile_close(mf); /* verify then opens a copy of image */
-	return 0;
-}
-
 int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint8_t **image,
 		  size_t *len, rp_hive **check, rp_err *err)
 {
@@ -549,12 +524,11 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint
 		else
 			any_hivex = via_hivex[i] = 1;
 	}
-	reg_memfile committed = {.fd = -1};
 	if (rc == 0 && any_hivex) {
 		uint8_t *written = NULL;
 		size_t written_len = 0;
 		rc = apply_with_hivex(h, bytes, bytes_len, edits, via_hivex, n, &written,
-				      &written_len, &committed, err);
+				      &written_len, err);
 		if (rc == 0) {
 			free(bytes);
 			bytes = written;
@@ -562,11 +536,11 @@ int rp_hive_apply(rp_hive *h, const rp_edit *edits, size_t n, uint32_t seq, uint
 		}
 	}
 	free(via_hivex);
+	/* Sealed: regf's clean base block with sequence number seq, trimmed to its bin chain. */
 	if (rc == 0)
-		rc = seal(bytes, &bytes_len, seq, &committed, err);
+		rc = rp_regf_finalize(bytes, &bytes_len, seq, err);
 	if (rc == 0)
-		rc = verify(h, bytes, bytes_len, &committed, edits, n, check, err);
-	reg_memfile_close(&committed);
+		rc = verify(h, bytes, bytes_len, edits, n, check, err);
 	if (rc < 0) {
 		free(bytes);
 		return -1;

@@ -272,7 +272,36 @@ static int key_error(rp_hive *h, const char *key, const char *what, int e, rp_er
 
 /* Moves a malloc'd image into the scratch file from its end backwards, giving back to the
  * allocator what is already copied (realloc shrinks in place), so that the hive is never held
- * twice; image is freed. */
+ * twice; image is freed.  what names the hive when the scratch file cannot hold it. */
+static int move_to_memfile(reg_memfile *mf, const char *what, uint8_t *image, size_t len,
+			   rp_err *err)
+{
+	if (reg_memfile_create(mf, NULL, NULL, 0, err) < 0) {
+		free(image);
+		return -1;
+	}
+	const size_t chunk = (size_t)4 << 20;
+	size_t left = len;
+	int e = ftruncate(mf->fd, (off_t)len) < 0 ? errno : 0;
+	while (!e && left) {
+		size_t n = left > chunk ? chunk : left, at = left - n;
+		if (rp_pwrite_all(mf->fd, image + at, n, at) < 0) {
+			e = errno;
+			break;
+		}
+		left = at;
+		if (left)
+			image = rp_xrealloc(image, left);
+	}
+	free(image);
+	if (e) {
+		reg_memfile_failed(mf, what, e, err);
+		reg_memfile_close(mf);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- the hivex backend ---- */
 
 static hive_node_h hx_root(rp_hive *h)
@@ -378,6 +407,16 @@ int reg_hive_open_memfile(rp_hive **out, const char *name, reg_memfile *mf, size
 	h->hx = hx;
 	*out = h;
 	return 0;
+}
+
+int reg_hive_open_owned(rp_hive **out, const char *name, const char *what, uint8_t *image,
+			size_t len, rp_err *err)
+{
+	reg_memfile mf;
+	*out = NULL;
+	if (move_to_memfile(&mf, what, image, len, err) < 0)
+		return -1;
+	return reg_hive_open_memfile(out, name, &mf, len, err);
 }
 
 int rp_hive_open(rp_hive **out, const char *name, const uint8_t *image, size_t len, rp_err *err)

@@ -7,7 +7,6 @@
  */
 #include "reg/install.h"
 #include "reg/reg_internal.h"
-#include "util/file.h"
 #include "util/task.h"
 #include "util/text.h"
 
@@ -220,22 +219,9 @@ static void finish_hive(void *arg)
 		p->rc = 0;
 		goto out;
 	}
-	/* Not clean (dirty, without logs), or bins the lazy reader refuses: hivex decides, on
-	 * an in-memory file it can open by name. */
-	reg_memfile mf;
-	if (reg_memfile_create(&mf, NULL, NULL, 0, err) < 0) {
-		free(image);
-		goto out;
-	}
-	if (rp_pwrite_all(mf.fd, image, image_len, 0) < 0) {
-		reg_memfile_failed(&mf, hf->path, errno, err);
-		reg_memfile_close(&mf);
-		free(image);
-		goto out;
-	}
-	free(image);
-	p->rc = reg_hive_open_memfile(&hf->hive, hf->name, &mf, image_len, err);
-	if (p->rc < 0) /* never only "hivex cannot open it": what to do next */
+	/* Not clean (dirty, without logs), or bins the lazy reader refuses: hivex decides. */
+	p->rc = reg_hive_open_owned(&hf->hive, hf->name, hf->path, image, image_len, err);
+	if (p->rc < 0 && !strstr(err->msg, "scratch file")) /* what to do next */
 		rp_err_suffix(
 		    err,
 		    "; restore %s from %s/RegBack or a backup, or run chkdsk /f on the volume "

@@ -85,6 +85,11 @@ int reg_hive_open_image(rp_hive **out, const char *name, uint8_t *image, size_t 
 hive_node_h reg_get_child(rp_hive *h, hive_node_h node, const char *name);
 hive_value_h reg_get_value(rp_hive *h, hive_node_h node, const char *name);
 
+/* Opens a malloc'd image (taken over, freed also on failure) with hivex: its bytes move into
+ * the in-memory file hivex maps, so the hive is not held twice.  what names the hive when the
+ * scratch file cannot hold it. */
+int reg_hive_open_owned(rp_hive **out, const char *name, const char *what, uint8_t *image,
+			size_t len, rp_err *err);
 /* A malloc'd copy of the hive's image (h->ops->copy). */
 int reg_hive_read_image(const rp_hive *h, uint8_t **image, rp_err *err);
 
